@@ -1,0 +1,5 @@
+"""The `gbad` command."""
+
+
+def main() -> int:
+    return 0
