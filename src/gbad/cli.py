@@ -1,5 +1,184 @@
-"""The `gbad` command."""
+"""The `gbad` command: run, validate, demo, scenarios.
+
+Exit status: 0 success, 2 bad input (a clear message, never a traceback),
+1 an internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gbad import __version__
+from gbad.scenario.loader import (
+    DEFAULT_SCENARIO,
+    LoadedScenario,
+    ScenarioError,
+    builtin_names,
+    load_builtin,
+    load_scenario,
+)
+
+EXIT_BAD_INPUT = 2
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gbad",
+        description="Ground-based air defence simulator (simulated, public nominal parameters).",
+    )
+    p.add_argument("--version", action="version", version=f"gbad {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one scenario and write its result files")
+    run.add_argument("scenario", help="scenario TOML file, or a built-in scenario name")
+    run.add_argument("--out", required=True, help="folder for the result files")
+    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    run.add_argument("--run", type=int, default=0, help="run number (selects the random stream)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check a scenario file; exit 0 if valid")
+    val.add_argument("scenario")
+
+    demo = sub.add_parser("demo", help=f"run the built-in '{DEFAULT_SCENARIO}' scenario")
+    demo.add_argument(
+        "--out", default="gbad-demo", help="folder for the results (default gbad-demo)"
+    )
+    demo.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("scenarios", help="list the built-in scenarios")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        if args.command == "scenarios":
+            return _scenarios(console)
+        if args.command == "validate":
+            loaded = load_scenario(args.scenario)
+            m = loaded.model
+            console.print(
+                f"[green]valid[/green]: {loaded.source} — scenario '{m.scenario.name}', "
+                f"{len(m.radars)} radar(s), {len(m.batteries)} battery(ies), "
+                f"{len(m.threats)} threat(s), {len(m.assets)} asset(s)"
+            )
+            return 0
+        if args.command == "run":
+            loaded = load_scenario(args.scenario)
+            return _run(loaded, Path(args.out), args.seed, args.run, args.quiet, console)
+        if args.command == "demo":
+            loaded = load_builtin(DEFAULT_SCENARIO)
+            return _run(loaded, Path(args.out), None, 0, args.quiet, console)
+    except ScenarioError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:
+        # Inputs that validate but cannot be flown (an aim point out of reach…).
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        return EXIT_BAD_INPUT
+    return 1
+
+
+def _scenarios(console: Console) -> int:
+    table = Table(title="Built-in scenarios (simulated, nominal)")
+    table.add_column("name")
+    table.add_column("duration_s", justify="right")
+    table.add_column("radars", justify="right")
+    table.add_column("threats", justify="right")
+    table.add_column("description")
+    for name in builtin_names():
+        m = load_builtin(name).model
+        table.add_row(
+            name,
+            f"{m.scenario.duration_s:g}",
+            str(len(m.radars)),
+            str(len(m.threats)),
+            m.scenario.description,
+        )
+    console.print(table)
     return 0
+
+
+def _run(
+    loaded: LoadedScenario, out: Path, seed: int | None, run: int, quiet: bool, console: Console
+) -> int:
+    # Imported late so `gbad validate` and `gbad scenarios` stay quick.
+    from gbad.sim import run_scenario
+
+    tic = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=1.0)
+        n_radars = max(1, len(loaded.model.radars))
+        done = {"radars": 0.0}
+
+        def progress(what: str, fraction: float) -> None:
+            if what.startswith("radar"):
+                done["radars"] += fraction
+            bar.update(task, description=what, completed=0.2 + 0.8 * done["radars"] / n_radars)
+
+        result = run_scenario(loaded, out, seed=seed, run=run, progress=progress)
+    wall = time.perf_counter() - tic
+    _print_summary(console, result.summary, out, wall)
+    return 0
+
+
+def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
+    console.print(
+        f"[bold]{s['scenario']}[/bold] (simulated): {s['duration_s']:g} s simulated in "
+        f"{wall_s:.1f} s wall, seed {s['seed']}, run {s['run']}"
+    )
+    console.print(
+        f"{s['objects']} objects: " + ", ".join(f"{n} {k}" for k, n in s["objects_by_kind"].items())
+    )
+    table = Table(title="Detections per radar")
+    for col in ("radar", "role", "detections", "of targets", "false alarms", "objects seen"):
+        table.add_column(col, justify="left" if col in ("radar", "role") else "right")
+    for rid, r in s["radars"].items():
+        table.add_row(
+            rid,
+            r["role"],
+            str(r["detections"]),
+            str(r["target_detections"]),
+            str(r["false_alarms"]),
+            str(r["objects_detected"]),
+        )
+    console.print(table)
+    kinds = Table(title="Threats: first detection")
+    for col in ("threat", "kind", "objects", "detected", "launch/start t_s", "first detection t_s"):
+        kinds.add_column(col, justify="left" if col in ("threat", "kind") else "right")
+    for tid, t in s["threats"].items():
+        first = t["first_detection_t_s"]
+        kinds.add_row(
+            tid,
+            t["kind"],
+            str(t["objects"]),
+            str(t["objects_detected"]),
+            f"{t['launch_t_s']:.1f}",
+            "—" if first is None else f"{first:.1f}",
+        )
+    console.print(kinds)
+    console.print(f"Results in [bold]{out.resolve()}[/bold]:")
+    for name, path in s["files"].items():
+        console.print(f"  {name:<11} {Path(path).name}")
+    console.print("  summary     summary.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Reading scenario files: TOML in, a validated :class:`Scenario` or a clear error out."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from gbad.scenario.schema import Scenario
+
+BUILTIN_PACKAGE = "gbad.scenario.builtin"
+DEFAULT_SCENARIO = "airbase-defence"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; `problems` lists every finding, each naming its key."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: invalid scenario ({len(problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario and where it came from (relative paths resolve against `base_dir`)."""
+
+    model: Scenario
+    source: str
+    base_dir: Path
+
+
+def _location(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """`('radars', 0, 'coverage', 'el_min_deg')` -> `radars[0] (id "mfr").coverage.el_min_deg`."""
+    out = ""
+    node: Any = raw
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f' (id "{node["id"]}")'
+        else:
+            # Pydantic adds tags for union members and validators; they mean nothing to a user.
+            if part.startswith(("function-", "union[", "literal[")) or part in {
+                "str",
+                "InterceptorSpec",
+            }:
+                continue
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def _format(err: dict[str, Any], raw: dict[str, Any]) -> str:
+    where = _location(tuple(err["loc"]), raw)
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "missing":
+        return f"{where}: required key is missing"
+    if err["type"] in {"value_error", "assertion_error"}:
+        if msg.startswith("unknown key "):
+            key = msg.split("'")[1]
+            where = f"{where}.{key}" if where != "(top level)" else key
+        if where == "(top level)":
+            return msg
+        return f"{where}: {msg}"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    return f"{where}: got {shown}; {msg[0].lower() + msg[1:]}"
+
+
+def parse_scenario(text: str, source: str = "<string>") -> Scenario:
+    """Validate TOML text; raise :class:`ScenarioError` naming `source` on any problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, [f"malformed TOML: {exc}"]) from None
+    return validate_mapping(raw, source)
+
+
+def validate_mapping(raw: dict[str, Any], source: str = "<mapping>") -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_format(e, raw) for e in exc.errors(include_url=False)]
+        raise ScenarioError(source, problems) from None
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Load a scenario file by path, or a built-in one by name."""
+    p = Path(path)
+    if not p.exists() and str(path) in builtin_names():
+        return load_builtin(str(path))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(
+            str(path),
+            [f"no such file; built-in scenarios are: {', '.join(builtin_names())}"],
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), [f"cannot read the file: {exc}"]) from None
+    model = parse_scenario(text, str(path))
+    loaded = LoadedScenario(model, str(path), p.resolve().parent)
+    _check_files(loaded)
+    return loaded
+
+
+def _check_files(loaded: LoadedScenario) -> None:
+    dem = loaded.model.scenario.dem
+    if dem is not None and not (loaded.base_dir / dem).is_file():
+        raise ScenarioError(
+            loaded.source,
+            [f"scenario.dem: no file {dem!r} (relative paths are read from {loaded.base_dir})"],
+        )
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files(BUILTIN_PACKAGE)
+    return sorted(
+        f.name.removesuffix(".toml") for f in folder.iterdir() if f.name.endswith(".toml")
+    )
+
+
+def load_builtin(name: str = DEFAULT_SCENARIO) -> LoadedScenario:
+    if name not in builtin_names():
+        raise ScenarioError(
+            name, [f"no built-in scenario; choose one of {', '.join(builtin_names())}"]
+        )
+    res = resources.files(BUILTIN_PACKAGE) / f"{name}.toml"
+    model = parse_scenario(res.read_text(encoding="utf-8"), f"<built-in {name}>")
+    return LoadedScenario(model, f"<built-in {name}>", Path(str(res)).parent)

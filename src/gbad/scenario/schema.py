@@ -1,0 +1,486 @@
+"""The scenario file's schema: typed, validated, units in every key.
+
+Every table forbids unknown keys (with a "did you mean" for near misses);
+every number carries its range. `docs/scenario.md` documents each key; keep
+the two in step.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gbad.earth.wgs84 import geodetic2local, local2geodetic
+
+# Kept here rather than imported from the munitions module so the schema loads
+# without Numba; tests check the two lists agree.
+MUNITION_NAMES = ("155mm-he", "120mm-mortar", "122mm-rocket", "srbm")
+INTERCEPTOR_NAMES = ("cheongung-1", "cheongung-2")
+
+ROUTE_KINDS = ("aircraft", "cruise_missile", "uav")
+BALLISTIC_KINDS = ("ballistic_missile", "shell", "mortar", "rocket")
+THREAT_KINDS = ROUTE_KINDS + BALLISTIC_KINDS
+
+#: Which munition profile each ballistic kind uses when the threat names none,
+#: and which profile kind a named munition must have.
+DEFAULT_MUNITION = {
+    "ballistic_missile": "srbm",
+    "shell": "155mm-he",
+    "mortar": "120mm-mortar",
+    "rocket": "122mm-rocket",
+}
+
+#: Nominal radar cross sections (m²) when a threat gives none.
+DEFAULT_RCS_M2 = {
+    "aircraft": 5.0,
+    "cruise_missile": 0.1,
+    "uav": 0.05,
+    "ballistic_missile": 0.5,
+    "shell": 0.01,
+    "mortar": 0.01,
+    "rocket": 0.05,
+}
+
+#: Bank-angle limit (deg) for coordinated turns when a route gives none.
+DEFAULT_BANK_DEG = {"aircraft": 60.0, "cruise_missile": 30.0, "uav": 30.0}
+
+PosFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(gt=0, lt=1)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Altitude = Annotated[float, Field(ge=-500, le=1.0e6)]
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+]
+
+GEODETIC_KEYS = ("lat_deg", "lon_deg", "alt_m")
+LOCAL_KEYS = ("east_m", "north_m", "up_m")
+
+
+class Strict(BaseModel):
+    """A table that rejects unknown keys, suggesting the nearest valid one."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, str_strip_whitespace=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            valid = list(cls.model_fields)
+            for key in data:
+                if key not in valid:
+                    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise ValueError(f"unknown key {key!r}; {hint}valid keys: {', '.join(valid)}")
+        return data
+
+
+class Geodetic(Strict):
+    lat_deg: Latitude
+    lon_deg: Longitude
+    alt_m: Altitude = 0.0
+
+
+def _check_position_keys(data: Any, extra_keys: tuple[str, ...] = ()) -> Any:
+    """A position is either geodetic or local, never a mix; say which keys each takes."""
+    if not isinstance(data, dict):
+        raise ValueError(
+            "a position is a table: { lat_deg, lon_deg, alt_m } or { east_m, north_m, up_m }"
+        )
+    keys = set(data) - set(extra_keys)
+    geo = keys & set(GEODETIC_KEYS)
+    loc = keys & set(LOCAL_KEYS)
+    if geo and loc:
+        raise ValueError(
+            f"a position mixes geodetic keys {sorted(geo)} with local keys {sorted(loc)}; "
+            "use { lat_deg, lon_deg, alt_m } or { east_m, north_m, up_m }"
+        )
+    if not geo and not loc and not (keys - set(GEODETIC_KEYS) - set(LOCAL_KEYS)):
+        raise ValueError(
+            "a position needs { lat_deg, lon_deg, alt_m } or { east_m, north_m, up_m }"
+        )
+    if geo and not {"lat_deg", "lon_deg"} <= geo:
+        raise ValueError("a geodetic position needs both lat_deg and lon_deg (alt_m defaults to 0)")
+    if loc and not {"east_m", "north_m"} <= loc:
+        raise ValueError("a local position needs both east_m and north_m (up_m defaults to 0)")
+    return data
+
+
+class Position(Strict):
+    """A point given as geodetic or as scenario-local coordinates (DESIGN.md)."""
+
+    lat_deg: Latitude | None = None
+    lon_deg: Longitude | None = None
+    alt_m: Altitude | None = None
+    east_m: Annotated[float, Field(ge=-2.0e6, le=2.0e6)] | None = None
+    north_m: Annotated[float, Field(ge=-2.0e6, le=2.0e6)] | None = None
+    up_m: Annotated[float, Field(ge=-1000, le=1.0e6)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_frame(cls, data: Any) -> Any:
+        return _check_position_keys(data)
+
+    @property
+    def is_geodetic(self) -> bool:
+        return self.lat_deg is not None
+
+    def to_geodetic(self, origin: Geodetic) -> tuple[float, float, float]:
+        """(lat_deg, lon_deg, alt_m) of this point, by DESIGN.md's local convention."""
+        if self.is_geodetic:
+            return (float(self.lat_deg), float(self.lon_deg), float(self.alt_m or 0.0))
+        lat, lon, alt = local2geodetic(
+            self.east_m,
+            self.north_m,
+            self.up_m or 0.0,
+            origin.lat_deg,
+            origin.lon_deg,
+            origin.alt_m,
+        )
+        return (float(lat), float(lon), float(alt))
+
+    def to_local(self, origin: Geodetic) -> tuple[float, float, float]:
+        """(east_m, north_m, up_m) in the scenario's local convention."""
+        if not self.is_geodetic:
+            return (float(self.east_m), float(self.north_m), float(self.up_m or 0.0))
+        e, n, u = geodetic2local(
+            self.lat_deg,
+            self.lon_deg,
+            self.alt_m or 0.0,
+            origin.lat_deg,
+            origin.lon_deg,
+            origin.alt_m,
+        )
+        return (float(e), float(n), float(u))
+
+
+class RoutePoint(Position):
+    t_s: NonNegFloat | None = None
+    speed_mps: Annotated[float, Field(gt=0, le=5000)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_frame(cls, data: Any) -> Any:
+        return _check_position_keys(data, ("t_s", "speed_mps"))
+
+
+class ScenarioHeader(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    origin: Geodetic
+    duration_s: Annotated[float, Field(gt=0, le=86400)]
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    description: str = ""
+    truth_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    refractivity_gradient_per_m: Annotated[float, Field(gt=-157e-9, le=0)] = -39e-9
+    dem: str | None = None
+
+
+class Asset(Strict):
+    id: Identifier
+    position: Position
+    radius_m: Annotated[float, Field(gt=0, le=1e5)] = 1000.0
+    value: NonNegFloat = 1.0
+
+
+class Reference(Strict):
+    range_m: PosFloat
+    rcs_m2: PosFloat
+    pd: Probability
+    pfa: Probability = 1e-6
+
+
+class Scan(Strict):
+    kind: Literal["rotating", "sector", "electronic"]
+    period_s: Annotated[float, Field(gt=0, le=600)]
+
+
+class Coverage(Strict):
+    az_min_deg: Annotated[float, Field(ge=0, lt=360)] = 0.0
+    az_max_deg: Annotated[float, Field(gt=0, le=360)] = 360.0
+    el_min_deg: Annotated[float, Field(ge=-10, lt=90)] = 0.0
+    el_max_deg: Annotated[float, Field(gt=-10, le=90)] = 60.0
+    range_min_m: NonNegFloat = 0.0
+    range_max_m: PosFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Coverage:
+        if self.el_min_deg >= self.el_max_deg:
+            raise ValueError(
+                f"el_min_deg ({self.el_min_deg}) must be below el_max_deg ({self.el_max_deg})"
+            )
+        if self.range_min_m >= self.range_max_m:
+            raise ValueError(
+                f"range_min_m ({self.range_min_m}) must be below range_max_m ({self.range_max_m})"
+            )
+        if self.az_min_deg == self.az_max_deg:
+            raise ValueError(
+                "az_min_deg equals az_max_deg: an empty sector; use 0 and 360 for all round"
+            )
+        return self
+
+    @property
+    def az_width_deg(self) -> float:
+        """Sector width, wrapping through north when az_min_deg > az_max_deg."""
+        return (self.az_max_deg - self.az_min_deg) % 360.0 or 360.0
+
+
+class Accuracy(Strict):
+    """1-σ measurement noise at the reference SNR; it scales as 1/√SNR."""
+
+    range_m: PosFloat
+    az_deg: PosFloat
+    el_deg: PosFloat
+    range_rate_mps: PosFloat | None = None
+    at_snr_db: Annotated[float, Field(ge=-10, le=60)] | None = None
+
+
+class Radar(Strict):
+    id: Identifier
+    role: Literal["surveillance", "multifunction", "weapon_locating"]
+    position: Position
+    frequency_hz: Annotated[float, Field(ge=1e8, le=1e11)]
+    reference: Reference | None = None
+    peak_power_w: PosFloat | None = None
+    gain_db: Annotated[float, Field(ge=0, le=70)] | None = None
+    noise_figure_db: Annotated[float, Field(ge=0, le=30)] | None = None
+    bandwidth_hz: Annotated[float, Field(gt=0, le=1e10)] | None = None
+    losses_db: Annotated[float, Field(ge=0, le=50)] = 0.0
+    system_temperature_k: Annotated[float, Field(gt=0, le=5000)] = 290.0
+    pfa: Probability | None = None
+    swerling: Annotated[int, Field(ge=0, le=4)] = 1
+    pulses: Annotated[int, Field(ge=1, le=10000)] = 1
+    scan: Scan
+    coverage: Coverage
+    accuracy: Accuracy
+    beamwidth_az_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
+    beamwidth_el_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
+    range_resolution_m: Annotated[float, Field(gt=0, le=1e4)] | None = None
+
+    @model_validator(mode="after")
+    def _one_sensitivity(self) -> Radar:
+        equation_keys = ("peak_power_w", "gain_db", "noise_figure_db", "bandwidth_hz")
+        given = [k for k in equation_keys if getattr(self, k) is not None]
+        if self.reference is not None and given:
+            raise ValueError(
+                f"give either `reference` or the radar-equation terms, not both (found {given})"
+            )
+        if self.reference is None and not given:
+            raise ValueError(
+                "no sensitivity: give `reference = { range_m, rcs_m2, pd, pfa }` "
+                f"or the radar-equation terms {list(equation_keys)}"
+            )
+        if self.reference is None:
+            missing = [k for k in equation_keys if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"radar-equation sensitivity is missing {missing}")
+        if self.reference is not None and self.pfa is not None:
+            raise ValueError("pfa belongs inside `reference` when a reference point is given")
+        if self.coverage.range_max_m <= self.coverage.range_min_m:
+            raise ValueError("coverage.range_max_m must exceed coverage.range_min_m")
+        return self
+
+    @property
+    def false_alarm_probability(self) -> float:
+        if self.reference is not None:
+            return self.reference.pfa
+        return self.pfa if self.pfa is not None else 1e-6
+
+    @property
+    def cell_range_m(self) -> float:
+        """Range-cell size: given, from the bandwidth (c/2B), or 150 m."""
+        if self.range_resolution_m is not None:
+            return self.range_resolution_m
+        if self.bandwidth_hz is not None:
+            return 299_792_458.0 / (2.0 * self.bandwidth_hz)
+        return 150.0
+
+
+class Launcher(Strict):
+    id: Identifier
+    position: Position
+    missiles: Annotated[int, Field(ge=0, le=64)] = 8
+
+
+class InterceptorSpec(Strict):
+    """An inline interceptor: a built-in profile with nominal figures overridden."""
+
+    base: Literal["cheongung-1", "cheongung-2"]
+    speed_mps: Annotated[float, Field(gt=0, le=5000)] | None = None
+    range_max_m: PosFloat | None = None
+    altitude_max_m: PosFloat | None = None
+
+
+class Battery(Strict):
+    id: Identifier
+    radar: Identifier
+    launchers: Annotated[list[Launcher], Field(min_length=1)]
+    interceptor: Literal["cheongung-1", "cheongung-2"] | InterceptorSpec = "cheongung-2"
+    doctrine: Literal["shoot-look-shoot", "salvo-2"] = "shoot-look-shoot"
+    reaction_time_s: NonNegFloat = 5.0
+
+    @field_validator("interceptor", mode="before")
+    @classmethod
+    def _interceptor_name(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in INTERCEPTOR_NAMES:
+            close = difflib.get_close_matches(value, INTERCEPTOR_NAMES, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"unknown interceptor profile {value!r}{hint}; built-in profiles: "
+                f"{', '.join(INTERCEPTOR_NAMES)}, or an inline table with `base`"
+            )
+        return value
+
+
+class Threat(Strict):
+    id: Identifier
+    kind: Literal[
+        "aircraft", "cruise_missile", "uav", "ballistic_missile", "shell", "mortar", "rocket"
+    ]
+    rcs_m2: PosFloat | None = None
+    # waypoint flight
+    route: list[RoutePoint] | None = None
+    max_bank_deg: Annotated[float, Field(gt=0, lt=90)] | None = None
+    # ballistic flight
+    munition: str | None = None
+    launch: Position | None = None
+    aim: Position | None = None
+    quadrant_elevation_deg: Annotated[float, Field(gt=0, lt=90)] | None = None
+    azimuth_deg: Annotated[float, Field(ge=0, lt=360)] | None = None
+    charge: Annotated[int, Field(ge=0, le=20)] | None = None
+    trajectory: Literal["low", "high"] | None = None
+    t_launch_s: NonNegFloat = 0.0
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    interval_s: NonNegFloat = 0.0
+    dispersion: bool = True
+
+    @model_validator(mode="after")
+    def _by_kind(self) -> Threat:
+        if self.kind in ROUTE_KINDS:
+            self._check_route()
+        else:
+            self._check_ballistic()
+        return self
+
+    def _check_route(self) -> None:
+        ballistic_keys = [
+            k
+            for k in (
+                "munition",
+                "launch",
+                "aim",
+                "quadrant_elevation_deg",
+                "azimuth_deg",
+                "charge",
+            )
+            if getattr(self, k) is not None
+        ]
+        if ballistic_keys:
+            raise ValueError(
+                f"a {self.kind} flies a `route`; {ballistic_keys} belong to ballistic kinds "
+                f"({', '.join(BALLISTIC_KINDS)})"
+            )
+        if self.count != 1:
+            raise ValueError(f"count applies to ballistic kinds; give each {self.kind} its own id")
+        if self.route is None or len(self.route) < 2:
+            n = 0 if self.route is None else len(self.route)
+            raise ValueError(f"a {self.kind} needs a `route` of at least 2 points (got {n})")
+        for i, point in enumerate(self.route[1:], start=1):
+            if point.t_s is not None:
+                raise ValueError(
+                    f"route[{i}].t_s: only the first point takes a time; later points take speed_mps"
+                )
+        if all(p.speed_mps is None for p in self.route):
+            raise ValueError("a route needs speed_mps on at least one point")
+
+    def _check_ballistic(self) -> None:
+        if self.route is not None:
+            raise ValueError(
+                f"a {self.kind} is ballistic: give `launch` and `aim` (or quadrant_elevation_deg "
+                "and azimuth_deg), not a `route`"
+            )
+        if self.max_bank_deg is not None:
+            raise ValueError("max_bank_deg applies to route flight, not ballistic kinds")
+        if self.munition is not None and self.munition not in MUNITION_NAMES:
+            close = difflib.get_close_matches(self.munition, MUNITION_NAMES, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"munition: unknown profile {self.munition!r}{hint}; built-in profiles: "
+                f"{', '.join(MUNITION_NAMES)}"
+            )
+        munition = self.munition_name
+        if DEFAULT_MUNITION[self.kind] != munition:
+            raise ValueError(
+                f"munition {munition!r} is a {_munition_kind(munition)} profile but the threat "
+                f"kind is {self.kind!r}; use kind = {_munition_kind(munition)!r} or munition = "
+                f"{DEFAULT_MUNITION[self.kind]!r}"
+            )
+        if self.launch is None:
+            raise ValueError(f"a {self.kind} needs a `launch` position")
+        angles = (self.quadrant_elevation_deg, self.azimuth_deg)
+        if self.aim is not None and any(a is not None for a in angles):
+            raise ValueError("give either `aim` or quadrant_elevation_deg + azimuth_deg, not both")
+        if self.aim is None and any(a is None for a in angles):
+            raise ValueError(
+                "a ballistic threat needs `aim` or both quadrant_elevation_deg and azimuth_deg"
+            )
+        if self.count > 1 and self.interval_s <= 0 and self.kind != "rocket":
+            raise ValueError(f"count = {self.count} needs interval_s > 0 between rounds")
+
+    @property
+    def munition_name(self) -> str | None:
+        """The munition profile of a ballistic threat; None for route flight."""
+        return self.munition or DEFAULT_MUNITION.get(self.kind)
+
+    @property
+    def rcs(self) -> float:
+        return self.rcs_m2 if self.rcs_m2 is not None else DEFAULT_RCS_M2[self.kind]
+
+
+def _munition_kind(name: str) -> str:
+    return next(k for k, v in DEFAULT_MUNITION.items() if v == name)
+
+
+class Scenario(Strict):
+    scenario: ScenarioHeader
+    assets: list[Asset] = []
+    radars: list[Radar] = []
+    batteries: list[Battery] = []
+    threats: list[Threat] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        for table in ("assets", "radars", "batteries", "threats"):
+            seen: dict[str, int] = {}
+            for i, item in enumerate(getattr(self, table)):
+                if item.id in seen:
+                    raise ValueError(
+                        f"{table}[{i}].id: duplicate id {item.id!r} (first used at {table}[{seen[item.id]}])"
+                    )
+                seen[item.id] = i
+        radar_ids = {r.id: r for r in self.radars}
+        launcher_ids: dict[str, str] = {}
+        for i, battery in enumerate(self.batteries):
+            if battery.radar not in radar_ids:
+                close = difflib.get_close_matches(battery.radar, list(radar_ids), n=1, cutoff=0.5)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(
+                    f"batteries[{i}].radar: no radar with id {battery.radar!r}{hint}; "
+                    f"radars: {', '.join(radar_ids) or 'none defined'}"
+                )
+            if radar_ids[battery.radar].role != "multifunction":
+                raise ValueError(
+                    f"batteries[{i}].radar: {battery.radar!r} has role "
+                    f"{radar_ids[battery.radar].role!r}; a battery needs a multifunction radar"
+                )
+            for j, launcher in enumerate(battery.launchers):
+                if launcher.id in launcher_ids:
+                    raise ValueError(
+                        f"batteries[{i}].launchers[{j}].id: duplicate launcher id {launcher.id!r}"
+                    )
+                launcher_ids[launcher.id] = battery.id
+        return self

@@ -1,0 +1,318 @@
+"""Radar looks: which objects each scan sees, their SNR, detection and noisy measurement.
+
+A scan of every kind is a mapping from a direction (az, el) to the moment in
+the scan period when the beam points there (its *phase*):
+- rotating: the beam turns clockwise from north once a period;
+- sector: the beam sweeps the sector from `az_min_deg` to `az_max_deg` once a period;
+- electronic: a search frame rasters beam positions (one beamwidth apart)
+  row by row from the lowest elevation, once a period.
+The look at an object is at the scan's start plus phase·period, solved by a
+short fixed-point iteration because the object moves while the beam comes
+round. All (object, scan) pairs of a block of scans are evaluated together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.earth.refraction import effective_earth_radius_m
+from gbad.earth.terrain import line_of_sight
+from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
+from gbad.scenario.schema import Geodetic, Radar
+from gbad.sensors.detection import draw_false_alarm_snr, draw_looks, snr_per_pulse_required
+from gbad.world.truth import Truth
+
+Array = NDArray[np.float64]
+BOLTZMANN_JPK = 1.380649e-23
+LIGHT_MPS = 299_792_458.0
+#: Accuracy is quoted at this integrated SNR when a radar-equation radar gives none.
+DEFAULT_ACCURACY_SNR_DB = 20.0
+#: Half-width of the Doppler interval in which false alarms fall (m/s).
+FALSE_ALARM_RANGE_RATE_MPS = 1000.0
+#: Scans evaluated together; bounds memory on long scenarios.
+SCANS_PER_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class RadarModel:
+    """A radar resolved from the scenario: geometry, sensitivity, scan and accuracy, in SI."""
+
+    id: str
+    role: str
+    lat_deg: float
+    lon_deg: float
+    alt_m: float
+    ecef_m: Array
+    enu_rot: Array
+    #: SNR per pulse = snr_constant · rcs_m2 / range_m⁴
+    snr_constant: float
+    pfa: float
+    n_pulses: int
+    swerling: int
+    scan_kind: str
+    period_s: float
+    az_min_deg: float
+    az_width_deg: float
+    el_min_deg: float
+    el_max_deg: float
+    range_min_m: float
+    range_max_m: float
+    beamwidth_az_deg: float
+    beamwidth_el_deg: float
+    cell_range_m: float
+    sigma_range_m: float
+    sigma_az_deg: float
+    sigma_el_deg: float
+    sigma_range_rate_mps: float  # NaN: the radar does not measure range rate
+    accuracy_snr: float  # integrated SNR (linear) at which the sigmas hold
+
+    @classmethod
+    def from_scenario(cls, radar: Radar, origin: Geodetic) -> RadarModel:
+        lat, lon, alt = radar.position.to_geodetic(origin)
+        n = radar.pulses
+        if radar.reference is not None:
+            ref = radar.reference
+            snr_ref = float(snr_per_pulse_required(ref.pd, ref.pfa, n, radar.swerling))
+            constant = snr_ref * ref.range_m**4 / ref.rcs_m2
+            default_acc_snr = n * snr_ref
+        else:
+            wavelength = LIGHT_MPS / radar.frequency_hz
+            gain = 10 ** (radar.gain_db / 10)
+            noise = (
+                BOLTZMANN_JPK
+                * radar.system_temperature_k
+                * 10 ** (radar.noise_figure_db / 10)
+                * radar.bandwidth_hz
+                * 10 ** (radar.losses_db / 10)
+            )
+            constant = radar.peak_power_w * gain**2 * wavelength**2 / ((4 * np.pi) ** 3 * noise)
+            default_acc_snr = 10 ** (DEFAULT_ACCURACY_SNR_DB / 10)
+        acc = radar.accuracy
+        acc_snr = 10 ** (acc.at_snr_db / 10) if acc.at_snr_db is not None else default_acc_snr
+        cov = radar.coverage
+        return cls(
+            id=radar.id,
+            role=radar.role,
+            lat_deg=lat,
+            lon_deg=lon,
+            alt_m=alt,
+            ecef_m=np.array(geodetic2ecef(lat, lon, alt)),
+            enu_rot=enu_rotation(lat, lon),
+            snr_constant=float(constant),
+            pfa=radar.false_alarm_probability,
+            n_pulses=n,
+            swerling=radar.swerling,
+            scan_kind=radar.scan.kind,
+            period_s=radar.scan.period_s,
+            az_min_deg=cov.az_min_deg,
+            az_width_deg=cov.az_width_deg,
+            el_min_deg=cov.el_min_deg,
+            el_max_deg=cov.el_max_deg,
+            range_min_m=cov.range_min_m,
+            range_max_m=cov.range_max_m,
+            beamwidth_az_deg=radar.beamwidth_az_deg,
+            beamwidth_el_deg=radar.beamwidth_el_deg,
+            cell_range_m=radar.cell_range_m,
+            sigma_range_m=acc.range_m,
+            sigma_az_deg=acc.az_deg,
+            sigma_el_deg=acc.el_deg,
+            sigma_range_rate_mps=acc.range_rate_mps if acc.range_rate_mps is not None else np.nan,
+            accuracy_snr=float(acc_snr),
+        )
+
+    # -- geometry -----------------------------------------------------------------------
+    def aer(self, pos_ecef_m: Array, vel_ecef_mps: Array) -> tuple[Array, Array, Array, Array]:
+        """Azimuth, elevation (deg), range (m) and range rate (m/s, + opening) of ECEF states."""
+        rel = pos_ecef_m - self.ecef_m
+        enu = rel @ self.enu_rot.T
+        rng = np.linalg.norm(enu, axis=-1)
+        az = np.degrees(np.arctan2(enu[..., 0], enu[..., 1])) % 360.0
+        el = np.degrees(np.arctan2(enu[..., 2], np.hypot(enu[..., 0], enu[..., 1])))
+        rr = np.sum(rel * vel_ecef_mps, axis=-1) / np.maximum(rng, 1e-9)
+        return az, el, rng, rr
+
+    def sector_offset_deg(self, az_deg: Array) -> Array:
+        """Azimuth measured clockwise from the sector's start, in [0, 360)."""
+        return (az_deg - self.az_min_deg) % 360.0
+
+    def in_coverage(self, az_deg: Array, el_deg: Array, range_m: Array) -> NDArray[np.bool_]:
+        return (
+            (self.sector_offset_deg(az_deg) <= self.az_width_deg)
+            & (el_deg >= self.el_min_deg)
+            & (el_deg <= self.el_max_deg)
+            & (range_m >= self.range_min_m)
+            & (range_m <= self.range_max_m)
+        )
+
+    @property
+    def raster_shape(self) -> tuple[int, int]:
+        """Beam positions (elevation rows, azimuth columns) of an electronic search frame."""
+        n_az = max(1, int(np.ceil(self.az_width_deg / self.beamwidth_az_deg)))
+        n_el = max(1, int(np.ceil((self.el_max_deg - self.el_min_deg) / self.beamwidth_el_deg)))
+        return n_el, n_az
+
+    def phase(self, az_deg: Array, el_deg: Array) -> Array:
+        """When in the scan period (0..1) the beam points at (az, el)."""
+        if self.scan_kind == "rotating":
+            return (np.asarray(az_deg) % 360.0) / 360.0
+        offset = np.clip(self.sector_offset_deg(az_deg) / self.az_width_deg, 0.0, 1.0 - 1e-12)
+        if self.scan_kind == "sector":
+            return offset
+        n_el, n_az = self.raster_shape
+        col = np.floor(offset * n_az)
+        row_frac = (np.asarray(el_deg) - self.el_min_deg) / (self.el_max_deg - self.el_min_deg)
+        row = np.clip(np.floor(row_frac * n_el), 0, n_el - 1)
+        return (row * n_az + col + 0.5) / (n_el * n_az)
+
+    @property
+    def n_cells(self) -> float:
+        """Resolution cells searched per scan (range cells × beam positions)."""
+        n_range = (self.range_max_m - self.range_min_m) / self.cell_range_m
+        if self.scan_kind == "rotating":
+            beams = 360.0 / self.beamwidth_az_deg
+        else:
+            beams = self.az_width_deg / self.beamwidth_az_deg
+        beams *= max(1.0, (self.el_max_deg - self.el_min_deg) / self.beamwidth_el_deg)
+        return n_range * beams
+
+    def sigmas(self, snr_integrated: Array) -> tuple[Array, Array, Array, Array]:
+        """1-σ noise of range, az, el and range rate at a look's integrated SNR."""
+        scale = np.sqrt(self.accuracy_snr / np.maximum(snr_integrated, 1e-12))
+        return (
+            self.sigma_range_m * scale,
+            self.sigma_az_deg * scale,
+            self.sigma_el_deg * scale,
+            self.sigma_range_rate_mps * scale,
+        )
+
+
+DETECTION_COLUMNS = (
+    "t_s",
+    "radar_id",
+    "range_m",
+    "az_deg",
+    "el_deg",
+    "range_rate_mps",
+    "snr_db",
+    "truth_id",
+    "range_sigma_m",
+    "az_sigma_deg",
+    "el_sigma_deg",
+    "range_rate_sigma_mps",
+)
+
+
+def simulate_radar(
+    radar: RadarModel,
+    truth: Truth,
+    rng: np.random.Generator,
+    ground: object,
+    refractivity_gradient_per_m: float = -39e-9,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, NDArray]:
+    """All detections (true and false) of one radar over the truth's time span, time-ordered."""
+    t_end = float(truth.t_grid_s[-1])
+    n_scans = int(np.ceil(t_end / radar.period_s))
+    radius_m = effective_earth_radius_m(refractivity_gradient_per_m)
+    chunks: list[dict[str, NDArray]] = []
+    for first in range(0, n_scans, SCANS_PER_BLOCK):
+        scans = np.arange(first, min(n_scans, first + SCANS_PER_BLOCK))
+        chunks.append(_target_looks(radar, truth, scans, rng, ground, radius_m))
+        chunks.append(_false_alarms(radar, scans, rng, t_end))
+        if progress:
+            progress(len(scans) / n_scans)
+    out = {k: np.concatenate([c[k] for c in chunks]) for k in DETECTION_COLUMNS if k != "radar_id"}
+    order = np.argsort(out["t_s"], kind="stable")
+    out = {k: v[order] for k, v in out.items()}
+    out["radar_id"] = np.full(len(order), radar.id, dtype=object)
+    return out
+
+
+def _target_looks(
+    radar: RadarModel,
+    truth: Truth,
+    scans: NDArray[np.int64],
+    rng: np.random.Generator,
+    ground: object,
+    radius_m: float,
+) -> dict[str, NDArray]:
+    t_scan = scans * radar.period_s
+    obj, k = np.meshgrid(np.arange(truth.n_objects), np.arange(len(scans)), indexing="ij")
+    obj, k = obj.ravel(), k.ravel()
+    t0 = t_scan[k]
+    live = (truth.t_start_s[obj] <= t0 + radar.period_s) & (truth.t_end_s[obj] >= t0)
+    obj, t0 = obj[live], t0[live]
+    # Fixed point: look time from the object's direction, direction at the look time.
+    t = t0 + 0.5 * radar.period_s
+    for _ in range(3):
+        pos, vel, _ = truth.state_at(obj, t)
+        az, el, _, _ = radar.aer(pos, vel)
+        t = t0 + radar.phase(az, el) * radar.period_s
+    pos, vel, alive = truth.state_at(obj, t)
+    az, el, rng_m, rr = radar.aer(pos, vel)
+    seen = alive & radar.in_coverage(az, el, rng_m) & (t <= truth.t_grid_s[-1])
+    idx = np.flatnonzero(seen)
+    if idx.size:
+        lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
+        visible = line_of_sight(
+            radar.lat_deg, radar.lon_deg, radar.alt_m, lat, lon, alt, ground, radius_m=radius_m
+        )
+        idx = idx[visible]
+    obj, t, az, el, rng_m, rr = obj[idx], t[idx], az[idx], el[idx], rng_m[idx], rr[idx]
+
+    snr_mean = radar.snr_constant * truth.rcs_m2[obj] / rng_m**4
+    detected, snr_look = draw_looks(snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng)
+    d = np.flatnonzero(detected)
+    snr_look = snr_look[d]
+    s_r, s_az, s_el, s_rr = radar.sigmas(snr_look)
+    noise = rng.standard_normal((d.size, 4))
+    return {
+        "t_s": t[d],
+        "range_m": np.abs(rng_m[d] + s_r * noise[:, 0]),
+        "az_deg": (az[d] + s_az * noise[:, 1]) % 360.0,
+        "el_deg": np.clip(el[d] + s_el * noise[:, 2], -90.0, 90.0),
+        "range_rate_mps": rr[d] + s_rr * noise[:, 3],
+        "snr_db": 10 * np.log10(snr_look),
+        "truth_id": truth.object_id[obj[d]],
+        "range_sigma_m": s_r,
+        "az_sigma_deg": s_az,
+        "el_sigma_deg": s_el,
+        "range_rate_sigma_mps": s_rr,
+    }
+
+
+def _false_alarms(
+    radar: RadarModel, scans: NDArray[np.int64], rng: np.random.Generator, t_end: float
+) -> dict[str, NDArray]:
+    counts = rng.poisson(radar.pfa * radar.n_cells, size=len(scans))
+    n = int(counts.sum())
+    t0 = np.repeat(scans * radar.period_s, counts)
+    width = 360.0 if radar.scan_kind == "rotating" else radar.az_width_deg
+    az = (radar.az_min_deg + width * rng.random(n)) % 360.0
+    el = radar.el_min_deg + (radar.el_max_deg - radar.el_min_deg) * rng.random(n)
+    rng_m = radar.range_min_m + (radar.range_max_m - radar.range_min_m) * rng.random(n)
+    rr = FALSE_ALARM_RANGE_RATE_MPS * (2 * rng.random(n) - 1)
+    snr = draw_false_alarm_snr(n, radar.pfa, radar.n_pulses, rng)
+    t = t0 + radar.phase(az, el) * radar.period_s
+    s_r, s_az, s_el, s_rr = radar.sigmas(snr)
+    keep = t <= t_end
+    if np.isnan(radar.sigma_range_rate_mps):
+        rr = np.full(n, np.nan)
+    out = {
+        "t_s": t,
+        "range_m": rng_m,
+        "az_deg": az,
+        "el_deg": el,
+        "range_rate_mps": rr,
+        "snr_db": 10 * np.log10(snr),
+        "truth_id": np.full(n, -1, dtype=np.int64),
+        "range_sigma_m": s_r,
+        "az_sigma_deg": s_az,
+        "el_sigma_deg": s_el,
+        "range_rate_sigma_mps": s_rr,
+    }
+    return {k: v[keep] for k, v in out.items()}
