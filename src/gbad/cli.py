@@ -59,7 +59,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console()
-    err = Console(stderr=True)
     try:
         if args.command == "scenarios":
             return _scenarios(console)
@@ -79,11 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             loaded = load_builtin(DEFAULT_SCENARIO)
             return _run(loaded, Path(args.out), None, 0, args.quiet, console)
     except ScenarioError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        # Plain text, unwrapped: messages are read by people and by scripts alike.
+        print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValueError as exc:
         # Inputs that validate but cannot be flown (an aim point out of reach…).
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 1
 

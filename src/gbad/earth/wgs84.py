@@ -128,7 +128,7 @@ def enu2aer(e_m: ArrayLike, n_m: ArrayLike, u_m: ArrayLike) -> tuple[Array, Arra
     az = np.degrees(np.arctan2(e, n)) % 360.0
     # A tiny negative angle (e = -1e-20, n > 0) rounds to exactly 360.0 under
     # the modulo; fold it back so the range really is [0, 360).
-    az = np.where(az >= 360.0, az - 360.0, az)
+    az = az - 360.0 * (az >= 360.0)
     el = np.degrees(np.arctan2(u, horiz))
     return az, el, np.sqrt(horiz**2 + u**2)
 

@@ -165,7 +165,7 @@ def _ballistic_objects(
             profiles.append(profile)
             launch.append((lat, lon, alt))
             speed.append(profile.charges_mps[charge])
-            traj.append(threat.trajectory or profile.trajectory)
+            traj.append(threat.trajectory or profile.default_trajectory)
             if threat.aim is not None:
                 aim.append(threat.aim.to_geodetic(origin))
                 angles.append((np.nan, np.nan))
@@ -199,9 +199,9 @@ def _ballistic_objects(
     n = len(profiles)
     draws = rng.standard_normal((n, 3))
     use = np.array([t.dispersion for t, _ in meta], dtype=float)
-    sig_v = np.array([p.dispersion_velocity_frac for p in profiles])
-    sig_el = np.array([p.dispersion_elevation_mrad for p in profiles])
-    sig_az = np.array([p.dispersion_azimuth_mrad for p in profiles])
+    sig_v = np.array([p.mv_sigma_frac for p in profiles])
+    sig_el = np.array([p.elevation_sigma_mrad for p in profiles])
+    sig_az = np.array([p.azimuth_sigma_mrad for p in profiles])
     speed_a = speed_a * (1.0 + use * sig_v * draws[:, 0])
     el = el + np.degrees(use * sig_el * 1e-3 * draws[:, 1])
     az = (az + np.degrees(use * sig_az * 1e-3 * draws[:, 2])) % 360.0

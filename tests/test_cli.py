@@ -1,0 +1,198 @@
+"""The command line as a user meets it: exit codes, messages, files on disk.
+
+Result files must be readable by pandas, Polars and DuckDB with the columns
+DESIGN.md promises, bit-identical for the same seed, and never half-written.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL = """
+[scenario]
+name = "small"
+origin = { lat_deg = 37.1, lon_deg = 127.05, alt_m = 40.0 }
+duration_s = 120.0
+seed = 3
+
+[[assets]]
+id = "base"
+position = { east_m = 0.0, north_m = 0.0 }
+
+[[radars]]
+id = "sr"
+role = "surveillance"
+position = { east_m = 0.0, north_m = 0.0, up_m = 10.0 }
+frequency_hz = 3e9
+reference = { range_m = 150e3, rcs_m2 = 1.0, pd = 0.9 }
+scan = { kind = "rotating", period_s = 2.0 }
+coverage = { range_max_m = 200e3, el_max_deg = 60 }
+accuracy = { range_m = 30.0, az_deg = 0.2, el_deg = 0.3 }
+
+[[radars]]
+id = "wl"
+role = "weapon_locating"
+position = { east_m = 1000.0, north_m = 0.0, up_m = 5.0 }
+frequency_hz = 5.6e9
+reference = { range_m = 25e3, rcs_m2 = 0.01, pd = 0.9 }
+scan = { kind = "sector", period_s = 0.5 }
+coverage = { az_min_deg = 315, az_max_deg = 45, el_max_deg = 15, range_max_m = 40e3 }
+accuracy = { range_m = 5.0, az_deg = 0.05, el_deg = 0.05, range_rate_mps = 0.5 }
+
+[[threats]]
+id = "jet"
+kind = "aircraft"
+route = [ { east_m = 60e3, north_m = 60e3, up_m = 5000.0, speed_mps = 250.0 },
+          { east_m = 0.0, north_m = 10e3, up_m = 3000.0 } ]
+
+[[threats]]
+id = "gun"
+kind = "shell"
+launch = { east_m = 2000.0, north_m = 12000.0, up_m = 100.0 }
+aim = { east_m = 0.0, north_m = 0.0 }
+t_launch_s = 5.0
+count = 2
+interval_s = 5.0
+"""
+
+
+def gbad(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gbad", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    scenario = root / "small.toml"
+    scenario.write_text(SMALL)
+    out = root / "out"
+    result = gbad("run", str(scenario), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return scenario, out, result
+
+
+def test_scenarios_lists_the_builtin():
+    result = gbad("scenarios")
+    assert result.returncode == 0
+    assert "airbase-defence" in result.stdout
+
+
+def test_validate_good_and_bad(tmp_path):
+    good = gbad("validate", "airbase-defence")
+    assert good.returncode == 0
+    assert "valid" in good.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.replace("frequency_hz = 3e9", "frequency_hz = -3e9"))
+    result = gbad("validate", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: invalid scenario" in result.stderr
+    assert 'radars[0] (id "sr").frequency_hz: got -3000000000.0' in result.stderr
+
+
+def test_run_with_bad_scenario_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.replace("[scenario]", "[scenario]\nspeed = 3"))
+    out = tmp_path / "out"
+    result = gbad("run", str(bad), "--out", str(out))
+    assert result.returncode == 2
+    assert "unknown key 'speed'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = gbad("run", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+def test_run_writes_the_documented_files(small_run):
+    import duckdb
+    import pandas as pd
+    import polars as pl
+
+    _, out, result = small_run
+    assert "Results in" in result.stdout
+    expected = {
+        "truth.parquet": [
+            "t_s",
+            "object_id",
+            "kind",
+            "east_m",
+            "north_m",
+            "up_m",
+            "v_east_mps",
+            "v_north_mps",
+            "v_up_mps",
+        ],
+        "objects.parquet": [
+            "object_id",
+            "threat_id",
+            "kind",
+            "launch_east_m",
+            "launch_north_m",
+            "launch_up_m",
+            "launch_t_s",
+            "impact_east_m",
+            "impact_north_m",
+            "impact_up_m",
+            "impact_t_s",
+        ],
+        "detections.parquet": [
+            "t_s",
+            "radar_id",
+            "range_m",
+            "az_deg",
+            "el_deg",
+            "range_rate_mps",
+            "snr_db",
+            "truth_id",
+        ],
+    }
+    for name, columns in expected.items():
+        path = out / name
+        frame = pd.read_parquet(path)
+        assert set(columns) <= set(frame.columns), name
+        assert len(frame) > 0, name
+        assert pl.read_parquet(path).height == len(frame)
+        assert duckdb.sql(f"select count(*) from '{path}'").fetchall()[0][0] == len(frame)
+    objects = pd.read_parquet(out / "objects.parquet")
+    assert list(objects["threat_id"]) == ["jet", "gun", "gun"]
+    assert objects["object_id"].dtype.kind == "i"
+    shells = objects[objects["kind"] == "shell"]
+    # Two rounds fired at the base; dispersion scatters them by tens of metres, not kilometres.
+    assert (shells[["impact_east_m", "impact_north_m"]].abs() < 500).all().all()
+    assert (out / "summary.json").exists()
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_files_are_marked_simulated(small_run):
+    import pyarrow.parquet as pq
+
+    _, out, _ = small_run
+    meta = pq.read_schema(out / "detections.parquet").metadata
+    assert meta[b"gbad.simulated"] == b"true"
+    assert b"simulated" in meta[b"gbad.note"]
+
+
+def test_same_seed_gives_identical_files(small_run, tmp_path):
+    scenario, out, _ = small_run
+    again = tmp_path / "again"
+    assert gbad("run", str(scenario), "--out", str(again), "--quiet").returncode == 0
+    for name in ("truth.parquet", "objects.parquet", "detections.parquet", "summary.json"):
+        if name == "summary.json":
+            a = (out / name).read_text().replace(str(out), "")
+            b = (again / name).read_text().replace(str(again), "")
+            assert a == b
+        else:
+            assert (out / name).read_bytes() == (again / name).read_bytes(), name
+    other = tmp_path / "other"
+    assert gbad("run", str(scenario), "--out", str(other), "--seed", "4", "--quiet").returncode == 0
+    assert (other / "detections.parquet").read_bytes() != (out / "detections.parquet").read_bytes()

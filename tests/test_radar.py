@@ -1,0 +1,200 @@
+"""Radar looks end to end: geometry conventions, noise honesty, Pd, false alarms.
+
+Authorities: detections minus truth divided by the reported σ must be a
+standard normal (mean 0, variance 1; bounds from the sampling distributions
+of the mean and variance); the empirical detection rate must match the
+Swerling model's Pd within 3 binomial σ; false alarms are Poisson with mean
+Pfa × cells per scan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gbad.scenario.loader import LoadedScenario, parse_scenario
+from gbad.sensors.detection import pd_from_snr
+from gbad.sensors.radar import RadarModel, simulate_radar
+from gbad.sim import make_ground, simulate
+from gbad.world.build import build_truth
+
+HEADER = """
+[scenario]
+name = "radar-test"
+origin = {{ lat_deg = 37.0, lon_deg = 127.0, alt_m = 50.0 }}
+duration_s = {duration}
+seed = 11
+"""
+
+RADAR = """
+[[radars]]
+id = "r"
+role = "surveillance"
+position = {{ east_m = 0.0, north_m = 0.0, up_m = 10.0 }}
+frequency_hz = 3e9
+reference = {{ range_m = {ref_range}, rcs_m2 = 1.0, pd = 0.9, pfa = {pfa} }}
+swerling = {swerling}
+pulses = {pulses}
+scan = {{ kind = "{scan}", period_s = {period} }}
+coverage = {{ az_min_deg = 0, az_max_deg = 360, el_min_deg = -2, el_max_deg = 80, range_max_m = 200e3 }}
+accuracy = {{ range_m = 20.0, az_deg = 0.2, el_deg = 0.3, range_rate_mps = 2.0 }}
+"""
+
+
+def _threat(
+    tid: str, east: float, north: float, up: float, de: float, dn: float, speed: float
+) -> str:
+    return f"""
+[[threats]]
+id = "{tid}"
+kind = "aircraft"
+rcs_m2 = 1.0
+route = [ {{ east_m = {east}, north_m = {north}, up_m = {up}, t_s = 0.0, speed_mps = {speed} }},
+          {{ east_m = {east + de}, north_m = {north + dn}, up_m = {up} }} ]
+"""
+
+
+def _scenario(
+    threats: str,
+    duration=300.0,
+    ref_range=100e3,
+    pfa=1e-6,
+    swerling=1,
+    pulses=1,
+    scan="rotating",
+    period=1.0,
+) -> LoadedScenario:
+    text = (
+        HEADER.format(duration=duration)
+        + RADAR.format(
+            ref_range=ref_range, pfa=pfa, swerling=swerling, pulses=pulses, scan=scan, period=period
+        )
+        + threats
+    )
+    from pathlib import Path
+
+    return LoadedScenario(parse_scenario(text, "radar-test.toml"), "radar-test.toml", Path("."))
+
+
+def _run(loaded: LoadedScenario):
+    truth, det, _, _ = simulate(loaded)
+    return truth, det
+
+
+@pytest.mark.parametrize("scan", ["rotating", "sector", "electronic"])
+def test_noise_is_honest_and_unbiased(scan):
+    # Eight targets all round the radar, 20–60 km out, flying in assorted directions.
+    threats = "".join(
+        _threat(
+            f"t{i}",
+            40e3 * np.sin(a) + 5e3 * i,
+            40e3 * np.cos(a),
+            2000.0 + 500 * i,
+            3e4 * np.cos(3 * a),
+            3e4 * np.sin(3 * a),
+            200.0,
+        )
+        for i, a in enumerate(np.radians(np.arange(0, 360, 45)))
+    )
+    loaded = _scenario(threats, duration=150.0, ref_range=300e3, scan=scan, period=0.5)
+    truth, det = _run(loaded)
+    real = det["truth_id"] >= 0
+    assert real.sum() > 2000
+    radar = RadarModel.from_scenario(loaded.model.radars[0], loaded.model.scenario.origin)
+    pos, vel, alive = truth.state_at(det["truth_id"][real] - 1, det["t_s"][real])
+    assert alive.all()
+    az, el, rng_m, rr = radar.aer(pos, vel)
+    d_az = (det["az_deg"][real] - az + 180.0) % 360.0 - 180.0
+    z = {
+        "range": (det["range_m"][real] - rng_m) / det["range_sigma_m"][real],
+        "az": d_az / det["az_sigma_deg"][real],
+        "el": (det["el_deg"][real] - el) / det["el_sigma_deg"][real],
+        "range_rate": (det["range_rate_mps"][real] - rr) / det["range_rate_sigma_mps"][real],
+    }
+    n = real.sum()
+    for name, values in z.items():
+        # Mean of n standard normals: σ = 1/√n, allow 4σ. Sample variance: σ ≈ √(2/n).
+        assert abs(values.mean()) < 4 / np.sqrt(n), name
+        assert abs(values.var() - 1.0) < 4 * np.sqrt(2 / n), name
+
+
+def test_azimuth_convention_east_is_ninety():
+    # A target due east of the radar, one due north, each flying straight away: bearings 90
+    # and 0 (clockwise from north).
+    threats = _threat("east", 30e3, 0.0, 3000.0, 100.0, 0.0, 1.0) + _threat(
+        "north", 0.0, 30e3, 3000.0, 0.0, 100.0, 1.0
+    )
+    _, det = _run(_scenario(threats, duration=60.0, ref_range=300e3))
+    for tid, expected in ((1, 90.0), (2, 0.0)):
+        az = det["az_deg"][det["truth_id"] == tid]
+        assert az.size > 30
+        mean = np.degrees(np.angle(np.mean(np.exp(1j * np.radians(az)))))
+        assert (mean - expected + 180) % 360 - 180 == pytest.approx(0.0, abs=0.05)
+
+
+def test_range_rate_is_positive_when_opening():
+    threats = _threat("out", 0.0, 20e3, 3000.0, 0.0, 40e3, 250.0) + _threat(
+        "in", 0.0, -60e3, 3000.0, 0.0, 40e3, 250.0
+    )
+    _, det = _run(_scenario(threats, duration=60.0, ref_range=300e3))
+    assert np.median(det["range_rate_mps"][det["truth_id"] == 1]) == pytest.approx(250.0, rel=0.01)
+    assert np.median(det["range_rate_mps"][det["truth_id"] == 2]) == pytest.approx(-250.0, rel=0.01)
+
+
+@pytest.mark.parametrize(("swerling", "pulses"), [(0, 1), (1, 1), (3, 4)])
+def test_empirical_pd_matches_the_model(swerling, pulses):
+    # A near-hovering target at 100 km: 12,000 looks of an electronic frame at constant SNR.
+    threats = _threat("hover", 0.0, 100e3, 3000.0, 10.0, 0.0, 0.001)
+    loaded = _scenario(
+        threats,
+        duration=1200.0,
+        ref_range=90e3,
+        swerling=swerling,
+        pulses=pulses,
+        scan="electronic",
+        period=0.1,
+        pfa=1e-9,
+    )
+    model = loaded.model
+    radar = RadarModel.from_scenario(model.radars[0], model.scenario.origin)
+    truth = build_truth(model, np.random.default_rng(0))
+    det = simulate_radar(radar, truth, np.random.default_rng(5), make_ground(loaded))
+    looks = int(np.ceil(1200.0 / 0.1))
+    hits = int((det["truth_id"] == 1).sum())
+    pos, vel, _ = truth.state_at(np.zeros(1, dtype=int), np.array([600.0]))
+    _, _, rng_m, _ = radar.aer(pos, vel)
+    pd = float(pd_from_snr(radar.snr_constant / rng_m[0] ** 4, radar.pfa, pulses, swerling))
+    sigma = np.sqrt(pd * (1 - pd) / looks)
+    assert 0.3 < pd < 0.95
+    assert abs(hits / looks - pd) < 3 * sigma
+
+
+def test_false_alarms_are_poisson_in_coverage():
+    loaded = _scenario("", duration=400.0, pfa=1e-5, scan="electronic", period=0.5)
+    radar = RadarModel.from_scenario(loaded.model.radars[0], loaded.model.scenario.origin)
+    _, det = _run(loaded)
+    scans = 800
+    expected = radar.pfa * radar.n_cells * scans
+    assert (det["truth_id"] == -1).all()
+    assert abs(len(det["t_s"]) - expected) < 4 * np.sqrt(expected)
+    assert det["range_m"].max() <= 200e3 and det["el_deg"].min() >= -2.0
+    assert np.all(np.diff(det["t_s"]) >= 0)
+
+
+def test_targets_beyond_the_horizon_are_not_seen():
+    # 4/3-earth horizon for a 10 m mast and a 100 m target: √(2kRh) terms ≈ 13 km + 41.2 km.
+    threats = _threat("low-far", 0.0, 60e3, 100.0, 1.0, 0.0, 0.01) + _threat(
+        "low-near", 0.0, 45e3, 100.0, 1.0, 0.0, 0.01
+    )
+    _, det = _run(_scenario(threats, duration=60.0, ref_range=300e3))
+    assert (det["truth_id"] == 1).sum() == 0
+    assert (det["truth_id"] == 2).sum() > 40
+
+
+def test_same_seed_same_detections():
+    threats = _threat("a", 10e3, 30e3, 3000.0, 5e3, -5e3, 200.0)
+    loaded = _scenario(threats, duration=60.0)
+    _, d1 = _run(loaded)
+    _, d2 = _run(loaded)
+    for k in d1:
+        np.testing.assert_array_equal(d1[k], d2[k])
