@@ -198,3 +198,44 @@ def test_same_seed_same_detections():
     _, d2 = _run(loaded)
     for k in d1:
         np.testing.assert_array_equal(d1[k], d2[k])
+
+
+def test_terrain_from_a_dem_masks_a_target(tmp_path):
+    """A 1,000 m ridge 20 km north hides a 500 m target 40 km north; without the DEM it is seen."""
+    import rasterio
+    from affine import Affine
+
+    step = 0.001
+    lat = np.arange(37.6, 36.9, -step)
+    lon = np.arange(126.8, 127.2, step)
+    heights = np.full((lat.size, lon.size), 50.0, dtype=np.float32)
+    ridge_lat = 37.0 + 20e3 / 111_000.0
+    heights[np.abs(lat - ridge_lat) < 0.002, :] = 1000.0
+    dem = tmp_path / "ridge.tif"
+    transform = Affine(step, 0.0, lon[0] - step / 2, 0.0, -step, lat[0] + step / 2)
+    with rasterio.open(
+        dem,
+        "w",
+        driver="GTiff",
+        height=lat.size,
+        width=lon.size,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=transform,
+    ) as f:
+        f.write(heights, 1)
+    threats = _threat("behind", 0.0, 40e3, 500.0, 0.0, 100.0, 1.0)
+    flat = _scenario(threats, duration=60.0, ref_range=300e3)
+    _, det_flat = _run(flat)
+    assert (det_flat["truth_id"] == 1).sum() > 40
+    text = tmp_path / "s.toml"
+    from gbad.scenario.loader import load_scenario
+
+    body = HEADER.format(duration=60.0).replace("seed = 11", 'seed = 11\ndem = "ridge.tif"')
+    body += RADAR.format(
+        ref_range=300e3, pfa=1e-6, swerling=1, pulses=1, scan="rotating", period=1.0
+    )
+    text.write_text(body + threats)
+    _, det_dem = _run(load_scenario(text))
+    assert (det_dem["truth_id"] == 1).sum() == 0

@@ -137,6 +137,15 @@ class Terrain:
         )
 
     @property
+    def spacing_m(self) -> float:
+        """The finer of the grid's two node spacings, in metres at its mid-latitude."""
+        mid_lat = np.radians(0.5 * (self.bounds_deg[0] + self.bounds_deg[1]))
+        metres_per_deg = np.pi / 180.0 * 6371000.0
+        return float(
+            metres_per_deg * min(abs(self._dlat), abs(self._dlon) * max(np.cos(mid_lat), 1e-6))
+        )
+
+    @property
     def shape(self) -> tuple[int, int]:
         """(rows, columns) of the height grid."""
         return self._heights.shape  # type: ignore[return-value]

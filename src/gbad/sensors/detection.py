@@ -89,7 +89,7 @@ def _as_probability(name: str, value: npt.ArrayLike) -> FloatArray:
     if np.any(bad):
         raise ValueError(
             f"{name} must be a probability strictly between 0 and 1; "
-            f"got {arr[bad].ravel()[0]!r}" + _count_note(bad)
+            f"got {_first(arr, bad)}" + _count_note(bad)
         )
     return arr
 
@@ -105,7 +105,7 @@ def _as_n_pulses(value: npt.ArrayLike) -> FloatArray:
     if np.any(bad):
         raise ValueError(
             "n_pulses must be an integer >= 1 (pulses integrated per look); "
-            f"got {arr[bad].ravel()[0]!r}" + _count_note(bad)
+            f"got {_first(arr, bad)}" + _count_note(bad)
         )
     return arr
 
@@ -125,9 +125,13 @@ def _as_snr(name: str, value: npt.ArrayLike) -> FloatArray:
     if np.any(bad):
         raise ValueError(
             f"{name} must be a linear power ratio >= 0 (use the _db variant for decibels); "
-            f"got {arr[bad].ravel()[0]!r}" + _count_note(bad)
+            f"got {_first(arr, bad)}" + _count_note(bad)
         )
     return arr
+
+
+def _first(arr: FloatArray, bad: npt.NDArray[np.bool_]) -> str:
+    return repr(float(arr[bad].ravel()[0]))
 
 
 def _count_note(bad: npt.NDArray[np.bool_]) -> str:
@@ -185,8 +189,7 @@ def expected_false_alarms(pfa: npt.ArrayLike, n_cells: npt.ArrayLike) -> FloatAr
     bad = ~((cells >= 0.0) & np.isfinite(cells))
     if np.any(bad):
         raise ValueError(
-            "n_cells must be a finite count >= 0; "
-            f"got {cells[bad].ravel()[0]!r}" + _count_note(bad)
+            f"n_cells must be a finite count >= 0; got {_first(cells, bad)}" + _count_note(bad)
         )
     return _scalar_or_array(np.asarray(pfa_arr * cells, dtype=np.float64))
 
@@ -226,7 +229,8 @@ def _pd_flat(
         else:
             tail = special.betainc(j1, k[sl, None], x_nb[sl, None])
         out[sl] += np.sum(np.where(valid, pois * tail, 0.0), axis=1)
-    return np.minimum(out, 1.0)
+    # The window's Poisson mass falls short of 1 by rounding only; infinite SNR is certain.
+    return np.where(np.isposinf(snr), 1.0, np.minimum(out, 1.0))
 
 
 def pd_from_snr(
@@ -242,7 +246,7 @@ def pd_from_snr(
             (``inf`` gives 1).
         pfa: false-alarm probability per cell and look, in (0, 1).
         n_pulses: pulses non-coherently integrated per look, integer >= 1.
-        swerling: target fluctuation case 0–4 (0 = non-fluctuating; Swerling 5 is case 0).
+        swerling: target fluctuation case 0–4 (0 = non-fluctuating; pass 0 for "Swerling 5").
 
     Returns:
         Pd in [pfa, 1], broadcast over ``snr_per_pulse``, ``pfa`` and ``n_pulses``.
@@ -313,8 +317,8 @@ def snr_per_pulse_required(
     if np.any(pd_f <= pfa_f):
         i = int(np.argmax(pd_f <= pfa_f))
         raise ValueError(
-            f"pd must exceed pfa (with no signal Pd equals Pfa); got pd={pd_f[i]!r} "
-            f"with pfa={pfa_f[i]!r}"
+            f"pd must exceed pfa (with no signal Pd equals Pfa); got pd={float(pd_f[i])!r} "
+            f"with pfa={float(pfa_f[i])!r}"
         )
     threshold = special.gammainccinv(n_f, pfa_f)
     k_f = _fluctuation_shape(case, n_f)
@@ -351,8 +355,8 @@ def snr_per_pulse_required(
     if np.any(unbracketed):
         i = int(np.argmax(unbracketed))
         raise ValueError(
-            f"pd={pd_f[i]!r} with pfa={pfa_f[i]!r}, n_pulses={n_f[i]:g}, swerling={case} "
-            f"needs a per-pulse SNR outside ±{_SNR_DB_LIMIT:g} dB (pd too close to pfa or 1)"
+            f"pd={float(pd_f[i])!r} with pfa={float(pfa_f[i])!r}, n_pulses={n_f[i]:g}, "
+            f"swerling={case} needs a per-pulse SNR outside ±{_SNR_DB_LIMIT:g} dB (pd too close to pfa or 1)"
         )
 
     # Illinois: a = the end kept, b = the latest iterate; the root stays between them.

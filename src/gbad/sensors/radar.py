@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.earth.refraction import effective_earth_radius_m
-from gbad.earth.terrain import line_of_sight
+from gbad.earth.terrain import FlatGround, line_of_sight
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
 from gbad.scenario.schema import Geodetic, Radar
 from gbad.sensors.detection import draw_false_alarm_snr, draw_looks, snr_per_pulse_required
@@ -259,7 +259,15 @@ def _target_looks(
     if idx.size:
         lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
         visible = line_of_sight(
-            radar.lat_deg, radar.lon_deg, radar.alt_m, lat, lon, alt, ground, radius_m=radius_m
+            radar.lat_deg,
+            radar.lon_deg,
+            radar.alt_m,
+            lat,
+            lon,
+            alt,
+            ground,
+            radius_m=radius_m,
+            n_samples=_los_samples(radar, ground),
         )
         idx = idx[visible]
     obj, t, az, el, rng_m, rr = obj[idx], t[idx], az[idx], el[idx], rng_m[idx], rr[idx]
@@ -283,6 +291,18 @@ def _target_looks(
         "el_sigma_deg": s_el,
         "range_rate_sigma_mps": s_rr,
     }
+
+
+def _los_samples(radar: RadarModel, ground: object) -> int:
+    """Path samples for terrain masking: two per DEM cell out to the radar's reach.
+
+    A flat ground is checked exactly without samples; a DEM sampled more
+    coarsely than its cells could let a single-cell crest slip between samples.
+    """
+    if isinstance(ground, FlatGround):
+        return 2
+    spacing = getattr(ground, "spacing_m", 90.0)
+    return int(np.clip(np.ceil(2.0 * radar.range_max_m / spacing), 64, 8192))
 
 
 def _false_alarms(
