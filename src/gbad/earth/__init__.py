@@ -5,9 +5,17 @@
 - :mod:`gbad.earth.refraction`: effective-earth radius, radar horizon, and the
   height / slant range / ground range / elevation relations over it;
 - :mod:`gbad.earth.terrain`: ``FlatGround``, DEM ``Terrain`` and vectorised
-  ``line_of_sight``.
+  ``line_of_sight``;
+- :mod:`gbad.earth.atmosphere`: the US Standard Atmosphere 1976.
 """
 
+from gbad.earth.atmosphere import (
+    density_kgpm3,
+    geopotential_altitude_m,
+    pressure_pa,
+    speed_of_sound_mps,
+    temperature_k,
+)
 from gbad.earth.refraction import (
     EARTH_MEAN_RADIUS_M,
     EFFECTIVE_EARTH_RADIUS_M,
@@ -49,8 +57,7 @@ from gbad.earth.wgs84 import (
     local2geodetic,
 )
 
-# Keep __all__ sorted (ruff RUF022); the atmosphere names join it when that
-# module is re-exported here.
+# Keep __all__ sorted (ruff RUF022).
 
 __all__ = [
     "EARTH_MEAN_RADIUS_M",
@@ -70,6 +77,7 @@ __all__ = [
     "TerrainError",
     "aer2ecef",
     "aer2enu",
+    "density_kgpm3",
     "ecef2aer",
     "ecef2enu",
     "ecef2geodetic",
@@ -85,12 +93,16 @@ __all__ = [
     "geodetic2ecef",
     "geodetic2enu",
     "geodetic2local",
+    "geopotential_altitude_m",
     "ground_range_m",
     "k_factor",
     "line_of_sight",
     "local2geodetic",
+    "pressure_pa",
     "radar_horizon_ground_range_m",
     "radar_horizon_range_m",
     "slant_range_m",
+    "speed_of_sound_mps",
     "target_height_m",
+    "temperature_k",
 ]

@@ -82,11 +82,11 @@ _TM_BASE_K, _P_BASE_PA = _layer_bases()
 _MRATIO_Z_M = np.array(
     [80000.0, 80500.0, 81000.0, 81500.0, 82000.0, 82500.0, 83000.0,
      83500.0, 84000.0, 84500.0, 85000.0, 85500.0, 86000.0]
-)  # fmt: skip
+)
 _MRATIO = np.array(
     [1.0, 0.999996, 0.999989, 0.999971, 0.999941, 0.999909, 0.999870,
      0.999829, 0.999786, 0.999741, 0.999694, 0.999641, 0.999579]
-)  # fmt: skip
+)
 
 
 def geopotential_altitude_m(altitude_m: ArrayLike) -> NDArray[np.float64]:

@@ -30,7 +30,9 @@ def geodetic_height_m(x: float, y: float, z: float) -> float:
     for _ in range(3):
         sb = math.sin(beta)
         cb = math.cos(beta)
-        lat = math.atan2(z + _EP2 * WGS84_B_M * sb * sb * sb, p - WGS84_E2 * WGS84_A_M * cb * cb * cb)
+        lat = math.atan2(
+            z + _EP2 * WGS84_B_M * sb * sb * sb, p - WGS84_E2 * WGS84_A_M * cb * cb * cb
+        )
         beta = math.atan2(WGS84_B_M / WGS84_A_M * math.sin(lat), math.cos(lat))
     sl = math.sin(lat)
     n = WGS84_A_M / math.sqrt(1.0 - WGS84_E2 * sl * sl)
@@ -53,7 +55,7 @@ def _accel(
     x, y, z, vx, vy, vz,
     mass, thrust, area, cd_row, mach_step,
     rotating, gravity_mode, drag_on,
-):  # fmt: skip
+):
     r2 = x * x + y * y + z * z
     r = math.sqrt(r2)
     f = -GM_M3PS2 / (r2 * r)
@@ -100,26 +102,26 @@ def _accel(
 @njit(cache=True)
 def _rk4_step(
     st, h, m_start, m_end, thrust, area, cd_row, mach_step, rotating, gravity_mode, drag_on
-):  # fmt: skip
+):
     # Mass is linear in time within a step (it is piecewise linear overall and
     # burnout always falls on a step boundary), so the midpoint mass is exact.
     m_mid = 0.5 * (m_start + m_end)
     x, y, z, vx, vy, vz = st[0], st[1], st[2], st[3], st[4], st[5]
     a1x, a1y, a1z = _accel(x, y, z, vx, vy, vz, m_start, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)  # fmt: skip
+                           rotating, gravity_mode, drag_on)
     hh = 0.5 * h
     x2, y2, z2 = x + hh * vx, y + hh * vy, z + hh * vz
     vx2, vy2, vz2 = vx + hh * a1x, vy + hh * a1y, vz + hh * a1z
     a2x, a2y, a2z = _accel(x2, y2, z2, vx2, vy2, vz2, m_mid, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)  # fmt: skip
+                           rotating, gravity_mode, drag_on)
     x3, y3, z3 = x + hh * vx2, y + hh * vy2, z + hh * vz2
     vx3, vy3, vz3 = vx + hh * a2x, vy + hh * a2y, vz + hh * a2z
     a3x, a3y, a3z = _accel(x3, y3, z3, vx3, vy3, vz3, m_mid, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)  # fmt: skip
+                           rotating, gravity_mode, drag_on)
     x4, y4, z4 = x + h * vx3, y + h * vy3, z + h * vz3
     vx4, vy4, vz4 = vx + h * a3x, vy + h * a3y, vz + h * a3z
     a4x, a4y, a4z = _accel(x4, y4, z4, vx4, vy4, vz4, m_end, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)  # fmt: skip
+                           rotating, gravity_mode, drag_on)
     h6 = h / 6.0
     st[0] = x + h6 * (vx + 2.0 * vx2 + 2.0 * vx3 + vx4)
     st[1] = y + h6 * (vy + 2.0 * vy2 + 2.0 * vy3 + vy4)
@@ -251,7 +253,7 @@ def fly_kernel(
     impact_state,  # out (M, 6) position and velocity at the event
     apogee_h,  # out (M,) highest geodetic height among the steps
     apogee_t,  # out (M,)
-):  # fmt: skip
+):
     m_obj = state0.shape[0]
     for j in prange(m_obj):
         st = state0[j].copy()
@@ -302,7 +304,7 @@ def fly_kernel(
                 m_b = m_a
                 f_thrust = 0.0
             _rk4_step(st, h_step, m_a, m_b, f_thrust, a_j, cd_row, mach_step,
-                      rotating, gravity_mode, drag_on)  # fmt: skip
+                      rotating, gravity_mode, drag_on)
             n += 1
             t = t_next
             if record:

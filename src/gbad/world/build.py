@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gbad.earth.terrain import FlatGround
 from gbad.earth.wgs84 import ecef2enu, geodetic2ecef, local2geodetic
 from gbad.scenario.schema import DEFAULT_BANK_DEG, ROUTE_KINDS, Scenario, Threat
 from gbad.world.route import build_route
@@ -150,7 +151,10 @@ def _ballistic_objects(
     from gbad.world.ballistic import fly, solve_aim
     from gbad.world.munitions import MUNITIONS
 
-    ground_model = ground if ground is not None else origin.alt_m
+    # A flat ground is a plain altitude to the integrator (no terrain look-ups).
+    ground_model = getattr(ground, "alt_m", None) if isinstance(ground, FlatGround) else ground
+    if ground_model is None:
+        ground_model = origin.alt_m
     profiles, launch, aim, speed, traj, angles, meta = [], [], [], [], [], [], []
     for threat in threats:
         profile = MUNITIONS[threat.munition_name]

@@ -3,7 +3,8 @@
 Public, nominal figures only (see REFERENCES.md, "Munitions (nominal)"). Every
 profile says in ``source`` where each figure comes from; a figure found by
 flying the model (a motor thrust, a charge's muzzle velocity) says how it was
-found, so it can be found again (``benchmarks``/tests fly the same shots).
+found, so it can be found again (tests/test_ballistic.py flies the same shots
+and pins the figures).
 
 Conventions: SI units; C_D is referred to the calibre's frontal area
 π·d²/4; velocities are muzzle (gun, mortar) or rail/tube-exit (rocket, missile)
@@ -73,7 +74,7 @@ class MunitionProfile:
             if not getattr(self, field) > 0.0:
                 raise ValueError(f"{where}: {field} must be > 0, got {getattr(self, field)}")
         for field in ("thrust_n", "burn_time_s", "propellant_kg", "mv_sigma_frac",
-                      "elevation_sigma_mrad", "azimuth_sigma_mrad"):  # fmt: skip
+                      "elevation_sigma_mrad", "azimuth_sigma_mrad"):
             if not getattr(self, field) >= 0.0:
                 raise ValueError(f"{where}: {field} must be >= 0, got {getattr(self, field)}")
         powered = (self.thrust_n > 0.0, self.burn_time_s > 0.0, self.propellant_kg > 0.0)
@@ -129,10 +130,10 @@ def _m107_cd_table() -> tuple[tuple[float, float], ...]:
     # M <= 0.9 and ((0.9415 + 0.1327 M)^2 - 1)/M^2 for 1.3 < M <= 2.6,
     # C_D = (8/π) K_D. The fit says nothing in 0.9 < M <= 1.3: PCHIP bridges it.
     sub = [0.0, 0.3, 0.6, 0.8, 0.9]
-    sup = [1.3 + 1e-9, 1.4, 1.5, 1.6, 1.8, 2.0, 2.2, 2.4, 2.6]
+    sup = [1.3, 1.4, 1.5, 1.6, 1.8, 2.0, 2.2, 2.4, 2.6]
     pts = [(m, 8.0 / math.pi * 0.0579) for m in sub]
     pts += [(m, 8.0 / math.pi * ((0.9415 + 0.1327 * m) ** 2 - 1.0) / m**2) for m in sup]
-    return tuple((round(m, 6), c) for m, c in pts)
+    return tuple(pts)
 
 
 _155MM = MunitionProfile(
@@ -168,7 +169,7 @@ _155MM = MunitionProfile(
 _MORTAR_CD = (
     (0.0, 0.130), (0.5, 0.130), (0.7, 0.135), (0.8, 0.145), (0.9, 0.180),
     (1.0, 0.280), (1.1, 0.320), (1.3, 0.310), (1.6, 0.280), (2.0, 0.250),
-)  # fmt: skip
+)
 
 _120MM_MORTAR = MunitionProfile(
     name="120mm-mortar",
@@ -202,7 +203,7 @@ _120MM_MORTAR = MunitionProfile(
 _ROCKET_CD = (
     (0.0, 0.30), (0.6, 0.30), (0.8, 0.32), (0.95, 0.42), (1.05, 0.55), (1.2, 0.53),
     (1.5, 0.47), (2.0, 0.40), (2.5, 0.35), (3.0, 0.32),
-)  # fmt: skip
+)
 
 _122MM_ROCKET = MunitionProfile(
     name="122mm-rocket",
@@ -240,7 +241,7 @@ _122MM_ROCKET = MunitionProfile(
 _SRBM_CD = (
     (0.0, 0.20), (0.8, 0.20), (0.95, 0.30), (1.1, 0.42), (1.3, 0.40), (1.6, 0.36),
     (2.0, 0.32), (3.0, 0.26), (5.0, 0.21), (8.0, 0.18), (12.0, 0.17),
-)  # fmt: skip
+)
 
 _SRBM = MunitionProfile(
     name="srbm",
@@ -266,10 +267,15 @@ _SRBM = MunitionProfile(
         "choosing the range. Thrust nominal, calibrated to the 300 km class: "
         f"{SRBM_THRUST_N:.0f} N gives the maximum range 300 km (point-mass model, sea "
         "level, 45 deg N, fired north, landing at launch level; secant on the thrust, max "
-        "range by elevation scan)."
+        "range by elevation scan): burnout at ~1.56 km/s, 27 km up; apogee ~81 km at "
+        "maximum range; at 250 km the low (default) solution peaks at ~42 km, the high "
+        "one at ~120 km."
     ),
 )
 
 __all__ = ["KINDS", "MUNITIONS", "Kind", "MunitionProfile", "Trajectory"]
 
-MUNITIONS: dict[str, MunitionProfile] = {p.name: p for p in (_155MM, _120MM_MORTAR, _122MM_ROCKET, _SRBM)}
+#: The built-in profiles by name (the names scenarios use).
+MUNITIONS: dict[str, MunitionProfile] = {
+    p.name: p for p in (_155MM, _120MM_MORTAR, _122MM_ROCKET, _SRBM)
+}

@@ -1,0 +1,90 @@
+"""The Python front door: everything a user scripts against, in one place.
+
+>>> from gbad.api import load_builtin, simulate
+>>> truth, detections, summary, timing = simulate(load_builtin("airbase-defence"))  # doctest: +SKIP
+
+Names here are stable; modules behind them may move.
+"""
+
+from gbad.earth import (
+    FlatGround,
+    Terrain,
+    aer2enu,
+    ecef2aer,
+    ecef2enu,
+    ecef2geodetic,
+    effective_earth_radius_m,
+    enu2aer,
+    enu2ecef,
+    geodetic2ecef,
+    geodetic2enu,
+    geodetic2local,
+    line_of_sight,
+    local2geodetic,
+    radar_horizon_range_m,
+)
+from gbad.record import write_json, write_parquet
+from gbad.scenario.loader import (
+    LoadedScenario,
+    ScenarioError,
+    builtin_names,
+    load_builtin,
+    load_scenario,
+    parse_scenario,
+)
+from gbad.scenario.schema import Scenario
+from gbad.sensors.detection import (
+    detection_threshold,
+    draw_looks,
+    pd_from_snr,
+    snr_per_pulse_required,
+)
+from gbad.sensors.radar import RadarModel, simulate_radar
+from gbad.sim import RunResult, run_scenario, simulate
+from gbad.world.ballistic import Flight, fly, solve_aim
+from gbad.world.build import build_truth
+from gbad.world.munitions import MUNITIONS, MunitionProfile
+from gbad.world.truth import Truth
+
+__all__ = [
+    "MUNITIONS",
+    "FlatGround",
+    "Flight",
+    "LoadedScenario",
+    "MunitionProfile",
+    "RadarModel",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Terrain",
+    "Truth",
+    "aer2enu",
+    "build_truth",
+    "builtin_names",
+    "detection_threshold",
+    "draw_looks",
+    "ecef2aer",
+    "ecef2enu",
+    "ecef2geodetic",
+    "effective_earth_radius_m",
+    "enu2aer",
+    "enu2ecef",
+    "fly",
+    "geodetic2ecef",
+    "geodetic2enu",
+    "geodetic2local",
+    "line_of_sight",
+    "load_builtin",
+    "load_scenario",
+    "local2geodetic",
+    "parse_scenario",
+    "pd_from_snr",
+    "radar_horizon_range_m",
+    "run_scenario",
+    "simulate",
+    "simulate_radar",
+    "snr_per_pulse_required",
+    "solve_aim",
+    "write_json",
+    "write_parquet",
+]
