@@ -196,3 +196,21 @@ def test_same_seed_gives_identical_files(small_run, tmp_path):
     other = tmp_path / "other"
     assert gbad("run", str(scenario), "--out", str(other), "--seed", "4", "--quiet").returncode == 0
     assert (other / "detections.parquet").read_bytes() != (out / "detections.parquet").read_bytes()
+
+
+def test_aim_out_of_reach_is_a_clear_error(tmp_path):
+    far = SMALL.replace(
+        'kind = "shell"\nlaunch = { east_m = 2000.0, north_m = 12000.0, up_m = 100.0 }',
+        'kind = "mortar"\nlaunch = { east_m = 2000.0, north_m = 30000.0, up_m = 100.0 }',
+    )
+    assert far != SMALL
+    scenario = tmp_path / "far.toml"
+    scenario.write_text(far)
+    out = tmp_path / "out"
+    result = gbad("run", str(scenario), "--out", str(out), "--quiet")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "120mm-mortar" in result.stderr
+    assert "threats 'gun' round 1" in result.stderr
+    assert "range" in result.stderr
+    assert not out.exists()

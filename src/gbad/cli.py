@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except ValueError as exc:
         # Inputs that validate but cannot be flown (an aim point out of reach…).
-        print(f"error: {exc}", file=sys.stderr)
+        source = getattr(args, "scenario", DEFAULT_SCENARIO)
+        print(f"{source}: cannot be flown: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 1
 

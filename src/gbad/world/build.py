@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -185,18 +186,26 @@ def _ballistic_objects(
     aimed = ~np.isnan(aim_a[:, 0])
     if aimed.any():
         idx = np.flatnonzero(aimed)
-        el_s, az_s, _ = solve_aim(
-            [profiles[i] for i in idx],
-            launch_a[idx, 0],
-            launch_a[idx, 1],
-            launch_a[idx, 2],
-            aim_a[idx, 0],
-            aim_a[idx, 1],
-            aim_a[idx, 2],
-            speed_a[idx],
-            [traj[i] for i in idx],
-            ground=ground_model,
-        )
+        try:
+            el_s, az_s, _ = solve_aim(
+                [profiles[i] for i in idx],
+                launch_a[idx, 0],
+                launch_a[idx, 1],
+                launch_a[idx, 2],
+                aim_a[idx, 0],
+                aim_a[idx, 1],
+                aim_a[idx, 2],
+                speed_a[idx],
+                [traj[i] for i in idx],
+                ground=ground_model,
+            )
+        except ValueError as exc:
+            # Name rounds by their scenario threat, not by their place in the solver's batch.
+            def name(match: re.Match) -> str:
+                threat, r = meta[idx[int(match.group(1))]]
+                return f"threats {threat.id!r} round {r}"
+
+            raise ValueError(re.sub(r"round (\d+)", name, str(exc))) from None
         el[idx], az[idx] = el_s, az_s
 
     # Round-to-round dispersion (nominal, per profile), drawn in object order.
