@@ -52,9 +52,20 @@ def _approx_height_m(x: float, y: float, z: float) -> float:
 
 @njit(cache=True)
 def _accel(
-    x, y, z, vx, vy, vz,
-    mass, thrust, area, cd_row, mach_step,
-    rotating, gravity_mode, drag_on,
+    x,
+    y,
+    z,
+    vx,
+    vy,
+    vz,
+    mass,
+    thrust,
+    area,
+    cd_row,
+    mach_step,
+    rotating,
+    gravity_mode,
+    drag_on,
 ):
     r2 = x * x + y * y + z * z
     r = math.sqrt(r2)
@@ -107,21 +118,77 @@ def _rk4_step(
     # burnout always falls on a step boundary), so the midpoint mass is exact.
     m_mid = 0.5 * (m_start + m_end)
     x, y, z, vx, vy, vz = st[0], st[1], st[2], st[3], st[4], st[5]
-    a1x, a1y, a1z = _accel(x, y, z, vx, vy, vz, m_start, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)
+    a1x, a1y, a1z = _accel(
+        x,
+        y,
+        z,
+        vx,
+        vy,
+        vz,
+        m_start,
+        thrust,
+        area,
+        cd_row,
+        mach_step,
+        rotating,
+        gravity_mode,
+        drag_on,
+    )
     hh = 0.5 * h
     x2, y2, z2 = x + hh * vx, y + hh * vy, z + hh * vz
     vx2, vy2, vz2 = vx + hh * a1x, vy + hh * a1y, vz + hh * a1z
-    a2x, a2y, a2z = _accel(x2, y2, z2, vx2, vy2, vz2, m_mid, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)
+    a2x, a2y, a2z = _accel(
+        x2,
+        y2,
+        z2,
+        vx2,
+        vy2,
+        vz2,
+        m_mid,
+        thrust,
+        area,
+        cd_row,
+        mach_step,
+        rotating,
+        gravity_mode,
+        drag_on,
+    )
     x3, y3, z3 = x + hh * vx2, y + hh * vy2, z + hh * vz2
     vx3, vy3, vz3 = vx + hh * a2x, vy + hh * a2y, vz + hh * a2z
-    a3x, a3y, a3z = _accel(x3, y3, z3, vx3, vy3, vz3, m_mid, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)
+    a3x, a3y, a3z = _accel(
+        x3,
+        y3,
+        z3,
+        vx3,
+        vy3,
+        vz3,
+        m_mid,
+        thrust,
+        area,
+        cd_row,
+        mach_step,
+        rotating,
+        gravity_mode,
+        drag_on,
+    )
     x4, y4, z4 = x + h * vx3, y + h * vy3, z + h * vz3
     vx4, vy4, vz4 = vx + h * a3x, vy + h * a3y, vz + h * a3z
-    a4x, a4y, a4z = _accel(x4, y4, z4, vx4, vy4, vz4, m_end, thrust, area, cd_row, mach_step,
-                           rotating, gravity_mode, drag_on)
+    a4x, a4y, a4z = _accel(
+        x4,
+        y4,
+        z4,
+        vx4,
+        vy4,
+        vz4,
+        m_end,
+        thrust,
+        area,
+        cd_row,
+        mach_step,
+        rotating,
+        gravity_mode,
+        drag_on,
+    )
     h6 = h / 6.0
     st[0] = x + h6 * (vx + 2.0 * vx2 + 2.0 * vx3 + vx4)
     st[1] = y + h6 * (vy + 2.0 * vy2 + 2.0 * vy3 + vy4)
@@ -149,15 +216,27 @@ def _hermite(p0, v0, p1, v1, h, s, out_p, out_v):
 
 
 @njit(cache=True)
-def _refine_crossing(prev, cur, h, floor_m, out_p, out_v):
-    """Fraction s in [0, 1] of the step where the Hermite path descends through floor_m."""
+def _gap(p, mode, floor_m, pt, nrm):
+    """Positive before the crossing, negative after: height above `floor_m` (mode 0,
+    a descent through it) or distance short of the plane (pt, nrm) (mode 1)."""
+    if mode == 0:
+        return geodetic_height_m(p[0], p[1], p[2]) - floor_m
+    g = 0.0
+    for k in range(3):
+        g -= (p[k] - pt[k]) * nrm[k]
+    return g
+
+
+@njit(cache=True)
+def _refine(prev, cur, h, mode, floor_m, pt, nrm, out_p, out_v):
+    """Fraction s in [0, 1] of the step where the Hermite path makes the crossing of `_gap`."""
     p0 = prev[0:3]
     v0 = prev[3:6]
     p1 = cur[0:3]
     v1 = cur[3:6]
     lo, hi = 0.0, 1.0
-    g_lo = geodetic_height_m(p0[0], p0[1], p0[2]) - floor_m
-    g_hi = geodetic_height_m(p1[0], p1[1], p1[2]) - floor_m
+    g_lo = _gap(p0, mode, floor_m, pt, nrm)
+    g_hi = _gap(p1, mode, floor_m, pt, nrm)
     s = 1.0
     side = 0
     # Illinois regula falsi: bracketed, superlinear, and the bracket never
@@ -168,7 +247,7 @@ def _refine_crossing(prev, cur, h, floor_m, out_p, out_v):
         else:
             s = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
         _hermite(p0, v0, p1, v1, h, s, out_p, out_v)
-        g = geodetic_height_m(out_p[0], out_p[1], out_p[2]) - floor_m
+        g = _gap(out_p, mode, floor_m, pt, nrm)
         if abs(g) < 1e-7 or hi - lo < 1e-13:
             break
         if g > 0.0:
@@ -185,42 +264,16 @@ def _refine_crossing(prev, cur, h, floor_m, out_p, out_v):
 
 
 @njit(cache=True)
+def _refine_crossing(prev, cur, h, floor_m, out_p, out_v):
+    """Fraction s in [0, 1] of the step where the Hermite path descends through floor_m."""
+    unused = prev[0:3]
+    return _refine(prev, cur, h, 0, floor_m, unused, unused, out_p, out_v)
+
+
+@njit(cache=True)
 def _refine_plane(prev, cur, h, pt, nrm, out_p, out_v):
     """Fraction s in [0, 1] of the step where the Hermite path crosses the plane (pt, nrm)."""
-    p0 = prev[0:3]
-    v0 = prev[3:6]
-    p1 = cur[0:3]
-    v1 = cur[3:6]
-    lo, hi = 0.0, 1.0
-    g_lo = 0.0
-    g_hi = 0.0
-    for k in range(3):
-        g_lo += (p0[k] - pt[k]) * nrm[k]
-        g_hi += (p1[k] - pt[k]) * nrm[k]
-    s = 1.0
-    side = 0
-    for _ in range(60):
-        if g_lo == g_hi:
-            s = 0.5 * (lo + hi)
-        else:
-            s = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
-        _hermite(p0, v0, p1, v1, h, s, out_p, out_v)
-        g = 0.0
-        for k in range(3):
-            g += (out_p[k] - pt[k]) * nrm[k]
-        if abs(g) < 1e-7 or hi - lo < 1e-13:
-            break
-        if g < 0.0:
-            lo, g_lo = s, g
-            if side == 1:
-                g_hi *= 0.5
-            side = 1
-        else:
-            hi, g_hi = s, g
-            if side == -1:
-                g_lo *= 0.5
-            side = -1
-    return s
+    return _refine(prev, cur, h, 1, 0.0, pt, nrm, out_p, out_v)
 
 
 @njit(cache=True, parallel=True)
@@ -303,8 +356,19 @@ def fly_kernel(
                 m_a = mass0[j] - propellant[j]
                 m_b = m_a
                 f_thrust = 0.0
-            _rk4_step(st, h_step, m_a, m_b, f_thrust, a_j, cd_row, mach_step,
-                      rotating, gravity_mode, drag_on)
+            _rk4_step(
+                st,
+                h_step,
+                m_a,
+                m_b,
+                f_thrust,
+                a_j,
+                cd_row,
+                mach_step,
+                rotating,
+                gravity_mode,
+                drag_on,
+            )
             n += 1
             t = t_next
             if record:
