@@ -1,0 +1,1 @@
+"""Analysis: metrics that compare estimates with truth (scoring reads truth on purpose)."""

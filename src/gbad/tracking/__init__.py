@@ -1,0 +1,1 @@
+"""Tracking: batched filters, motion models, association, track management, fusion."""
