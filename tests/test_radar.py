@@ -239,3 +239,22 @@ def test_terrain_from_a_dem_masks_a_target(tmp_path):
     text.write_text(body + threats)
     _, det_dem = _run(load_scenario(text))
     assert (det_dem["truth_id"] == 1).sum() == 0
+
+
+def test_registration_bias_shifts_every_measurement():
+    threats = _threat("east", 30e3, 0.0, 3000.0, 100.0, 0.0, 1.0)
+    loaded = _scenario(threats, duration=60.0, ref_range=300e3)
+    text = HEADER.format(duration=60.0) + RADAR.format(
+        ref_range=300e3, pfa=1e-6, swerling=1, pulses=1, scan="rotating", period=1.0
+    ).replace(
+        'role = "surveillance"', 'role = "surveillance"\nbias = { range_m = 50.0, az_deg = 0.5 }'
+    )
+    from pathlib import Path
+
+    biased = LoadedScenario(parse_scenario(text + threats, "b.toml"), "b.toml", Path("."))
+    _, d0 = _run(loaded)
+    _, d1 = _run(biased)
+    real = d0["truth_id"] == 1
+    np.testing.assert_array_equal(real, d1["truth_id"] == 1)
+    assert np.mean(d1["range_m"][real] - d0["range_m"][real]) == pytest.approx(50.0, abs=1e-6)
+    assert np.mean(d1["az_deg"][real] - d0["az_deg"][real]) == pytest.approx(0.5, abs=1e-9)

@@ -43,7 +43,7 @@ def make_ground(loaded: LoadedScenario) -> FlatGround | Terrain:
     hdr = loaded.model.scenario
     if hdr.dem is None:
         return FlatGround(hdr.origin.alt_m)
-    return Terrain.from_geotiff(loaded.base_dir / hdr.dem)
+    return Terrain.from_geotiff(loaded.base_dir / hdr.dem, height_offset_m=hdr.dem_height_offset_m)
 
 
 def simulate(

@@ -178,6 +178,7 @@ class ScenarioHeader(Strict):
     truth_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     refractivity_gradient_per_m: Annotated[float, Field(gt=-157e-9, le=0)] = -39e-9
     dem: str | None = None
+    dem_height_offset_m: Annotated[float, Field(ge=-200, le=200)] = 0.0
 
 
 class Asset(Strict):
@@ -239,6 +240,14 @@ class Accuracy(Strict):
     at_snr_db: Annotated[float, Field(ge=-10, le=60)] | None = None
 
 
+class Bias(Strict):
+    """A radar's registration error: added to every measurement it reports."""
+
+    range_m: Annotated[float, Field(ge=-1000, le=1000)] = 0.0
+    az_deg: Annotated[float, Field(ge=-10, le=10)] = 0.0
+    el_deg: Annotated[float, Field(ge=-10, le=10)] = 0.0
+
+
 class Radar(Strict):
     id: Identifier
     role: Literal["surveillance", "multifunction", "weapon_locating"]
@@ -260,6 +269,7 @@ class Radar(Strict):
     beamwidth_az_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
     beamwidth_el_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
     range_resolution_m: Annotated[float, Field(gt=0, le=1e4)] | None = None
+    bias: Bias = Bias()
 
     @model_validator(mode="after")
     def _one_sensitivity(self) -> Radar:

@@ -69,6 +69,9 @@ class RadarModel:
     sigma_el_deg: float
     sigma_range_rate_mps: float  # NaN: the radar does not measure range rate
     accuracy_snr: float  # integrated SNR (linear) at which the sigmas hold
+    bias_range_m: float = 0.0
+    bias_az_deg: float = 0.0
+    bias_el_deg: float = 0.0
 
     @classmethod
     def from_scenario(cls, radar: Radar, origin: Geodetic) -> RadarModel:
@@ -122,6 +125,9 @@ class RadarModel:
             sigma_el_deg=acc.el_deg,
             sigma_range_rate_mps=acc.range_rate_mps if acc.range_rate_mps is not None else np.nan,
             accuracy_snr=float(acc_snr),
+            bias_range_m=radar.bias.range_m,
+            bias_az_deg=radar.bias.az_deg,
+            bias_el_deg=radar.bias.el_deg,
         )
 
     # -- geometry -----------------------------------------------------------------------
@@ -280,9 +286,9 @@ def _target_looks(
     noise = rng.standard_normal((d.size, 4))
     return {
         "t_s": t[d],
-        "range_m": np.abs(rng_m[d] + s_r * noise[:, 0]),
-        "az_deg": (az[d] + s_az * noise[:, 1]) % 360.0,
-        "el_deg": np.clip(el[d] + s_el * noise[:, 2], -90.0, 90.0),
+        "range_m": np.abs(rng_m[d] + radar.bias_range_m + s_r * noise[:, 0]),
+        "az_deg": (az[d] + radar.bias_az_deg + s_az * noise[:, 1]) % 360.0,
+        "el_deg": np.clip(el[d] + radar.bias_el_deg + s_el * noise[:, 2], -90.0, 90.0),
         "range_rate_mps": rr[d] + s_rr * noise[:, 3],
         "snr_db": 10 * np.log10(snr_look),
         "truth_id": truth.object_id[obj[d]],
