@@ -1,0 +1,248 @@
+"""Reading detection files (ours, or recorded plots in the same schema), strictly.
+
+A detection file is Parquet with one row per detection:
+
+| column | unit | required | valid |
+|---|---|---|---|
+| `t_s` | s | yes | finite; each radar's rows in non-decreasing time |
+| `radar_id` | — | yes | a radar of the scenario |
+| `range_m` | m | yes | finite, > 0 |
+| `az_deg` | deg | yes | [0, 360), clockwise from true north |
+| `el_deg` | deg | yes | [-90, 90] |
+| `range_rate_mps` | m/s | no | finite, or NaN where not measured |
+| `snr_db` | dB | no | finite |
+| `range_sigma_m`, `az_sigma_deg`, `el_sigma_deg` | m, deg, deg | no | finite, > 0 (1) |
+| `range_rate_sigma_mps` | m/s | no | > 0, or NaN where not measured |
+| `truth_id` | — | no | integer; read for scoring only, never by the tracker |
+
+(1) Default: the radar's accuracy from the scenario, scaled by `snr_db` when given.
+
+Radars report in time order; rows of different radars may interleave out of
+order (the tracker sorts them into one time line).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from gbad.sensors.radar import RadarModel
+
+REQUIRED = ("t_s", "radar_id", "range_m", "az_deg", "el_deg")
+OPTIONAL = (
+    "range_rate_mps",
+    "snr_db",
+    "range_sigma_m",
+    "az_sigma_deg",
+    "el_sigma_deg",
+    "range_rate_sigma_mps",
+    "truth_id",
+)
+#: Columns where NaN is a value ("not measured"), not an error.
+NAN_ALLOWED = ("range_rate_mps", "range_rate_sigma_mps")
+
+
+class DetectionFileError(ValueError):
+    """A detection file that cannot be tracked; the message names file, column, row and rule."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: invalid detection file ({len(problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Validated detections, sorted by time (stable), as plain arrays."""
+
+    t_s: NDArray[np.float64]
+    radar_index: NDArray[np.int64]  # index into the radar list the file was checked against
+    range_m: NDArray[np.float64]
+    az_deg: NDArray[np.float64]
+    el_deg: NDArray[np.float64]
+    range_rate_mps: NDArray[np.float64]
+    range_sigma_m: NDArray[np.float64]
+    az_sigma_deg: NDArray[np.float64]
+    el_sigma_deg: NDArray[np.float64]
+    range_rate_sigma_mps: NDArray[np.float64]
+    snr_db: NDArray[np.float64]
+    truth_id: NDArray[np.int64]  # -1 where unknown; for scoring only
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+
+def _rows(bad: NDArray[np.bool_]) -> str:
+    idx = np.flatnonzero(bad)
+    shown = ", ".join(str(i) for i in idx[:5])
+    more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
+    return f"row {shown}{more}" if len(idx) == 1 else f"rows {shown}{more}"
+
+
+def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detections:
+    """Validate detection columns (arrays by name) against the scenario's radars."""
+    problems: list[str] = []
+    names = list(columns)
+    for col in REQUIRED:
+        if col not in columns:
+            close = difflib.get_close_matches(col, names, n=1, cutoff=0.6)
+            hint = f" (found {close[0]!r}: misnamed?)" if close else ""
+            problems.append(f"missing required column {col!r}{hint}")
+    for col in names:
+        if col not in REQUIRED and col not in OPTIONAL:
+            close = difflib.get_close_matches(col, REQUIRED + OPTIONAL, n=1, cutoff=0.6)
+            if close and close[0] not in columns:
+                problems.append(f"column {col!r} is not in the schema; did you mean {close[0]!r}?")
+    if problems:
+        raise DetectionFileError(source, [*problems, f"required columns: {', '.join(REQUIRED)}"])
+
+    n = len(columns["t_s"])
+    numeric: dict[str, NDArray[np.float64]] = {}
+    for col in (*REQUIRED, *OPTIONAL):
+        if col == "radar_id" or col not in columns:
+            continue
+        values = np.asarray(columns[col])
+        if values.dtype.kind not in "iuf" or values.dtype == bool:
+            problems.append(
+                f"column {col!r} has type {values.dtype}; it must be numeric ("
+                + ("integer" if col == "truth_id" else "float64")
+                + ")"
+            )
+            continue
+        if col == "truth_id" and values.dtype.kind == "f":
+            problems.append("column 'truth_id' must be integer (-1 for a false alarm)")
+            continue
+        values = values.astype(float)
+        bad = ~np.isfinite(values)
+        if col in NAN_ALLOWED:
+            bad = np.isinf(values)
+        if bad.any():
+            problems.append(
+                f"column {col!r}: {_rows(bad)} not finite (got {float(values[bad][0])!r})"
+            )
+        numeric[col] = values
+    if problems:
+        raise DetectionFileError(source, problems)
+
+    rules = {
+        "range_m": (numeric["range_m"] <= 0, "must be > 0 metres"),
+        "az_deg": (
+            (numeric["az_deg"] < 0) | (numeric["az_deg"] >= 360),
+            "must be in [0, 360) degrees clockwise from north",
+        ),
+        "el_deg": (np.abs(numeric["el_deg"]) > 90, "must be in [-90, 90] degrees"),
+    }
+    if "snr_db" in numeric:
+        rules["snr_db"] = (np.abs(numeric["snr_db"]) > 200, "must be in [-200, 200] dB")
+    for col in ("range_sigma_m", "az_sigma_deg", "el_sigma_deg", "range_rate_sigma_mps"):
+        if col in numeric:
+            rules[col] = (numeric[col] <= 0, "must be > 0")
+    for col, (bad, rule) in rules.items():
+        if bad.any():
+            problems.append(
+                f"column {col!r}: {_rows(bad)} {rule} (got {float(numeric[col][bad][0])!r})"
+            )
+
+    radar_ids = np.asarray(columns["radar_id"]).astype(str)
+    known = {r.id: i for i, r in enumerate(radars)}
+    unknown = sorted(str(r) for r in set(radar_ids) - set(known))
+    if unknown:
+        bad = ~np.isin(radar_ids, list(known))
+        problems.append(
+            f"column 'radar_id': {_rows(bad)} name radar(s) {unknown} that the scenario does not "
+            f"have; its radars: {', '.join(known) or 'none'}"
+        )
+    if problems:
+        raise DetectionFileError(source, problems)
+
+    radar_index = np.array([known[r] for r in radar_ids], dtype=np.int64) if n else np.zeros(0, int)
+    t = numeric["t_s"]
+    for rid, i in known.items():
+        mine = np.flatnonzero(radar_index == i)
+        back = np.flatnonzero(np.diff(t[mine]) < 0)
+        if back.size:
+            row = mine[back[0] + 1]
+            problems.append(
+                f"column 't_s': radar {rid!r} goes back in time at row {row} "
+                f"({t[mine[back[0]]]!r} then {t[row]!r}); each radar's rows must be in time order"
+            )
+    if problems:
+        raise DetectionFileError(source, problems)
+
+    return _complete(numeric, radar_index, radars)
+
+
+def _complete(
+    numeric: dict[str, NDArray[np.float64]],
+    radar_index: NDArray[np.int64],
+    radars: list[RadarModel],
+) -> Detections:
+    """Fill optional columns from the radars' nominal accuracy, then sort by time."""
+    n = len(radar_index)
+
+    def per_radar(attr: str) -> NDArray[np.float64]:
+        return np.array([getattr(r, attr) for r in radars], dtype=float)[radar_index]
+
+    snr_db = numeric.get("snr_db")
+    if snr_db is not None:
+        scale = np.sqrt(per_radar("accuracy_snr") / 10 ** (snr_db / 10))
+    else:
+        scale = np.ones(n)
+    filled = {
+        "range_sigma_m": per_radar("sigma_range_m") * scale,
+        "az_sigma_deg": per_radar("sigma_az_deg") * scale,
+        "el_sigma_deg": per_radar("sigma_el_deg") * scale,
+        "range_rate_sigma_mps": per_radar("sigma_range_rate_mps") * scale,
+    }
+    cols = {k: numeric.get(k, v) for k, v in filled.items()}
+    rr = numeric.get("range_rate_mps", np.full(n, np.nan))
+    # A range rate without a usable sigma is not a measurement.
+    rr = np.where(np.isfinite(cols["range_rate_sigma_mps"]), rr, np.nan)
+    order = np.argsort(numeric["t_s"], kind="stable")
+    truth = numeric.get("truth_id")
+    return Detections(
+        t_s=numeric["t_s"][order],
+        radar_index=radar_index[order],
+        range_m=numeric["range_m"][order],
+        az_deg=numeric["az_deg"][order],
+        el_deg=numeric["el_deg"][order],
+        range_rate_mps=rr[order],
+        range_sigma_m=cols["range_sigma_m"][order],
+        az_sigma_deg=cols["az_sigma_deg"][order],
+        el_sigma_deg=cols["el_sigma_deg"][order],
+        range_rate_sigma_mps=cols["range_rate_sigma_mps"][order],
+        snr_db=(snr_db if snr_db is not None else np.full(n, np.nan))[order],
+        truth_id=(truth.astype(np.int64) if truth is not None else np.full(n, -1))[order],
+    )
+
+
+def read_detections(path: str | Path, radars: list[RadarModel]) -> Detections:
+    """Read and validate a Parquet detection file; raise DetectionFileError on any problem."""
+    p = Path(path)
+    try:
+        table = pq.read_table(p)
+    except FileNotFoundError:
+        raise DetectionFileError(str(path), ["no such file"]) from None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DetectionFileError(str(path), [f"not a readable Parquet file: {exc}"]) from None
+    columns = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            columns[name] = np.asarray(col.to_pylist(), dtype=object)
+        else:
+            try:
+                columns[name] = col.to_numpy()
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                columns[name] = np.asarray(col.to_pylist(), dtype=object)
+    if "radar_id" in columns and any(v is None for v in columns["radar_id"]):
+        bad = np.array([v is None for v in columns["radar_id"]])
+        raise DetectionFileError(str(path), [f"column 'radar_id': {_rows(bad)} are empty"])
+    return from_columns(columns, radars, str(path))
