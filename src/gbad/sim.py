@@ -18,11 +18,14 @@ from typing import Any
 import numpy as np
 
 from gbad import __version__
+from gbad.analysis.air_picture import score_air_picture
 from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
+from gbad.sensors.detection_file import Detections, from_columns
 from gbad.sensors.radar import DETECTION_COLUMNS, RadarModel, simulate_radar
+from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult
 from gbad.world.build import build_truth
 from gbad.world.truth import Truth
 
@@ -88,6 +91,57 @@ def simulate(
     return truth, detections, summary, timing
 
 
+def radar_models(loaded: LoadedScenario) -> list[RadarModel]:
+    origin = loaded.model.scenario.origin
+    return [RadarModel.from_scenario(r, origin) for r in loaded.model.radars]
+
+
+def track(
+    loaded: LoadedScenario,
+    det: Detections,
+    progress: Callable[[float], None] | None = None,
+) -> TrackerResult:
+    """Run the scenario's tracker over validated detections."""
+    model = loaded.model
+    tracker = Tracker(radar_models(loaded), model.scenario.origin, model.tracker)
+    return tracker.run(det, progress=progress)
+
+
+def detection_positions(loaded: LoadedScenario, det: Detections) -> np.ndarray:
+    """Each detection's position in the scenario ENU frame (for scoring)."""
+    origin = loaded.model.scenario.origin
+    pos = np.zeros((len(det), 3))
+    for i, radar in enumerate(radar_models(loaded)):
+        mine = det.radar_index == i
+        geo = RadarGeometry.of(radar, origin)
+        pos[mine] = geo.to_tracking_frame(det.range_m[mine], det.az_deg[mine], det.el_deg[mine])
+    return pos
+
+
+def score_tracks(
+    loaded: LoadedScenario, truth_rows: dict, result: TrackerResult, det: Detections
+) -> dict[str, Any]:
+    return score_air_picture(
+        truth_rows,
+        result.rows,
+        result.detection_index,
+        det.t_s,
+        det.truth_id,
+        detection_positions(loaded, det),
+        c_m=loaded.model.tracker.metric_cutoff_m,
+        duration_s=loaded.model.scenario.duration_s,
+    )
+
+
+def tracks_table(result: TrackerResult, truth_ids: dict[str, int] | None = None) -> dict:
+    rows = dict(result.rows)
+    if truth_ids is not None:
+        rows["truth_id"] = np.array(
+            [truth_ids.get(str(t), -1) for t in rows["track_id"]], dtype=np.int64
+        )
+    return rows
+
+
 def _merge(per_radar: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if not per_radar:
         return {k: np.array([]) for k in DETECTION_COLUMNS}
@@ -105,6 +159,15 @@ def run_scenario(
 ) -> RunResult:
     """Simulate and write truth, objects, detections and summary into `out_dir`."""
     truth, detections, summary, timing = simulate(loaded, seed, run, progress)
+    radars = radar_models(loaded)
+    tic = time.perf_counter()
+    det = from_columns(detections, radars, "<simulated detections>")
+    result = track(loaded, det, (lambda f: progress("tracker", f)) if progress else None)
+    timing["tracker_wall_s"] = time.perf_counter() - tic
+    truth_rows = truth_table(truth, loaded)
+    air = score_tracks(loaded, truth_rows, result, det)
+    summary["air_picture"] = {k: v for k, v in air.items() if k != "track_truth_ids"}
+    summary["tracker"] = tracker_summary(loaded, result)
     out = Path(out_dir)
     origin = loaded.model.scenario.origin
     meta = {
@@ -116,13 +179,28 @@ def run_scenario(
         "gbad.frame": "ENU about the scenario origin (tangent plane, metres)",
     }
     files = {
-        "truth": write_parquet(out / "truth.parquet", truth_table(truth, loaded), meta),
+        "truth": write_parquet(out / "truth.parquet", truth_rows, meta),
         "objects": write_parquet(out / "objects.parquet", objects_table(truth), meta),
         "detections": write_parquet(out / "detections.parquet", detections, meta),
+        "tracks": write_parquet(
+            out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
+        ),
     }
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["summary"] = write_json(out / "summary.json", summary)
     return RunResult(out, files, summary, truth, detections, timing)
+
+
+def tracker_summary(loaded: LoadedScenario, result: TrackerResult) -> dict[str, Any]:
+    cfg = loaded.model.tracker
+    return {
+        "filter": cfg.filter,
+        "association": cfg.association,
+        "tracks_started": result.n_tracks,
+        "tracks_confirmed": result.n_confirmed,
+        "updates": result.n_updates,
+        "windows": result.n_windows,
+    }
 
 
 def truth_table(truth: Truth, loaded: LoadedScenario) -> dict[str, np.ndarray]:

@@ -455,8 +455,42 @@ def _munition_kind(name: str) -> str:
     return next(k for k, v in DEFAULT_MUNITION.items() if v == name)
 
 
+class TrackerConfig(Strict):
+    """How `gbad run` and `gbad track` turn detections into tracks."""
+
+    filter: Literal["ekf", "ukf", "cmkf", "imm"] = "ekf"
+    association: Literal["gnn", "jpda"] = "gnn"
+    #: Power spectral density q of the motion model's continuous white-noise
+    #: acceleration (m²/s³): over a step dt the velocity gains variance q·dt.
+    process_noise_m2ps3: Annotated[float, Field(gt=0, le=1e6)] = 100.0
+    gate_probability: Annotated[float, Field(gt=0.5, lt=1)] = 0.9997
+    confirm_m: Annotated[int, Field(ge=1, le=50)] = 3
+    confirm_n: Annotated[int, Field(ge=1, le=50)] = 5
+    #: Consecutive looks without a detection that delete a confirmed track.
+    delete_misses: Annotated[int, Field(ge=1, le=100)] = 5
+    #: A track whose position 1-σ grows past this is deleted (m).
+    max_position_sigma_m: PosFloat = 5000.0
+    #: 1-σ of a new track's velocity in each axis (m/s).
+    initial_velocity_sigma_mps: PosFloat = 300.0
+    use_range_rate: bool = True
+    #: Probability of detection and clutter density assumed by JPDA.
+    pd: Probability = 0.8
+    #: GOSPA/OSPA cut-off, also the gate of track-to-truth assignment in scoring (m).
+    metric_cutoff_m: PosFloat = 1000.0
+
+    @model_validator(mode="after")
+    def _m_of_n(self) -> TrackerConfig:
+        if self.confirm_m > self.confirm_n:
+            raise ValueError(
+                f"confirm_m ({self.confirm_m}) cannot exceed confirm_n ({self.confirm_n}): "
+                "a track is confirmed on M detections in its first N looks"
+            )
+        return self
+
+
 class Scenario(Strict):
     scenario: ScenarioHeader
+    tracker: TrackerConfig = TrackerConfig()
     assets: list[Asset] = []
     radars: list[Radar] = []
     batteries: list[Battery] = []

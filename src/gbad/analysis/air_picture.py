@@ -1,0 +1,184 @@
+"""Scoring the air picture: tracks against truth, from the result tables alone.
+
+Inputs are the tables a run writes (truth rows with ENU position and
+velocity, track rows, detections with `truth_id`), so `gbad run` and
+`gbad track --truth` score the same way. Definitions:
+
+- metric times: the truth table's times (every `truth_interval_s`);
+- the truth set at a time: objects alive then that some radar detected in the
+  preceding `recent_s` seconds (a target no radar can see is not a track the
+  tracker could have held);
+- the track set at a time: confirmed tracks, each extrapolated at constant
+  velocity from its latest row at or before that time, unless that row
+  deleted it;
+- GOSPA with cut-off `c_m`, p = 2, α = 2 (Rahmathullah et al. 2017);
+  assignment of tracks to truths for RMSE, id switches, breaks and NEES uses
+  the same cut-off as its gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.analysis import metrics
+from gbad.analysis.scoring import track_truth_ids
+from gbad.world.truth import hermite
+
+Array = NDArray[np.float64]
+COV_COLUMNS = ("cov_ee_m2", "cov_en_m2", "cov_eu_m2", "cov_nn_m2", "cov_nu_m2", "cov_uu_m2")
+
+
+def _key(ids: NDArray, t: Array, span: float) -> Array:
+    """A sortable key for (id, time) pairs: ids dominate, time orders within an id."""
+    return ids.astype(np.float64) * span + t
+
+
+def latest_rows(
+    row_ids: NDArray, row_t: Array, query_ids: NDArray, query_t: Array
+) -> NDArray[np.intp]:
+    """Index of each query's latest row with the same id at or before its time (-1 if none).
+
+    Rows must be sorted by (id, time).
+    """
+    span = float(max(np.max(row_t, initial=0.0), np.max(query_t, initial=0.0))) + 1.0
+    ids_u, row_rank = np.unique(row_ids, return_inverse=True)
+    q_rank = np.searchsorted(ids_u, query_ids)
+    q_rank_c = np.clip(q_rank, 0, max(len(ids_u) - 1, 0))
+    known = (q_rank < len(ids_u)) & (ids_u[q_rank_c] == query_ids) if len(ids_u) else np.zeros(
+        len(query_ids), bool
+    )
+    idx = np.searchsorted(_key(row_rank, row_t, span), _key(q_rank_c, query_t, span), "right") - 1
+    ok = known & (idx >= 0)
+    ok[ok] &= row_rank[idx[ok]] == q_rank_c[ok]
+    return np.where(ok, idx, -1)
+
+
+def tracks_at(rows: dict[str, NDArray], times_s: Array) -> dict[str, NDArray]:
+    """Confirmed tracks at each time, extrapolated from their latest row (see module doc)."""
+    order = np.lexsort((rows["t_s"], rows["track_id"]))
+    r = {k: np.asarray(v)[order] for k, v in rows.items()}
+    ids = np.unique(r["track_id"])
+    qi = np.repeat(ids, len(times_s))
+    qt = np.tile(times_s, len(ids))
+    idx = latest_rows(r["track_id"], r["t_s"], qi, qt)
+    ok = idx >= 0
+    ok[ok] &= r["status"][idx[ok]] == "confirmed"
+    qi, qt, idx = qi[ok], qt[ok], idx[ok]
+    dt = (qt - r["t_s"][idx])[:, None]
+    pos = np.column_stack([r["east_m"], r["north_m"], r["up_m"]])[idx]
+    vel = np.column_stack([r["v_east_mps"], r["v_north_mps"], r["v_up_mps"]])[idx]
+    c = {k: r[k][idx] for k in COV_COLUMNS}
+    cov = np.stack(
+        [
+            np.stack([c["cov_ee_m2"], c["cov_en_m2"], c["cov_eu_m2"]], -1),
+            np.stack([c["cov_en_m2"], c["cov_nn_m2"], c["cov_nu_m2"]], -1),
+            np.stack([c["cov_eu_m2"], c["cov_nu_m2"], c["cov_uu_m2"]], -1),
+        ],
+        axis=1,
+    )
+    return {"t_s": qt, "track_id": qi, "pos_m": pos + vel * dt, "cov_m2": cov}
+
+
+def truth_positions_at(truth: dict[str, NDArray], object_id: NDArray, t_s: Array) -> Array:
+    """Truth ENU positions of objects at arbitrary times, Hermite between the truth rows."""
+    order = np.lexsort((truth["t_s"], truth["object_id"]))
+    tr = {k: np.asarray(v)[order] for k, v in truth.items()}
+    i0 = latest_rows(tr["object_id"], tr["t_s"], object_id, t_s)
+    n = len(tr["t_s"])
+    i1 = np.clip(i0 + 1, 0, n - 1)
+    valid = (i0 >= 0) & (tr["object_id"][i1] == object_id) & (i1 != i0)
+    out = np.full((len(t_s), 3), np.nan)
+    if not valid.any():
+        return out
+    a, b = i0[valid], i1[valid]
+    pos = np.column_stack([tr["east_m"], tr["north_m"], tr["up_m"]])
+    vel = np.column_stack([tr["v_east_mps"], tr["v_north_mps"], tr["v_up_mps"]])
+    p, _ = hermite(tr["t_s"][a], pos[a], vel[a], tr["t_s"][b], pos[b], vel[b], t_s[valid])
+    out[valid] = p
+    return out
+
+
+def score_air_picture(
+    truth: dict[str, NDArray],
+    track_rows: dict[str, NDArray],
+    track_det_index: NDArray[np.int64],
+    det_t_s: Array,
+    det_truth_id: NDArray[np.int64],
+    det_pos_m: Array,
+    c_m: float = 1000.0,
+    recent_s: float = 30.0,
+    duration_s: float | None = None,
+) -> dict[str, Any]:
+    """Every air-picture figure for the summary, units in the key names."""
+    times = np.unique(truth["t_s"])
+    # Truth in the picture: alive now and detected within `recent_s`.
+    det_order = np.lexsort((det_t_s, det_truth_id))
+    real = det_truth_id[det_order] >= 0
+    d_ids, d_t = det_truth_id[det_order][real], det_t_s[det_order][real]
+    last = latest_rows(d_ids, d_t, truth["object_id"], truth["t_s"])
+    seen = last >= 0
+    seen[seen] &= truth["t_s"][seen] - d_t[last[seen]] <= recent_s
+    tp = np.column_stack([truth["east_m"], truth["north_m"], truth["up_m"]])
+    tracks = tracks_at(track_rows, times)
+
+    g = metrics.gospa_over_time(
+        truth["t_s"][seen], tp[seen], tracks["t_s"], tracks["pos_m"], c_m, 2.0, 2.0
+    )
+    assoc = metrics.associate_tracks_to_truth(
+        truth["t_s"][seen], truth["object_id"][seen], tp[seen],
+        tracks["t_s"], tracks["track_id"], tracks["pos_m"], c_m,
+    )
+    rmse = metrics.position_rmse(assoc)
+    cont = metrics.track_continuity(assoc, truth["t_s"][seen], truth["object_id"][seen])
+    ttt = metrics.time_to_track(assoc, det_t_s, det_truth_id)
+    false = metrics.false_tracks(assoc, tracks["t_s"], tracks["track_id"], duration_s)
+    nees = metrics.position_nees(assoc, tracks["cov_m2"])
+
+    # Raw detections' position error, for comparison with the tracks'.
+    raw = det_truth_id >= 0
+    truth_at_det = truth_positions_at(truth, det_truth_id[raw], det_t_s[raw])
+    err = det_pos_m[raw] - truth_at_det
+    ok = np.all(np.isfinite(err), axis=1)
+    raw_rmse = float(np.sqrt(np.mean(np.sum(err[ok] ** 2, axis=1)))) if ok.any() else None
+
+    ids = track_truth_ids(track_rows["track_id"], track_det_index, det_truth_id)
+    confirmed_ids = np.unique(track_rows["track_id"][track_rows["status"] == "confirmed"])
+    held = {int(t) for t in np.unique(assoc["truth_id"])}
+    in_picture = {int(t) for t in np.unique(truth["object_id"][seen])}
+
+    def scalar(d: dict, key: str) -> Any:
+        v = d.get(key)
+        if isinstance(v, np.ndarray):
+            return None
+        if isinstance(v, np.integer):
+            return int(v)
+        return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
+
+    return {
+        "gospa_cutoff_m": c_m,
+        "mean_gospa_m": scalar(g, "mean_gospa_m"),
+        "mean_gospa_localisation_m2": scalar(g, "mean_localisation_mp"),
+        "mean_gospa_missed_m2": scalar(g, "mean_missed_mp"),
+        "mean_gospa_false_m2": scalar(g, "mean_false_mp"),
+        "mean_ospa_m": scalar(g, "mean_ospa_m"),
+        "track_position_rmse_m": scalar(rmse, "rmse_m"),
+        "detection_position_rmse_m": raw_rmse,
+        "tracks_total": len(ids),
+        "tracks_confirmed": int(confirmed_ids.size),
+        "objects_in_picture": len(in_picture),
+        "objects_held_by_a_confirmed_track": len(held & in_picture),
+        "objects_never_held": sorted(in_picture - held),
+        "id_switches": scalar(cont, "n_id_switches"),
+        "track_breaks": scalar(cont, "n_breaks"),
+        "time_to_confirmed_track_median_s": scalar(ttt, "median_time_to_track_s"),
+        "time_to_confirmed_track_mean_s": scalar(ttt, "mean_time_to_track_s"),
+        "objects_detected_never_tracked": scalar(ttt, "n_never_tracked"),
+        "false_tracks": scalar(false, "n_false_tracks"),
+        "false_tracks_per_hour": scalar(false, "false_tracks_per_hour"),
+        "position_anees": scalar(nees, "mean_nees"),
+        "position_anees_band_95": [scalar(nees, "anees_lower"), scalar(nees, "anees_upper")],
+        "track_truth_ids": {str(k): v for k, v in sorted(ids.items())},
+    }

@@ -1,0 +1,200 @@
+"""What the tracker asks of a filter, for each filter the scenario can name.
+
+The tracker keeps one state row per track; an estimator knows how to predict
+rows to given times, gate and update them with AER measurements of one radar,
+start new rows from single detections, and read position/velocity back out.
+Angles in measurement vectors and covariances are in degrees, as in the
+detection files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from gbad.scenario.schema import TrackerConfig
+from gbad.tracking import filters, models
+
+if TYPE_CHECKING:
+    from gbad.tracking.tracker import RadarGeometry, _Tracks
+
+Array = NDArray[np.float64]
+
+
+class Estimator(Protocol):
+    n: int
+
+    def search_region(self, tracks: _Tracks, rows: NDArray, t_s: float) -> tuple[Array, Array]: ...
+
+    def gate(
+        self,
+        tracks: _Tracks,
+        rows: NDArray,
+        t_s: Array,
+        z: Array,
+        R: Array,
+        geo: RadarGeometry,
+        with_rr: bool,
+    ) -> tuple[Array, Array, Array, Array]: ...
+
+    def update(
+        self,
+        xp: Array,
+        Pp: Array,
+        z: Array,
+        R: Array,
+        geo: RadarGeometry,
+        with_rr: bool,
+        tracks: _Tracks,
+        rows: NDArray,
+    ) -> tuple[Array, Array]: ...
+
+    def initiate(
+        self, t_s: Array, z: Array, R: Array, geo: RadarGeometry, with_rr: bool, v_sigma_mps: float
+    ) -> tuple[Array, Array, dict[str, NDArray]]: ...
+
+    def position_velocity(self, x: Array, P: Array) -> tuple[Array, Array, Array]: ...
+
+
+def time_reversal(n: int) -> Array:
+    """Signs that run a state backwards in time: velocity and turn rate flip, the rest stay.
+
+    For layouts [p, v] (6), [p, v, ω] (7), [p, v, a] (9) and [p, v, a, ω] (10),
+    flipping these signs, predicting forward by τ and flipping back is the
+    prediction to τ earlier — exact for the mean, and with the forward process
+    noise added, a conservative covariance (the "B1" approximation to an
+    out-of-sequence update; Bar-Shalom, IEEE TAES 38(3), 2002).
+    """
+    signs = np.ones(n)
+    signs[3:6] = -1.0
+    if n in (7, 10):
+        signs[-1] = -1.0
+    return signs
+
+
+def predict_signed(model, x: Array, P: Array, dt_s: Array) -> tuple[Array, Array]:
+    """`model.predict` that also accepts negative steps (see :func:`time_reversal`)."""
+    dt = np.asarray(dt_s, dtype=float)
+    back = dt < 0
+    if not back.any():
+        return model.predict(x, P, dt)
+    j = time_reversal(x.shape[1])
+    xs = np.where(back[:, None], x * j, x)
+    Ps = np.where(back[:, None, None], P * np.outer(j, j), P)
+    xo, Po = model.predict(xs, Ps, np.abs(dt))
+    xo = np.where(back[:, None], xo * j, xo)
+    Po = np.where(back[:, None, None], Po * np.outer(j, j), Po)
+    return xo, Po
+
+
+def _wrap_deg(a: Array) -> Array:
+    return (a + 180.0) % 360.0 - 180.0
+
+
+def converted_position(z: Array, R: Array, geo: RadarGeometry) -> tuple[Array, Array]:
+    """A detection's position in the tracking frame and its first-order covariance."""
+    r, az, el = z[:, 0], np.radians(z[:, 1]), np.radians(z[:, 2])
+    pos = geo.to_tracking_frame(z[:, 0], z[:, 1], z[:, 2])
+    ce, se, ca, sa = np.cos(el), np.sin(el), np.cos(az), np.sin(az)
+    # d(east, north, up)/d(range, az_rad, el_rad) in the radar's local frame.
+    J = np.zeros((len(r), 3, 3))
+    J[:, 0] = np.stack([ce * sa, r * ce * ca, -r * se * sa], axis=-1)
+    J[:, 1] = np.stack([ce * ca, -r * ce * sa, -r * se * ca], axis=-1)
+    J[:, 2] = np.stack([se, np.zeros_like(r), r * ce], axis=-1)
+    scale = np.array([1.0, np.radians(1.0), np.radians(1.0)])
+    Rr = R[:, :3, :3] * np.outer(scale, scale)
+    cov_local = J @ Rr @ np.swapaxes(J, 1, 2)
+    rot_t = geo.rot.T
+    cov = rot_t @ cov_local @ geo.rot
+    return pos, cov
+
+
+class KalmanEstimator:
+    """One motion model with an EKF, UKF or converted-measurement update."""
+
+    def __init__(self, config: TrackerConfig):
+        self.config = config
+        self.model = models.ConstantVelocity(config.process_noise_m2ps3)
+        self.n = self.model.n
+        self.kind = config.filter
+        self._k_search = float(np.sqrt(chi2.ppf(config.gate_probability, 3))) + 1.0
+
+    def search_region(self, tracks: _Tracks, rows: NDArray, t_s: float) -> tuple[Array, Array]:
+        dt = t_s - tracks.t_s[rows]
+        x, P = tracks.x[rows], tracks.P[rows]
+        pos = x[:, :3] + x[:, 3:6] * dt[:, None]
+        var = (
+            np.trace(P[:, :3, :3], axis1=1, axis2=2)
+            + dt**2 * np.trace(P[:, 3:6, 3:6], axis1=1, axis2=2)
+            + self.config.process_noise_m2ps3 * np.abs(dt) ** 3
+        )
+        return pos, self._k_search * np.sqrt(var)
+
+    def _predict(self, tracks: _Tracks, rows: NDArray, t_s: Array) -> tuple[Array, Array]:
+        return predict_signed(self.model, tracks.x[rows], tracks.P[rows], t_s - tracks.t_s[rows])
+
+    def gate(
+        self,
+        tracks: _Tracks,
+        rows: NDArray,
+        t_s: Array,
+        z: Array,
+        R: Array,
+        geo: RadarGeometry,
+        with_rr: bool,
+    ) -> tuple[Array, Array, Array, Array]:
+        xp, Pp = self._predict(tracks, rows, t_s)
+        zhat = filters.aer_measure(xp, geo.enu_m, geo.rot, with_rr)
+        H = filters.aer_jacobian(xp, geo.enu_m, geo.rot, with_rr)
+        S = H @ Pp @ np.swapaxes(H, 1, 2) + R
+        nu = z - zhat
+        nu[:, 1] = _wrap_deg(nu[:, 1])
+        sol = np.linalg.solve(S, nu[..., None])[..., 0]
+        d2 = np.einsum("ni,ni->n", nu, sol)
+        _, logdet = np.linalg.slogdet(S)
+        return xp, Pp, d2, logdet
+
+    def update(
+        self,
+        xp: Array,
+        Pp: Array,
+        z: Array,
+        R: Array,
+        geo: RadarGeometry,
+        with_rr: bool,
+        tracks: _Tracks,
+        rows: NDArray,
+    ) -> tuple[Array, Array]:
+        if self.kind == "ukf":
+            out = filters.ukf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+        elif self.kind == "cmkf":
+            out = filters.cmkf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+        else:
+            out = filters.ekf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+        return out[0], out[1]
+
+    def initiate(
+        self, t_s: Array, z: Array, R: Array, geo: RadarGeometry, with_rr: bool, v_sigma_mps: float
+    ) -> tuple[Array, Array, dict[str, NDArray]]:
+        pos, cov = converted_position(z, R, geo)
+        k = len(t_s)
+        x = np.zeros((k, self.n))
+        x[:, :3] = pos
+        P = np.zeros((k, self.n, self.n))
+        P[:, :3, :3] = cov
+        P[:, 3:6, 3:6] = np.eye(3) * v_sigma_mps**2
+        return x, P, {}
+
+    def position_velocity(self, x: Array, P: Array) -> tuple[Array, Array, Array]:
+        return x[:, :3], x[:, 3:6], P[:, :3, :3]
+
+
+def make_estimator(config: TrackerConfig) -> Estimator:
+    if config.filter == "imm":
+        from gbad.tracking.imm_estimator import IMMEstimator
+
+        return IMMEstimator(config)
+    return KalmanEstimator(config)

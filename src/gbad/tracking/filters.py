@@ -1,0 +1,1140 @@
+"""Batched Kalman filters for radar tracking: KF, EKF, UKF and converted-measurement KF.
+
+Arrays first: N tracks at once, states ``x`` (N, n) and covariances ``P``
+(N, n, n); every state layout starts [p(3), v(3), …] in the tracking frame
+(the scenario's true ENU frame about its origin: x east, y north, z up,
+metres). Inputs are never modified; every function returns new arrays.
+
+Measurements
+------------
+A radar at ``radar_enu_m`` (3,) in the tracking frame, whose own local ENU
+axes are ``radar_rot`` (3, 3) times the tracking frame's (see
+:func:`radar_geometry`), measures each target in its own AER. The vector is
+in the detection files' column order and units::
+
+    z = [range_m, az_deg, el_deg]               (m = 3)
+    z = [range_m, az_deg, el_deg, range_rate_mps] (m = 4, with_range_rate=True)
+
+with d = radar_rot·(p − radar_enu_m): range = |d|, az = atan2(d_e, d_n) in
+degrees clockwise from north, [0, 360); el = atan2(d_u, |d_h|) in degrees;
+range rate = (p − radar_enu_m)·v / range, positive when opening. The
+transform is rigid and exact — no flat-earth step. Angles stay in degrees
+everywhere (``R`` in deg² for the angle rows, Jacobians per degree): the
+Kalman update is invariant to that scaling, and nothing converts in the hot
+path. Azimuth residuals are wrapped to (−180, 180].
+``radar_enu_m`` may also be (N, 3) and ``radar_rot`` (N, 3, 3), one per row,
+and ``R`` (m, m) or (N, m, m).
+
+Numerical safety
+----------------
+Linear/EKF/CMKF updates use the Joseph form (I − KH)P(I − KH)ᵀ + KRKᵀ, which
+stays positive semidefinite whatever the rounding in K (Bucy & Joseph 1968;
+Bar-Shalom et al. 2001 §5.2.3), and every returned covariance is
+symmetrised. The UKF uses P − KSKᵀ (it has no H) and is symmetrised too.
+
+Range rate
+----------
+Range rate u(p)·v is bilinear in the line-of-sight direction and the
+velocity, so a first-order EKF misjudges it when velocity is poorly known (a
+new track) and the cross term ∂ρ̇/∂p = v_⊥/range over-trusts it. With
+``with_range_rate=True`` the EKF and CMKF therefore update *sequentially*:
+first with the position part (range, az, el), then with range rate as a
+scalar Gaussian second-order update (Bar-Shalom et al. §10.3.2, the
+"second-order EKF") linearised at the position-updated state, whose
+bias ½·tr(M P) and extra variance ½·tr(M P M P) (M the range-rate Hessian
+over [p, v]) are exact for the bilinear part. The noises of range rate and
+of the AER part must be independent (zero cross terms in ``R``), as they are
+in the detection files. The UKF updates jointly: its sigma points carry the
+bilinear term themselves. ``range_rate_method="joint"`` gives the plain
+first-order joint EKF (what Stone Soup's ``ExtendedKalmanUpdater`` does),
+for comparison. ``tests/test_filters.py`` shows the NEES of each.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+from numpy.typing import ArrayLike, NDArray
+
+from gbad.earth.wgs84 import enu_rotation, geodetic2enu
+
+Array = NDArray[np.float64]
+
+DEG = 180.0 / np.pi  # degrees per radian
+RAD = np.pi / 180.0
+#: |d_h|/range floor for the azimuth Jacobian straight overhead (azimuth is undefined there).
+_HORIZ_FLOOR = 1e-9
+
+
+class KalmanUpdate(NamedTuple):
+    """An update's result, with what gating and association need.
+
+    ``innovation`` (N, m) and ``S`` (N, m, m) are those of the *prior*
+    (predicted) state, in measurement units (Cartesian metres for the CMKF's
+    converted position rows); ``nis`` (N,) is innovationᵀ S⁻¹ innovation,
+    χ² with m degrees of freedom for a consistent filter.
+    """
+
+    x: Array
+    P: Array
+    innovation: Array
+    S: Array
+    nis: Array
+
+
+# -- small helpers --------------------------------------------------------------------------
+
+
+def _sym(P: Array) -> Array:
+    return 0.5 * (P + np.swapaxes(P, -1, -2))
+
+
+def _T(a: Array) -> Array:
+    return np.swapaxes(a, -1, -2)
+
+
+def wrap_deg(angle_deg: ArrayLike) -> Array:
+    """Angles folded into (−180, 180] degrees."""
+    a = np.asarray(angle_deg, dtype=float)
+    return 180.0 - np.mod(180.0 - a, 360.0)
+
+
+def _check_state(x: ArrayLike, P: ArrayLike, who: str, min_n: int = 6) -> tuple[Array, Array]:
+    x = np.asarray(x, dtype=float)
+    P = np.asarray(P, dtype=float)
+    if x.ndim != 2 or x.shape[1] < min_n:
+        raise ValueError(
+            f"{who}: x must have shape (N, n) with n ≥ {min_n} (state rows [p(3), v(3), …]); got {x.shape}"
+        )
+    N, n = x.shape
+    if P.shape != (N, n, n):
+        raise ValueError(
+            f"{who}: P must have shape (N, n, n) = {(N, n, n)} to match x; got {P.shape}"
+        )
+    return x, P
+
+
+def _check_radar(
+    radar_enu_m: ArrayLike, radar_rot: ArrayLike, N: int, who: str
+) -> tuple[Array, Array]:
+    s = np.asarray(radar_enu_m, dtype=float)
+    rot = np.asarray(radar_rot, dtype=float)
+    if s.shape not in ((3,), (N, 3)):
+        raise ValueError(
+            f"{who}: radar_enu_m must have shape (3,) or (N, 3) = ({N}, 3); got {s.shape}"
+        )
+    if rot.shape not in ((3, 3), (N, 3, 3)):
+        raise ValueError(
+            f"{who}: radar_rot must have shape (3, 3) or (N, 3, 3) = ({N}, 3, 3); got {rot.shape}"
+        )
+    return s, rot
+
+
+def _check_meas(
+    z: ArrayLike, R: ArrayLike, N: int, with_range_rate: bool, who: str
+) -> tuple[Array, Array]:
+    m = 4 if with_range_rate else 3
+    z = np.asarray(z, dtype=float)
+    R = np.asarray(R, dtype=float)
+    if z.shape != (N, m):
+        what = (
+            "[range_m, az_deg, el_deg, range_rate_mps]"
+            if with_range_rate
+            else "[range_m, az_deg, el_deg]"
+        )
+        raise ValueError(
+            f"{who}: z must have shape (N, {m}) = ({N}, {m}), rows {what} "
+            f"(with_range_rate={with_range_rate}); got {z.shape}"
+        )
+    if not np.all(np.isfinite(z)):
+        raise ValueError(
+            f"{who}: z has non-finite values (rows {np.flatnonzero(~np.isfinite(z).all(1))[:5]})"
+        )
+    if R.shape == (m, m):
+        R = np.broadcast_to(R, (N, m, m))
+    elif R.shape != (N, m, m):
+        raise ValueError(
+            f"{who}: R must have shape ({m}, {m}) or (N, {m}, {m}) = ({N}, {m}, {m}); got {R.shape}"
+        )
+    return z, R
+
+
+def _rotate(rot: Array, vec: Array) -> Array:
+    """rot @ vec over broadcast leading axes."""
+    if rot.ndim == 2:
+        return vec @ rot.T
+    # Per-row rotations, written out: einsum/matmul are slow on 3-vectors.
+    return np.stack(
+        [
+            rot[..., 0, 0] * vec[..., 0]
+            + rot[..., 0, 1] * vec[..., 1]
+            + rot[..., 0, 2] * vec[..., 2],
+            rot[..., 1, 0] * vec[..., 0]
+            + rot[..., 1, 1] * vec[..., 1]
+            + rot[..., 1, 2] * vec[..., 2],
+            rot[..., 2, 0] * vec[..., 0]
+            + rot[..., 2, 1] * vec[..., 1]
+            + rot[..., 2, 2] * vec[..., 2],
+        ],
+        axis=-1,
+    )
+
+
+def _solve_spd(S: Array, B: Array) -> Array:
+    """S⁻¹ B for a batch of SPD matrices S (N, m, m), B (N, m, k).
+
+    For m ≤ 4 (innovation covariances) and batches of 32 or more, a Cholesky
+    factorisation written out over the batch: LAPACK's per-matrix call
+    overhead makes ``np.linalg.solve`` ~3× slower on 1000 3×3 systems.
+    Matrices that are not positive definite go to ``np.linalg.solve``.
+    """
+    m = S.shape[-1]
+    if m > 4 or S.ndim != 3 or S.shape[0] < 32:
+        return np.linalg.solve(S, B)
+    L = [[None] * m for _ in range(m)]
+    for j in range(m):
+        acc = S[:, j, j].copy()
+        for t in range(j):
+            acc -= L[j][t] * L[j][t]
+        if not np.all(acc > 0):
+            return np.linalg.solve(S, B)
+        L[j][j] = np.sqrt(acc)
+        for i in range(j + 1, m):
+            acc = S[:, i, j].copy()
+            for t in range(j):
+                acc -= L[i][t] * L[j][t]
+            L[i][j] = acc / L[j][j]
+    y: list[Array] = []
+    for i in range(m):
+        acc = B[:, i, :].copy()
+        for t in range(i):
+            acc -= L[i][t][:, None] * y[t]
+        y.append(acc / L[i][i][:, None])
+    out = np.empty(B.shape)
+    for i in range(m - 1, -1, -1):
+        acc = y[i]
+        for t in range(i + 1, m):
+            acc = acc - L[t][i][:, None] * out[:, t, :]
+        out[:, i, :] = acc / L[i][i][:, None]
+    return out
+
+
+# -- geometry -------------------------------------------------------------------------------
+
+
+def radar_geometry(
+    radar_lat_deg: float,
+    radar_lon_deg: float,
+    radar_alt_m: float,
+    origin_lat_deg: float,
+    origin_lon_deg: float,
+    origin_alt_m: float,
+) -> tuple[Array, Array]:
+    """A radar's position (3,) in the tracking frame and the rotation (3, 3) into its own ENU axes.
+
+    radar_rot = E(radar) · E(origin)ᵀ with E(lat, lon) the ECEF → local ENU
+    rotation (:func:`gbad.earth.wgs84.enu_rotation`): tracking-frame vector →
+    ECEF → radar-local ENU.
+    """
+    e, n, u = geodetic2enu(
+        radar_lat_deg, radar_lon_deg, radar_alt_m, origin_lat_deg, origin_lon_deg, origin_alt_m
+    )
+    enu = np.array([float(e), float(n), float(u)])
+    rot = (
+        enu_rotation(radar_lat_deg, radar_lon_deg) @ enu_rotation(origin_lat_deg, origin_lon_deg).T
+    )
+    return enu, rot
+
+
+def _aer_core(p: Array, v: Array | None, s: Array, rot: Array) -> tuple[Array, ...]:
+    """Range, az (deg, [0, 360)), el (deg), range rate (or None) and the geometry, over leading axes."""
+    diff = p - s
+    d = _rotate(rot, diff)
+    horiz = np.hypot(d[..., 0], d[..., 1])
+    rng = np.sqrt(horiz * horiz + d[..., 2] * d[..., 2])
+    az = np.mod(np.degrees(np.arctan2(d[..., 0], d[..., 1])), 360.0)
+    az = np.where(az >= 360.0, az - 360.0, az)
+    el = np.degrees(np.arctan2(d[..., 2], horiz))
+    rr = None
+    if v is not None:
+        # The rotation preserves dot products: no need to rotate v.
+        rr = np.sum(diff * v, axis=-1) / rng
+    return rng, az, el, rr, diff, d, horiz
+
+
+def aer_measure(
+    x: ArrayLike, radar_enu_m: ArrayLike, radar_rot: ArrayLike, with_range_rate: bool = False
+) -> Array:
+    """Predicted measurements (N, 3|4): [range_m, az_deg, el_deg(, range_rate_mps)] of states (N, n)."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] < (6 if with_range_rate else 3):
+        raise ValueError(
+            f"aer_measure: x must have shape (N, n) with n ≥ 6 ([p, v, …]); got {x.shape}"
+        )
+    s, rot = _check_radar(radar_enu_m, radar_rot, x.shape[0], "aer_measure")
+    rng, az, el, rr, *_ = _aer_core(x[:, :3], x[:, 3:6] if with_range_rate else None, s, rot)
+    cols = [rng, az, el] + ([rr] if with_range_rate else [])
+    return np.stack(cols, axis=-1)
+
+
+def _jacobian_core(x: Array, s: Array, rot: Array, with_range_rate: bool) -> tuple[Array, Array]:
+    N, n = x.shape
+    v = x[:, 3:6] if with_range_rate else None
+    rng, az, el, rr, diff, d, horiz = _aer_core(x[:, :3], v, s, rot)
+    horiz = np.maximum(horiz, _HORIZ_FLOOR * rng)
+    m = 4 if with_range_rate else 3
+    H = np.zeros((N, m, n))
+    u = diff / rng[:, None]
+    H[:, 0, :3] = u
+    # Angle gradients in the radar's axes (deg per metre), then back through the rotation.
+    h2 = horiz * horiz
+    g_az = np.stack([d[:, 1] / h2, -d[:, 0] / h2, np.zeros(N)], axis=-1) * DEG
+    r2h = rng * rng * horiz
+    g_el = (
+        np.stack([-d[:, 0] * d[:, 2] / r2h, -d[:, 1] * d[:, 2] / r2h, horiz / (rng * rng)], axis=-1)
+        * DEG
+    )
+    # Row vectors times rot: rot's transpose applied to each gradient.
+    rot_t = rot.T if rot.ndim == 2 else np.swapaxes(rot, -1, -2)
+    H[:, 1, :3] = _rotate(rot_t, g_az)
+    H[:, 2, :3] = _rotate(rot_t, g_el)
+    z = np.stack([rng, az, el] + ([rr] if with_range_rate else []), axis=-1)
+    if with_range_rate:
+        H[:, 3, :3] = (x[:, 3:6] - rr[:, None] * u) / rng[:, None]
+        H[:, 3, 3:6] = u
+    return z, H
+
+
+def aer_jacobian(
+    x: ArrayLike, radar_enu_m: ArrayLike, radar_rot: ArrayLike, with_range_rate: bool = False
+) -> Array:
+    """∂z/∂x (N, 3|4, n) of :func:`aer_measure`, analytic; angle rows in degrees per unit state."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] < 6:
+        raise ValueError(
+            f"aer_jacobian: x must have shape (N, n) with n ≥ 6 ([p, v, …]); got {x.shape}"
+        )
+    s, rot = _check_radar(radar_enu_m, radar_rot, x.shape[0], "aer_jacobian")
+    return _jacobian_core(x, s, rot, with_range_rate)[1]
+
+
+def aer_noise_covariance(
+    range_sigma_m: ArrayLike,
+    az_sigma_deg: ArrayLike,
+    el_sigma_deg: ArrayLike,
+    range_rate_sigma_mps: ArrayLike | None = None,
+) -> Array:
+    """Diagonal R (N, 3|4, 3|4) from the detection files' per-detection 1-σ columns."""
+    cols = [range_sigma_m, az_sigma_deg, el_sigma_deg]
+    if range_rate_sigma_mps is not None:
+        cols.append(range_rate_sigma_mps)
+    sig = np.stack(
+        np.broadcast_arrays(*[np.atleast_1d(np.asarray(c, dtype=float)) for c in cols]), axis=-1
+    )
+    if not np.all(np.isfinite(sig)) or np.any(sig <= 0):
+        raise ValueError(
+            "aer_noise_covariance: every σ must be finite and > 0 "
+            "(a radar without range rate has NaN there: leave it out)"
+        )
+    m = sig.shape[-1]
+    R = np.zeros((sig.shape[0], m, m))
+    R[:, np.arange(m), np.arange(m)] = sig**2
+    return R
+
+
+# -- consistency measures -------------------------------------------------------------------
+
+
+def nees(x: ArrayLike, P: ArrayLike, x_true: ArrayLike) -> Array:
+    """Normalised estimation error squared (N,): (x − x_true)ᵀ P⁻¹ (x − x_true)."""
+    x, P = _check_state(x, P, "nees", min_n=1)
+    e = x - np.asarray(x_true, dtype=float)
+    if e.shape != x.shape:
+        raise ValueError(f"nees: x_true must have the shape of x {x.shape}; got {np.shape(x_true)}")
+    return np.einsum("ni,ni->n", e, _solve_spd(P, e[..., None])[..., 0])
+
+
+def nis(innovation: ArrayLike, S: ArrayLike) -> Array:
+    """Normalised innovation squared (N,): νᵀ S⁻¹ ν."""
+    nu = np.asarray(innovation, dtype=float)
+    S = np.asarray(S, dtype=float)
+    if nu.ndim != 2 or S.shape != (nu.shape[0], nu.shape[1], nu.shape[1]):
+        raise ValueError(
+            f"nis: innovation must be (N, m) and S (N, m, m) to match; got {nu.shape} and {S.shape}"
+        )
+    return np.einsum("ni,ni->n", nu, _solve_spd(S, nu[..., None])[..., 0])
+
+
+def innovation_log_likelihood(nis_value: ArrayLike, S: ArrayLike) -> Array:
+    """log N(ν; 0, S) (N,) from the NIS and S of a :class:`KalmanUpdate`."""
+    S = np.asarray(S, dtype=float)
+    _, logdet = np.linalg.slogdet(S)
+    return -0.5 * (np.asarray(nis_value, dtype=float) + logdet + S.shape[-1] * np.log(2 * np.pi))
+
+
+# -- linear Kalman filter -------------------------------------------------------------------
+
+
+def kf_predict(x: ArrayLike, P: ArrayLike, F: ArrayLike, Q: ArrayLike) -> tuple[Array, Array]:
+    """x' = F x, P' = F P Fᵀ + Q; F and Q (n, n) or (N, n, n)."""
+    x, P = _check_state(x, P, "kf_predict", min_n=1)
+    N, n = x.shape
+    F = np.asarray(F, dtype=float)
+    Q = np.asarray(Q, dtype=float)
+    for name, a in (("F", F), ("Q", Q)):
+        if a.shape not in ((n, n), (N, n, n)):
+            raise ValueError(
+                f"kf_predict: {name} must have shape ({n}, {n}) or ({N}, {n}, {n}); got {a.shape}"
+            )
+    return np.einsum("...ij,...j->...i", F, x), _sym(F @ P @ _T(F) + Q)
+
+
+def _joseph_update(
+    x: Array, P: Array, nu: Array, H: Array, R: Array, S: Array | None = None
+) -> tuple[Array, Array, Array, Array]:
+    """Kalman update with a given innovation; returns x, P, S, NIS."""
+    PHt = P @ _T(H)
+    if S is None:
+        S = _sym(H @ PHt + R)
+    sol = _solve_spd(S, np.concatenate([_T(PHt), nu[..., None]], axis=-1))
+    K = _T(sol[..., :-1])
+    nis_v = np.einsum("ni,ni->n", nu, sol[..., -1])
+    xo = x + np.einsum("nij,nj->ni", K, nu)
+    A = np.eye(x.shape[1]) - K @ H
+    Po = A @ P @ _T(A) + K @ R @ _T(K)
+    return xo, _sym(Po), S, nis_v
+
+
+def kf_update(x: ArrayLike, P: ArrayLike, z: ArrayLike, H: ArrayLike, R: ArrayLike) -> KalmanUpdate:
+    """Linear Kalman update (Joseph form) with z (N, m), H (m, n) or (N, m, n), R (m, m) or (N, m, m)."""
+    x, P = _check_state(x, P, "kf_update", min_n=1)
+    N, n = x.shape
+    z = np.asarray(z, dtype=float)
+    if z.ndim != 2 or z.shape[0] != N:
+        raise ValueError(f"kf_update: z must have shape (N, m) with N = {N}; got {z.shape}")
+    m = z.shape[1]
+    H = np.asarray(H, dtype=float)
+    R = np.asarray(R, dtype=float)
+    if H.shape not in ((m, n), (N, m, n)):
+        raise ValueError(
+            f"kf_update: H must have shape ({m}, {n}) or ({N}, {m}, {n}); got {H.shape}"
+        )
+    if R.shape not in ((m, m), (N, m, m)):
+        raise ValueError(
+            f"kf_update: R must have shape ({m}, {m}) or ({N}, {m}, {m}); got {R.shape}"
+        )
+    H = np.broadcast_to(H, (N, m, n))
+    R = np.broadcast_to(R, (N, m, m))
+    nu = z - np.einsum("nij,nj->ni", H, x)
+    xo, Po, S, nis_v = _joseph_update(x, P, nu, H, R)
+    return KalmanUpdate(xo, Po, nu, S, nis_v)
+
+
+# -- range rate, second order ---------------------------------------------------------------
+
+
+def _range_rate_second_order(x: Array, P: Array, s: Array) -> tuple[Array, Array, Array, Array]:
+    """Range rate h, its gradient (N, n), bias ½tr(MP) and extra variance ½tr(MPMP).
+
+    In the tracking frame (rotations preserve range rate), with u the unit
+    line of sight, ρ̇ = u·v and w = v − ρ̇u, the Hessian over [p, v] is
+    M_pp = −(u wᵀ + w uᵀ + ρ̇(I − uuᵀ))/r², M_pv = (I − uuᵀ)/r, M_vv = 0.
+    """
+    N, n = x.shape
+    diff = x[:, :3] - s
+    r = np.sqrt(np.sum(diff * diff, axis=1))
+    u = diff / r[:, None]
+    v = x[:, 3:6]
+    h = np.sum(u * v, axis=1)
+    w = v - h[:, None] * u
+    grad = np.zeros((N, n))
+    grad[:, :3] = w / r[:, None]
+    grad[:, 3:6] = u
+    proj = np.eye(3) - u[:, :, None] * u[:, None, :]
+    M = np.zeros((N, 6, 6))
+    M[:, :3, :3] = (
+        -(u[:, :, None] * w[:, None, :] + w[:, :, None] * u[:, None, :] + h[:, None, None] * proj)
+        / (r * r)[:, None, None]
+    )
+    M[:, :3, 3:] = M[:, 3:, :3] = proj / r[:, None, None]
+    MP = M @ P[:, :6, :6]
+    bias = 0.5 * np.trace(MP, axis1=1, axis2=2)
+    extra = 0.5 * np.einsum("nij,nji->n", MP, MP)
+    return h, grad, bias, extra
+
+
+def _range_rate_update(
+    x: Array, P: Array, z_rr: Array, var_rr: Array, s: Array
+) -> tuple[Array, Array]:
+    """Scalar second-order range-rate update, Joseph form with the effective variance."""
+    h, grad, bias, extra = _range_rate_second_order(x, P, s)
+    H = grad[:, None, :]
+    R_eff = (var_rr + extra)[:, None, None]
+    nu = (z_rr - h - bias)[:, None]
+    xo, Po, _, _ = _joseph_update(x, P, nu, H, R_eff)
+    return xo, Po
+
+
+def _check_rr_independent(R: Array, who: str) -> None:
+    if np.any(R[:, 3, :3] != 0) or np.any(R[:, :3, 3] != 0):
+        raise ValueError(
+            f"{who}: the sequential range-rate update needs range-rate noise independent of the "
+            "range/az/el noise (R[:, 3, :3] = 0); use range_rate_method='joint' or the UKF otherwise"
+        )
+
+
+def _joint_gating(
+    x: Array, P: Array, z: Array, R: Array, s: Array, rot: Array, with_range_rate: bool
+) -> tuple[Array, Array, Array, Array]:
+    """Predicted measurement, H, innovation and S at the prior (second-order range-rate row)."""
+    zhat, H = _jacobian_core(x, s, rot, with_range_rate)
+    S = H @ P @ _T(H) + R
+    if with_range_rate:
+        _, _, bias, extra = _range_rate_second_order(x, P, s)
+        zhat[:, 3] += bias
+        S[:, 3, 3] += extra
+    nu = z - zhat
+    nu[:, 1] = wrap_deg(nu[:, 1])
+    return zhat, H, nu, _sym(S)
+
+
+# -- EKF ------------------------------------------------------------------------------------
+
+
+def ekf_update(
+    x: ArrayLike,
+    P: ArrayLike,
+    z: ArrayLike,
+    R: ArrayLike,
+    radar_enu_m: ArrayLike,
+    radar_rot: ArrayLike,
+    with_range_rate: bool = False,
+    range_rate_method: str = "sequential",
+) -> KalmanUpdate:
+    """Extended Kalman update with AER measurements (see the module notes for conventions).
+
+    ``range_rate_method``: ``"sequential"`` (default: position part, then a
+    second-order range-rate update) or ``"joint"`` (plain first-order joint
+    update over all four, as Stone Soup's ``ExtendedKalmanUpdater``).
+    """
+    who = "ekf_update"
+    x, P = _check_state(x, P, who)
+    N = x.shape[0]
+    s, rot = _check_radar(radar_enu_m, radar_rot, N, who)
+    z, R = _check_meas(z, R, N, with_range_rate, who)
+    if range_rate_method not in ("sequential", "joint"):
+        raise ValueError(
+            f"{who}: range_rate_method must be 'sequential' or 'joint'; got {range_rate_method!r}"
+        )
+    if not with_range_rate or range_rate_method == "joint":
+        zhat, H = _jacobian_core(x, s, rot, with_range_rate)
+        nu = z - zhat
+        nu[:, 1] = wrap_deg(nu[:, 1])
+        xo, Po, S, nis_v = _joseph_update(x, P, nu, H, R)
+        return KalmanUpdate(xo, Po, nu, S, nis_v)
+    _check_rr_independent(R, who)
+    _, H, nu, S = _joint_gating(x, P, z, R, s, rot, True)
+    nis_v = np.einsum("ni,ni->n", nu, _solve_spd(S, nu[..., None])[..., 0])
+    x1, P1, _, _ = _joseph_update(x, P, nu[:, :3], H[:, :3], R[:, :3, :3], S[:, :3, :3])
+    xo, Po = _range_rate_update(x1, P1, z[:, 3], R[:, 3, 3], s)
+    return KalmanUpdate(xo, Po, nu, S, nis_v)
+
+
+# -- UKF ------------------------------------------------------------------------------------
+
+
+def sigma_points(
+    x: Array, P: Array, alpha: float = 0.5, beta: float = 2.0, kappa: float | None = None
+) -> tuple[Array, Array, Array]:
+    """Scaled unscented sigma points (N, 2n+1, n) and mean/covariance weights (2n+1,).
+
+    Julier & Uhlmann's scaled transform as parameterised by Wan & van der
+    Merwe (2000) and Stone Soup's ``gauss2sigma``: λ = α²(n + κ) − n,
+    κ = 3 − n by default, points x ± √(n + λ)·columns of chol(P).
+    """
+    N, n = x.shape
+    if kappa is None:
+        kappa = 3.0 - n
+    lam = alpha * alpha * (n + kappa) - n
+    c = n + lam
+    if not c > 0:
+        raise ValueError(
+            f"sigma_points: n + λ = α²(n + κ) must be > 0; got {c} (alpha={alpha}, kappa={kappa})"
+        )
+    try:
+        L = np.linalg.cholesky(P)
+    except np.linalg.LinAlgError:
+        bad = np.flatnonzero(np.linalg.eigvalsh(_sym(P))[:, 0] <= 0)
+        raise ValueError(
+            f"sigma_points: P is not positive definite in rows {bad[:10].tolist()}"
+        ) from None
+    offs = np.sqrt(c) * _T(L)  # rows are the scaled columns of L
+    pts = np.empty((N, 2 * n + 1, n))
+    pts[:, 0] = x
+    pts[:, 1 : n + 1] = x[:, None, :] + offs
+    pts[:, n + 1 :] = x[:, None, :] - offs
+    wm = np.full(2 * n + 1, 0.5 / c)
+    wm[0] = lam / c
+    wc = wm.copy()
+    wc[0] += 1.0 - alpha * alpha + beta
+    return pts, wm, wc
+
+
+def ukf_update(
+    x: ArrayLike,
+    P: ArrayLike,
+    z: ArrayLike,
+    R: ArrayLike,
+    radar_enu_m: ArrayLike,
+    radar_rot: ArrayLike,
+    with_range_rate: bool = False,
+    range_rate_method: str = "sequential",
+    alpha: float = 0.5,
+    beta: float = 2.0,
+    kappa: float | None = None,
+) -> KalmanUpdate:
+    """Unscented Kalman update with AER measurements, batched over tracks and sigma points.
+
+    Defaults α = 0.5, β = 2, κ = 3 − n are Stone Soup's
+    ``UnscentedKalmanUpdater``'s; so is the square root (the lower Cholesky
+    factor of P, in our state order). Azimuths of the sigma points are
+    taken relative to the central point's and wrapped before averaging, so
+    a track near north does not average 359° and 1° to 180° (Stone Soup
+    takes a circular mean instead; the two differ by O(σ³), ~1e-12 rad here).
+
+    ``range_rate_method``: ``"sequential"`` (default) updates with range,
+    az, el by the unscented transform, then with range rate by the same
+    second-order scalar update as :func:`ekf_update`; ``"joint"`` puts all
+    four through one unscented update (Stone Soup's way). The joint form is
+    over-confident on young tracks: with α = 0.5 the sigma points sit at
+    ±0.87σ and under-represent the bilinear term's spread when velocity is
+    poorly known (tests/test_filters.py). The innovation and S returned are
+    always the joint unscented ones of the prior.
+    """
+    who = "ukf_update"
+    x, P = _check_state(x, P, who)
+    N = x.shape[0]
+    s, rot = _check_radar(radar_enu_m, radar_rot, N, who)
+    z, R = _check_meas(z, R, N, with_range_rate, who)
+    if range_rate_method not in ("sequential", "joint"):
+        raise ValueError(
+            f"{who}: range_rate_method must be 'sequential' or 'joint'; got {range_rate_method!r}"
+        )
+    sequential = with_range_rate and range_rate_method == "sequential"
+    if sequential:
+        _check_rr_independent(R, who)
+    pts, wm, wc = sigma_points(x, P, alpha, beta, kappa)
+    s_b = s[:, None, :] if s.ndim == 2 else s
+    rot_b = rot[:, None, :, :] if rot.ndim == 3 else rot
+    rng, az, el, rr, *_ = _aer_core(
+        pts[..., :3], pts[..., 3:6] if with_range_rate else None, s_b, rot_b
+    )
+    Z = np.stack([rng, az, el] + ([rr] if with_range_rate else []), axis=-1)  # (N, 2n+1, m)
+    dZ = Z - Z[:, :1]
+    dZ[..., 1] = wrap_deg(dZ[..., 1])
+    mean_off = np.einsum("k,nkm->nm", wm, dZ)
+    zhat = Z[:, 0] + mean_off
+    dev = dZ - mean_off[:, None, :]
+    S = _sym(np.einsum("k,nki,nkj->nij", wc, dev, dev) + R)
+    Pxz = np.einsum("k,nki,nkj->nij", wc, pts - x[:, None, :], dev)
+    nu = z - zhat
+    nu[:, 1] = wrap_deg(nu[:, 1])
+    if sequential:
+        nis_v = np.einsum("ni,ni->n", nu, _solve_spd(S, nu[..., None])[..., 0])
+        x1, P1 = _ut_gain_update(x, P, nu[:, :3], S[:, :3, :3], Pxz[:, :, :3])[:2]
+        xo, Po = _range_rate_update(x1, P1, z[:, 3], R[:, 3, 3], s)
+        return KalmanUpdate(xo, Po, nu, S, nis_v)
+    xo, Po, nis_v = _ut_gain_update(x, P, nu, S, Pxz)
+    return KalmanUpdate(xo, Po, nu, S, nis_v)
+
+
+def _ut_gain_update(
+    x: Array, P: Array, nu: Array, S: Array, Pxz: Array
+) -> tuple[Array, Array, Array]:
+    sol = _solve_spd(S, np.concatenate([_T(Pxz), nu[..., None]], axis=-1))
+    K = _T(sol[..., :-1])
+    nis_v = np.einsum("ni,ni->n", nu, sol[..., -1])
+    xo = x + np.einsum("nij,nj->ni", K, nu)
+    return xo, _sym(P - K @ S @ _T(K)), nis_v
+
+
+def ukf_predict(
+    x: ArrayLike,
+    P: ArrayLike,
+    model: object,
+    dt_s: ArrayLike,
+    alpha: float = 0.5,
+    beta: float = 2.0,
+    kappa: float | None = None,
+) -> tuple[Array, Array]:
+    """Unscented prediction through ``model.f`` with additive ``model.Q`` (any model of :mod:`models`)."""
+    x, P = _check_state(x, P, "ukf_predict", min_n=1)
+    N, n = x.shape
+    pts, wm, wc = sigma_points(x, P, alpha, beta, kappa)
+    k = 2 * n + 1
+    dt = np.broadcast_to(np.asarray(dt_s, dtype=float), (N,))
+    fx = model.f(pts.reshape(N * k, n), np.repeat(dt, k)).reshape(N, k, n)  # type: ignore[attr-defined]
+    xm = np.einsum("k,nki->ni", wm, fx)
+    dev = fx - xm[:, None, :]
+    Pm = np.einsum("k,nki,nkj->nij", wc, dev, dev) + model.Q(x, dt)  # type: ignore[attr-defined]
+    return xm, _sym(Pm)
+
+
+# -- converted measurements -----------------------------------------------------------------
+
+
+def _unit_second_moments(az: Array, el: Array, lam_az: Array, lam_el: Array) -> Array:
+    """E[g gᵀ] (N, 3, 3), g = (cos el sin az, cos el cos az, sin el), angles Gaussian about (az, el).
+
+    Uses E[cos kθ] = e^{−k²σ²/2} cos kθ̄ = λ^{k²} cos kθ̄ (and likewise sin).
+    """
+    c2a, s2a = lam_az**4 * np.cos(2 * az), lam_az**4 * np.sin(2 * az)
+    c2e, s2e = lam_el**4 * np.cos(2 * el), lam_el**4 * np.sin(2 * el)
+    ce2 = 0.5 * (1 + c2e)  # E[cos² el]
+    M = np.empty((*az.shape, 3, 3))
+    M[..., 0, 0] = ce2 * 0.5 * (1 - c2a)
+    M[..., 1, 1] = ce2 * 0.5 * (1 + c2a)
+    M[..., 2, 2] = 0.5 * (1 - c2e)
+    M[..., 0, 1] = M[..., 1, 0] = ce2 * 0.5 * s2a
+    M[..., 0, 2] = M[..., 2, 0] = 0.5 * s2e * lam_az * np.sin(az)
+    M[..., 1, 2] = M[..., 2, 1] = 0.5 * s2e * lam_az * np.cos(az)
+    return M
+
+
+def converted_measurement(
+    z: ArrayLike,
+    R: ArrayLike,
+    radar_enu_m: ArrayLike,
+    radar_rot: ArrayLike,
+    about_enu_m: ArrayLike | None = None,
+) -> tuple[Array, Array]:
+    """Unbiased converted position (N, 3) in the tracking frame and its covariance (N, 3, 3).
+
+    The multiplicative debiasing of Mo, Song, Zhou, Sun & Bar-Shalom
+    ("Unbiased converted measurements for tracking", IEEE TAES 34(3), 1998),
+    in 3-D: with λ = e^{−σ²/2} per angle (σ in radians),
+    east = r cos el sin az / (λ_az λ_el), north = r cos el cos az / (λ_az λ_el),
+    up = r sin el / λ_el, so E[converted | true] = true exactly for Gaussian
+    angle noise. The covariance is exact, by the moments
+    E[cos kθ̃] = λ^{k²} cos kθ:
+
+    - ``about_enu_m`` given (N, 3) or (3,), the covariance of the conversion
+      given the true point is there — in the CMKF, the predicted position, so
+      that R does not correlate with this measurement's own noise (Duan, Han &
+      Li, "Comments on 'Unbiased converted measurements for tracking'", IEEE
+      TAES 40(4), 2004; Bordonaro, Willett & Bar-Shalom, "Decorrelated unbiased
+      converted measurement Kalman filter", IEEE TAES 50(2), 2014);
+    - otherwise the covariance of the true point given the measurement (Mo et
+      al.'s measurement-conditioned form), for starting tracks.
+
+    ``R`` (3|4 columns) must be diagonal over range, az, el.
+    """
+    who = "converted_measurement"
+    z = np.asarray(z, dtype=float)
+    if z.ndim != 2 or z.shape[1] not in (3, 4):
+        raise ValueError(
+            f"{who}: z must have shape (N, 3|4), rows [range_m, az_deg, el_deg, …]; got {z.shape}"
+        )
+    N = z.shape[0]
+    z, R = _check_meas(z, R, N, z.shape[1] == 4, who)
+    s, rot = _check_radar(radar_enu_m, radar_rot, N, who)
+    Ra = R[:, :3, :3]
+    if np.any(Ra[:, [0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1]] != 0):
+        raise ValueError(f"{who}: R must be diagonal over range, az, el (independent noises)")
+    var_r = Ra[:, 0, 0]
+    var_az = Ra[:, 1, 1] * RAD * RAD
+    var_el = Ra[:, 2, 2] * RAD * RAD
+    lam_az, lam_el = np.exp(-0.5 * var_az), np.exp(-0.5 * var_el)
+    scale = np.stack([1 / (lam_az * lam_el), 1 / (lam_az * lam_el), 1 / lam_el], axis=-1)
+    r, az, el = z[:, 0], z[:, 1] * RAD, z[:, 2] * RAD
+    g = np.stack([np.cos(el) * np.sin(az), np.cos(el) * np.cos(az), np.sin(el)], axis=-1)
+    conv = scale * (r[:, None] * g)
+    if about_enu_m is not None:
+        about = np.broadcast_to(np.asarray(about_enu_m, dtype=float), (N, 3))
+        rb, azb, elb, *_ = _aer_core(about, None, s, rot)
+        azb, elb = azb * RAD, elb * RAD
+        gb = np.stack([np.cos(elb) * np.sin(azb), np.cos(elb) * np.cos(azb), np.sin(elb)], axis=-1)
+        xb = rb[:, None] * gb
+        M2 = _unit_second_moments(azb, elb, lam_az, lam_el)
+        cov = (rb**2 + var_r)[:, None, None] * (scale[:, :, None] * M2 * scale[:, None, :])
+        cov -= xb[:, :, None] * xb[:, None, :]
+    else:
+        mean_true = conv / scale**2
+        M2 = _unit_second_moments(az, el, lam_az, lam_el)
+        cov = (r**2 + var_r)[:, None, None] * M2
+        cov += conv[:, :, None] * conv[:, None, :]
+        cov -= conv[:, :, None] * mean_true[:, None, :] + mean_true[:, :, None] * conv[:, None, :]
+    rot_b = np.broadcast_to(rot, (N, 3, 3))
+    pos = s + np.einsum("nji,nj->ni", rot_b, conv)
+    cov_t = _T(rot_b) @ cov @ rot_b
+    return pos, _sym(cov_t)
+
+
+def cmkf_update(
+    x: ArrayLike,
+    P: ArrayLike,
+    z: ArrayLike,
+    R: ArrayLike,
+    radar_enu_m: ArrayLike,
+    radar_rot: ArrayLike,
+    with_range_rate: bool = False,
+) -> KalmanUpdate:
+    """Converted-measurement Kalman update: unbiased AER → ENU conversion, then a linear update.
+
+    The converted covariance is evaluated at the predicted position (see
+    :func:`converted_measurement`). The returned innovation and S are the
+    Cartesian position's (metres), plus the second-order range-rate row
+    when ``with_range_rate``, which is then applied sequentially as in
+    :func:`ekf_update`.
+    """
+    who = "cmkf_update"
+    x, P = _check_state(x, P, who)
+    N, n = x.shape
+    s, rot = _check_radar(radar_enu_m, radar_rot, N, who)
+    z, R = _check_meas(z, R, N, with_range_rate, who)
+    pos, Rc = converted_measurement(z[:, :3], R[:, :3, :3], s, rot, about_enu_m=x[:, :3])
+    H = np.zeros((N, 3, n))
+    H[:, :, :3] = np.eye(3)
+    nu = pos - x[:, :3]
+    S = _sym(P[:, :3, :3] + Rc)
+    if not with_range_rate:
+        xo, Po, S, nis_v = _joseph_update(x, P, nu, H, Rc, S)
+        return KalmanUpdate(xo, Po, nu, S, nis_v)
+    _check_rr_independent(R, who)
+    h, grad, bias, extra = _range_rate_second_order(x, P, s)
+    Hf = np.concatenate([H, grad[:, None, :]], axis=1)
+    S4 = Hf @ P @ _T(Hf)
+    S4[:, :3, :3] += Rc
+    S4[:, 3, 3] += R[:, 3, 3] + extra
+    S4 = _sym(S4)
+    nu4 = np.concatenate([nu, (z[:, 3] - h - bias)[:, None]], axis=1)
+    nis_v = np.einsum("ni,ni->n", nu4, _solve_spd(S4, nu4[..., None])[..., 0])
+    x1, P1, _, _ = _joseph_update(x, P, nu, H, Rc, S)
+    xo, Po = _range_rate_update(x1, P1, z[:, 3], R[:, 3, 3], s)
+    return KalmanUpdate(xo, Po, nu4, S4, nis_v)
+
+
+# -- the CV + EKF hot path, compiled --------------------------------------------------------
+#
+# One track's whole predict + update in register-sized loops: the NumPy path
+# above spends most of its time in the per-call overhead of (N, 6, 6) batched
+# matmuls and of 3×3 solves. The kernel does the same arithmetic (same
+# formulas, same order of the sequential range-rate stage), so it agrees
+# with ConstantVelocity.predict + ekf_update to rounding. It is serial on
+# purpose: a prange version was 2× faster on an idle 2-core machine but ~10×
+# slower whenever the other core was busy (thread-pool barriers waiting on a
+# descheduled worker), and Monte Carlo runs already fill the cores.
+
+
+@njit(cache=True)
+def _chol_solve(S, m, B, k, L, out):  # pragma: no cover - compiled
+    """out[:, :k] = S⁻¹ B[:, :k] for SPD S (m × m), by Cholesky; L is scratch."""
+    for j in range(m):
+        acc = S[j, j]
+        for t in range(j):
+            acc -= L[j, t] * L[j, t]
+        L[j, j] = np.sqrt(acc)
+        for i in range(j + 1, m):
+            acc = S[i, j]
+            for t in range(j):
+                acc -= L[i, t] * L[j, t]
+            L[i, j] = acc / L[j, j]
+    for c in range(k):
+        for i in range(m):
+            acc = B[i, c]
+            for t in range(i):
+                acc -= L[i, t] * out[t, c]
+            out[i, c] = acc / L[i, i]
+        for i in range(m - 1, -1, -1):
+            acc = out[i, c]
+            for t in range(i + 1, m):
+                acc -= L[t, i] * out[t, c]
+            out[i, c] = acc / L[i, i]
+
+
+@njit(cache=True)
+def _joseph6(x, P, nu, H, R, m, S, xo, Po, work):  # pragma: no cover - compiled
+    """Joseph-form update of one 6-state with m rows; S given (HPHᵀ + R). Returns the NIS."""
+    PHt, B, sol, L, A, T1 = work
+    for r in range(6):
+        for c in range(m):
+            acc = 0.0
+            for t in range(6):
+                acc += P[r, t] * H[c, t]
+            PHt[r, c] = acc
+    for c in range(m):
+        for r in range(6):
+            B[c, r] = PHt[r, c]
+        B[c, 6] = nu[c]
+    _chol_solve(S, m, B, 7, L, sol)
+    nis = 0.0
+    for c in range(m):
+        nis += nu[c] * sol[c, 6]
+    # K[r, c] = sol[c, r]
+    for r in range(6):
+        acc = x[r]
+        for c in range(m):
+            acc += sol[c, r] * nu[c]
+        xo[r] = acc
+    for r in range(6):
+        for c in range(6):
+            acc = 1.0 if r == c else 0.0
+            for t in range(m):
+                acc -= sol[t, r] * H[t, c]
+            A[r, c] = acc
+    for r in range(6):
+        for c in range(6):
+            acc = 0.0
+            for t in range(6):
+                acc += A[r, t] * P[t, c]
+            T1[r, c] = acc
+    for r in range(6):
+        for c in range(r, 6):
+            acc = 0.0
+            for t in range(6):
+                acc += T1[r, t] * A[c, t]
+            for a in range(m):
+                ka = sol[a, r]
+                for b in range(m):
+                    acc += ka * R[a, b] * sol[b, c]
+            Po[r, c] = acc
+    for r in range(6):
+        for c in range(r):
+            Po[r, c] = Po[c, r]
+    return nis
+
+
+@njit(cache=True)
+def _rr_terms6(x, P, s, grad, M, MP):  # pragma: no cover - compiled
+    """Range rate, gradient, bias and extra variance (see _range_rate_second_order)."""
+    d0, d1, d2 = x[0] - s[0], x[1] - s[1], x[2] - s[2]
+    r = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    u = (d0 / r, d1 / r, d2 / r)
+    h = u[0] * x[3] + u[1] * x[4] + u[2] * x[5]
+    w = (x[3] - h * u[0], x[4] - h * u[1], x[5] - h * u[2])
+    for a in range(3):
+        grad[a] = w[a] / r
+        grad[a + 3] = u[a]
+    for a in range(3):
+        for b in range(3):
+            proj = (1.0 if a == b else 0.0) - u[a] * u[b]
+            M[a, b] = -(u[a] * w[b] + w[a] * u[b] + h * proj) / (r * r)
+            M[a, b + 3] = proj / r
+            M[a + 3, b] = proj / r
+            M[a + 3, b + 3] = 0.0
+    bias = 0.0
+    for a in range(6):
+        for b in range(6):
+            acc = 0.0
+            for t in range(6):
+                acc += M[a, t] * P[t, b]
+            MP[a, b] = acc
+    extra = 0.0
+    for a in range(6):
+        bias += MP[a, a]
+        for b in range(6):
+            extra += MP[a, b] * MP[b, a]
+    return h, 0.5 * bias, 0.5 * extra
+
+
+@njit(cache=True)
+def _cv_ekf_rows(
+    lo, hi, x, P, dt, q, z, R, s, rot, with_rr, xo, Po, nu_o, S_o, nis_o
+):  # pragma: no cover
+    """Rows lo..hi of the CV predict + EKF update; scratch is allocated once per call."""
+    m = 4 if with_rr else 3
+    xp = np.empty(6)
+    Pp = np.empty((6, 6))
+    x1 = np.empty(6)
+    P1 = np.empty((6, 6))
+    H = np.zeros((4, 6))
+    S = np.empty((4, 4))
+    nu = np.empty(4)
+    grad = np.empty(6)
+    M = np.empty((6, 6))
+    MP = np.empty((6, 6))
+    L = np.zeros((4, 4))
+    sol = np.empty((4, 7))
+    work = (np.empty((6, 4)), np.empty((4, 7)), sol, L, np.empty((6, 6)), np.empty((6, 6)))
+    Rr = np.zeros((1, 1))
+    for i in range(lo, hi):
+        # dt, R and the radar may be shared by all rows (leading dimension 1).
+        T = dt[i if dt.shape[0] > 1 else 0]
+        iR = i if R.shape[0] > 1 else 0
+        iq = i if s.shape[0] > 1 else 0
+        ir = i if rot.shape[0] > 1 else 0
+        for a in range(3):
+            xp[a] = x[i, a] + T * x[i, a + 3]
+            xp[a + 3] = x[i, a + 3]
+        for a in range(3):
+            for b in range(3):
+                pv_new = P[i, a, b + 3] + T * P[i, a + 3, b + 3]
+                vp_new = P[i, a + 3, b] + T * P[i, a + 3, b + 3]
+                Pp[a, b] = (
+                    P[i, a, b] + T * (P[i, a, b + 3] + P[i, a + 3, b]) + T * T * P[i, a + 3, b + 3]
+                )
+                Pp[a, b + 3] = pv_new
+                Pp[a + 3, b] = vp_new
+                Pp[a + 3, b + 3] = P[i, a + 3, b + 3]
+            Pp[a, a] += T**3 / 3.0 * q[a]
+            Pp[a, a + 3] += T**2 / 2.0 * q[a]
+            Pp[a + 3, a] += T**2 / 2.0 * q[a]
+            Pp[a + 3, a + 3] += T * q[a]
+        for a in range(6):
+            for b in range(a):
+                avg = 0.5 * (Pp[a, b] + Pp[b, a])
+                Pp[a, b] = avg
+                Pp[b, a] = avg
+        # Geometry and Jacobian (as _jacobian_core).
+        df0, df1, df2 = xp[0] - s[iq, 0], xp[1] - s[iq, 1], xp[2] - s[iq, 2]
+        de = rot[ir, 0, 0] * df0 + rot[ir, 0, 1] * df1 + rot[ir, 0, 2] * df2
+        dn = rot[ir, 1, 0] * df0 + rot[ir, 1, 1] * df1 + rot[ir, 1, 2] * df2
+        du = rot[ir, 2, 0] * df0 + rot[ir, 2, 1] * df1 + rot[ir, 2, 2] * df2
+        horiz = np.hypot(de, dn)
+        rng = np.sqrt(horiz * horiz + du * du)
+        az = np.degrees(np.arctan2(de, dn)) % 360.0
+        el = np.degrees(np.arctan2(du, horiz))
+        hz = max(horiz, 1e-9 * rng)
+        h2 = hz * hz
+        r2h = rng * rng * hz
+        g_az = (dn / h2 * DEG, -de / h2 * DEG, 0.0)
+        g_el = (-de * du / r2h * DEG, -dn * du / r2h * DEG, hz / (rng * rng) * DEG)
+        for b in range(3):
+            H[0, b] = (df0, df1, df2)[b] / rng
+            H[1, b] = g_az[0] * rot[ir, 0, b] + g_az[1] * rot[ir, 1, b] + g_az[2] * rot[ir, 2, b]
+            H[2, b] = g_el[0] * rot[ir, 0, b] + g_el[1] * rot[ir, 1, b] + g_el[2] * rot[ir, 2, b]
+            H[0, b + 3] = 0.0
+            H[1, b + 3] = 0.0
+            H[2, b + 3] = 0.0
+        nu[0] = z[i, 0] - rng
+        dz = z[i, 1] - az
+        nu[1] = 180.0 - ((180.0 - dz) % 360.0)
+        nu[2] = z[i, 2] - el
+        bias = 0.0
+        extra = 0.0
+        if with_rr:
+            h, bias, extra = _rr_terms6(xp, Pp, s[iq], grad, M, MP)
+            for b in range(6):
+                H[3, b] = grad[b]
+            nu[3] = z[i, 3] - h - bias
+        for a in range(m):
+            for b in range(a, m):
+                acc = R[iR, a, b]
+                for t in range(6):
+                    ht = 0.0
+                    for k in range(6):
+                        ht += Pp[t, k] * H[b, k]
+                    acc += H[a, t] * ht
+                S[a, b] = acc
+                S[b, a] = acc
+        if with_rr:
+            S[3, 3] += extra
+            for a in range(4):
+                nu_o[i, a] = nu[a]
+                for b in range(4):
+                    S_o[i, a, b] = S[a, b]
+            # NIS over all four rows, then the position stage on the 3×3 block.
+            for a in range(4):
+                work[1][a, 0] = nu[a]
+            _chol_solve(S, 4, work[1], 1, L, sol)
+            acc = 0.0
+            for a in range(4):
+                acc += nu[a] * sol[a, 0]
+            nis_o[i] = acc
+            _joseph6(xp, Pp, nu, H, R[iR], 3, S, x1, P1, work)
+            h, bias, extra = _rr_terms6(x1, P1, s[iq], grad, M, MP)
+            for b in range(6):
+                H[0, b] = grad[b]
+            Rr[0, 0] = R[iR, 3, 3] + extra
+            nu[0] = z[i, 3] - h - bias
+            S[0, 0] = Rr[0, 0]
+            for t in range(6):
+                ht = 0.0
+                for k in range(6):
+                    ht += P1[t, k] * H[0, k]
+                S[0, 0] += H[0, t] * ht
+            _joseph6(x1, P1, nu, H, Rr, 1, S, xo[i], Po[i], work)
+        else:
+            for a in range(3):
+                nu_o[i, a] = nu[a]
+                for b in range(3):
+                    S_o[i, a, b] = S[a, b]
+            nis_o[i] = _joseph6(xp, Pp, nu, H, R[iR], 3, S, xo[i], Po[i], work)
+
+
+@njit(cache=True)
+def _cv_ekf_serial(
+    x, P, dt, q, z, R, s, rot, with_rr, xo, Po, nu_o, S_o, nis_o
+):  # pragma: no cover
+    _cv_ekf_rows(0, x.shape[0], x, P, dt, q, z, R, s, rot, with_rr, xo, Po, nu_o, S_o, nis_o)
+
+
+def ekf_cv_predict_update(
+    x: ArrayLike,
+    P: ArrayLike,
+    dt_s: ArrayLike,
+    q_m2ps3: ArrayLike,
+    z: ArrayLike,
+    R: ArrayLike,
+    radar_enu_m: ArrayLike,
+    radar_rot: ArrayLike,
+    with_range_rate: bool = False,
+) -> KalmanUpdate:
+    """Compiled CV predict by ``dt_s`` then EKF update: the tracker's hot path, n = 6.
+
+    Same result as ``ConstantVelocity(q_m2ps3).predict`` followed by
+    :func:`ekf_update` (sequential range rate), to rounding; innovation and S
+    are those of the predicted state.
+    """
+    who = "ekf_cv_predict_update"
+    x, P = _check_state(x, P, who)
+    N, n = x.shape
+    if n != 6:
+        raise ValueError(f"{who}: the compiled path is for the 6-state CV model; got n = {n}")
+    dt = np.asarray(dt_s, dtype=float)
+    if dt.shape not in ((), (N,)) or not np.all(np.isfinite(dt)) or np.any(dt < 0):
+        raise ValueError(f"{who}: dt_s must be a scalar or (N,) = ({N},), finite and ≥ 0 s")
+    q = np.asarray(q_m2ps3, dtype=float)
+    q = np.full(3, float(q)) if q.ndim == 0 else q
+    if q.shape != (3,) or not np.all(np.isfinite(q)) or np.any(q < 0):
+        raise ValueError(
+            f"{who}: q_m2ps3 must be a value ≥ 0 or three (east, north, up); got {q_m2ps3!r}"
+        )
+    s, rot = _check_radar(radar_enu_m, radar_rot, N, who)
+    R_arg = R
+    z, R = _check_meas(z, R, N, with_range_rate, who)
+    if with_range_rate:
+        _check_rr_independent(np.asarray(R_arg, dtype=float).reshape(-1, 4, 4), who)
+    m = z.shape[1]
+    xo = np.empty((N, 6))
+    Po = np.empty((N, 6, 6))
+    nu = np.empty((N, m))
+    S = np.empty((N, m, m))
+    nis_v = np.empty(N)
+    if N:
+        # Shared arguments travel with a leading dimension of 1, not copied per row.
+        R_in = np.asarray(R_arg, dtype=float)
+
+        def arg(a: Array) -> Array:
+            # C-contiguous and writeable, so one compiled signature serves every caller.
+            return np.require(a, dtype=np.float64, requirements=["C", "W"])
+
+        _cv_ekf_serial(
+            arg(x),
+            arg(P),
+            arg(dt.reshape(-1)),
+            arg(q),
+            arg(z),
+            arg(R_in.reshape((-1, m, m))),
+            arg(s.reshape(-1, 3)),
+            arg(rot.reshape(-1, 3, 3)),
+            bool(with_range_rate),
+            xo,
+            Po,
+            nu,
+            S,
+            nis_v,
+        )
+    return KalmanUpdate(xo, Po, nu, S, nis_v)

@@ -1,0 +1,446 @@
+"""The multi-target, multi-radar tracker: detections in, one air picture out.
+
+Detections of every radar are fused at measurement level, in one time line.
+Each radar's detections are taken a scan at a time: a target is seen at most
+once per scan, so within a scan each track takes at most one detection. Scans
+of all radars are processed in order of their end, empty ones too, because a
+look that found nothing is evidence (a miss) as much as a detection.
+
+Per scan:
+1. pre-gate: track positions extrapolated to the window, a KD-tree query
+   against the detections' Cartesian positions (cost near-linear in targets);
+2. exact gate: each candidate pair's track predicted to that detection's own
+   time, its predicted measurement, innovation covariance S and Mahalanobis d²;
+3. association: GNN (optimal 2-D assignment, cluster by cluster) or JPDA;
+4. update of the assigned tracks at the detections' times;
+5. bookkeeping: tracks the beam passed in this window count a look; M-of-N
+   confirmation, deletion on consecutive misses or covariance growth;
+6. initiation of tentative tracks from detections no track gated.
+
+The tracker never reads `truth_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.earth.wgs84 import enu_rotation, geodetic2enu
+from gbad.scenario.schema import Geodetic, TrackerConfig
+from gbad.sensors.detection_file import Detections
+from gbad.sensors.radar import RadarModel
+from gbad.tracking import association
+from gbad.tracking.estimators import Estimator, make_estimator
+
+TENTATIVE, CONFIRMED, DELETED = 0, 1, 2
+STATUS_NAMES = np.array(["tentative", "confirmed", "deleted"], dtype=object)
+
+
+@dataclass(frozen=True)
+class RadarGeometry:
+    """A radar's place in the tracking frame (the scenario's ENU) and its scan."""
+
+    radar: RadarModel
+    enu_m: NDArray[np.float64]  # (3,) antenna position
+    rot: NDArray[np.float64]  # (3, 3) tracking-frame vectors -> radar-local ENU
+
+    @classmethod
+    def of(cls, radar: RadarModel, origin: Geodetic) -> RadarGeometry:
+        enu = np.array(
+            geodetic2enu(
+                radar.lat_deg,
+                radar.lon_deg,
+                radar.alt_m,
+                origin.lat_deg,
+                origin.lon_deg,
+                origin.alt_m,
+            )
+        )
+        rot = (
+            enu_rotation(radar.lat_deg, radar.lon_deg)
+            @ enu_rotation(origin.lat_deg, origin.lon_deg).T
+        )
+        return cls(radar, enu, rot)
+
+    def to_tracking_frame(
+        self, range_m: NDArray, az_deg: NDArray, el_deg: NDArray
+    ) -> NDArray[np.float64]:
+        az = np.radians(az_deg)
+        el = np.radians(el_deg)
+        local = np.stack(
+            [
+                range_m * np.cos(el) * np.sin(az),
+                range_m * np.cos(el) * np.cos(az),
+                range_m * np.sin(el),
+            ],
+            axis=-1,
+        )
+        return self.enu_m + local @ self.rot
+
+    def local(self, pos: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
+        """Azimuth, elevation (deg) and range (m) of tracking-frame positions from this radar."""
+        d = (pos - self.enu_m) @ self.rot.T
+        rng = np.linalg.norm(d, axis=-1)
+        az = np.degrees(np.arctan2(d[..., 0], d[..., 1])) % 360.0
+        el = np.degrees(np.arctan2(d[..., 2], np.hypot(d[..., 0], d[..., 1])))
+        return az, el, rng
+
+
+@dataclass
+class _Tracks:
+    """Growable columns of the track table; rows are never reused, ids never change."""
+
+    n_state: int
+    capacity: int = 256
+    size: int = 0
+    x: NDArray[np.float64] = field(init=False)
+    P: NDArray[np.float64] = field(init=False)
+    t_s: NDArray[np.float64] = field(init=False)
+    status: NDArray[np.int8] = field(init=False)
+    hits: NDArray[np.int64] = field(init=False)
+    looks: NDArray[np.int64] = field(init=False)
+    misses: NDArray[np.int64] = field(init=False)
+    extra: dict[str, NDArray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        c, n = self.capacity, self.n_state
+        self.x = np.zeros((c, n))
+        self.P = np.zeros((c, n, n))
+        self.t_s = np.zeros(c)
+        self.status = np.full(c, DELETED, dtype=np.int8)
+        self.hits = np.zeros(c, dtype=np.int64)
+        self.looks = np.zeros(c, dtype=np.int64)
+        self.misses = np.zeros(c, dtype=np.int64)
+
+    def add(
+        self, x: NDArray, P: NDArray, t_s: NDArray, extra: dict[str, NDArray]
+    ) -> NDArray[np.intp]:
+        k = len(t_s)
+        while self.size + k > self.capacity:
+            self._grow()
+        rows = np.arange(self.size, self.size + k)
+        self.x[rows], self.P[rows], self.t_s[rows] = x, P, t_s
+        self.status[rows] = TENTATIVE
+        self.hits[rows] = 1
+        self.looks[rows] = 1
+        self.misses[rows] = 0
+        for name, values in extra.items():
+            if name not in self.extra:
+                self.extra[name] = np.zeros((self.capacity, *values.shape[1:]), dtype=values.dtype)
+            self.extra[name][rows] = values
+        self.size += k
+        return rows
+
+    def _grow(self) -> None:
+        old = self.capacity
+        self.capacity *= 2
+
+        def grow(a: NDArray, fill: float = 0) -> NDArray:
+            out = np.full((self.capacity, *a.shape[1:]), fill, dtype=a.dtype)
+            out[:old] = a
+            return out
+
+        self.x, self.P, self.t_s = grow(self.x), grow(self.P), grow(self.t_s)
+        self.status = grow(self.status, DELETED)
+        self.hits, self.looks, self.misses = grow(self.hits), grow(self.looks), grow(self.misses)
+        self.extra = {k: grow(v) for k, v in self.extra.items()}
+
+    def active(self) -> NDArray[np.intp]:
+        return np.flatnonzero(self.status[: self.size] != DELETED)
+
+
+@dataclass
+class TrackerResult:
+    """Track rows (one per update or status change) and counters."""
+
+    rows: dict[str, NDArray]
+    n_tracks: int
+    n_confirmed: int
+    n_updates: int
+    n_windows: int
+    #: For scoring only: the detection index behind each update row (-1 for a deletion row).
+    detection_index: NDArray[np.int64]
+
+
+class Tracker:
+    """Fuses the detections of several radars into tracks (see the module docstring)."""
+
+    def __init__(
+        self,
+        radars: list[RadarModel],
+        origin: Geodetic,
+        config: TrackerConfig,
+    ):
+        self.geometry = [RadarGeometry.of(r, origin) for r in radars]
+        self.config = config
+        self.estimator: Estimator = make_estimator(config)
+        self._gate_cache: dict[int, float] = {}
+
+    def gate_d2(self, m: int) -> float:
+        if m not in self._gate_cache:
+            self._gate_cache[m] = association.gate_threshold(m, self.config.gate_probability)
+        return self._gate_cache[m]
+
+    # ------------------------------------------------------------------ events
+    def _events(self, det: Detections) -> list[tuple[float, int, float, NDArray[np.intp]]]:
+        """The time line: one entry per scan of each radar, ordered by the scan's end.
+
+        Entry (tb, radar, ta, rows): the radar's detections in [ta, tb). A
+        target is seen at most once per scan, so a scan is the natural batch
+        for one-to-one association. Scans of different radars overlap in time:
+        a track another radar updated after a detection's time is predicted
+        back to it (out-of-sequence update, see `estimators`).
+        """
+        events: list[tuple[float, int, float, NDArray[np.intp]]] = []
+        if len(det) == 0:
+            return events
+        t_first, t_last = float(det.t_s[0]), float(det.t_s[-1])
+        for ri, geo in enumerate(self.geometry):
+            width = geo.radar.period_s
+            mine = np.flatnonzero(det.radar_index == ri)
+            k0 = int(np.floor(t_first / width))
+            k1 = int(np.floor(t_last / width))
+            win = np.floor(det.t_s[mine] / width).astype(np.int64) - k0
+            bounds = np.searchsorted(win, np.arange(k1 - k0 + 2))
+            for k in range(k1 - k0 + 1):
+                rows = mine[bounds[k] : bounds[k + 1]]
+                events.append(((k0 + k + 1) * width, ri, (k0 + k) * width, rows))
+        events.sort(key=lambda e: (e[0], e[1]))
+        return events
+
+    # ------------------------------------------------------------------ main loop
+    def run(
+        self, det: Detections, progress: Callable[[float], None] | None = None
+    ) -> TrackerResult:
+        est = self.estimator
+        tracks = _Tracks(est.n)
+        tracks.extra["last_hit_s"] = np.full((tracks.capacity, len(self.geometry)), -np.inf)
+        out = _Rows()
+        events = self._events(det)
+        n_updates = 0
+        n_windows = 0
+        z_all, R_all = _measurements(det)
+        for e, (tb, r, ta, rows) in enumerate(events):
+            geo = self.geometry[r]
+            n_windows += 1
+            if rows.size:
+                n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
+            self._close_window(tracks, geo, r, ta, tb, out)
+            if progress and e % 500 == 0:
+                progress(e / max(1, len(events)))
+        rows_out = out.finish()
+        confirmed_ever = (
+            np.unique(rows_out["track_id"][rows_out["status"] == "confirmed"]).size
+            if len(rows_out["t_s"])
+            else 0
+        )
+        return TrackerResult(
+            rows_out, tracks.size, confirmed_ever, n_updates, n_windows, out.det_index()
+        )
+
+    def _batch(
+        self,
+        tracks: _Tracks,
+        geo: RadarGeometry,
+        r: int,
+        rows: NDArray[np.intp],
+        det: Detections,
+        z_all: NDArray,
+        R_all: NDArray,
+        out: _Rows,
+    ) -> int:
+        """Associate one batch of detections, update, and start tracks from the rest."""
+        est, cfg = self.estimator, self.config
+        with_rr = cfg.use_range_rate and not np.isnan(geo.radar.sigma_range_rate_mps)
+        m = 4 if with_rr else 3
+        active = tracks.active()
+        gated_dets = np.zeros(len(rows), dtype=bool)
+        n_updates = 0
+        z = z_all[rows, :m]
+        R = R_all[rows, :m, :m]
+        t_det = det.t_s[rows]
+        if active.size:
+            det_pos = geo.to_tracking_frame(det.range_m[rows], det.az_deg[rows], det.el_deg[rows])
+            pos_pred, radius = est.search_region(tracks, active, float(t_det.mean()))
+            # The radius also covers the detections' own spread (3σ) and the batch's span.
+            spread = (
+                3.0
+                * det.range_m[rows]
+                * np.radians(np.maximum(det.az_sigma_deg[rows], det.el_sigma_deg[rows]))
+                + 3.0 * det.range_sigma_m[rows]
+            )
+            speed = np.linalg.norm(tracks.x[active, 3:6], axis=1)
+            span = float(t_det.max() - t_det.min())
+            ti, dj = association.candidate_pairs(
+                pos_pred, radius + float(spread.max()) + speed * span, det_pos
+            )
+            if ti.size:
+                xp, Pp, d2, _ = est.gate(tracks, active[ti], t_det[dj], z[dj], R[dj], geo, with_rr)
+                ok = d2 <= self.gate_d2(m)
+                ti, dj, xp, Pp, d2 = ti[ok], dj[ok], xp[ok], Pp[ok], d2[ok]
+                gated_dets[dj] = True
+                if ti.size:
+                    # Every gated pair beats leaving both ends unassigned (see gnn_assign).
+                    at, ad = association.gnn_assign(
+                        ti,
+                        dj,
+                        d2,
+                        len(active),
+                        len(rows),
+                        unassigned_cost=0.5 * self.gate_d2(m) * (1 + 1e-9),
+                    )
+                    pair = _pair_lookup(ti, dj, at, ad)
+                    upd = active[at]
+                    x_new, P_new = est.update(
+                        xp[pair], Pp[pair], z[ad], R[ad], geo, with_rr, tracks, upd
+                    )
+                    tracks.x[upd], tracks.P[upd] = x_new, P_new
+                    tracks.t_s[upd] = t_det[ad]
+                    tracks.hits[upd] += 1
+                    tracks.misses[upd] = 0
+                    tracks.extra["last_hit_s"][upd, r] = t_det[ad]
+                    n_updates = len(upd)
+                    out.add_updates(tracks, upd, rows[ad], est)
+                    self._promote(tracks, upd, out)
+        new = np.flatnonzero(~gated_dets)
+        if new.size:
+            x0, P0, extra = est.initiate(
+                t_det[new],
+                z_all[rows[new]],
+                R_all[rows[new]],
+                geo,
+                with_rr,
+                cfg.initial_velocity_sigma_mps,
+            )
+            last_hit = np.full((new.size, len(self.geometry)), -np.inf)
+            last_hit[:, r] = t_det[new]
+            added = tracks.add(x0, P0, t_det[new], {**extra, "last_hit_s": last_hit})
+            out.add_updates(tracks, added, rows[new], est)
+        return n_updates
+
+    def _close_window(
+        self, tracks: _Tracks, geo: RadarGeometry, r: int, ta: float, tb: float, out: _Rows
+    ) -> None:
+        """Settle looks and misses of radar r's window [ta, tb), then prune."""
+        active = tracks.active()
+        if not active.size:
+            return
+        looked = self._looked(tracks, active, geo, ta, tb)
+        hit = tracks.extra["last_hit_s"][active, r] >= ta
+        # A hit counts as a look even where the prediction put the track elsewhere.
+        tracks.looks[active[looked | hit]] += 1
+        tracks.misses[active[looked & ~hit]] += 1
+        self._prune(tracks, active, out, tb)
+
+    def _looked(
+        self, tracks: _Tracks, active: NDArray[np.intp], geo: RadarGeometry, ta: float, tb: float
+    ) -> NDArray[np.bool_]:
+        """Which active tracks the beam passed in [ta, tb) (predicted direction, coverage)."""
+        radar = geo.radar
+        t_mid = 0.5 * (ta + tb)
+        pos = tracks.x[active, :3] + tracks.x[active, 3:6] * (t_mid - tracks.t_s[active])[:, None]
+        az, el, rng = geo.local(pos)
+        scan_start = np.floor(ta / radar.period_s) * radar.period_s
+        t_look = scan_start + radar.phase(az, el) * radar.period_s
+        return (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng)
+
+    def _promote(self, tracks: _Tracks, rows: NDArray[np.intp], out: _Rows) -> None:
+        """M-of-N: a tentative track with M detections is confirmed at once."""
+        st = tracks.status
+        promote = rows[(st[rows] == TENTATIVE) & (tracks.hits[rows] >= self.config.confirm_m)]
+        if promote.size:
+            st[promote] = CONFIRMED
+            out.add_status(tracks, promote, self.estimator)
+
+    def _prune(self, tracks: _Tracks, active: NDArray[np.intp], out: _Rows, t_s: float) -> None:
+        cfg = self.config
+        st = tracks.status
+        tent = active[st[active] == TENTATIVE]
+        fail = tent[(tracks.looks[tent] >= cfg.confirm_n) & (tracks.hits[tent] < cfg.confirm_m)]
+        conf = active[st[active] == CONFIRMED]
+        lost = conf[tracks.misses[conf] >= cfg.delete_misses]
+        pos_var = np.trace(tracks.P[active, :3, :3], axis1=1, axis2=2)
+        blown = active[pos_var > 3.0 * cfg.max_position_sigma_m**2]
+        # A tentative track that misses twice in a row before confirming is clutter.
+        stale = tent[tracks.misses[tent] >= 2]
+        dead = np.unique(np.concatenate([fail, lost, blown, stale]))
+        if dead.size:
+            st[dead] = DELETED
+            out.add_status(tracks, dead, self.estimator, t_s=t_s)
+
+
+def _pair_lookup(ti: NDArray, dj: NDArray, at: NDArray, ad: NDArray) -> NDArray[np.intp]:
+    """Index into the gated pair list of each assigned (track, detection)."""
+    key = ti.astype(np.int64) * (int(dj.max()) + 1) + dj
+    want = at.astype(np.int64) * (int(dj.max()) + 1) + ad
+    order = np.argsort(key)
+    return order[np.searchsorted(key, want, sorter=order)]
+
+
+def _measurements(det: Detections) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """z = [range, az, el, range rate] and diagonal R per detection (angles in degrees)."""
+    z = np.column_stack([det.range_m, det.az_deg, det.el_deg, det.range_rate_mps])
+    sig = np.column_stack(
+        [det.range_sigma_m, det.az_sigma_deg, det.el_sigma_deg, det.range_rate_sigma_mps]
+    )
+    sig = np.where(np.isfinite(sig), sig, 1.0)
+    R = np.zeros((len(det), 4, 4))
+    idx = np.arange(4)
+    R[:, idx, idx] = sig**2
+    return z, R
+
+
+class _Rows:
+    """Accumulates track rows in blocks; concatenated once at the end."""
+
+    def __init__(self) -> None:
+        self.blocks: list[dict[str, NDArray]] = []
+
+    def _block(
+        self, tracks: _Tracks, rows: NDArray, est: Estimator, t_s, status, det_index
+    ) -> None:
+        pos, vel, cov = est.position_velocity(tracks.x[rows], tracks.P[rows])
+        self.blocks.append(
+            {
+                "t_s": np.broadcast_to(t_s, rows.shape).astype(float),
+                "track_id": rows.astype(np.int64) + 1,
+                "status": STATUS_NAMES[status],
+                "east_m": pos[:, 0],
+                "north_m": pos[:, 1],
+                "up_m": pos[:, 2],
+                "v_east_mps": vel[:, 0],
+                "v_north_mps": vel[:, 1],
+                "v_up_mps": vel[:, 2],
+                "cov_ee_m2": cov[:, 0, 0],
+                "cov_en_m2": cov[:, 0, 1],
+                "cov_eu_m2": cov[:, 0, 2],
+                "cov_nn_m2": cov[:, 1, 1],
+                "cov_nu_m2": cov[:, 1, 2],
+                "cov_uu_m2": cov[:, 2, 2],
+                "hits": tracks.hits[rows].copy(),
+                "_det": np.broadcast_to(det_index, rows.shape).astype(np.int64),
+            }
+        )
+
+    def add_updates(
+        self, tracks: _Tracks, rows: NDArray, det_rows: NDArray, est: Estimator
+    ) -> None:
+        self._block(tracks, rows, est, tracks.t_s[rows], tracks.status[rows], det_rows)
+
+    def add_status(self, tracks: _Tracks, rows: NDArray, est: Estimator, t_s=None) -> None:
+        t = tracks.t_s[rows] if t_s is None else np.full(rows.shape, t_s)
+        self._block(tracks, rows, est, t, tracks.status[rows], -1)
+
+    def finish(self) -> dict[str, NDArray]:
+        if not self.blocks:
+            return {k: np.zeros(0) for k in ("t_s", "track_id", "status", "_det")}
+        rows = {k: np.concatenate([b[k] for b in self.blocks]) for k in self.blocks[0]}
+        order = np.lexsort((rows["track_id"], rows["t_s"]))
+        self._rows = {k: v[order] for k, v in rows.items()}
+        return {k: v for k, v in self._rows.items() if k != "_det"}
+
+    def det_index(self) -> NDArray[np.int64]:
+        return self._rows["_det"] if self.blocks else np.zeros(0, dtype=np.int64)
