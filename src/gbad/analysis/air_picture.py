@@ -144,6 +144,17 @@ def score_air_picture(
     ok = np.all(np.isfinite(err), axis=1)
     raw_rmse = float(np.sqrt(np.mean(np.sum(err[ok] ** 2, axis=1)))) if ok.any() else None
 
+    # Like for like: at each confirmed update, the track's error against the error of
+    # the detection that made it.
+    upd = (track_det_index >= 0) & (track_rows["status"] == "confirmed")
+    upd[upd] &= det_truth_id[track_det_index[upd]] >= 0
+    di = track_det_index[upd]
+    truth_upd = truth_positions_at(truth, det_truth_id[di], det_t_s[di])
+    trk_pos = np.column_stack([track_rows[k][upd] for k in ("east_m", "north_m", "up_m")])
+    ok_u = np.all(np.isfinite(truth_upd), axis=1)
+    trk_err = np.sum((trk_pos - truth_upd)[ok_u] ** 2, axis=1)
+    det_err = np.sum((det_pos_m[di] - truth_upd)[ok_u] ** 2, axis=1)
+
     ids = track_truth_ids(track_rows["track_id"], track_det_index, det_truth_id)
     confirmed_ids = np.unique(track_rows["track_id"][track_rows["status"] == "confirmed"])
     held = {int(t) for t in np.unique(assoc["truth_id"])}
@@ -166,6 +177,8 @@ def score_air_picture(
         "mean_ospa_m": scalar(g, "mean_ospa_m"),
         "track_position_rmse_m": scalar(rmse, "rmse_m"),
         "detection_position_rmse_m": raw_rmse,
+        "track_rmse_at_updates_m": float(np.sqrt(trk_err.mean())) if trk_err.size else None,
+        "detection_rmse_at_updates_m": float(np.sqrt(det_err.mean())) if det_err.size else None,
         "tracks_total": len(ids),
         "tracks_confirmed": int(confirmed_ids.size),
         "objects_in_picture": len(in_picture),

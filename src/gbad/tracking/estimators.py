@@ -112,6 +112,29 @@ def converted_position(z: Array, R: Array, geo: RadarGeometry) -> tuple[Array, A
     return pos, cov
 
 
+def initial_state(
+    n: int, z: Array, R: Array, geo: RadarGeometry, with_rr: bool, v_sigma_mps: float
+) -> tuple[Array, Array]:
+    """A track from one detection: its converted position, and a velocity known only
+    along the line of sight when the radar measures range rate (σ_v across it)."""
+    pos, cov = converted_position(z, R, geo)
+    k = len(z)
+    x = np.zeros((k, n))
+    x[:, :3] = pos
+    P = np.zeros((k, n, n))
+    P[:, :3, :3] = cov
+    P[:, 3:6, 3:6] = np.eye(3) * v_sigma_mps**2
+    if with_rr:
+        rr_ok = np.isfinite(z[:, 3])
+        los = pos - geo.enu_m
+        u = los / np.linalg.norm(los, axis=1, keepdims=True)
+        uu = u[:, :, None] * u[:, None, :]
+        x[rr_ok, 3:6] = z[rr_ok, 3, None] * u[rr_ok]
+        pv = R[:, 3, 3, None, None] * uu + v_sigma_mps**2 * (np.eye(3) - uu)
+        P[rr_ok, 3:6, 3:6] = pv[rr_ok]
+    return x, P
+
+
 class KalmanEstimator:
     """One motion model with an EKF, UKF or converted-measurement update."""
 
@@ -179,13 +202,7 @@ class KalmanEstimator:
     def initiate(
         self, t_s: Array, z: Array, R: Array, geo: RadarGeometry, with_rr: bool, v_sigma_mps: float
     ) -> tuple[Array, Array, dict[str, NDArray]]:
-        pos, cov = converted_position(z, R, geo)
-        k = len(t_s)
-        x = np.zeros((k, self.n))
-        x[:, :3] = pos
-        P = np.zeros((k, self.n, self.n))
-        P[:, :3, :3] = cov
-        P[:, 3:6, 3:6] = np.eye(3) * v_sigma_mps**2
+        x, P = initial_state(self.n, z, R, geo, with_rr, v_sigma_mps)
         return x, P, {}
 
     def position_velocity(self, x: Array, P: Array) -> tuple[Array, Array, Array]:

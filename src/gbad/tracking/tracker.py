@@ -278,33 +278,40 @@ class Tracker:
                 pos_pred, radius + float(spread.max()) + speed * span, det_pos
             )
             if ti.size:
-                xp, Pp, d2, _ = est.gate(tracks, active[ti], t_det[dj], z[dj], R[dj], geo, with_rr)
+                xp, Pp, d2, logdet = est.gate(
+                    tracks, active[ti], t_det[dj], z[dj], R[dj], geo, with_rr
+                )
                 ok = d2 <= self.gate_d2(m)
-                ti, dj, xp, Pp, d2 = ti[ok], dj[ok], xp[ok], Pp[ok], d2[ok]
+                ti, dj, xp, Pp, d2, logdet = ti[ok], dj[ok], xp[ok], Pp[ok], d2[ok], logdet[ok]
                 gated_dets[dj] = True
-                if ti.size:
-                    # Every gated pair beats leaving both ends unassigned (see gnn_assign).
-                    at, ad = association.gnn_assign(
-                        ti,
-                        dj,
-                        d2,
-                        len(active),
-                        len(rows),
-                        unassigned_cost=0.5 * self.gate_d2(m) * (1 + 1e-9),
+                # Confirmed tracks choose first; tentative ones take what is left, so
+                # clutter-born tracks never steal a held target's detection.
+                confirmed = tracks.status[active[ti]] == CONFIRMED
+                taken = np.zeros(len(rows), dtype=bool)
+                for stage in (confirmed, ~confirmed):
+                    sel = stage & ~taken[dj]
+                    if not sel.any():
+                        continue
+                    n_updates += self._assign_and_update(
+                        tracks,
+                        active,
+                        ti[sel],
+                        dj[sel],
+                        xp[sel],
+                        Pp[sel],
+                        d2[sel],
+                        logdet[sel],
+                        rows,
+                        z,
+                        R,
+                        t_det,
+                        geo,
+                        with_rr,
+                        r,
+                        m,
+                        taken,
+                        out,
                     )
-                    pair = _pair_lookup(ti, dj, at, ad)
-                    upd = active[at]
-                    x_new, P_new = est.update(
-                        xp[pair], Pp[pair], z[ad], R[ad], geo, with_rr, tracks, upd
-                    )
-                    tracks.x[upd], tracks.P[upd] = x_new, P_new
-                    tracks.t_s[upd] = t_det[ad]
-                    tracks.hits[upd] += 1
-                    tracks.misses[upd] = 0
-                    tracks.extra["last_hit_s"][upd, r] = t_det[ad]
-                    n_updates = len(upd)
-                    out.add_updates(tracks, upd, rows[ad], est)
-                    self._promote(tracks, upd, out)
         new = np.flatnonzero(~gated_dets)
         if new.size:
             x0, P0, extra = est.initiate(
@@ -320,6 +327,51 @@ class Tracker:
             added = tracks.add(x0, P0, t_det[new], {**extra, "last_hit_s": last_hit})
             out.add_updates(tracks, added, rows[new], est)
         return n_updates
+
+    def _assign_and_update(
+        self,
+        tracks: _Tracks,
+        active,
+        ti,
+        dj,
+        xp,
+        Pp,
+        d2,
+        logdet,
+        rows,
+        z,
+        R,
+        t_det,
+        geo,
+        with_rr: bool,
+        r: int,
+        m: int,
+        taken: NDArray[np.bool_],
+        out: _Rows,
+    ) -> int:
+        """GNN on gated pairs, then the update of each assigned track at its detection's time.
+
+        Cost d² + ln|S| is the negative log-likelihood up to a constant: among
+        gated pairs it prefers the track that predicted the detection tightly,
+        not merely the one whose wide gate happens to hold it. Every gated pair
+        stays admissible (the unassigned cost is set above all of them).
+        """
+        cost = d2 + logdet
+        admissible = 0.5 * (float(cost.max()) + 1.0)
+        at, ad = association.gnn_assign(ti, dj, cost, len(active), len(rows), admissible)
+        pair = _pair_lookup(ti, dj, at, ad)
+        upd = active[at]
+        est = self.estimator
+        x_new, P_new = est.update(xp[pair], Pp[pair], z[ad], R[ad], geo, with_rr, tracks, upd)
+        tracks.x[upd], tracks.P[upd] = x_new, P_new
+        tracks.t_s[upd] = t_det[ad]
+        tracks.hits[upd] += 1
+        tracks.misses[upd] = 0
+        tracks.extra["last_hit_s"][upd, r] = t_det[ad]
+        taken[ad] = True
+        out.add_updates(tracks, upd, rows[ad], est)
+        self._promote(tracks, upd, out)
+        return len(upd)
 
     def _close_window(
         self, tracks: _Tracks, geo: RadarGeometry, r: int, ta: float, tb: float, out: _Rows
@@ -364,9 +416,12 @@ class Tracker:
         lost = conf[tracks.misses[conf] >= cfg.delete_misses]
         pos_var = np.trace(tracks.P[active, :3, :3], axis1=1, axis2=2)
         blown = active[pos_var > 3.0 * cfg.max_position_sigma_m**2]
+        # A track that has left every radar's view coasts no look could ever refute.
+        last_hit = tracks.extra["last_hit_s"][active].max(axis=1)
+        coasting = active[t_s - last_hit > cfg.max_coast_s]
         # A tentative track that misses twice in a row before confirming is clutter.
         stale = tent[tracks.misses[tent] >= 2]
-        dead = np.unique(np.concatenate([fail, lost, blown, stale]))
+        dead = np.unique(np.concatenate([fail, lost, blown, stale, coasting]))
         if dead.size:
             st[dead] = DELETED
             out.add_status(tracks, dead, self.estimator, t_s=t_s)
