@@ -103,7 +103,12 @@ def track(
 ) -> TrackerResult:
     """Run the scenario's tracker over validated detections."""
     model = loaded.model
-    tracker = Tracker(radar_models(loaded), model.scenario.origin, model.tracker)
+    tracker = Tracker(
+        radar_models(loaded),
+        model.scenario.origin,
+        model.tracker,
+        model.scenario.refractivity_gradient_per_m,
+    )
     return tracker.run(det, progress=progress)
 
 

@@ -469,11 +469,11 @@ class TrackerConfig(Strict):
     #: Consecutive looks without a detection that delete a confirmed track.
     delete_misses: Annotated[int, Field(ge=1, le=100)] = 5
     #: A track whose position 1-σ (RMS over the axes) grows past this is deleted (m).
-    max_position_sigma_m: PosFloat = 2000.0
+    max_position_sigma_m: PosFloat = 5000.0
     #: A track with no detection for this long is deleted, looked at or not (s).
-    max_coast_s: PosFloat = 20.0
+    max_coast_s: PosFloat = 30.0
     #: 1-σ of a new track's velocity in each axis (m/s).
-    initial_velocity_sigma_mps: PosFloat = 300.0
+    initial_velocity_sigma_mps: PosFloat = 1000.0
     use_range_rate: bool = True
     #: Probability of detection and clutter density assumed by JPDA.
     pd: Probability = 0.8

@@ -394,16 +394,22 @@ def kf_predict(x: ArrayLike, P: ArrayLike, F: ArrayLike, Q: ArrayLike) -> tuple[
 def _joseph_update(
     x: Array, P: Array, nu: Array, H: Array, R: Array, S: Array | None = None
 ) -> tuple[Array, Array, Array, Array]:
-    """Kalman update with a given innovation; returns x, P, S, NIS."""
-    PHt = P @ _T(H)
+    """Kalman update with a given innovation; returns x, P, S, NIS.
+
+    The Joseph form A P Aᵀ + K R Kᵀ, A = I − KH, is evaluated as
+    X = P − K(HP), X − (XHᵀ)Kᵀ: the same expression, in (n × m)-sized
+    products instead of n × n ones.
+    """
+    HP = H @ P
     if S is None:
-        S = _sym(H @ PHt + R)
-    sol = _solve_spd(S, np.concatenate([_T(PHt), nu[..., None]], axis=-1))
+        S = _sym(HP @ _T(H) + R)
+    sol = _solve_spd(S, np.concatenate([HP, nu[..., None]], axis=-1))
     K = _T(sol[..., :-1])
     nis_v = np.einsum("ni,ni->n", nu, sol[..., -1])
     xo = x + np.einsum("nij,nj->ni", K, nu)
-    A = np.eye(x.shape[1]) - K @ H
-    Po = A @ P @ _T(A) + K @ R @ _T(K)
+    Kt = sol[..., :-1]
+    X = P - K @ HP
+    Po = X - (X @ _T(H)) @ Kt + K @ (R @ Kt)
     return xo, _sym(Po), S, nis_v
 
 
@@ -685,22 +691,37 @@ def ukf_predict(
 # -- converted measurements -----------------------------------------------------------------
 
 
-def _unit_second_moments(az: Array, el: Array, lam_az: Array, lam_el: Array) -> Array:
-    """E[g gᵀ] (N, 3, 3), g = (cos el sin az, cos el cos az, sin el), angles Gaussian about (az, el).
+def _unit_vector(az: Array, el: Array) -> Array:
+    """(cos el sin az, cos el cos az, sin el), (N, 3); angles in radians."""
+    ce = np.cos(el)
+    return np.stack([ce * np.sin(az), ce * np.cos(az), np.sin(el)], axis=-1)
 
-    Uses E[cos kθ] = e^{−k²σ²/2} cos kθ̄ = λ^{k²} cos kθ̄ (and likewise sin).
+
+def _moment_excess(az: Array, el: Array, var_az: Array, var_el: Array) -> Array:
+    """E[g̃ g̃ᵀ] − g gᵀ (N, 3, 3) for the unit vector g̃ of angles Gaussian about (az, el).
+
+    From E[cos kθ̃] = e^{−k²σ²/2} cos kθ (and sin) with a = 1 − e^{−2σ²} = E[1 − cos 2w]:
+    E[cos² el~] = cos² el − ½a cos 2el, E[sin² az~] = sin² az + ½a cos 2az, …
+    Written in the small quantities a and expm1(·) so that nothing cancels:
+    the covariances are O(σ²) differences of O(1) moments.
     """
-    c2a, s2a = lam_az**4 * np.cos(2 * az), lam_az**4 * np.sin(2 * az)
-    c2e, s2e = lam_el**4 * np.cos(2 * el), lam_el**4 * np.sin(2 * el)
-    ce2 = 0.5 * (1 + c2e)  # E[cos² el]
-    M = np.empty((*az.shape, 3, 3))
-    M[..., 0, 0] = ce2 * 0.5 * (1 - c2a)
-    M[..., 1, 1] = ce2 * 0.5 * (1 + c2a)
-    M[..., 2, 2] = 0.5 * (1 - c2e)
-    M[..., 0, 1] = M[..., 1, 0] = ce2 * 0.5 * s2a
-    M[..., 0, 2] = M[..., 2, 0] = 0.5 * s2e * lam_az * np.sin(az)
-    M[..., 1, 2] = M[..., 2, 1] = 0.5 * s2e * lam_az * np.cos(az)
-    return M
+    a_az, a_el = -np.expm1(-2 * var_az), -np.expm1(-2 * var_el)
+    c2a, c2e = np.cos(2 * az), np.cos(2 * el)
+    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
+    ce2, sa2, ca2 = ce * ce, sa * sa, ca * ca
+    eps = np.empty((*az.shape, 3, 3))
+    eps[..., 0, 0] = (
+        0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * sa2 - 0.25 * a_az * a_el * c2a * c2e
+    )
+    eps[..., 1, 1] = (
+        -0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * ca2 + 0.25 * a_az * a_el * c2a * c2e
+    )
+    eps[..., 2, 2] = 0.5 * a_el * c2e
+    eps[..., 0, 1] = eps[..., 1, 0] = sa * ca * (-a_az * ce2 - 0.5 * a_el * c2e * (1 - a_az))
+    cross = se * ce * np.expm1(-2 * var_el - 0.5 * var_az)
+    eps[..., 0, 2] = eps[..., 2, 0] = cross * sa
+    eps[..., 1, 2] = eps[..., 2, 1] = cross * ca
+    return eps
 
 
 def converted_measurement(
@@ -746,26 +767,29 @@ def converted_measurement(
     var_r = Ra[:, 0, 0]
     var_az = Ra[:, 1, 1] * RAD * RAD
     var_el = Ra[:, 2, 2] * RAD * RAD
-    lam_az, lam_el = np.exp(-0.5 * var_az), np.exp(-0.5 * var_el)
-    scale = np.stack([1 / (lam_az * lam_el), 1 / (lam_az * lam_el), 1 / lam_el], axis=-1)
+    # Debiasing factors d = 1/(λ_az λ_el), 1/(λ_az λ_el), 1/λ_el, as d = e^α.
+    alpha = np.stack([0.5 * (var_az + var_el), 0.5 * (var_az + var_el), 0.5 * var_el], axis=-1)
     r, az, el = z[:, 0], z[:, 1] * RAD, z[:, 2] * RAD
-    g = np.stack([np.cos(el) * np.sin(az), np.cos(el) * np.cos(az), np.sin(el)], axis=-1)
-    conv = scale * (r[:, None] * g)
+    g = _unit_vector(az, el)
+    conv = np.exp(alpha) * (r[:, None] * g)
+    a_i, a_j = alpha[:, :, None], alpha[:, None, :]
     if about_enu_m is not None:
+        # Cov(d∘r̃g̃ | truth) = (r² + σr²)(d dᵀ∘E[g̃g̃ᵀ]) − r² g gᵀ = r²Δ + σr²(g gᵀ + Δ),
+        # Δ = d dᵀ∘E[g̃g̃ᵀ] − g gᵀ = κ∘g gᵀ + (1 + κ)∘ε, κ = d dᵀ − 1.
         about = np.broadcast_to(np.asarray(about_enu_m, dtype=float), (N, 3))
         rb, azb, elb, *_ = _aer_core(about, None, s, rot)
-        azb, elb = azb * RAD, elb * RAD
-        gb = np.stack([np.cos(elb) * np.sin(azb), np.cos(elb) * np.cos(azb), np.sin(elb)], axis=-1)
-        xb = rb[:, None] * gb
-        M2 = _unit_second_moments(azb, elb, lam_az, lam_el)
-        cov = (rb**2 + var_r)[:, None, None] * (scale[:, :, None] * M2 * scale[:, None, :])
-        cov -= xb[:, :, None] * xb[:, None, :]
+        gb = _unit_vector(azb * RAD, elb * RAD)
+        ggt = gb[:, :, None] * gb[:, None, :]
+        kappa = np.expm1(a_i + a_j)
+        delta = kappa * ggt + (1 + kappa) * _moment_excess(azb * RAD, elb * RAD, var_az, var_el)
+        cov = (rb**2)[:, None, None] * delta + var_r[:, None, None] * (ggt + delta)
     else:
-        mean_true = conv / scale**2
-        M2 = _unit_second_moments(az, el, lam_az, lam_el)
-        cov = (r**2 + var_r)[:, None, None] * M2
-        cov += conv[:, :, None] * conv[:, None, :]
-        cov -= conv[:, :, None] * mean_true[:, None, :] + mean_true[:, :, None] * conv[:, None, :]
+        # Cov(truth | z) = x_u x_uᵀ − x_u mᵀ − m x_uᵀ + E[x xᵀ | z], m = E[x | z] = r̃ g/d:
+        # r̃²(g gᵀ∘τ + ε) + σr²(g gᵀ + ε), τ = d_i d_j − d_i/d_j − d_j/d_i + 1.
+        ggt = g[:, :, None] * g[:, None, :]
+        tau = np.expm1(a_i + a_j) - np.expm1(a_i - a_j) - np.expm1(a_j - a_i)
+        eps = _moment_excess(az, el, var_az, var_el)
+        cov = (r**2)[:, None, None] * (ggt * tau + eps) + var_r[:, None, None] * (ggt + eps)
     rot_b = np.broadcast_to(rot, (N, 3, 3))
     pos = s + np.einsum("nji,nj->ni", rot_b, conv)
     cov_t = _T(rot_b) @ cov @ rot_b

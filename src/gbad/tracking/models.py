@@ -804,10 +804,14 @@ class IMM:
         joint = mu[:, :, None] * self.transition[None]  # (N, i, j)
         cbar = joint.sum(axis=1)
         w = joint / np.maximum(cbar[:, None, :], 1e-300)  # μ_{i|j}
-        x0 = np.einsum("nij,nik->njk", w, x)
-        d = x[:, :, None, :] - x0[:, None, :, :]  # (N, i, j, n)
-        spread = d[..., :, None] * d[..., None, :]
-        P0 = np.einsum("nij,nikl->njkl", w, P) + np.einsum("nij,nijkl->njkl", w, spread)
+        N, r, n = x.shape
+        wt = np.swapaxes(w, 1, 2)  # (N, j, i)
+        x0 = wt @ x
+        # Σ_i w_ij (P_i + d_ij d_ijᵀ), d_ij = x_i − x0_j, as batched matmuls (einsum is
+        # ~10× slower here); the spread is not formed as Σ w x xᵀ − x0 x0ᵀ, which cancels.
+        P0 = (wt @ P.reshape(N, r, n * n)).reshape(N, r, n, n)
+        d = np.swapaxes(x[:, :, None, :] - x0[:, None, :, :], 1, 2)  # (N, j, i, n)
+        P0 += np.swapaxes(d * wt[..., None], 2, 3) @ d
         return x0, _sym(P0), cbar
 
     def predict(
@@ -889,7 +893,9 @@ class IMM:
     def combine(self, x: ArrayLike, P: ArrayLike, mu: ArrayLike) -> tuple[Array, Array]:
         """The mixture's mean (N, n) and covariance (N, n, n), spread of the means included."""
         x, P, mu = self._check(x, P, mu)
-        xc = np.einsum("nj,njk->nk", mu, x)
+        N, r, n = x.shape
+        xc = (mu[:, None, :] @ x)[:, 0]
         d = x - xc[:, None, :]
-        Pc = np.einsum("nj,njkl->nkl", mu, P + d[..., :, None] * d[..., None, :])
+        Pc = (mu[:, None, :] @ P.reshape(N, r, n * n)).reshape(N, n, n)
+        Pc += np.swapaxes(d * mu[..., None], 1, 2) @ d
         return xc, _sym(Pc)

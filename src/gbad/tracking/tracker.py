@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from gbad.earth.wgs84 import enu_rotation, geodetic2enu
+from gbad.earth.refraction import effective_earth_radius_m
+from gbad.earth.terrain import FlatGround, line_of_sight
+from gbad.earth.wgs84 import enu2geodetic, enu_rotation, geodetic2enu
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import RadarModel
@@ -173,8 +175,14 @@ class Tracker:
         radars: list[RadarModel],
         origin: Geodetic,
         config: TrackerConfig,
+        refractivity_gradient_per_m: float = -39e-9,
     ):
         self.geometry = [RadarGeometry.of(r, origin) for r in radars]
+        self.origin = origin
+        # Whether a look could have seen a track uses the smooth 4/3-earth horizon over the
+        # scenario's ground level: cheap, and what an operator's coverage diagram shows.
+        self._ground = FlatGround(origin.alt_m)
+        self._radius_m = effective_earth_radius_m(refractivity_gradient_per_m)
         self.config = config
         self.estimator: Estimator = make_estimator(config)
         self._gate_cache: dict[int, float] = {}
@@ -380,8 +388,12 @@ class Tracker:
         active = tracks.active()
         if not active.size:
             return
-        looked = self._looked(tracks, active, geo, ta, tb)
-        hit = tracks.extra["last_hit_s"][active, r] >= ta
+        last_hit = tracks.extra["last_hit_s"][active, r]
+        # Only a radar that has detected a track can miss it: whether another radar should
+        # see it (below its horizon? too small at that range?) is not known well enough
+        # from a track's uncertain height to count against the track.
+        looked = self._looked(tracks, active, geo, ta, tb) & np.isfinite(last_hit)
+        hit = last_hit >= ta
         # A hit counts as a look even where the prediction put the track elsewhere.
         tracks.looks[active[looked | hit]] += 1
         tracks.misses[active[looked & ~hit]] += 1
@@ -397,7 +409,24 @@ class Tracker:
         az, el, rng = geo.local(pos)
         scan_start = np.floor(ta / radar.period_s) * radar.period_s
         t_look = scan_start + radar.phase(az, el) * radar.period_s
-        return (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng)
+        looked = (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng)
+        if looked.any():
+            o = self.origin
+            lat, lon, alt = enu2geodetic(
+                pos[looked, 0], pos[looked, 1], pos[looked, 2], o.lat_deg, o.lon_deg, o.alt_m
+            )
+            looked[looked] = line_of_sight(
+                radar.lat_deg,
+                radar.lon_deg,
+                radar.alt_m,
+                lat,
+                lon,
+                alt,
+                self._ground,
+                radius_m=self._radius_m,
+                n_samples=2,
+            )
+        return looked
 
     def _promote(self, tracks: _Tracks, rows: NDArray[np.intp], out: _Rows) -> None:
         """M-of-N: a tentative track with M detections is confirmed at once."""
