@@ -214,3 +214,59 @@ def test_aim_out_of_reach_is_a_clear_error(tmp_path):
     assert "threats 'gun' round 1" in result.stderr
     assert "range" in result.stderr
     assert not out.exists()
+
+
+def test_track_runs_the_tracker_alone_and_scores_against_truth(small_run, tmp_path):
+    import json
+
+    import pandas as pd
+
+    scenario, out, _ = small_run
+    dest = tmp_path / "trk"
+    result = gbad(
+        "track", str(out / "detections.parquet"), "--scenario", str(scenario),
+        "--out", str(dest), "--truth", str(out / "truth.parquet"),
+    )
+    assert result.returncode == 0, result.stderr
+    tracks = pd.read_parquet(dest / "tracks.parquet")
+    assert {"t_s", "track_id", "status", "east_m", "v_east_mps", "cov_ee_m2", "truth_id"} <= set(
+        tracks.columns
+    )
+    assert set(tracks["status"]) <= {"tentative", "confirmed", "deleted"}
+    summary = json.loads((dest / "summary.json").read_text())
+    assert summary["air_picture"]["tracks_confirmed"] >= 1
+    # The same detections through `gbad run` and `gbad track` give the same tracks.
+    from_run = pd.read_parquet(out / "tracks.parquet")
+    pd.testing.assert_frame_equal(
+        tracks.drop(columns="truth_id"), from_run.drop(columns="truth_id"), check_exact=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda t: t.drop(columns="az_deg"), "missing required column 'az_deg'"),
+        (lambda t: t.rename(columns={"el_deg": "elev_deg"}), "missing required column 'el_deg'"),
+        (lambda t: t.assign(range_m=t["range_m"].astype(str)), "column 'range_m' has type"),
+        (lambda t: t.assign(t_s=t["t_s"].where(t.index != 3, float("nan"))), "row 3 not finite"),
+        (lambda t: t.assign(el_deg=t["el_deg"].where(t.index != 2, float("inf"))), "row 2 not finite"),
+        (lambda t: t.assign(az_deg=t["az_deg"] + 400.0), "must be in [0, 360)"),
+        (lambda t: t.assign(range_m=-t["range_m"]), "must be > 0 metres"),
+        (lambda t: t.assign(t_s=t["t_s"][::-1].to_numpy()), "goes back in time"),
+        (lambda t: t.assign(radar_id="nope"), "name radar(s) ['nope']"),
+    ],
+    ids=["missing", "misnamed", "wrong-type", "nan", "inf", "angle", "range", "order", "radar"],
+)
+def test_track_rejects_malformed_detection_files(small_run, tmp_path, mutate, fragment):
+    import pandas as pd
+
+    scenario, out, _ = small_run
+    bad = tmp_path / "bad.parquet"
+    mutate(pd.read_parquet(out / "detections.parquet")).to_parquet(bad)
+    dest = tmp_path / "trk"
+    result = gbad("track", str(bad), "--scenario", str(scenario), "--out", str(dest))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: invalid detection file" in result.stderr
+    assert fragment in result.stderr
+    assert not dest.exists()

@@ -103,7 +103,9 @@ class TruthFileError(ValueError):
     pass
 
 
-def _track(loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None, console: Console) -> int:
+def _track(
+    loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None, console: Console
+) -> int:
     import pyarrow.parquet as pq
 
     from gbad.record import write_json, write_parquet
@@ -117,7 +119,16 @@ def _track(loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None,
             table = pq.read_table(truth)
         except Exception as exc:
             raise TruthFileError(f"{truth}: not a readable truth file: {exc}") from None
-        need = {"t_s", "object_id", "east_m", "north_m", "up_m", "v_east_mps", "v_north_mps", "v_up_mps"}
+        need = {
+            "t_s",
+            "object_id",
+            "east_m",
+            "north_m",
+            "up_m",
+            "v_east_mps",
+            "v_north_mps",
+            "v_up_mps",
+        }
         missing = sorted(need - set(table.column_names))
         if missing:
             raise TruthFileError(f"{truth}: missing truth column(s) {missing}")
@@ -206,6 +217,10 @@ def _run(
     return 0
 
 
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
     console.print(
         f"[bold]{s['scenario']}[/bold] (simulated): {s['duration_s']:g} s simulated in "
@@ -241,6 +256,16 @@ def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
             "—" if first is None else f"{first:.1f}",
         )
     console.print(kinds)
+    a = s.get("air_picture")
+    if a:
+        console.print(
+            f"Air picture ({s['tracker']['filter'].upper()} + {s['tracker']['association'].upper()}): "
+            f"{a['tracks_confirmed']} confirmed tracks, {a['objects_held_by_a_confirmed_track']}"
+            f"/{a['objects_in_picture']} objects held, {a['false_tracks']} false; mean GOSPA "
+            f"{_fmt(a['mean_gospa_m'])} m; RMSE at updates {_fmt(a['track_rmse_at_updates_m'])} m "
+            f"(detections {_fmt(a['detection_rmse_at_updates_m'])} m); median time to confirm "
+            f"{_fmt(a['time_to_confirmed_track_median_s'])} s"
+        )
     console.print(f"Results in [bold]{out.resolve()}[/bold]:")
     for name, path in s["files"].items():
         console.print(f"  {name:<11} {Path(path).name}")

@@ -164,7 +164,7 @@ def score_air_picture(
         v = d.get(key)
         if isinstance(v, np.ndarray):
             return None
-        if isinstance(v, np.integer):
+        if isinstance(v, int | np.integer) and not isinstance(v, bool):
             return int(v)
         return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
 
