@@ -26,7 +26,7 @@ def default_run():
     det = from_columns(det_cols, radar_models(loaded), "sim")
     result = track(loaded, det)
     rows = truth_table(truth, loaded)
-    air = score_tracks(loaded, rows, result, det)
+    air = score_tracks(loaded, rows, result, det, truth)
     return loaded, truth, det_cols, det, result, rows, air
 
 
@@ -118,7 +118,7 @@ def test_single_target_is_confirmed_quickly_and_tracked_accurately(filt):
     truth, det_cols, _, _ = simulate(loaded)
     det = from_columns(det_cols, radar_models(loaded), "sim")
     result = track(loaded, det)
-    air = score_tracks(loaded, truth_table(truth, loaded), result, det)
+    air = score_tracks(loaded, truth_table(truth, loaded), result, det, truth)
     assert air["tracks_confirmed"] == 1
     assert air["time_to_confirmed_track_median_s"] <= 4.0
     # A detection at 30–45 km has a cross-range σ of tens of metres; the track averages it.
@@ -152,7 +152,7 @@ def test_two_radars_fuse_into_one_track():
     det = from_columns(det_cols, radar_models(loaded), "sim")
     assert set(det_cols["radar_id"]) == {"r", "r2"}
     result = track(loaded, det)
-    air = score_tracks(loaded, truth_table(truth, loaded), result, det)
+    air = score_tracks(loaded, truth_table(truth, loaded), result, det, truth)
     assert air["tracks_confirmed"] == 1
     assert air["id_switches"] == 0
     assert air["track_rmse_at_updates_m"] < 0.5 * air["detection_rmse_at_updates_m"]

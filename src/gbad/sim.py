@@ -124,8 +124,23 @@ def detection_positions(loaded: LoadedScenario, det: Detections) -> np.ndarray:
 
 
 def score_tracks(
-    loaded: LoadedScenario, truth_rows: dict, result: TrackerResult, det: Detections
+    loaded: LoadedScenario,
+    truth_rows: dict,
+    result: TrackerResult,
+    det: Detections,
+    truth: Truth | None = None,
 ) -> dict[str, Any]:
+    """Air-picture metrics; with the simulation's `truth`, exact truth at detection times."""
+    truth_at = None
+    if truth is not None:
+        o = loaded.model.scenario.origin
+
+        def truth_at(ids: np.ndarray, t: np.ndarray) -> np.ndarray:
+            pos, _, _ = truth.state_at(ids - 1, t)
+            return np.column_stack(
+                ecef2enu(pos[:, 0], pos[:, 1], pos[:, 2], o.lat_deg, o.lon_deg, o.alt_m)
+            )
+
     return score_air_picture(
         truth_rows,
         result.rows,
@@ -135,6 +150,7 @@ def score_tracks(
         detection_positions(loaded, det),
         c_m=loaded.model.tracker.metric_cutoff_m,
         duration_s=loaded.model.scenario.duration_s,
+        truth_at=truth_at,
     )
 
 
@@ -170,7 +186,7 @@ def run_scenario(
     result = track(loaded, det, (lambda f: progress("tracker", f)) if progress else None)
     timing["tracker_wall_s"] = time.perf_counter() - tic
     truth_rows = truth_table(truth, loaded)
-    air = score_tracks(loaded, truth_rows, result, det)
+    air = score_tracks(loaded, truth_rows, result, det, truth)
     summary["air_picture"] = {k: v for k, v in air.items() if k != "track_truth_ids"}
     summary["tracker"] = tracker_summary(loaded, result)
     out = Path(out_dir)

@@ -18,6 +18,7 @@ velocity, track rows, detections with `truth_id`), so `gbad run` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,10 @@ def latest_rows(
     ids_u, row_rank = np.unique(row_ids, return_inverse=True)
     q_rank = np.searchsorted(ids_u, query_ids)
     q_rank_c = np.clip(q_rank, 0, max(len(ids_u) - 1, 0))
-    known = (q_rank < len(ids_u)) & (ids_u[q_rank_c] == query_ids) if len(ids_u) else np.zeros(
-        len(query_ids), bool
+    known = (
+        (q_rank < len(ids_u)) & (ids_u[q_rank_c] == query_ids)
+        if len(ids_u)
+        else np.zeros(len(query_ids), bool)
     )
     idx = np.searchsorted(_key(row_rank, row_t, span), _key(q_rank_c, query_t, span), "right") - 1
     ok = known & (idx >= 0)
@@ -111,8 +114,20 @@ def score_air_picture(
     c_m: float = 1000.0,
     recent_s: float = 30.0,
     duration_s: float | None = None,
+    truth_at: Callable[[NDArray[np.int64], Array], Array] | None = None,
 ) -> dict[str, Any]:
-    """Every air-picture figure for the summary, units in the key names."""
+    """Every air-picture figure for the summary, units in the key names.
+
+    `truth_at(object_id, t_s) -> ENU positions` gives truth at detection times; by
+    default it is interpolated from the truth rows (cubic Hermite with their
+    velocities), which is centimetre-exact for aircraft but not through a rocket
+    motor's burnout: pass the simulation's own truth where there is one.
+    """
+    if truth_at is None:
+
+        def truth_at(ids: NDArray[np.int64], t: Array) -> Array:
+            return truth_positions_at(truth, ids, t)
+
     times = np.unique(truth["t_s"])
     # Truth in the picture: alive now and detected within `recent_s`.
     det_order = np.lexsort((det_t_s, det_truth_id))
@@ -128,8 +143,13 @@ def score_air_picture(
         truth["t_s"][seen], tp[seen], tracks["t_s"], tracks["pos_m"], c_m, 2.0, 2.0
     )
     assoc = metrics.associate_tracks_to_truth(
-        truth["t_s"][seen], truth["object_id"][seen], tp[seen],
-        tracks["t_s"], tracks["track_id"], tracks["pos_m"], c_m,
+        truth["t_s"][seen],
+        truth["object_id"][seen],
+        tp[seen],
+        tracks["t_s"],
+        tracks["track_id"],
+        tracks["pos_m"],
+        c_m,
     )
     rmse = metrics.position_rmse(assoc)
     cont = metrics.track_continuity(assoc, truth["t_s"][seen], truth["object_id"][seen])
@@ -139,7 +159,7 @@ def score_air_picture(
 
     # Raw detections' position error, for comparison with the tracks'.
     raw = det_truth_id >= 0
-    truth_at_det = truth_positions_at(truth, det_truth_id[raw], det_t_s[raw])
+    truth_at_det = truth_at(det_truth_id[raw], det_t_s[raw])
     err = det_pos_m[raw] - truth_at_det
     ok = np.all(np.isfinite(err), axis=1)
     raw_rmse = float(np.sqrt(np.mean(np.sum(err[ok] ** 2, axis=1)))) if ok.any() else None
@@ -149,7 +169,7 @@ def score_air_picture(
     upd = (track_det_index >= 0) & (track_rows["status"] == "confirmed")
     upd[upd] &= det_truth_id[track_det_index[upd]] >= 0
     di = track_det_index[upd]
-    truth_upd = truth_positions_at(truth, det_truth_id[di], det_t_s[di])
+    truth_upd = truth_at(det_truth_id[di], det_t_s[di])
     trk_pos = np.column_stack([track_rows[k][upd] for k in ("east_m", "north_m", "up_m")])
     ok_u = np.all(np.isfinite(truth_upd), axis=1)
     trk_err = np.sum((trk_pos - truth_upd)[ok_u] ** 2, axis=1)

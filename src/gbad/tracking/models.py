@@ -18,7 +18,7 @@ model                               n   state
 
 Process noise is *continuous* white noise, integrated exactly over the
 interval (Bar-Shalom, Li & Kirubarajan, *Estimation with Applications to
-Tracking and Navigation*, 2001, §6.2.2 and §6.3.3), which is also what Stone
+Tracking and Navigation*, 2001, ch. 6), which is also what Stone
 Soup's ``ConstantVelocity``/``ConstantAcceleration`` do, so the two can be
 compared to rounding:
 
@@ -154,7 +154,7 @@ def _poly_F(dt: Array, order: int) -> Array:
 
 
 def _poly_Q(dt: Array, order: int, q_axis: Array) -> Array:
-    """Exact discretisation of white noise on the order-th derivative (Bar-Shalom et al. §6.2)."""
+    """Exact discretisation of white noise on the order-th derivative (Bar-Shalom et al. ch. 6)."""
     k = order + 1
     Q = np.zeros((dt.size, 3 * k, 3 * k))
     diag_q = np.diag(q_axis)
@@ -288,7 +288,7 @@ class Singer(_Linear):
     """Singer manoeuvre model, n = 9: [p, v, a], a ~ Gauss–Markov(τ, σ) per axis.
 
     ȧ = −a/τ + w, w white with density 2σ²/τ, so a has stationary standard
-    deviation ``sigma_a_mps2`` (Singer 1970; Bar-Shalom et al. §8.2.3). Q is the
+    deviation ``sigma_a_mps2`` (Singer, IEEE TAES 6(4), 1970). Q is the
     exact integral; for small T/τ a power series replaces the closed form,
     which there cancels catastrophically.
     """
@@ -447,7 +447,7 @@ class CoordinatedTurn:
     """Horizontal coordinated turn with constant climb rate, n = 7: [p, v, ω].
 
     ω (rad/s) > 0 turns counter-clockwise seen from above (a left turn). The
-    EKF predict linearises about the state (Bar-Shalom et al. §11.7.2); the
+    EKF predict linearises about the state (Bar-Shalom et al. ch. 11); the
     turn terms switch to their Taylor series for |ωT| < 0.1 so nothing
     divides by ω → 0. Process noise: CV's white acceleration on each axis
     (exact for ω = 0, the usual approximation otherwise) plus a random-walk
@@ -723,7 +723,7 @@ class IMM:
     :meth:`predict` (mixing, then each model's own prediction), then
     :meth:`update` (each model's filter update and the mode-probability
     update), and :meth:`combine` for the output estimate (Bar-Shalom et al.
-    §11.6.6). ``transition[i, j]`` is P(model j next | model i now) for one
+    ch. 11). ``transition[i, j]`` is P(model j next | model i now) for one
     step; it is used as given whatever the interval, so pick it for the
     update rate the tracker runs at.
     """
@@ -780,16 +780,18 @@ class IMM:
     ) -> tuple[Array, Array, Array]:
         """Start every model of each track at the same (x (N, n), P (N, n, n)).
 
-        ``mu`` (r,) or (N, r) defaults to the transition matrix's stationary distribution.
+        ``mu`` (r,) or (N, r) defaults to equal probabilities.
         """
         x, P = _check_xP(x, P, self.n, "IMM.initial")
         N = x.shape[0]
         if mu is None:
-            w, v = np.linalg.eig(self.transition.T)
-            k = int(np.argmin(np.abs(w - 1.0)))
-            pi = np.abs(np.real(v[:, k]))
-            mu = pi / pi.sum()
-        mu = np.broadcast_to(np.asarray(mu, dtype=float), (N, self.r))
+            mu = np.full(self.r, 1.0 / self.r)
+        mu = np.asarray(mu, dtype=float)
+        if mu.shape not in ((self.r,), (N, self.r)):
+            raise ValueError(
+                f"IMM.initial: mu must have shape ({self.r},) or (N, {self.r}); got {mu.shape}"
+            )
+        mu = np.broadcast_to(mu, (N, self.r))
         if np.any(mu < 0) or not np.allclose(mu.sum(axis=1), 1.0, atol=1e-9):
             raise ValueError(
                 "IMM.initial: mu must be probabilities (≥ 0, summing to 1 over models)"
