@@ -82,6 +82,7 @@ seed = 5
 
 [tracker]
 filter = "{filt}"
+association = "{assoc}"
 
 [[radars]]
 id = "r"
@@ -109,9 +110,12 @@ def _loaded(text: str) -> LoadedScenario:
     return LoadedScenario(parse_scenario(text, "t.toml"), "t.toml", Path("."))
 
 
-@pytest.mark.parametrize("filt", ["ekf", "ukf", "cmkf"])
-def test_single_target_is_confirmed_quickly_and_tracked_accurately(filt):
-    text = SINGLE.format(duration=120.0, filt=filt, pfa=1e-8) + TARGET.format(
+@pytest.mark.parametrize(
+    ("filt", "assoc"),
+    [("ekf", "gnn"), ("ukf", "gnn"), ("cmkf", "gnn"), ("imm", "gnn"), ("ekf", "jpda")],
+)
+def test_single_target_is_confirmed_quickly_and_tracked_accurately(filt, assoc):
+    text = SINGLE.format(duration=120.0, filt=filt, assoc=assoc, pfa=1e-8) + TARGET.format(
         tid="a", e0=40e3, n0=20e3, e1=-20e3, n1=20e3
     )
     loaded = _loaded(text)
@@ -128,7 +132,7 @@ def test_single_target_is_confirmed_quickly_and_tracked_accurately(filt):
 
 def test_clutter_alone_confirms_nothing():
     # Pfa 1e-6 over this radar's cells: about 5 false alarms a second, 1,600 in all.
-    loaded = _loaded(SINGLE.format(duration=300.0, filt="ekf", pfa=1e-6))
+    loaded = _loaded(SINGLE.format(duration=300.0, filt="ekf", assoc="gnn", pfa=1e-6))
     _, det_cols, _, _ = simulate(loaded)
     det = from_columns(det_cols, radar_models(loaded), "sim")
     assert len(det) > 1_000
@@ -138,7 +142,7 @@ def test_clutter_alone_confirms_nothing():
 
 
 def test_two_radars_fuse_into_one_track():
-    text = SINGLE.format(duration=120.0, filt="ekf", pfa=1e-8) + TARGET.format(
+    text = SINGLE.format(duration=120.0, filt="ekf", assoc="gnn", pfa=1e-8) + TARGET.format(
         tid="a", e0=40e3, n0=20e3, e1=-20e3, n1=20e3
     )
     second = (
@@ -147,7 +151,7 @@ def test_two_radars_fuse_into_one_track():
         .replace("east_m = 0.0, north_m = 0.0", "east_m = 20000.0, north_m = -5000.0")
         .replace("period_s = 1.0", "period_s = 1.7")
     )
-    loaded = _loaded(text + "\n[[radars]]" + second.format(pfa=1e-8))
+    loaded = _loaded(text + "\n[[radars]]" + second.format(pfa=1e-8, filt="ekf", assoc="gnn"))
     truth, det_cols, _, _ = simulate(loaded)
     det = from_columns(det_cols, radar_models(loaded), "sim")
     assert set(det_cols["radar_id"]) == {"r", "r2"}

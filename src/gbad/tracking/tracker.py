@@ -33,8 +33,8 @@ from gbad.earth.terrain import FlatGround, line_of_sight
 from gbad.earth.wgs84 import enu2geodetic, enu_rotation, geodetic2enu
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
-from gbad.sensors.radar import RadarModel
-from gbad.tracking import association
+from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
+from gbad.tracking import association, filters
 from gbad.tracking.estimators import Estimator, make_estimator
 
 TENTATIVE, CONFIRMED, DELETED = 0, 1, 2
@@ -296,6 +296,29 @@ class Tracker:
                 # clutter-born tracks never steal a held target's detection.
                 confirmed = tracks.status[active[ti]] == CONFIRMED
                 taken = np.zeros(len(rows), dtype=bool)
+                if cfg.association == "jpda" and confirmed.any():
+                    sel = confirmed
+                    n_updates += self._jpda_update(
+                        tracks,
+                        active,
+                        ti[sel],
+                        dj[sel],
+                        xp[sel],
+                        Pp[sel],
+                        d2[sel],
+                        logdet[sel],
+                        rows,
+                        z,
+                        R,
+                        t_det,
+                        geo,
+                        with_rr,
+                        r,
+                        m,
+                        taken,
+                        out,
+                    )
+                    confirmed = np.zeros_like(confirmed)
                 for stage in (confirmed, ~confirmed):
                     sel = stage & ~taken[dj]
                     if not sel.any():
@@ -380,6 +403,91 @@ class Tracker:
         out.add_updates(tracks, upd, rows[ad], est)
         self._promote(tracks, upd, out)
         return len(upd)
+
+    def _jpda_update(
+        self,
+        tracks: _Tracks,
+        active,
+        ti,
+        dj,
+        xp,
+        Pp,
+        d2,
+        logdet,
+        rows,
+        z,
+        R,
+        t_det,
+        geo,
+        with_rr: bool,
+        r: int,
+        m: int,
+        taken: NDArray[np.bool_],
+        out: _Rows,
+    ) -> int:
+        """JPDA for confirmed tracks: association probabilities β over the gated pairs, then
+        each track's probabilistic-data-association update (Bar-Shalom & Fortmann).
+
+        The update linearises at the track's prediction to its most probable detection's
+        time; the other detections' innovations are taken against that same prediction (they
+        lie in the same gate, seen within one scan). Range rate is used jointly, first order.
+        """
+        cfg = self.config
+        radar = geo.radar
+        lik = np.exp(-0.5 * d2 - 0.5 * logdet - 0.5 * m * np.log(2 * np.pi))
+        # Clutter density in measurement units (m · deg² [· m/s]): false alarms per scan
+        # spread uniformly over the measurement space the scan covers.
+        volume = (
+            (radar.range_max_m - radar.range_min_m)
+            * radar.az_width_deg
+            * (radar.el_max_deg - radar.el_min_deg)
+        )
+        if m == 4:
+            volume *= 2 * FALSE_ALARM_RANGE_RATE_MPS
+        clutter = max(radar.pfa * radar.n_cells / volume, 1e-300)
+        beta, beta0 = association.jpda_weights(
+            ti,
+            dj,
+            lik,
+            len(active),
+            len(rows),
+            cfg.pd,
+            clutter,
+            gate_probability=cfg.gate_probability,
+        )
+        tracks_u, inv = np.unique(ti, return_inverse=True)
+        # Reference pair per track: its most probable detection.
+        order = np.lexsort((-beta, inv))
+        first = order[np.searchsorted(inv[order], np.arange(len(tracks_u)))]
+        x0, P0 = xp[first], Pp[first]
+        upd = active[tracks_u]
+        zhat = filters.aer_measure(x0, geo.enu_m, geo.rot, with_rr)
+        H = filters.aer_jacobian(x0, geo.enu_m, geo.rot, with_rr)
+        S = H @ P0 @ np.swapaxes(H, 1, 2) + R[dj[first]]
+        K = P0 @ np.swapaxes(H, 1, 2) @ np.linalg.inv(S)
+        nu = z[dj] - zhat[inv]
+        nu[:, 1] = (nu[:, 1] + 180.0) % 360.0 - 180.0
+        nu_c = np.zeros((len(tracks_u), m))
+        np.add.at(nu_c, inv, beta[:, None] * nu)
+        spread = np.zeros((len(tracks_u), m, m))
+        np.add.at(spread, inv, beta[:, None, None] * nu[:, :, None] * nu[:, None, :])
+        spread -= nu_c[:, :, None] * nu_c[:, None, :]
+        b0 = beta0[tracks_u]
+        x_new = x0 + (K @ nu_c[..., None])[..., 0]
+        KSK = K @ S @ np.swapaxes(K, 1, 2)
+        P_new = P0 - (1.0 - b0)[:, None, None] * KSK + K @ spread @ np.swapaxes(K, 1, 2)
+        P_new = 0.5 * (P_new + np.swapaxes(P_new, 1, 2))
+        best = dj[first]
+        tracks.x[upd], tracks.P[upd] = x_new, P_new
+        tracks.t_s[upd] = t_det[best]
+        # A track whose detections are more likely clutter than its own was not seen.
+        seen = b0 < 0.5
+        tracks.hits[upd[seen]] += 1
+        tracks.misses[upd[seen]] = 0
+        tracks.extra["last_hit_s"][upd[seen], r] = t_det[best[seen]]
+        taken[dj] = True
+        out.add_updates(tracks, upd, rows[best], self.estimator)
+        return int(seen.sum())
 
     def _close_window(
         self, tracks: _Tracks, geo: RadarGeometry, r: int, ta: float, tb: float, out: _Rows
