@@ -270,3 +270,18 @@ def test_track_rejects_malformed_detection_files(small_run, tmp_path, mutate, fr
     assert f"{bad}: invalid detection file" in result.stderr
     assert fragment in result.stderr
     assert not dest.exists()
+
+
+def test_report_is_self_contained(small_run):
+    import re
+
+    _, out, _ = small_run
+    page = (out / "report.html").read_text()
+    assert "Simulated." in page
+    assert page.count("<svg") >= 2  # plan view and GOSPA series
+    assert "<script" not in page
+    # Nothing fetched from outside: the only URL is the SVG namespace.
+    urls = set(re.findall(r"https?://[^\"' <>]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg"}
+    assert "mean_gospa_m" in page
+    assert oct((out / "report.html").stat().st_mode & 0o777) == "0o644"

@@ -149,6 +149,7 @@ def _track(
     if truth_rows is not None:
         air = score_tracks(loaded, truth_rows, result, det)
         truth_ids = air.pop("track_truth_ids")
+        air.pop("gospa_series")
         summary["air_picture"] = air
     meta = {"gbad.scenario": loaded.model.scenario.name, "gbad.detections": str(det_path)}
     write_parquet(out / "tracks.parquet", tracks_table(result, truth_ids), meta)
@@ -270,6 +271,7 @@ def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
     for name, path in s["files"].items():
         console.print(f"  {name:<11} {Path(path).name}")
     console.print("  summary     summary.json")
+    console.print("Open report.html in a browser for the plan view and the air picture.")
 
 
 if __name__ == "__main__":

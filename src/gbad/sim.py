@@ -19,8 +19,9 @@ import numpy as np
 
 from gbad import __version__
 from gbad.analysis.air_picture import score_air_picture
+from gbad.analysis.report import write_report
 from gbad.earth.terrain import FlatGround, Terrain
-from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu
+from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
 from gbad.sensors.detection_file import Detections, from_columns
@@ -187,7 +188,9 @@ def run_scenario(
     timing["tracker_wall_s"] = time.perf_counter() - tic
     truth_rows = truth_table(truth, loaded)
     air = score_tracks(loaded, truth_rows, result, det, truth)
-    summary["air_picture"] = {k: v for k, v in air.items() if k != "track_truth_ids"}
+    summary["air_picture"] = {
+        k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
+    }
     summary["tracker"] = tracker_summary(loaded, result)
     out = Path(out_dir)
     origin = loaded.model.scenario.origin
@@ -207,9 +210,24 @@ def run_scenario(
             out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
         ),
     }
+    files["report"] = write_report(
+        out / "report.html", summary, truth_rows, result.rows, _sites(loaded), air["gospa_series"]
+    )
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["summary"] = write_json(out / "summary.json", summary)
     return RunResult(out, files, summary, truth, detections, timing)
+
+
+def _sites(loaded: LoadedScenario) -> list[tuple[str, str, float, float]]:
+    """Radars and assets in the ENU frame, for the report's plan view."""
+    o = loaded.model.scenario.origin
+    out = []
+    for kind, items in (("radar", loaded.model.radars), ("asset", loaded.model.assets)):
+        for item in items:
+            lat, lon, alt = item.position.to_geodetic(o)
+            e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
+            out.append((kind, item.id, float(e), float(n)))
+    return out
 
 
 def tracker_summary(loaded: LoadedScenario, result: TrackerResult) -> dict[str, Any]:

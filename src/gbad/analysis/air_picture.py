@@ -214,4 +214,5 @@ def score_air_picture(
         "position_anees": scalar(nees, "mean_nees"),
         "position_anees_band_95": [scalar(nees, "anees_lower"), scalar(nees, "anees_upper")],
         "track_truth_ids": {str(k): v for k, v in sorted(ids.items())},
+        "gospa_series": {"t_s": np.asarray(g["t_s"]), "gospa_m": np.asarray(g["gospa_m"])},
     }

@@ -216,8 +216,9 @@ def _ecef(lat: Array, lon: Array, alt: Array) -> Array:
     return np.stack(geodetic2ecef(lat, lon, alt), axis=-1)
 
 
-def _launch_state(lat: Array, lon: Array, alt: Array, el_deg: Array, az_deg: Array,
-                  speed: Array) -> Array:
+def _launch_state(
+    lat: Array, lon: Array, alt: Array, el_deg: Array, az_deg: Array, speed: Array
+) -> Array:
     el = np.radians(el_deg)
     az = np.radians(az_deg)
     e_vec, n_vec, u_vec = _enu_basis(lat, lon)
@@ -299,10 +300,34 @@ def _run_kernel(
             rec=rec if k > 1 else None,
         )
         fly_kernel(
-            np.ascontiguousarray(state0), mass, prop, thrust, burn, area, tables, idx,
-            MACH_STEP, dt_burn, dt, max_t, np.ascontiguousarray(floor_m, dtype=float),
-            plane is not None, plane_pt, plane_n, rotating, gmode, drag, k > 1, rec_t, rec,
-            out.n_steps, event, out.impact_t, out.impact_state, out.apogee_h, out.apogee_t,
+            np.ascontiguousarray(state0),
+            mass,
+            prop,
+            thrust,
+            burn,
+            area,
+            tables,
+            idx,
+            MACH_STEP,
+            dt_burn,
+            dt,
+            max_t,
+            np.ascontiguousarray(floor_m, dtype=float),
+            plane is not None,
+            plane_pt,
+            plane_n,
+            rotating,
+            gmode,
+            drag,
+            k > 1,
+            rec_t,
+            rec,
+            out.n_steps,
+            event,
+            out.impact_t,
+            out.impact_state,
+            out.apogee_h,
+            out.apogee_t,
         )
         out.impacted = event == 1
         return out
@@ -321,8 +346,10 @@ def _ground_floor(ground: GroundLike, m: int, launch_alt: Array) -> tuple[Array,
     if hasattr(ground, "height_m"):
         floor = float(getattr(ground, "min_height_m", DEFAULT_TERRAIN_FLOOR_M))
         return np.full(m, floor - 1.0), ground  # type: ignore[return-value]
-    msg = ("ground must be None, a finite altitude (m) or one per round, or an object with "
-           f"height_m(lat_deg, lon_deg); got {ground!r}")
+    msg = (
+        "ground must be None, a finite altitude (m) or one per round, or an object with "
+        f"height_m(lat_deg, lon_deg); got {ground!r}"
+    )
     try:
         g = np.asarray(ground, dtype=float)
     except (TypeError, ValueError):
@@ -336,10 +363,18 @@ def _hermite(p0: Array, v0: Array, p1: Array, v1: Array, h: Array, s: Array) -> 
     s = s[:, None]
     h = h[:, None]
     s2, s3 = s * s, s * s * s
-    pos = ((2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * h * v0
-           + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * h * v1)
-    vel = ((6 * s2 - 6 * s) / h * p0 + (3 * s2 - 4 * s + 1) * v0
-           + (-6 * s2 + 6 * s) / h * p1 + (3 * s2 - 2 * s) * v1)
+    pos = (
+        (2 * s3 - 3 * s2 + 1) * p0
+        + (s3 - 2 * s2 + s) * h * v0
+        + (-2 * s3 + 3 * s2) * p1
+        + (s3 - s2) * h * v1
+    )
+    vel = (
+        (6 * s2 - 6 * s) / h * p0
+        + (3 * s2 - 4 * s + 1) * v0
+        + (-6 * s2 + 6 * s) / h * p1
+        + (3 * s2 - 2 * s) * v1
+    )
     return pos, vel
 
 
@@ -388,8 +423,11 @@ def _terrain_impacts(raw: _RawFlight, terrain: Terrain) -> None:
     s = np.ones(len(r))
     for _ in range(40):
         denom = g_hi - g_lo
-        s = np.where(denom != 0.0, (lo * g_hi - hi * g_lo) / np.where(denom != 0.0, denom, 1.0),
-                     0.5 * (lo + hi))
+        s = np.where(
+            denom != 0.0,
+            (lo * g_hi - hi * g_lo) / np.where(denom != 0.0, denom, 1.0),
+            0.5 * (lo + hi),
+        )
         s = np.clip(s, lo, hi)
         pos_s, _ = _hermite(p0, v0, p1, v1, h, s)
         g, _ = _terrain_agl(terrain, pos_s)
@@ -447,9 +485,14 @@ def fly(
     ``rotating``, ``gravity`` and ``drag`` switch physics off for tests.
     """
     m_hint = None if isinstance(profiles, MunitionProfile) else len(profiles)
-    args = dict(launch_lat_deg=launch_lat_deg, launch_lon_deg=launch_lon_deg,
-                launch_alt_m=launch_alt_m, elevation_deg=elevation_deg,
-                azimuth_deg=azimuth_deg, speed_mps=speed_mps)
+    args = dict(
+        launch_lat_deg=launch_lat_deg,
+        launch_lon_deg=launch_lon_deg,
+        launch_alt_m=launch_alt_m,
+        elevation_deg=elevation_deg,
+        azimuth_deg=azimuth_deg,
+        speed_mps=speed_mps,
+    )
     if m_hint is None:
         m_hint = max(int(np.size(a)) for a in args.values())
     profs = _as_profiles(profiles, m_hint)
@@ -463,10 +506,25 @@ def fly(
         bad = np.flatnonzero(a["speed_mps"] <= 0.0)
         raise ValueError(f"speed_mps must be > 0 (rounds {bad.tolist()})")
     floor, terrain = _ground_floor(ground, m, a["launch_alt_m"])
-    state0 = _launch_state(a["launch_lat_deg"], a["launch_lon_deg"], a["launch_alt_m"],
-                           a["elevation_deg"], a["azimuth_deg"], a["speed_mps"])
-    raw = _run_kernel(profs, state0, floor, dt_s=dt_s, max_time_s=max_time_s,
-                      rotating=rotating, gravity=gravity, drag=drag, record=True)
+    state0 = _launch_state(
+        a["launch_lat_deg"],
+        a["launch_lon_deg"],
+        a["launch_alt_m"],
+        a["elevation_deg"],
+        a["azimuth_deg"],
+        a["speed_mps"],
+    )
+    raw = _run_kernel(
+        profs,
+        state0,
+        floor,
+        dt_s=dt_s,
+        max_time_s=max_time_s,
+        rotating=rotating,
+        gravity=gravity,
+        drag=drag,
+        record=True,
+    )
     if terrain is not None:
         _terrain_impacts(raw, terrain)
     return _to_flight(raw, profs, a)
@@ -520,8 +578,17 @@ def _dt_subset(dt_s: float | ArrayLike | None, m: int, idx: NDArray[np.int64]) -
 
 
 def _ranges_to_level(
-    profs: list[MunitionProfile], lat: Array, lon: Array, alt: Array, az: Array,
-    speed: Array, els: Array, land_alt: Array, *, dt_s: Array | None, rotating: bool,
+    profs: list[MunitionProfile],
+    lat: Array,
+    lon: Array,
+    alt: Array,
+    az: Array,
+    speed: Array,
+    els: Array,
+    land_alt: Array,
+    *,
+    dt_s: Array | None,
+    rotating: bool,
     max_time_s: float,
 ) -> Array:
     """Ground range (m) at each of the (M, S) elevations, landing on the level land_alt (M,).
@@ -530,11 +597,25 @@ def _ranges_to_level(
     """
     m, s = els.shape
     pr = [p for p in profs for _ in range(s)]
-    state0 = _launch_state(_repeat(lat, s), _repeat(lon, s), _repeat(alt, s), els.ravel(),
-                           _repeat(az, s), _repeat(speed, s))
-    raw = _run_kernel(pr, state0, _repeat(land_alt, s), dt_s=None if dt_s is None else
-                      _repeat(dt_s, s), max_time_s=max_time_s, rotating=rotating, gravity="j2",
-                      drag=True, record=False)
+    state0 = _launch_state(
+        _repeat(lat, s),
+        _repeat(lon, s),
+        _repeat(alt, s),
+        els.ravel(),
+        _repeat(az, s),
+        _repeat(speed, s),
+    )
+    raw = _run_kernel(
+        pr,
+        state0,
+        _repeat(land_alt, s),
+        dt_s=None if dt_s is None else _repeat(dt_s, s),
+        max_time_s=max_time_s,
+        rotating=rotating,
+        gravity="j2",
+        drag=True,
+        record=False,
+    )
     pos = raw.impact_state[:, :3]
     ilat, ilon, _ = ecef2geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
     rng = ground_range_m(_repeat(lat, s), _repeat(lon, s), ilat, ilon)
@@ -572,8 +653,14 @@ def max_range_m(
     profs = _as_profiles(profiles, m)
     m = len(profs)
     top = np.array([p.top_charge_mps for p in profs])
-    a = _broadcast(m, lat=launch_lat_deg, lon=launch_lon_deg, alt=launch_alt_m,
-                   az=azimuth_deg, speed=top if speed_mps is None else speed_mps)
+    a = _broadcast(
+        m,
+        lat=launch_lat_deg,
+        lon=launch_lon_deg,
+        alt=launch_alt_m,
+        az=azimuth_deg,
+        speed=top if speed_mps is None else speed_mps,
+    )
     land = a["alt"] if land_alt_m is None else _broadcast(m, land_alt_m=land_alt_m)["land_alt_m"]
     lo = np.array([p.elevation_min_deg for p in profs])
     hi = np.array([p.elevation_max_deg for p in profs])
@@ -584,8 +671,19 @@ def max_range_m(
     rows = np.arange(m)
     for _ in range(3):
         els = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, n_pts)[None, :]
-        rng = _ranges_to_level(profs, a["lat"], a["lon"], a["alt"], a["az"], a["speed"], els,
-                               land, dt_s=dt, rotating=rotating, max_time_s=max_time_s)
+        rng = _ranges_to_level(
+            profs,
+            a["lat"],
+            a["lon"],
+            a["alt"],
+            a["az"],
+            a["speed"],
+            els,
+            land,
+            dt_s=dt,
+            rotating=rotating,
+            max_time_s=max_time_s,
+        )
         i = np.argmax(rng, axis=1)
         best_el = els[rows, i]
         best_r = rng[rows, i]
@@ -648,16 +746,30 @@ def solve_aim(
     and the others are solved.
     """
     if isinstance(profiles, MunitionProfile):
-        sized = (launch_lat_deg, launch_lon_deg, launch_alt_m, aim_lat_deg, aim_lon_deg,
-                 aim_alt_m, speed_mps)
+        sized = (
+            launch_lat_deg,
+            launch_lon_deg,
+            launch_alt_m,
+            aim_lat_deg,
+            aim_lon_deg,
+            aim_alt_m,
+            speed_mps,
+        )
         m = max(int(np.size(x)) for x in sized)
     else:
         m = len(profiles)
     profs = _as_profiles(profiles, m)
     m = len(profs)
-    a = _broadcast(m, launch_lat_deg=launch_lat_deg, launch_lon_deg=launch_lon_deg,
-                   launch_alt_m=launch_alt_m, aim_lat_deg=aim_lat_deg, aim_lon_deg=aim_lon_deg,
-                   aim_alt_m=aim_alt_m, speed_mps=speed_mps)
+    a = _broadcast(
+        m,
+        launch_lat_deg=launch_lat_deg,
+        launch_lon_deg=launch_lon_deg,
+        launch_alt_m=launch_alt_m,
+        aim_lat_deg=aim_lat_deg,
+        aim_lon_deg=aim_lon_deg,
+        aim_alt_m=aim_alt_m,
+        speed_mps=speed_mps,
+    )
     if on_unreachable not in ("raise", "nan"):
         raise ValueError("on_unreachable must be 'raise' or 'nan'")
     if np.any(a["speed_mps"] <= 0.0):
@@ -692,20 +804,32 @@ def solve_aim(
     fwd = -(back_e / range_h)[:, None] * e_aim - (back_n / range_h)[:, None] * n_aim
     right = np.cross(fwd, u_aim)
     e_l, n_l, _ = _enu_basis(lat, lon)
-    az0 = np.degrees(np.arctan2(np.einsum("ij,ij->i", -d, e_l),
-                                np.einsum("ij,ij->i", -d, n_l))) % 360.0
+    az0 = (
+        np.degrees(np.arctan2(np.einsum("ij,ij->i", -d, e_l), np.einsum("ij,ij->i", -d, n_l)))
+        % 360.0
+    )
     # Rounds that come down before the target plane stop here; the error is
     # continued below it (see errors()), so the floor's depth is arbitrary.
     floor = np.minimum(aim_alt, alt) - 50.0
 
-    def errors(idx: NDArray[np.int64], el: Array, az: Array,
-               dt_scale: float = 1.0) -> tuple[Array, Array, Array]:
+    def errors(
+        idx: NDArray[np.int64], el: Array, az: Array, dt_scale: float = 1.0
+    ) -> tuple[Array, Array, Array]:
         """Height error (m, + high), cross error (m, + right) and the landing miss estimate."""
         state0 = _launch_state(lat[idx], lon[idx], alt[idx], el, az, speed[idx])
-        raw = _run_kernel([profs[i] for i in idx], state0, floor[idx],
-                          dt_s=_dt_subset(dt_s, m, idx), max_time_s=max_time_s,
-                          rotating=rotating, gravity="j2", drag=True, record=False,
-                          dt_scale=dt_scale, plane=(aim[idx], fwd[idx]))
+        raw = _run_kernel(
+            [profs[i] for i in idx],
+            state0,
+            floor[idx],
+            dt_s=_dt_subset(dt_s, m, idx),
+            max_time_s=max_time_s,
+            rotating=rotating,
+            gravity="j2",
+            drag=True,
+            record=False,
+            dt_scale=dt_scale,
+            plane=(aim[idx], fwd[idx]),
+        )
         dp = raw.impact_state[:, :3] - aim[idx]
         v = raw.impact_state[:, 3:]
         dz = np.einsum("ij,ij->i", dp, u_aim[idx])
@@ -742,10 +866,14 @@ def solve_aim(
         n_fine = 21
         step = (hi_lim - lo_lim)[near] / (n_scan - 1)
         c = els[near, imax[near]]
-        fine = np.clip(c[:, None] + step[:, None] * np.linspace(-1.0, 1.0, n_fine)[None, :],
-                       lo_lim[near, None], hi_lim[near, None])
-        f_fine, c_fine, _ = errors(np.repeat(near, n_fine), fine.ravel(),
-                                   np.repeat(az0[near], n_fine), _SCAN_DT_SCALE)
+        fine = np.clip(
+            c[:, None] + step[:, None] * np.linspace(-1.0, 1.0, n_fine)[None, :],
+            lo_lim[near, None],
+            hi_lim[near, None],
+        )
+        f_fine, c_fine, _ = errors(
+            np.repeat(near, n_fine), fine.ravel(), np.repeat(az0[near], n_fine), _SCAN_DT_SCALE
+        )
         f_fine = f_fine.reshape(near.size, n_fine)
         c_fine = c_fine.reshape(near.size, n_fine)
         j = np.argmax(f_fine, axis=1)
@@ -778,8 +906,22 @@ def solve_aim(
                 failed.append((i, "branch"))
     if failed and on_unreachable == "raise":
         raise ValueError(
-            _reach_report(failed, profs, high, speed, range_h, el_star, lat, lon, alt, az0,
-                          aim_alt, dt_s, rotating, max_time_s)
+            _reach_report(
+                failed,
+                profs,
+                high,
+                speed,
+                range_h,
+                el_star,
+                lat,
+                lon,
+                alt,
+                az0,
+                aim_alt,
+                dt_s,
+                rotating,
+                max_time_s,
+            )
         )
 
     el = np.full(m, np.nan)
@@ -832,52 +974,98 @@ def solve_aim(
     miss[ok] = last_miss
 
     if ground is not None:
-        flight = fly([profs[i] for i in ok], lat[ok], lon[ok], alt[ok], el[ok], az[ok],
-                     speed[ok], ground=ground, dt_s=_dt_subset(dt_s, m, ok),
-                     rotating=rotating, max_time_s=max_time_s)
+        flight = fly(
+            [profs[i] for i in ok],
+            lat[ok],
+            lon[ok],
+            alt[ok],
+            el[ok],
+            az[ok],
+            speed[ok],
+            ground=ground,
+            dt_s=_dt_subset(dt_s, m, ok),
+            rotating=rotating,
+            max_time_s=max_time_s,
+        )
         dist = np.linalg.norm(flight.impact_ecef_m - aim[ok], axis=-1)
         miss[ok] = np.where(flight.impacted, dist, np.inf)
     return el, az, miss
 
 
 def _reach_report(
-    failed: list[tuple[int, str]], profs: list[MunitionProfile], high: NDArray[np.bool_],
-    speed: Array, range_h: Array, el_star: Array, lat: Array, lon: Array,
-    alt: Array, az0: Array, aim_alt: Array, dt_s: float | ArrayLike | None, rotating: bool,
+    failed: list[tuple[int, str]],
+    profs: list[MunitionProfile],
+    high: NDArray[np.bool_],
+    speed: Array,
+    range_h: Array,
+    el_star: Array,
+    lat: Array,
+    lon: Array,
+    alt: Array,
+    az0: Array,
+    aim_alt: Array,
+    dt_s: float | ArrayLike | None,
+    rotating: bool,
     max_time_s: float,
 ) -> str:
     """The ValueError text for rounds that cannot reach their aim points, with the ranges."""
     m = len(profs)
     idx = np.array([i for i, _ in failed])
     sub = [profs[i] for i in idx]
-    rmax, el_max = max_range_m(sub, speed[idx], launch_lat_deg=lat[idx],
-                               launch_lon_deg=lon[idx], launch_alt_m=alt[idx],
-                               azimuth_deg=az0[idx], land_alt_m=aim_alt[idx],
-                               dt_s=_dt_subset(dt_s, m, idx), rotating=rotating,
-                               max_time_s=max_time_s)
-    end_el = np.where(high[idx], [p.elevation_max_deg for p in sub],
-                      [p.elevation_min_deg for p in sub])
-    r_end = _ranges_to_level(sub, lat[idx], lon[idx], alt[idx], az0[idx], speed[idx],
-                             end_el[:, None], aim_alt[idx], dt_s=_dt_subset(dt_s, m, idx),
-                             rotating=rotating, max_time_s=max_time_s)[:, 0]
+    rmax, el_max = max_range_m(
+        sub,
+        speed[idx],
+        launch_lat_deg=lat[idx],
+        launch_lon_deg=lon[idx],
+        launch_alt_m=alt[idx],
+        azimuth_deg=az0[idx],
+        land_alt_m=aim_alt[idx],
+        dt_s=_dt_subset(dt_s, m, idx),
+        rotating=rotating,
+        max_time_s=max_time_s,
+    )
+    end_el = np.where(
+        high[idx], [p.elevation_max_deg for p in sub], [p.elevation_min_deg for p in sub]
+    )
+    r_end = _ranges_to_level(
+        sub,
+        lat[idx],
+        lon[idx],
+        alt[idx],
+        az0[idx],
+        speed[idx],
+        end_el[:, None],
+        aim_alt[idx],
+        dt_s=_dt_subset(dt_s, m, idx),
+        rotating=rotating,
+        max_time_s=max_time_s,
+    )[:, 0]
     lines = []
     for k, (i, why) in enumerate(failed):
         p = profs[i]
         branch = "high" if high[i] else "low"
-        what = (f"round {i} ({p.name}, {branch} angle, {speed[i]:.1f} m/s): aim point "
-                f"{range_h[i] / 1000.0:.3f} km away")
+        what = (
+            f"round {i} ({p.name}, {branch} angle, {speed[i]:.1f} m/s): aim point "
+            f"{range_h[i] / 1000.0:.3f} km away"
+        )
         if why == "far":
-            lines.append(f"{what} is beyond the maximum range {rmax[k] / 1000.0:.3f} km "
-                         f"(at elevation {el_max[k]:.1f} deg, landing at the aim's altitude)")
+            lines.append(
+                f"{what} is beyond the maximum range {rmax[k] / 1000.0:.3f} km "
+                f"(at elevation {el_max[k]:.1f} deg, landing at the aim's altitude)"
+            )
         elif why == "near":
             lim = "elevation_max_deg" if high[i] else "elevation_min_deg"
-            lines.append(f"{what} is inside the {branch}-angle minimum range "
-                         f"{r_end[k] / 1000.0:.3f} km (at {lim}={end_el[k]:g}): the round "
-                         f"passes over it")
+            lines.append(
+                f"{what} is inside the {branch}-angle minimum range "
+                f"{r_end[k] / 1000.0:.3f} km (at {lim}={end_el[k]:g}): the round "
+                f"passes over it"
+            )
         else:
-            lines.append(f"{what} has no {branch}-angle solution within elevation "
-                         f"{p.elevation_min_deg:g}..{p.elevation_max_deg:g} deg (the round "
-                         f"passes highest over it at {el_star[i]:.1f} deg)")
+            lines.append(
+                f"{what} has no {branch}-angle solution within elevation "
+                f"{p.elevation_min_deg:g}..{p.elevation_max_deg:g} deg (the round "
+                f"passes highest over it at {el_star[i]:.1f} deg)"
+            )
     return "aim point out of reach:\n  " + "\n  ".join(lines)
 
 

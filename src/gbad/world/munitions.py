@@ -73,8 +73,14 @@ class MunitionProfile:
         for field in ("mass_kg", "diameter_m"):
             if not getattr(self, field) > 0.0:
                 raise ValueError(f"{where}: {field} must be > 0, got {getattr(self, field)}")
-        for field in ("thrust_n", "burn_time_s", "propellant_kg", "mv_sigma_frac",
-                      "elevation_sigma_mrad", "azimuth_sigma_mrad"):
+        for field in (
+            "thrust_n",
+            "burn_time_s",
+            "propellant_kg",
+            "mv_sigma_frac",
+            "elevation_sigma_mrad",
+            "azimuth_sigma_mrad",
+        ):
             if not getattr(self, field) >= 0.0:
                 raise ValueError(f"{where}: {field} must be >= 0, got {getattr(self, field)}")
         powered = (self.thrust_n > 0.0, self.burn_time_s > 0.0, self.propellant_kg > 0.0)
@@ -96,9 +102,7 @@ class MunitionProfile:
         if not self.charges_mps or any(not v > 0.0 for v in self.charges_mps):
             raise ValueError(f"{where}: charges_mps must list launch speeds > 0")
         if not -90.0 <= self.elevation_min_deg < self.elevation_max_deg <= 90.0:
-            raise ValueError(
-                f"{where}: need -90 <= elevation_min_deg < elevation_max_deg <= 90"
-            )
+            raise ValueError(f"{where}: need -90 <= elevation_min_deg < elevation_max_deg <= 90")
 
     @property
     def area_m2(self) -> float:
@@ -167,8 +171,16 @@ _155MM = MunitionProfile(
 # A fin-stabilised mortar bomb: subsonic C_D about 0.13 on the calibre area,
 # rising through the transonic region. Nominal shape, not a published table.
 _MORTAR_CD = (
-    (0.0, 0.130), (0.5, 0.130), (0.7, 0.135), (0.8, 0.145), (0.9, 0.180),
-    (1.0, 0.280), (1.1, 0.320), (1.3, 0.310), (1.6, 0.280), (2.0, 0.250),
+    (0.0, 0.130),
+    (0.5, 0.130),
+    (0.7, 0.135),
+    (0.8, 0.145),
+    (0.9, 0.180),
+    (1.0, 0.280),
+    (1.1, 0.320),
+    (1.3, 0.310),
+    (1.6, 0.280),
+    (2.0, 0.250),
 )
 
 _120MM_MORTAR = MunitionProfile(
@@ -201,8 +213,16 @@ _120MM_MORTAR = MunitionProfile(
 # A 122 mm finned artillery rocket, L/D ~ 23: subsonic C_D ~0.3 (skin friction
 # and fins), a transonic peak, ~0.4 at Mach 2. Nominal shape.
 _ROCKET_CD = (
-    (0.0, 0.30), (0.6, 0.30), (0.8, 0.32), (0.95, 0.42), (1.05, 0.55), (1.2, 0.53),
-    (1.5, 0.47), (2.0, 0.40), (2.5, 0.35), (3.0, 0.32),
+    (0.0, 0.30),
+    (0.6, 0.30),
+    (0.8, 0.32),
+    (0.95, 0.42),
+    (1.05, 0.55),
+    (1.2, 0.53),
+    (1.5, 0.47),
+    (2.0, 0.40),
+    (2.5, 0.35),
+    (3.0, 0.32),
 )
 
 _122MM_ROCKET = MunitionProfile(
@@ -239,8 +259,17 @@ _122MM_ROCKET = MunitionProfile(
 # A nominal Scud-class short-range ballistic missile (one body: no warhead
 # separation). Nominal C_D shape for a slender body with fins.
 _SRBM_CD = (
-    (0.0, 0.20), (0.8, 0.20), (0.95, 0.30), (1.1, 0.42), (1.3, 0.40), (1.6, 0.36),
-    (2.0, 0.32), (3.0, 0.26), (5.0, 0.21), (8.0, 0.18), (12.0, 0.17),
+    (0.0, 0.20),
+    (0.8, 0.20),
+    (0.95, 0.30),
+    (1.1, 0.42),
+    (1.3, 0.40),
+    (1.6, 0.36),
+    (2.0, 0.32),
+    (3.0, 0.26),
+    (5.0, 0.21),
+    (8.0, 0.18),
+    (12.0, 0.17),
 )
 
 _SRBM = MunitionProfile(
