@@ -76,7 +76,9 @@ def rel(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ss_state(x: np.ndarray, P: np.ndarray, t: dtm.datetime) -> GaussianState:
-    return GaussianState(x[SS_FROM_OURS][:, None], P[np.ix_(SS_FROM_OURS, SS_FROM_OURS)], timestamp=t)
+    return GaussianState(
+        x[SS_FROM_OURS][:, None], P[np.ix_(SS_FROM_OURS, SS_FROM_OURS)], timestamp=t
+    )
 
 
 def from_ss(state: GaussianState) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +90,9 @@ def from_ss(state: GaussianState) -> tuple[np.ndarray, np.ndarray]:
 def radar_model(with_rr: bool, ours_order: bool):
     rot_offset = np.array([[0.01], [-0.02], [0.3]])
     m = 4 if with_rr else 3
-    var_ss = np.array([np.radians(SIGMA[2]) ** 2, np.radians(SIGMA[1]) ** 2, SIGMA[0] ** 2, SIGMA[3] ** 2])
+    var_ss = np.array(
+        [np.radians(SIGMA[2]) ** 2, np.radians(SIGMA[1]) ** 2, SIGMA[0] ** 2, SIGMA[3] ** 2]
+    )
     kwargs = dict(
         ndim_state=6,
         mapping=(0, 1, 2) if ours_order else (0, 2, 4),
@@ -120,7 +124,10 @@ def truth_and_measurements(s, rot, with_rr: bool, steps: int = 20, seed: int = 0
         dt = DTS_S[k % 3]
         truth = truth.copy()
         truth[:3] += truth[3:] * dt
-        z = filters.aer_measure(truth[None], s, rot, with_rr)[0] + rng.standard_normal(m) * SIGMA[:m]
+        z = (
+            filters.aer_measure(truth[None], s, rot, with_rr)[0]
+            + rng.standard_normal(m) * SIGMA[:m]
+        )
         z[1] %= 360.0
         out.append((dt, z))
     return out
@@ -152,7 +159,12 @@ def test_kalman_predict_and_linear_update_match_stonesoup() -> None:
         xs, Ps = from_ss(pred)
         worst = max(worst, rel(x[0], xs), rel(P[0], Ps))
         z = X0[:3] + rng.normal(0, 40.0, 3)
-        state = updater.update(SingleHypothesis(pred, Detection(z[:, None], timestamp=t, measurement_model=updater.measurement_model)))
+        state = updater.update(
+            SingleHypothesis(
+                pred,
+                Detection(z[:, None], timestamp=t, measurement_model=updater.measurement_model),
+            )
+        )
         out = filters.kf_update(x, P, z[None], H, R)
         x, P = out.x, out.P
         xs, Ps = from_ss(state)
@@ -163,7 +175,9 @@ def test_kalman_predict_and_linear_update_match_stonesoup() -> None:
 @pytest.mark.parametrize("with_rr", [False, True])
 def test_ekf_matches_stonesoup_extended_kalman_updater(with_rr: bool) -> None:
     model, s, rot = radar_model(with_rr, ours_order=False)
-    predictor = KalmanPredictor(CombinedLinearGaussianTransitionModel([SSConstantVelocity(Q_M2PS3)] * 3))
+    predictor = KalmanPredictor(
+        CombinedLinearGaussianTransitionModel([SSConstantVelocity(Q_M2PS3)] * 3)
+    )
     updater = ExtendedKalmanUpdater(model)
     cv = models.ConstantVelocity(Q_M2PS3)
     R = np.diag(SIGMA[: 4 if with_rr else 3] ** 2)
@@ -188,7 +202,9 @@ def test_ekf_matches_stonesoup_extended_kalman_updater(with_rr: bool) -> None:
 @pytest.mark.parametrize("with_rr", [False, True])
 def test_ukf_matches_stonesoup_unscented_kalman_updater(with_rr: bool) -> None:
     model, s, rot = radar_model(with_rr, ours_order=True)
-    predictor = KalmanPredictor(CombinedLinearGaussianTransitionModel([SSConstantVelocity(Q_M2PS3)] * 3))
+    predictor = KalmanPredictor(
+        CombinedLinearGaussianTransitionModel([SSConstantVelocity(Q_M2PS3)] * 3)
+    )
     updater = UnscentedKalmanUpdater(model)  # α = 0.5, β = 2, κ = 3 − n: our defaults
     cv = models.ConstantVelocity(Q_M2PS3)
     R = np.diag(SIGMA[: 4 if with_rr else 3] ** 2)

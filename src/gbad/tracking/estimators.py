@@ -90,10 +90,6 @@ def predict_signed(model, x: Array, P: Array, dt_s: Array) -> tuple[Array, Array
     return xo, Po
 
 
-def _wrap_deg(a: Array) -> Array:
-    return (a + 180.0) % 360.0 - 180.0
-
-
 def converted_position(z: Array, R: Array, geo: RadarGeometry) -> tuple[Array, Array]:
     """A detection's position in the tracking frame and its first-order covariance."""
     r, az, el = z[:, 0], np.radians(z[:, 1]), np.radians(z[:, 2])
@@ -170,14 +166,11 @@ class KalmanEstimator:
         with_rr: bool,
     ) -> tuple[Array, Array, Array, Array]:
         xp, Pp = self._predict(tracks, rows, t_s)
-        zhat = filters.aer_measure(xp, geo.enu_m, geo.rot, with_rr)
-        H = filters.aer_jacobian(xp, geo.enu_m, geo.rot, with_rr)
-        S = H @ Pp @ np.swapaxes(H, 1, 2) + R
-        nu = z - zhat
-        nu[:, 1] = _wrap_deg(nu[:, 1])
-        sol = np.linalg.solve(S, nu[..., None])[..., 0]
-        d2 = np.einsum("ni,ni->n", nu, sol)
-        _, logdet = np.linalg.slogdet(S)
+        # The gate sees the same ν and S the update will use (range rate's second-order
+        # terms included).
+        inn = filters.aer_innovation(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+        d2 = inn.nis
+        _, logdet = np.linalg.slogdet(inn.S)
         return xp, Pp, d2, logdet
 
     def update(

@@ -510,6 +510,39 @@ def _joint_gating(
     return zhat, H, nu, _sym(S)
 
 
+class Innovation(NamedTuple):
+    """Innovation (N, m), its covariance S (N, m, m) and NIS (N,) of a predicted state."""
+
+    innovation: Array
+    S: Array
+    nis: Array
+
+
+def aer_innovation(
+    x: ArrayLike,
+    P: ArrayLike,
+    z: ArrayLike,
+    R: ArrayLike,
+    radar_enu_m: ArrayLike,
+    radar_rot: ArrayLike,
+    with_range_rate: bool = False,
+) -> Innovation:
+    """What gating needs, without updating: ν, S and νᵀS⁻¹ν of AER measurements.
+
+    Linearised as :func:`ekf_update`, with the range-rate row's second-order
+    bias and variance; the same values ``ekf_update`` returns. ``z`` (N, m)
+    pairs row by row with ``x``; to score every track against every
+    detection, repeat the rows.
+    """
+    who = "aer_innovation"
+    x, P = _check_state(x, P, who)
+    N = x.shape[0]
+    s, rot = _check_radar(radar_enu_m, radar_rot, N, who)
+    z, R = _check_meas(z, R, N, with_range_rate, who)
+    _, _, nu, S = _joint_gating(x, P, z, R, s, rot, with_range_rate)
+    return Innovation(nu, S, np.einsum("ni,ni->n", nu, _solve_spd(S, nu[..., None])[..., 0]))
+
+
 # -- EKF ------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,6 @@ from gbad.scenario.schema import TrackerConfig
 from gbad.tracking import filters, models
 from gbad.tracking.estimators import (
     KalmanEstimator,
-    _wrap_deg,
     initial_state,
     time_reversal,
 )
@@ -96,13 +95,9 @@ class IMMEstimator:
     ) -> tuple[Array, Array, Array, Array]:
         xm, Pm, mu = self._predict(tracks, rows, t_s)
         xc, Pc = self.imm.combine(xm, Pm, mu)
-        zhat = filters.aer_measure(xc, geo.enu_m, geo.rot, with_rr)
-        H = filters.aer_jacobian(xc, geo.enu_m, geo.rot, with_rr)
-        S = H @ Pc @ np.swapaxes(H, 1, 2) + R
-        nu = z - zhat
-        nu[:, 1] = _wrap_deg(nu[:, 1])
-        d2 = np.einsum("ni,ni->n", nu, np.linalg.solve(S, nu[..., None])[..., 0])
-        _, logdet = np.linalg.slogdet(S)
+        inn = filters.aer_innovation(xc, Pc, z, R, geo.enu_m, geo.rot, with_rr)
+        d2 = inn.nis
+        _, logdet = np.linalg.slogdet(inn.S)
         x, P = self._pack(xc, Pc, xm, Pm, mu)
         return x, P, d2, logdet
 

@@ -466,7 +466,7 @@ class Tracker:
         S = H @ P0 @ np.swapaxes(H, 1, 2) + R[dj[first]]
         K = P0 @ np.swapaxes(H, 1, 2) @ np.linalg.inv(S)
         nu = z[dj] - zhat[inv]
-        nu[:, 1] = (nu[:, 1] + 180.0) % 360.0 - 180.0
+        nu[:, 1] = filters.wrap_deg(nu[:, 1])
         nu_c = np.zeros((len(tracks_u), m))
         np.add.at(nu_c, inv, beta[:, None] * nu)
         spread = np.zeros((len(tracks_u), m, m))
