@@ -50,7 +50,8 @@ def test_minimal_file_takes_sigmas_from_the_scenario(tmp_path):
         "el_deg": np.array([1.0, 2.0]),
     }
     det = read_detections(_write(tmp_path / "m.parquet", cols), RADARS)
-    assert det.range_sigma_m.tolist() == [10.0, 60.0]
+    # At the reference SNR: the reference σ with the fixed 10 % floor in quadrature.
+    np.testing.assert_allclose(det.range_sigma_m, np.array([10.0, 60.0]) * np.sqrt(1.01))
     assert np.isnan(det.range_rate_mps).all()
     assert det.truth_id.tolist() == [-1, -1]
 

@@ -238,6 +238,9 @@ class Accuracy(Strict):
     el_deg: PosFloat
     range_rate_mps: PosFloat | None = None
     at_snr_db: Annotated[float, Field(ge=-10, le=60)] | None = None
+    #: The share of each σ that no SNR removes (glint, multipath, quantisation, residual
+    #: calibration), added in quadrature: σ² = σ_ref²·SNR_ref/SNR + (floor·σ_ref)².
+    floor_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
 
 
 class Bias(Strict):

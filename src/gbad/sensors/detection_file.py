@@ -187,20 +187,21 @@ def _complete(
     """Fill optional columns from the radars' nominal accuracy, then sort by time."""
     n = len(radar_index)
 
-    def per_radar(attr: str) -> NDArray[np.float64]:
-        return np.array([getattr(r, attr) for r in radars], dtype=float)[radar_index]
-
     snr_db = numeric.get("snr_db")
-    if snr_db is not None:
-        scale = np.sqrt(per_radar("accuracy_snr") / 10 ** (snr_db / 10))
-    else:
-        scale = np.ones(n)
+    # Without an SNR, each radar's accuracy at its reference SNR.
+    snr = (
+        10 ** (snr_db / 10)
+        if snr_db is not None
+        else np.array([r.accuracy_snr for r in radars], dtype=float)[radar_index]
+    )
     filled = {
-        "range_sigma_m": per_radar("sigma_range_m") * scale,
-        "az_sigma_deg": per_radar("sigma_az_deg") * scale,
-        "el_sigma_deg": per_radar("sigma_el_deg") * scale,
-        "range_rate_sigma_mps": per_radar("sigma_range_rate_mps") * scale,
+        name: np.zeros(n)
+        for name in ("range_sigma_m", "az_sigma_deg", "el_sigma_deg", "range_rate_sigma_mps")
     }
+    for i, radar in enumerate(radars):
+        mine = radar_index == i
+        for name, sig in zip(filled, radar.sigmas(snr[mine]), strict=True):
+            filled[name][mine] = sig
     cols = {k: numeric.get(k, v) for k, v in filled.items()}
     rr = numeric.get("range_rate_mps", np.full(n, np.nan))
     # A range rate without a usable sigma is not a measurement.

@@ -69,6 +69,7 @@ class RadarModel:
     sigma_el_deg: float
     sigma_range_rate_mps: float  # NaN: the radar does not measure range rate
     accuracy_snr: float  # integrated SNR (linear) at which the sigmas hold
+    accuracy_floor_fraction: float = 0.1
     bias_range_m: float = 0.0
     bias_az_deg: float = 0.0
     bias_el_deg: float = 0.0
@@ -125,6 +126,7 @@ class RadarModel:
             sigma_el_deg=acc.el_deg,
             sigma_range_rate_mps=acc.range_rate_mps if acc.range_rate_mps is not None else np.nan,
             accuracy_snr=float(acc_snr),
+            accuracy_floor_fraction=acc.floor_fraction,
             bias_range_m=radar.bias.range_m,
             bias_az_deg=radar.bias.az_deg,
             bias_el_deg=radar.bias.el_deg,
@@ -186,8 +188,13 @@ class RadarModel:
         return n_range * beams
 
     def sigmas(self, snr_integrated: Array) -> tuple[Array, Array, Array, Array]:
-        """1-σ noise of range, az, el and range rate at a look's integrated SNR."""
-        scale = np.sqrt(self.accuracy_snr / np.maximum(snr_integrated, 1e-12))
+        """1-σ noise of range, az, el and range rate at a look's integrated SNR.
+
+        The thermal part scales as 1/√SNR (Barton); a fixed part, `floor_fraction` of
+        the reference σ, stays however strong the echo.
+        """
+        thermal = self.accuracy_snr / np.maximum(snr_integrated, 1e-12)
+        scale = np.sqrt(thermal + self.accuracy_floor_fraction**2)
         return (
             self.sigma_range_m * scale,
             self.sigma_az_deg * scale,
