@@ -518,12 +518,15 @@ class Tracker:
         scan_start = np.floor(ta / radar.period_s) * radar.period_s
         t_look = scan_start + radar.phase(az, el) * radar.period_s
         looked = (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng)
-        if looked.any():
+        # A ray rising above the radar's horizontal never meets a smooth Earth; with a 1°
+        # margin for refraction only the low tracks need the full line-of-sight check.
+        low = looked & (el < 1.0)
+        if low.any():
             o = self.origin
             lat, lon, alt = enu2geodetic(
-                pos[looked, 0], pos[looked, 1], pos[looked, 2], o.lat_deg, o.lon_deg, o.alt_m
+                pos[low, 0], pos[low, 1], pos[low, 2], o.lat_deg, o.lon_deg, o.alt_m
             )
-            looked[looked] = line_of_sight(
+            looked[low] = line_of_sight(
                 radar.lat_deg,
                 radar.lon_deg,
                 radar.alt_m,
