@@ -90,30 +90,13 @@ def predict_signed(model, x: Array, P: Array, dt_s: Array) -> tuple[Array, Array
     return xo, Po
 
 
-def converted_position(z: Array, R: Array, geo: RadarGeometry) -> tuple[Array, Array]:
-    """A detection's position in the tracking frame and its first-order covariance."""
-    r, az, el = z[:, 0], np.radians(z[:, 1]), np.radians(z[:, 2])
-    pos = geo.to_tracking_frame(z[:, 0], z[:, 1], z[:, 2])
-    ce, se, ca, sa = np.cos(el), np.sin(el), np.cos(az), np.sin(az)
-    # d(east, north, up)/d(range, az_rad, el_rad) in the radar's local frame.
-    J = np.zeros((len(r), 3, 3))
-    J[:, 0] = np.stack([ce * sa, r * ce * ca, -r * se * sa], axis=-1)
-    J[:, 1] = np.stack([ce * ca, -r * ce * sa, -r * se * ca], axis=-1)
-    J[:, 2] = np.stack([se, np.zeros_like(r), r * ce], axis=-1)
-    scale = np.array([1.0, np.radians(1.0), np.radians(1.0)])
-    Rr = R[:, :3, :3] * np.outer(scale, scale)
-    cov_local = J @ Rr @ np.swapaxes(J, 1, 2)
-    rot_t = geo.rot.T
-    cov = rot_t @ cov_local @ geo.rot
-    return pos, cov
-
-
 def initial_state(
     n: int, z: Array, R: Array, geo: RadarGeometry, with_rr: bool, v_sigma_mps: float
 ) -> tuple[Array, Array]:
     """A track from one detection: its converted position, and a velocity known only
     along the line of sight when the radar measures range rate (σ_v across it)."""
-    pos, cov = converted_position(z, R, geo)
+    # Mo et al.'s unbiased conversion, covariance conditioned on the measurement.
+    pos, cov = filters.converted_measurement(z[:, :3], R[:, :3, :3], geo.enu_m, geo.rot)
     k = len(z)
     x = np.zeros((k, n))
     x[:, :3] = pos
