@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.terrain import FlatGround, line_of_sight
-from gbad.earth.wgs84 import enu2geodetic, enu_rotation, geodetic2enu
+from gbad.earth.wgs84 import enu2geodetic
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
@@ -51,21 +51,10 @@ class RadarGeometry:
 
     @classmethod
     def of(cls, radar: RadarModel, origin: Geodetic) -> RadarGeometry:
-        enu = np.array(
-            geodetic2enu(
-                radar.lat_deg,
-                radar.lon_deg,
-                radar.alt_m,
-                origin.lat_deg,
-                origin.lon_deg,
-                origin.alt_m,
-            )
+        enu, rot = filters.radar_geometry(
+            radar.lat_deg, radar.lon_deg, radar.alt_m, origin.lat_deg, origin.lon_deg, origin.alt_m
         )
-        rot = (
-            enu_rotation(radar.lat_deg, radar.lon_deg)
-            @ enu_rotation(origin.lat_deg, origin.lon_deg).T
-        )
-        return cls(radar, enu, rot)
+        return cls(radar, np.asarray(enu), np.asarray(rot))
 
     def to_tracking_frame(
         self, range_m: NDArray, az_deg: NDArray, el_deg: NDArray
