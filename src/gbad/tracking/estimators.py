@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from scipy.stats import chi2
 
 from gbad.scenario.schema import TrackerConfig
-from gbad.tracking import filters, models
+from gbad.tracking import fastpath, filters, models
 
 if TYPE_CHECKING:
     from gbad.tracking.tracker import RadarGeometry, _Tracks
@@ -148,6 +148,17 @@ class KalmanEstimator:
         geo: RadarGeometry,
         with_rr: bool,
     ) -> tuple[Array, Array, Array, Array]:
+        if not with_rr:
+            return fastpath.cv_gate(
+                tracks.x[rows],
+                tracks.P[rows],
+                t_s - tracks.t_s[rows],
+                self.model.q_m2ps3,
+                z,
+                R,
+                geo.enu_m,
+                geo.rot,
+            )
         xp, Pp = self._predict(tracks, rows, t_s)
         # The gate sees the same ν and S the update will use (range rate's second-order
         # terms included).
@@ -172,7 +183,11 @@ class KalmanEstimator:
         elif self.kind == "cmkf":
             out = filters.cmkf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
         else:
-            out = filters.ekf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+            # The compiled CV predict-and-update, predicting by nothing: xp is already at
+            # the detection's time. Same result as ekf_update, without the temporaries.
+            out = filters.ekf_cv_predict_update(
+                xp, Pp, 0.0, self.model.q_m2ps3, z, R, geo.enu_m, geo.rot, with_rr
+            )
         return out[0], out[1]
 
     def initiate(

@@ -1,0 +1,151 @@
+"""Compiled gating for the tracker's commonest case: a CV track against a 3-D AER detection.
+
+Gating predicts every candidate (track, detection) pair to the detection's own
+time and forms its innovation: at a thousand targets that is thousands of 6×6
+products a scan, which NumPy spends most of its time allocating. This kernel
+does the same arithmetic pair by pair, in one pass, with no temporaries:
+
+- prediction by a signed step dt (a negative one runs the track back, the
+  time-reversal of `estimators.predict_signed`): x' = [p + v·dt, v],
+  P' = F P Fᵀ + q·[[|dt|³/3, dt|dt|/2], [dt|dt|/2, |dt|]] per axis;
+- the exact AER measurement of the predicted position in the radar's frame,
+  its Jacobian, S = H P' Hᵀ + R, the wrapped innovation, d² and ln|S|.
+
+It matches `ConstantVelocity.predict` + `filters.aer_innovation` (without
+range rate) to rounding; `tests/test_fastpath.py` checks it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+_DEG = 180.0 / np.pi
+
+
+@njit(cache=True)
+def _gate_kernel(x, P, dt, q, z, R, s, rot, xo, Po, d2, logdet):  # pragma: no cover - compiled
+    n_pairs = x.shape[0]
+    for k in range(n_pairs):
+        t = dt[k]
+        at = abs(t)
+        for i in range(3):
+            xo[k, i] = x[k, i] + t * x[k, i + 3]
+            xo[k, i + 3] = x[k, i + 3]
+        # P' = F P Fᵀ + Q with F = [[I, tI], [0, I]].
+        for i in range(6):
+            for j in range(6):
+                v = P[k, i, j]
+                if i < 3:
+                    v += t * P[k, i + 3, j]
+                    if j < 3:
+                        v += t * P[k, i, j + 3] + t * t * P[k, i + 3, j + 3]
+                elif j < 3:
+                    v += t * P[k, i, j + 3]
+                Po[k, i, j] = v
+        for a in range(3):
+            Po[k, a, a] += q[a] * at * at * at / 3.0
+            Po[k, a, a + 3] += q[a] * t * at / 2.0
+            Po[k, a + 3, a] += q[a] * t * at / 2.0
+            Po[k, a + 3, a + 3] += q[a] * at
+        # Measurement of the predicted position in the radar's own frame.
+        d0 = 0.0
+        d1 = 0.0
+        d2_ = 0.0
+        for j in range(3):
+            rel = xo[k, j] - s[j]
+            d0 += rot[0, j] * rel
+            d1 += rot[1, j] * rel
+            d2_ += rot[2, j] * rel
+        rho2 = d0 * d0 + d1 * d1
+        rho = np.sqrt(rho2)
+        r2 = rho2 + d2_ * d2_
+        r = np.sqrt(r2)
+        az = np.arctan2(d0, d1) * _DEG
+        if az < 0.0:
+            az += 360.0
+        el = np.arctan2(d2_, rho) * _DEG
+        # Jacobian rows in the radar frame, then through rot to the tracking frame.
+        g = np.empty((3, 3))
+        g[0, 0] = d0 / r
+        g[0, 1] = d1 / r
+        g[0, 2] = d2_ / r
+        g[1, 0] = _DEG * d1 / rho2
+        g[1, 1] = -_DEG * d0 / rho2
+        g[1, 2] = 0.0
+        g[2, 0] = -_DEG * d0 * d2_ / (r2 * rho)
+        g[2, 1] = -_DEG * d1 * d2_ / (r2 * rho)
+        g[2, 2] = _DEG * rho / r2
+        H = np.zeros((3, 3))
+        for i in range(3):
+            for j in range(3):
+                acc = 0.0
+                for c in range(3):
+                    acc += g[i, c] * rot[c, j]
+                H[i, j] = acc
+        S = np.empty((3, 3))
+        for i in range(3):
+            for j in range(3):
+                acc = R[k, i, j]
+                for a in range(3):
+                    hp = 0.0
+                    for b in range(3):
+                        hp += H[i, b] * Po[k, b, a]
+                    acc += hp * H[j, a]
+                S[i, j] = acc
+        nu0 = z[k, 0] - r
+        nu1 = (z[k, 1] - az + 180.0) % 360.0 - 180.0
+        nu2 = z[k, 2] - el
+        # 3×3 inverse by cofactors: S is small and well conditioned by R.
+        c00 = S[1, 1] * S[2, 2] - S[1, 2] * S[2, 1]
+        c01 = S[1, 2] * S[2, 0] - S[1, 0] * S[2, 2]
+        c02 = S[1, 0] * S[2, 1] - S[1, 1] * S[2, 0]
+        det = S[0, 0] * c00 + S[0, 1] * c01 + S[0, 2] * c02
+        i00 = c00 / det
+        i01 = (S[0, 2] * S[2, 1] - S[0, 1] * S[2, 2]) / det
+        i02 = (S[0, 1] * S[1, 2] - S[0, 2] * S[1, 1]) / det
+        i11 = (S[0, 0] * S[2, 2] - S[0, 2] * S[2, 0]) / det
+        i12 = (S[0, 2] * S[1, 0] - S[0, 0] * S[1, 2]) / det
+        i22 = (S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]) / det
+        d2[k] = (
+            nu0 * nu0 * i00
+            + nu1 * nu1 * i11
+            + nu2 * nu2 * i22
+            + 2.0 * (nu0 * nu1 * i01 + nu0 * nu2 * i02 + nu1 * nu2 * i12)
+        )
+        logdet[k] = np.log(det)
+
+
+def cv_gate(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    dt_s: NDArray[np.float64],
+    q_m2ps3: NDArray[np.float64],
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    radar_enu_m: NDArray[np.float64],
+    radar_rot: NDArray[np.float64],
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Predicted states (K, 6), covariances (K, 6, 6), d² (K,) and ln|S| (K,) of CV pairs
+    against 3-D detections z = [range_m, az_deg, el_deg] with covariances R (K, 3, 3)."""
+    k = len(dt_s)
+    xo = np.empty((k, 6))
+    Po = np.empty((k, 6, 6))
+    d2 = np.empty(k)
+    logdet = np.empty(k)
+    _gate_kernel(
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(P, dtype=np.float64),
+        np.ascontiguousarray(dt_s, dtype=np.float64),
+        np.ascontiguousarray(q_m2ps3, dtype=np.float64),
+        np.ascontiguousarray(z, dtype=np.float64),
+        np.ascontiguousarray(R, dtype=np.float64),
+        np.ascontiguousarray(radar_enu_m, dtype=np.float64),
+        np.ascontiguousarray(radar_rot, dtype=np.float64),
+        xo,
+        Po,
+        d2,
+        logdet,
+    )
+    return xo, Po, d2, logdet
