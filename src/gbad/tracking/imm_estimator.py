@@ -127,7 +127,8 @@ class IMMEstimator:
         # open gates that clutter walks through; the CA and CT models grow them if needed.
         P[:, 6:9, 6:9] = np.eye(3) * 5.0**2
         P[:, 9, 9] = np.radians(2.0) ** 2
-        xm, Pm, mu = self.imm.initial(x, P)
+        # New tracks start as constant velocity; the data must earn a manoeuvre model.
+        xm, Pm, mu = self.imm.initial(x, P, np.array([0.98, 0.01, 0.01]))
         return x, P, {"imm_x": xm, "imm_P": Pm, "imm_mu": mu}
 
     def position_velocity(self, x: Array, P: Array) -> tuple[Array, Array, Array]:
