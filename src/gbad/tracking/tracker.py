@@ -167,6 +167,7 @@ class Tracker:
         refractivity_gradient_per_m: float = -39e-9,
     ):
         self.geometry = [RadarGeometry.of(r, origin) for r in radars]
+        self._periods = np.array([r.period_s for r in radars])
         self.origin = origin
         # Whether a look could have seen a track uses the smooth 4/3-earth horizon over the
         # scenario's ground level: cheap, and what an operator's coverage diagram shows.
@@ -545,9 +546,16 @@ class Tracker:
         lost = conf[tracks.misses[conf] >= cfg.delete_misses]
         pos_var = np.trace(tracks.P[active, :3, :3], axis1=1, axis2=2)
         blown = active[pos_var > 3.0 * cfg.max_position_sigma_m**2]
-        # A track that has left every radar's view coasts no look could ever refute.
-        last_hit = tracks.extra["last_hit_s"][active].max(axis=1)
-        coasting = active[t_s - last_hit > cfg.max_coast_s]
+        # A track that has left every radar's view coasts no look could ever refute. A
+        # tentative one gets three scans of the fastest radar that saw it: a wide young
+        # gate coasting longer only collects clutter.
+        hits = tracks.extra["last_hit_s"][active]
+        last_hit = hits.max(axis=1)
+        seen_period = np.where(np.isfinite(hits), self._periods, np.inf).min(axis=1)
+        limit = np.where(
+            st[active] == TENTATIVE, np.minimum(3.0 * seen_period, cfg.max_coast_s), cfg.max_coast_s
+        )
+        coasting = active[t_s - last_hit > limit]
         # A tentative track that misses twice in a row before confirming is clutter.
         stale = tent[tracks.misses[tent] >= 2]
         dead = np.unique(np.concatenate([fail, lost, blown, stale, coasting]))
