@@ -80,6 +80,42 @@ class RadarGeometry:
         return az, el, rng
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """One batch of one radar's detections, as the association steps need it."""
+
+    geo: RadarGeometry
+    radar_index: int
+    rows: NDArray[np.intp]  # detection indices
+    z: NDArray[np.float64]  # (k, m) range, az, el[, range rate]
+    R: NDArray[np.float64]  # (k, m, m)
+    t_s: NDArray[np.float64]  # (k,)
+    with_rr: bool
+
+    @property
+    def m(self) -> int:
+        return self.z.shape[1]
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Gated (track, detection) pairs: indices into the active tracks and the scan's
+    detections, each pair's prediction to its detection's time, d² and ln|S|."""
+
+    ti: NDArray[np.intp]
+    dj: NDArray[np.intp]
+    xp: NDArray[np.float64]
+    Pp: NDArray[np.float64]
+    d2: NDArray[np.float64]
+    logdet: NDArray[np.float64]
+
+    def __getitem__(self, sel: NDArray) -> _Pairs:
+        return _Pairs(*(a[sel] for a in (self.ti, self.dj, self.xp, self.Pp, self.d2, self.logdet)))
+
+    def __len__(self) -> int:
+        return len(self.ti)
+
+
 @dataclass
 class _Tracks:
     """Growable columns of the track table; rows are never reused, ids never change."""
@@ -276,63 +312,27 @@ class Tracker:
                 pos_pred, radius + float(spread.max()) + speed * span, det_pos
             )
             if ti.size:
+                scan = _Scan(geo, r, rows, z, R, t_det, with_rr)
                 xp, Pp, d2, logdet = est.gate(
                     tracks, active[ti], t_det[dj], z[dj], R[dj], geo, with_rr
                 )
-                ok = d2 <= self.gate_d2(m)
-                ti, dj, xp, Pp, d2, logdet = ti[ok], dj[ok], xp[ok], Pp[ok], d2[ok], logdet[ok]
-                gated_dets[dj] = True
+                pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[d2 <= self.gate_d2(m)]
+                gated_dets[pairs.dj] = True
                 # Confirmed tracks choose first; tentative ones take what is left, so
                 # clutter-born tracks never steal a held target's detection.
-                confirmed = tracks.status[active[ti]] == CONFIRMED
+                confirmed = tracks.status[active[pairs.ti]] == CONFIRMED
                 taken = np.zeros(len(rows), dtype=bool)
                 if cfg.association == "jpda" and confirmed.any():
-                    sel = confirmed
                     n_updates += self._jpda_update(
-                        tracks,
-                        active,
-                        ti[sel],
-                        dj[sel],
-                        xp[sel],
-                        Pp[sel],
-                        d2[sel],
-                        logdet[sel],
-                        rows,
-                        z,
-                        R,
-                        t_det,
-                        geo,
-                        with_rr,
-                        r,
-                        m,
-                        taken,
-                        out,
+                        tracks, active, pairs[confirmed], scan, taken, out
                     )
                     confirmed = np.zeros_like(confirmed)
                 for stage in (confirmed, ~confirmed):
-                    sel = stage & ~taken[dj]
-                    if not sel.any():
-                        continue
-                    n_updates += self._assign_and_update(
-                        tracks,
-                        active,
-                        ti[sel],
-                        dj[sel],
-                        xp[sel],
-                        Pp[sel],
-                        d2[sel],
-                        logdet[sel],
-                        rows,
-                        z,
-                        R,
-                        t_det,
-                        geo,
-                        with_rr,
-                        r,
-                        m,
-                        taken,
-                        out,
-                    )
+                    sel = stage & ~taken[pairs.dj]
+                    if sel.any():
+                        n_updates += self._assign_and_update(
+                            tracks, active, pairs[sel], scan, taken, out
+                        )
         new = np.flatnonzero(~gated_dets)
         if new.size:
             x0, P0, extra = est.initiate(
@@ -352,21 +352,9 @@ class Tracker:
     def _assign_and_update(
         self,
         tracks: _Tracks,
-        active,
-        ti,
-        dj,
-        xp,
-        Pp,
-        d2,
-        logdet,
-        rows,
-        z,
-        R,
-        t_det,
-        geo,
-        with_rr: bool,
-        r: int,
-        m: int,
+        active: NDArray[np.intp],
+        pairs: _Pairs,
+        scan: _Scan,
         taken: NDArray[np.bool_],
         out: _Rows,
     ) -> int:
@@ -377,41 +365,39 @@ class Tracker:
         not merely the one whose wide gate happens to hold it. Every gated pair
         stays admissible (the unassigned cost is set above all of them).
         """
-        cost = d2 + logdet
+        cost = pairs.d2 + pairs.logdet
         admissible = 0.5 * (float(cost.max()) + 1.0)
-        at, ad = association.gnn_assign(ti, dj, cost, len(active), len(rows), admissible)
-        pair = _pair_lookup(ti, dj, at, ad)
+        n_det = len(scan.rows)
+        at, ad = association.gnn_assign(pairs.ti, pairs.dj, cost, len(active), n_det, admissible)
+        pair = _pair_lookup(pairs.ti, pairs.dj, at, ad)
         upd = active[at]
         est = self.estimator
-        x_new, P_new = est.update(xp[pair], Pp[pair], z[ad], R[ad], geo, with_rr, tracks, upd)
+        x_new, P_new = est.update(
+            pairs.xp[pair],
+            pairs.Pp[pair],
+            scan.z[ad],
+            scan.R[ad],
+            scan.geo,
+            scan.with_rr,
+            tracks,
+            upd,
+        )
         tracks.x[upd], tracks.P[upd] = x_new, P_new
-        tracks.t_s[upd] = t_det[ad]
+        tracks.t_s[upd] = scan.t_s[ad]
         tracks.hits[upd] += 1
         tracks.misses[upd] = 0
-        tracks.extra["last_hit_s"][upd, r] = t_det[ad]
+        tracks.extra["last_hit_s"][upd, scan.radar_index] = scan.t_s[ad]
         taken[ad] = True
-        out.add_updates(tracks, upd, rows[ad], est)
+        out.add_updates(tracks, upd, scan.rows[ad], est)
         self._promote(tracks, upd, out)
         return len(upd)
 
     def _jpda_update(
         self,
         tracks: _Tracks,
-        active,
-        ti,
-        dj,
-        xp,
-        Pp,
-        d2,
-        logdet,
-        rows,
-        z,
-        R,
-        t_det,
-        geo,
-        with_rr: bool,
-        r: int,
-        m: int,
+        active: NDArray[np.intp],
+        pairs: _Pairs,
+        scan: _Scan,
         taken: NDArray[np.bool_],
         out: _Rows,
     ) -> int:
@@ -423,8 +409,10 @@ class Tracker:
         lie in the same gate, seen within one scan). Range rate is used jointly, first order.
         """
         cfg = self.config
+        geo, m, with_rr, r = scan.geo, scan.m, scan.with_rr, scan.radar_index
+        ti, dj, xp, Pp = pairs.ti, pairs.dj, pairs.xp, pairs.Pp
         radar = geo.radar
-        lik = np.exp(-0.5 * d2 - 0.5 * logdet - 0.5 * m * np.log(2 * np.pi))
+        lik = np.exp(-0.5 * pairs.d2 - 0.5 * pairs.logdet - 0.5 * m * np.log(2 * np.pi))
         # Clutter density in measurement units (m · deg² [· m/s]): false alarms per scan
         # spread uniformly over the measurement space the scan covers.
         volume = (
@@ -440,7 +428,7 @@ class Tracker:
             dj,
             lik,
             len(active),
-            len(rows),
+            len(scan.rows),
             cfg.pd,
             clutter,
             gate_probability=cfg.gate_probability,
@@ -453,9 +441,9 @@ class Tracker:
         upd = active[tracks_u]
         zhat = filters.aer_measure(x0, geo.enu_m, geo.rot, with_rr)
         H = filters.aer_jacobian(x0, geo.enu_m, geo.rot, with_rr)
-        S = H @ P0 @ np.swapaxes(H, 1, 2) + R[dj[first]]
+        S = H @ P0 @ np.swapaxes(H, 1, 2) + scan.R[dj[first]]
         K = P0 @ np.swapaxes(H, 1, 2) @ np.linalg.inv(S)
-        nu = z[dj] - zhat[inv]
+        nu = scan.z[dj] - zhat[inv]
         nu[:, 1] = filters.wrap_deg(nu[:, 1])
         nu_c = np.zeros((len(tracks_u), m))
         np.add.at(nu_c, inv, beta[:, None] * nu)
@@ -469,14 +457,14 @@ class Tracker:
         P_new = 0.5 * (P_new + np.swapaxes(P_new, 1, 2))
         best = dj[first]
         tracks.x[upd], tracks.P[upd] = x_new, P_new
-        tracks.t_s[upd] = t_det[best]
+        tracks.t_s[upd] = scan.t_s[best]
         # A track whose detections are more likely clutter than its own was not seen.
         seen = b0 < 0.5
         tracks.hits[upd[seen]] += 1
         tracks.misses[upd[seen]] = 0
-        tracks.extra["last_hit_s"][upd[seen], r] = t_det[best[seen]]
+        tracks.extra["last_hit_s"][upd[seen], r] = scan.t_s[best[seen]]
         taken[dj] = True
-        out.add_updates(tracks, upd, rows[best], self.estimator)
+        out.add_updates(tracks, upd, scan.rows[best], self.estimator)
         return int(seen.sum())
 
     def _close_window(
