@@ -4,7 +4,7 @@ Everything here works on *sparse pair lists*: three aligned 1-D arrays ``track_i
 ``det_idx`` and a per-pair value (a cost, a likelihood), never on dense N × D matrices, so
 that the work stays near linear in the number of tracks and detections. A batch goes
 
-1. :func:`candidate_pairs` — coarse spatial pre-gate with k-d trees: every (track, detection)
+1. :func:`candidate_pairs` — coarse spatial pre-gate (a sorted sweep): every (track, detection)
    pair whose Cartesian distance is within the track's search radius (for instance
    :func:`search_radius_m` of the gated innovation covariance);
 2. the caller computes, per candidate pair, the squared Mahalanobis distance ``d2`` and the
@@ -43,7 +43,6 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 from scipy.optimize import linear_sum_assignment
-from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
 #: Below this many (track, detection) pairs the pre-gate computes all distances directly.
@@ -63,13 +62,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
 
-# The k-d tree compares squared sums; a relative inflation of the radius this size
+# The pre-gate compares squared sums; a relative inflation of the radius this size
 # guarantees that no pair within the radius by np.linalg.norm is lost to rounding, at the
 # cost of perhaps admitting a pair a few ulps outside (harmless for a pre-gate).
 _RADIUS_INFLATION: Final[float] = 1e-9
-# Tracks are grouped by search radius in factor-of-2 classes, so one huge radius does not
-# make every track search that far (the candidate volume is at most 8× the needed one).
-_RADIUS_CLASS_BASE: Final[float] = 2.0
 # Default cap on the exact JPDA programme: 2^12 subset states of the smaller side.
 _EXACT_MAX_SIDE: Final[int] = 12
 # Above this many (state × pair) operations a cluster goes to belief propagation even when
@@ -184,7 +180,7 @@ def search_radius_m(cov_m2: npt.ArrayLike, threshold: float) -> FloatArray:
 def candidate_pairs(
     track_pos_m: npt.ArrayLike, search_radius_m: npt.ArrayLike, det_pos_m: npt.ArrayLike
 ) -> tuple[IntArray, IntArray]:
-    """Every (track, detection) pair within the track's search radius (k-d tree pre-gate).
+    """Every (track, detection) pair within the track's search radius (a sorted-sweep pre-gate).
 
     ``track_pos_m`` (N, k) predicted track positions, ``search_radius_m`` (N,) or a scalar,
     ``det_pos_m`` (D, k) detection positions in the same Cartesian frame (k = 3 for ENU or
@@ -213,26 +209,51 @@ def candidate_pairs(
         d2 = np.sum((tp[:, None, :] - dp[None, :, :]) ** 2, axis=-1)
         ti, di = np.nonzero(d2 <= (r_eff**2)[:, None])
         return ti.astype(np.intp), di.astype(np.intp)
-    # Radius classes: ceil(log2 r); zero radii join the smallest class.
-    positive = r_eff > 0
-    cls = np.zeros(r.size, np.int64)
-    cls[positive] = np.ceil(np.log(r_eff[positive]) / np.log(_RADIUS_CLASS_BASE))
-    cls[~positive] = cls[positive].min() if positive.any() else 0
-    det_tree = cKDTree(dp)
-    ti_parts: list[IntArray] = []
-    di_parts: list[IntArray] = []
-    for k in np.unique(cls):
-        members = np.flatnonzero(cls == k)
-        r_k = r_eff[members]
-        sub = cKDTree(tp[members])
-        hits = sub.sparse_distance_matrix(det_tree, float(r_k.max()), output_type="ndarray")
-        keep = hits["v"] <= r_k[hits["i"]]
-        ti_parts.append(members[hits["i"][keep]])
-        di_parts.append(hits["j"][keep].astype(np.intp))
-    ti = np.concatenate(ti_parts).astype(np.intp)
-    di = np.concatenate(di_parts).astype(np.intp)
-    order = np.lexsort((di, ti))
-    return ti[order], di[order]
+    # Sweep along the first axis: detections sorted by it, each track scans only the slab
+    # [x − r, x + r] and checks the full distance there. Exact, and with targets spread over
+    # a radar's coverage the slabs hold a handful of detections each.
+    order = np.argsort(dp[:, 0], kind="stable").astype(np.intp)
+    ti, di = _slab_pairs(np.ascontiguousarray(tp), r_eff, np.ascontiguousarray(dp[order]), order)
+    return ti, di
+
+
+@njit(cache=True)
+def _slab_pairs(tp, r, dp_sorted, order):  # pragma: no cover - compiled
+    """Pairs within radius, by a sweep over detections sorted on the first coordinate;
+    returned sorted by track, then detection."""
+    n_t = tp.shape[0]
+    k = tp.shape[1]
+    xs = dp_sorted[:, 0]
+    lo = np.searchsorted(xs, tp[:, 0] - r, side="left")
+    hi = np.searchsorted(xs, tp[:, 0] + r, side="right")
+    counts = np.zeros(n_t, np.int64)
+    for i in range(n_t):
+        r2 = r[i] * r[i]
+        for j in range(lo[i], hi[i]):
+            d2 = 0.0
+            for c in range(k):
+                diff = dp_sorted[j, c] - tp[i, c]
+                d2 += diff * diff
+            if d2 <= r2:
+                counts[i] += 1
+    total = counts.sum()
+    ti = np.empty(total, np.intp)
+    di = np.empty(total, np.intp)
+    pos = 0
+    for i in range(n_t):
+        r2 = r[i] * r[i]
+        start = pos
+        for j in range(lo[i], hi[i]):
+            d2 = 0.0
+            for c in range(k):
+                diff = dp_sorted[j, c] - tp[i, c]
+                d2 += diff * diff
+            if d2 <= r2:
+                ti[pos] = i
+                di[pos] = order[j]
+                pos += 1
+        di[start:pos] = np.sort(di[start:pos])
+    return ti, di
 
 
 def gate_threshold(m: int, gate_probability: float) -> float:

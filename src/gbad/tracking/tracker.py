@@ -7,7 +7,7 @@ of all radars are processed in order of their end, empty ones too, because a
 look that found nothing is evidence (a miss) as much as a detection.
 
 Per scan:
-1. pre-gate: track positions extrapolated to the window, a KD-tree query
+1. pre-gate: track positions extrapolated to the window, a sorted-sweep query
    against the detections' Cartesian positions (cost near-linear in targets);
 2. exact gate: each candidate pair's track predicted to that detection's own
    time, its predicted measurement, innovation covariance S and Mahalanobis d²;
