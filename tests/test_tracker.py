@@ -160,3 +160,18 @@ def test_two_radars_fuse_into_one_track():
     assert air["tracks_confirmed"] == 1
     assert air["id_switches"] == 0
     assert air["track_rmse_at_updates_m"] < 0.5 * air["detection_rmse_at_updates_m"]
+
+
+def test_no_detections_gives_no_tracks_with_the_full_schema():
+    loaded = load_builtin("airbase-defence")
+    empty = {
+        "t_s": np.zeros(0),
+        "radar_id": np.zeros(0, dtype=object),
+        "range_m": np.zeros(0),
+        "az_deg": np.zeros(0),
+        "el_deg": np.zeros(0),
+    }
+    result = track(loaded, from_columns(empty, radar_models(loaded), "empty"))
+    assert result.n_tracks == 0
+    assert {"t_s", "track_id", "status", "east_m", "cov_uu_m2"} <= set(result.rows)
+    assert all(len(v) == 0 for v in result.rows.values())

@@ -616,11 +616,23 @@ class _Rows:
 
     def finish(self) -> dict[str, NDArray]:
         if not self.blocks:
-            return {k: np.zeros(0) for k in ("t_s", "track_id", "status", "_det")}
+            # No detections, no tracks: the same columns, empty, so the file's schema holds.
+            empty = _Tracks(1)
+            self._block(
+                empty, np.zeros(0, dtype=np.intp), _NoState(), np.zeros(0), np.zeros(0, np.int8), -1
+            )
         rows = {k: np.concatenate([b[k] for b in self.blocks]) for k in self.blocks[0]}
         order = np.lexsort((rows["track_id"], rows["t_s"]))
         self._rows = {k: v[order] for k, v in rows.items()}
         return {k: v for k, v in self._rows.items() if k != "_det"}
 
     def det_index(self) -> NDArray[np.int64]:
-        return self._rows["_det"] if self.blocks else np.zeros(0, dtype=np.int64)
+        return self._rows["_det"]
+
+
+class _NoState:
+    """Stands in for an estimator when there are no rows to read (see `_Rows.finish`)."""
+
+    @staticmethod
+    def position_velocity(x: NDArray, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3, 3))
