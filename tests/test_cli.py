@@ -224,8 +224,14 @@ def test_track_runs_the_tracker_alone_and_scores_against_truth(small_run, tmp_pa
     scenario, out, _ = small_run
     dest = tmp_path / "trk"
     result = gbad(
-        "track", str(out / "detections.parquet"), "--scenario", str(scenario),
-        "--out", str(dest), "--truth", str(out / "truth.parquet"),
+        "track",
+        str(out / "detections.parquet"),
+        "--scenario",
+        str(scenario),
+        "--out",
+        str(dest),
+        "--truth",
+        str(out / "truth.parquet"),
     )
     assert result.returncode == 0, result.stderr
     tracks = pd.read_parquet(dest / "tracks.parquet")
@@ -249,7 +255,10 @@ def test_track_runs_the_tracker_alone_and_scores_against_truth(small_run, tmp_pa
         (lambda t: t.rename(columns={"el_deg": "elev_deg"}), "missing required column 'el_deg'"),
         (lambda t: t.assign(range_m=t["range_m"].astype(str)), "column 'range_m' has type"),
         (lambda t: t.assign(t_s=t["t_s"].where(t.index != 3, float("nan"))), "row 3 not finite"),
-        (lambda t: t.assign(el_deg=t["el_deg"].where(t.index != 2, float("inf"))), "row 2 not finite"),
+        (
+            lambda t: t.assign(el_deg=t["el_deg"].where(t.index != 2, float("inf"))),
+            "row 2 not finite",
+        ),
         (lambda t: t.assign(az_deg=t["az_deg"] + 400.0), "must be in [0, 360)"),
         (lambda t: t.assign(range_m=-t["range_m"]), "must be > 0 metres"),
         (lambda t: t.assign(t_s=t["t_s"][::-1].to_numpy()), "goes back in time"),
@@ -285,3 +294,27 @@ def test_report_is_self_contained(small_run):
     assert urls <= {"http://www.w3.org/2000/svg"}
     assert "mean_gospa_m" in page
     assert oct((out / "report.html").stat().st_mode & 0o777) == "0o644"
+
+
+def test_track_on_an_empty_file_with_truth(small_run, tmp_path):
+    import json
+
+    import pandas as pd
+
+    scenario, out, _ = small_run
+    empty = tmp_path / "empty.parquet"
+    pd.read_parquet(out / "detections.parquet").iloc[:0].to_parquet(empty)
+    dest = tmp_path / "trk"
+    result = gbad(
+        "track",
+        str(empty),
+        "--scenario",
+        str(scenario),
+        "--out",
+        str(dest),
+        "--truth",
+        str(out / "truth.parquet"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(dest / "tracks.parquet")) == 0
+    assert json.loads((dest / "summary.json").read_text())["tracks_started"] == 0

@@ -161,8 +161,9 @@ def _track(
     if "air_picture" in summary:
         a = summary["air_picture"]
         console.print(
-            f"mean GOSPA {a['mean_gospa_m']:.1f} m, track RMSE {a['track_position_rmse_m']:.1f} m "
-            f"(detections {a['detection_position_rmse_m']:.1f} m), false tracks {a['false_tracks']}"
+            f"mean GOSPA {_fmt(a['mean_gospa_m'])} m, track RMSE at updates "
+            f"{_fmt(a['track_rmse_at_updates_m'])} m (detections "
+            f"{_fmt(a['detection_rmse_at_updates_m'])} m), false tracks {a['false_tracks']}"
         )
     return 0
 
