@@ -6,6 +6,8 @@
 Names here are stable; modules behind them may move.
 """
 
+from gbad.analysis.air_picture import score_air_picture
+from gbad.analysis.metrics import associate_tracks_to_truth, gospa, gospa_over_time, ospa
 from gbad.earth import (
     FlatGround,
     Terrain,
@@ -39,8 +41,10 @@ from gbad.sensors.detection import (
     pd_from_snr,
     snr_per_pulse_required,
 )
+from gbad.sensors.detection_file import DetectionFileError, Detections, read_detections
 from gbad.sensors.radar import RadarModel, simulate_radar
-from gbad.sim import RunResult, run_scenario, simulate
+from gbad.sim import RunResult, run_scenario, score_tracks, simulate, track
+from gbad.tracking.tracker import Tracker, TrackerResult
 from gbad.world.ballistic import Flight, fly, solve_aim
 from gbad.world.build import build_truth
 from gbad.world.munitions import MUNITIONS, MunitionProfile
@@ -48,6 +52,8 @@ from gbad.world.truth import Truth
 
 __all__ = [
     "MUNITIONS",
+    "DetectionFileError",
+    "Detections",
     "FlatGround",
     "Flight",
     "LoadedScenario",
@@ -57,8 +63,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Terrain",
+    "Tracker",
+    "TrackerResult",
     "Truth",
     "aer2enu",
+    "associate_tracks_to_truth",
     "build_truth",
     "builtin_names",
     "detection_threshold",
@@ -73,18 +82,25 @@ __all__ = [
     "geodetic2ecef",
     "geodetic2enu",
     "geodetic2local",
+    "gospa",
+    "gospa_over_time",
     "line_of_sight",
     "load_builtin",
     "load_scenario",
     "local2geodetic",
+    "ospa",
     "parse_scenario",
     "pd_from_snr",
     "radar_horizon_range_m",
+    "read_detections",
     "run_scenario",
+    "score_air_picture",
+    "score_tracks",
     "simulate",
     "simulate_radar",
     "snr_per_pulse_required",
     "solve_aim",
+    "track",
     "write_json",
     "write_parquet",
 ]
