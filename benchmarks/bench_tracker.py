@@ -81,8 +81,9 @@ from gbad.tracking.association import gate_threshold
 from gbad.tracking.tracker import RadarGeometry
 
 DIFFERENCES = [
-    "pre-gate: gbad queries a k-d tree for candidate (track, detection) pairs and predicts "
-    "only those; Stone Soup predicts every track to every detection's time (all pairs)",
+    "pre-gate: gbad finds candidate (track, detection) pairs within a search sphere "
+    "around each predicted track (association.candidate_pairs) and predicts only those; "
+    "Stone Soup predicts every track to every detection's time (all pairs)",
     "GNN cost: gbad d² + ln|S| with every gated pair admissible; Stone Soup Mahalanobis d "
     "(not squared) with a missed-detection cost of √gate per track",
     "new tracks: gbad starts one only from a detection that gated with no track; Stone "
