@@ -477,6 +477,8 @@ class TrackerConfig(Strict):
     max_coast_s: PosFloat = 30.0
     #: 1-σ of a new track's velocity in each axis (m/s).
     initial_velocity_sigma_mps: PosFloat = 1000.0
+    #: No target is faster: a one-detection track's second detection must be reachable.
+    max_speed_mps: Annotated[float, Field(gt=0, le=20000)] = 3500.0
     use_range_rate: bool = True
     #: Probability of detection and clutter density assumed by JPDA.
     pd: Probability = 0.8

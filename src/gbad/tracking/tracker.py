@@ -316,7 +316,15 @@ class Tracker:
                 xp, Pp, d2, logdet = est.gate(
                     tracks, active[ti], t_det[dj], z[dj], R[dj], geo, with_rr
                 )
-                pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[d2 <= self.gate_d2(m)]
+                ok = d2 <= self.gate_d2(m)
+                # A one-detection track knows no velocity: its second detection is taken
+                # only if the two are no faster apart than anything the scenario can fly.
+                young = tracks.hits[active[ti]] == 1
+                if young.any():
+                    hop = np.linalg.norm(det_pos[dj] - tracks.x[active[ti], :3], axis=1)
+                    dt = np.abs(t_det[dj] - tracks.t_s[active[ti]])
+                    ok &= ~young | (hop <= cfg.max_speed_mps * dt + 2.0 * spread[dj])
+                pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[ok]
                 gated_dets[pairs.dj] = True
                 # Confirmed tracks choose first; tentative ones take what is left, so
                 # clutter-born tracks never steal a held target's detection.
