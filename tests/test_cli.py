@@ -318,3 +318,27 @@ def test_track_on_an_empty_file_with_truth(small_run, tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(pd.read_parquet(dest / "tracks.parquet")) == 0
     assert json.loads((dest / "summary.json").read_text())["tracks_started"] == 0
+
+
+def test_track_with_a_bad_truth_file(small_run, tmp_path):
+    import pandas as pd
+
+    scenario, out, _ = small_run
+    bad = tmp_path / "truth.parquet"
+    pd.read_parquet(out / "truth.parquet").drop(columns="v_up_mps").to_parquet(bad)
+    dest = tmp_path / "trk"
+    result = gbad(
+        "track",
+        str(out / "detections.parquet"),
+        "--scenario",
+        str(scenario),
+        "--out",
+        str(dest),
+        "--truth",
+        str(bad),
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: invalid truth file" in result.stderr
+    assert "missing column(s) ['v_up_mps']" in result.stderr
+    assert not dest.exists()

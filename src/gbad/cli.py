@@ -16,15 +16,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gbad import __version__
+from gbad.errors import InputError
 from gbad.scenario.loader import (
     DEFAULT_SCENARIO,
     LoadedScenario,
-    ScenarioError,
     builtin_names,
     load_builtin,
     load_scenario,
 )
-from gbad.sensors.detection_file import DetectionFileError
 
 EXIT_BAD_INPUT = 2
 
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             loaded = load_builtin(DEFAULT_SCENARIO)
             return _run(loaded, Path(args.out), None, 0, args.quiet, console)
-    except (ScenarioError, DetectionFileError, TruthFileError) as exc:
+    except InputError as exc:
         # Plain text, unwrapped: messages are read by people and by scripts alike.
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -99,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-class TruthFileError(ValueError):
-    pass
+class TruthFileError(InputError):
+    what = "truth file"
 
 
 def _track(
@@ -118,7 +117,7 @@ def _track(
         try:
             table = pq.read_table(truth)
         except Exception as exc:
-            raise TruthFileError(f"{truth}: not a readable truth file: {exc}") from None
+            raise TruthFileError(truth, [f"not a readable Parquet file: {exc}"]) from None
         need = {
             "t_s",
             "object_id",
@@ -131,7 +130,7 @@ def _track(
         }
         missing = sorted(need - set(table.column_names))
         if missing:
-            raise TruthFileError(f"{truth}: missing truth column(s) {missing}")
+            raise TruthFileError(truth, [f"missing column(s) {missing}"])
         truth_rows = {k: table.column(k).to_numpy() for k in need}
     tic = time.perf_counter()
     result = track(loaded, det)

@@ -10,20 +10,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gbad.errors import InputError
 from gbad.scenario.schema import Scenario
 
 BUILTIN_PACKAGE = "gbad.scenario.builtin"
 DEFAULT_SCENARIO = "airbase-defence"
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; `problems` lists every finding, each naming its key."""
+class ScenarioError(InputError):
+    """A scenario that cannot be used; each problem names its table, index and key."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: invalid scenario ({len(problems)} problem(s)):\n{lines}")
+    what = "scenario"
 
 
 @dataclass(frozen=True)

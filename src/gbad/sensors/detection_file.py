@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from gbad.errors import InputError
 from gbad.sensors.radar import RadarModel
 
 REQUIRED = ("t_s", "radar_id", "range_m", "az_deg", "el_deg")
@@ -48,14 +49,10 @@ OPTIONAL = (
 NAN_ALLOWED = ("range_rate_mps", "range_rate_sigma_mps")
 
 
-class DetectionFileError(ValueError):
-    """A detection file that cannot be tracked; the message names file, column, row and rule."""
+class DetectionFileError(InputError):
+    """A detection file that cannot be tracked; each problem names column, row and rule."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: invalid detection file ({len(problems)} problem(s)):\n{lines}")
+    what = "detection file"
 
 
 @dataclass(frozen=True)
