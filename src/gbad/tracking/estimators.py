@@ -122,7 +122,7 @@ class KalmanEstimator:
         self.model = models.ConstantVelocity(config.process_noise_m2ps3)
         self.n = self.model.n
         self.kind = config.filter
-        self._k_search = float(np.sqrt(chi2.ppf(config.gate_probability, 3))) + 1.0
+        self.k_search = float(np.sqrt(chi2.ppf(config.gate_probability, 3))) + 1.0
 
     def search_region(self, tracks: _Tracks, rows: NDArray, t_s: float) -> tuple[Array, Array]:
         dt = t_s - tracks.t_s[rows]
@@ -133,7 +133,7 @@ class KalmanEstimator:
             + dt**2 * np.trace(P[:, 3:6, 3:6], axis1=1, axis2=2)
             + self.config.process_noise_m2ps3 * np.abs(dt) ** 3
         )
-        return pos, self._k_search * np.sqrt(var)
+        return pos, self.k_search * np.sqrt(var)
 
     def _predict(self, tracks: _Tracks, rows: NDArray, t_s: Array) -> tuple[Array, Array]:
         return predict_signed(self.model, tracks.x[rows], tracks.P[rows], t_s - tracks.t_s[rows])

@@ -27,17 +27,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
 
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.terrain import FlatGround, line_of_sight
-from gbad.earth.wgs84 import enu2geodetic
+from gbad.earth.wgs84 import WGS84_A_M, WGS84_B_M, enu2geodetic
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
-from gbad.tracking import association, filters
-from gbad.tracking.estimators import Estimator, make_estimator
+from gbad.tracking import association, filters, scanpass
+from gbad.tracking.estimators import Estimator, KalmanEstimator, make_estimator
+from gbad.tracking.scanpass import CONFIRMED, DELETED, TENTATIVE
 
-TENTATIVE, CONFIRMED, DELETED = 0, 1, 2
+_SCAN_KINDS = {
+    "rotating": scanpass.SCAN_ROTATING,
+    "sector": scanpass.SCAN_SECTOR,
+    "electronic": scanpass.SCAN_ELECTRONIC,
+}
 STATUS_NAMES = np.array(["tentative", "confirmed", "deleted"], dtype=object)
 
 
@@ -146,8 +152,7 @@ class _Tracks:
         self, x: NDArray, P: NDArray, t_s: NDArray, extra: dict[str, NDArray]
     ) -> NDArray[np.intp]:
         k = len(t_s)
-        while self.size + k > self.capacity:
-            self._grow()
+        self.reserve(k)
         rows = np.arange(self.size, self.size + k)
         self.x[rows], self.P[rows], self.t_s[rows] = x, P, t_s
         self.status[rows] = TENTATIVE
@@ -160,6 +165,10 @@ class _Tracks:
             self.extra[name][rows] = values
         self.size += k
         return rows
+
+    def reserve(self, k: int) -> None:
+        while self.size + k > self.capacity:
+            self._grow()
 
     def _grow(self) -> None:
         old = self.capacity
@@ -212,6 +221,37 @@ class Tracker:
         self.config = config
         self.estimator: Estimator = make_estimator(config)
         self._gate_cache: dict[int, float] = {}
+        est = self.estimator
+        # The commonest configuration runs a scan as a few compiled passes (`scanpass`).
+        self._compiled = (
+            isinstance(est, KalmanEstimator) and est.kind == "ekf" and config.association == "gnn"
+        )
+        self._scan_args = [
+            (
+                _SCAN_KINDS[g.radar.scan_kind],
+                float(g.radar.period_s),
+                float(g.radar.az_min_deg),
+                float(g.radar.az_width_deg),
+                float(g.radar.el_min_deg),
+                float(g.radar.el_max_deg),
+                float(g.radar.range_min_m),
+                float(g.radar.range_max_m),
+                *(int(v) for v in g.radar.raster_shape),
+            )
+            for g in self.geometry
+        ]
+        # A ray that leaves the radar level or rising never meets a smooth Earth whose
+        # effective radius exceeds the ellipsoid's largest radius of curvature (a²/b) by a
+        # margin: the target's height gain over the ellipsoid (D²/2ρ) then outgrows the
+        # ray's drop below the effective sphere (D²/2R). Only tracks below the radar's
+        # horizontal need the line-of-sight check then; otherwise those below 1°.
+        self._los_below_deg = [
+            0.0
+            if self._radius_m >= 1.25 * WGS84_A_M**2 / WGS84_B_M
+            and g.radar.alt_m >= self._ground.alt_m + 1.0
+            else 1.0
+            for g in self.geometry
+        ]
 
     def gate_d2(self, m: int) -> float:
         if m not in self._gate_cache:
@@ -257,11 +297,18 @@ class Tracker:
         n_updates = 0
         n_windows = 0
         z_all, R_all = _measurements(det)
+        with_rr = [
+            self.config.use_range_rate and not np.isnan(g.radar.sigma_range_rate_mps)
+            for g in self.geometry
+        ]
         for e, (tb, r, ta, rows) in enumerate(events):
             geo = self.geometry[r]
             n_windows += 1
             if rows.size:
-                n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
+                if self._compiled and not with_rr[r]:
+                    n_updates += self._compiled_batch(tracks, geo, r, rows, det, z_all, R_all, out)
+                else:
+                    n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
             self._close_window(tracks, geo, r, ta, tb, out)
             if progress and e % 500 == 0:
                 progress(e / max(1, len(events)))
@@ -355,6 +402,112 @@ class Tracker:
             last_hit[:, r] = t_det[new]
             added = tracks.add(x0, P0, t_det[new], {**extra, "last_hit_s": last_hit})
             out.add_updates(tracks, added, rows[new], est)
+        return n_updates
+
+    def _compiled_batch(
+        self,
+        tracks: _Tracks,
+        geo: RadarGeometry,
+        r: int,
+        rows: NDArray[np.intp],
+        det: Detections,
+        z_all: NDArray,
+        R_all: NDArray,
+        out: _Rows,
+    ) -> int:
+        """`_batch` for the EKF + GNN on a radar without range rate, as `scanpass` passes."""
+        est, cfg = self.estimator, self.config
+        assert isinstance(est, KalmanEstimator)
+        q = est.model.q_m2ps3
+        last_hit = tracks.extra["last_hit_s"]
+        pt, pd, pc, gated = scanpass.gate_scan(
+            tracks.x,
+            tracks.P,
+            tracks.t_s,
+            tracks.status,
+            tracks.hits,
+            tracks.size,
+            rows,
+            det.range_m,
+            det.az_deg,
+            det.el_deg,
+            det.az_sigma_deg,
+            det.el_sigma_deg,
+            det.range_sigma_m,
+            det.t_s,
+            z_all,
+            R_all,
+            geo.enu_m,
+            geo.rot,
+            q,
+            float(cfg.process_noise_m2ps3),
+            est.k_search,
+            self.gate_d2(3),
+            float(cfg.max_speed_mps),
+        )
+        n_updates = 0
+        if pt.size:
+            taken = np.zeros(len(rows), dtype=bool)
+            # Confirmed tracks choose first; tentative ones take what is left, so
+            # clutter-born tracks never steal a held target's detection.
+            for confirmed in (True, False):
+                at, ad = _gnn_stage(pt, pd, pc, tracks, confirmed, taken)
+                if at.size:
+                    out.reserve(2 * at.size)
+                    out.n = scanpass.update_assigned(
+                        at,
+                        ad,
+                        tracks.x,
+                        tracks.P,
+                        tracks.t_s,
+                        tracks.status,
+                        tracks.hits,
+                        tracks.misses,
+                        last_hit,
+                        r,
+                        rows,
+                        det.t_s,
+                        z_all,
+                        R_all,
+                        geo.enu_m,
+                        geo.rot,
+                        q,
+                        cfg.confirm_m,
+                        taken,
+                        out.f,
+                        out.i,
+                        out.n,
+                    )
+                    n_updates += at.size
+        new = np.flatnonzero(~gated)
+        if new.size:
+            tracks.reserve(new.size)
+            last_hit = tracks.extra["last_hit_s"]
+            out.reserve(new.size)
+            out.n = scanpass.initiate(
+                new,
+                tracks.x,
+                tracks.P,
+                tracks.t_s,
+                tracks.status,
+                tracks.hits,
+                tracks.looks,
+                tracks.misses,
+                last_hit,
+                tracks.size,
+                r,
+                rows,
+                det.t_s,
+                z_all,
+                R_all,
+                geo.enu_m,
+                geo.rot,
+                float(cfg.initial_velocity_sigma_mps) ** 2,
+                out.f,
+                out.i,
+                out.n,
+            )
+            tracks.size += new.size
         return n_updates
 
     def _assign_and_update(
@@ -478,52 +631,75 @@ class Tracker:
     def _close_window(
         self, tracks: _Tracks, geo: RadarGeometry, r: int, ta: float, tb: float, out: _Rows
     ) -> None:
-        """Settle looks and misses of radar r's window [ta, tb), then prune."""
-        active = tracks.active()
-        if not active.size:
-            return
-        last_hit = tracks.extra["last_hit_s"][active, r]
-        # Only a radar that has detected a track can miss it: whether another radar should
-        # see it (below its horizon? too small at that range?) is not known well enough
-        # from a track's uncertain height to count against the track.
-        looked = self._looked(tracks, active, geo, ta, tb) & np.isfinite(last_hit)
-        hit = last_hit >= ta
-        # A hit counts as a look even where the prediction put the track elsewhere.
-        tracks.looks[active[looked | hit]] += 1
-        tracks.misses[active[looked & ~hit]] += 1
-        self._prune(tracks, active, out, tb)
+        """Settle looks and misses of radar r's window [ta, tb), then prune.
 
-    def _looked(
-        self, tracks: _Tracks, active: NDArray[np.intp], geo: RadarGeometry, ta: float, tb: float
-    ) -> NDArray[np.bool_]:
-        """Which active tracks the beam passed in [ta, tb) (predicted direction, coverage)."""
-        radar = geo.radar
-        t_mid = 0.5 * (ta + tb)
-        pos = tracks.x[active, :3] + tracks.x[active, 3:6] * (t_mid - tracks.t_s[active])[:, None]
-        az, el, rng = geo.local(pos)
-        scan_start = np.floor(ta / radar.period_s) * radar.period_s
-        t_look = scan_start + radar.phase(az, el) * radar.period_s
-        looked = (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng)
-        # A ray rising above the radar's horizontal never meets a smooth Earth; with a 1°
-        # margin for refraction only the low tracks need the full line-of-sight check.
-        low = looked & (el < 1.0)
-        if low.any():
-            o = self.origin
-            lat, lon, alt = enu2geodetic(
-                pos[low, 0], pos[low, 1], pos[low, 2], o.lat_deg, o.lon_deg, o.alt_m
-            )
-            looked[low] = line_of_sight(
-                radar.lat_deg,
-                radar.lon_deg,
-                radar.alt_m,
-                lat,
-                lon,
-                alt,
-                self._ground,
-                radius_m=self._radius_m,
-                n_samples=2,
-            )
-        return looked
+        A track counts a look when the beam passed its predicted direction inside
+        coverage (a hit counts one even where the prediction put it elsewhere). Only a
+        radar that has detected a track can miss it: whether another radar should see it
+        (below its horizon? too small at that range?) is not known well enough from a
+        track's uncertain height to count against the track.
+        """
+        cfg = self.config
+        last_hit = tracks.extra["last_hit_s"]
+        act, looked, low, low_pos = scanpass.looks(
+            tracks.x,
+            tracks.t_s,
+            tracks.status,
+            last_hit,
+            tracks.size,
+            r,
+            ta,
+            tb,
+            geo.enu_m,
+            geo.rot,
+            *self._scan_args[r],
+            self._los_below_deg[r],
+        )
+        if not act.size:
+            return
+        if low.size:
+            looked[low] = self._line_of_sight(geo, low_pos)
+        out.reserve(act.size)
+        out.n = scanpass.settle(
+            act,
+            looked,
+            tracks.x,
+            tracks.P,
+            tracks.t_s,
+            tracks.status,
+            tracks.hits,
+            tracks.looks,
+            tracks.misses,
+            last_hit,
+            r,
+            ta,
+            tb,
+            self._periods,
+            cfg.confirm_m,
+            cfg.confirm_n,
+            cfg.delete_misses,
+            3.0 * cfg.max_position_sigma_m**2,
+            float(cfg.max_coast_s),
+            out.f,
+            out.i,
+            out.n,
+        )
+
+    def _line_of_sight(self, geo: RadarGeometry, pos: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Whether the radar sees tracking-frame positions over the smooth 4/3-earth."""
+        radar, o = geo.radar, self.origin
+        lat, lon, alt = enu2geodetic(pos[:, 0], pos[:, 1], pos[:, 2], o.lat_deg, o.lon_deg, o.alt_m)
+        return line_of_sight(
+            radar.lat_deg,
+            radar.lon_deg,
+            radar.alt_m,
+            lat,
+            lon,
+            alt,
+            self._ground,
+            radius_m=self._radius_m,
+            n_samples=2,
+        )
 
     def _promote(self, tracks: _Tracks, rows: NDArray[np.intp], out: _Rows) -> None:
         """M-of-N: a tentative track with M detections is confirmed at once."""
@@ -533,32 +709,6 @@ class Tracker:
             st[promote] = CONFIRMED
             out.add_status(tracks, promote, self.estimator)
 
-    def _prune(self, tracks: _Tracks, active: NDArray[np.intp], out: _Rows, t_s: float) -> None:
-        cfg = self.config
-        st = tracks.status
-        tent = active[st[active] == TENTATIVE]
-        fail = tent[(tracks.looks[tent] >= cfg.confirm_n) & (tracks.hits[tent] < cfg.confirm_m)]
-        conf = active[st[active] == CONFIRMED]
-        lost = conf[tracks.misses[conf] >= cfg.delete_misses]
-        pos_var = np.trace(tracks.P[active, :3, :3], axis1=1, axis2=2)
-        blown = active[pos_var > 3.0 * cfg.max_position_sigma_m**2]
-        # A track that has left every radar's view coasts no look could ever refute. A
-        # tentative one gets three scans of the fastest radar that saw it: a wide young
-        # gate coasting longer only collects clutter.
-        hits = tracks.extra["last_hit_s"][active]
-        last_hit = hits.max(axis=1)
-        seen_period = np.where(np.isfinite(hits), self._periods, np.inf).min(axis=1)
-        limit = np.where(
-            st[active] == TENTATIVE, np.minimum(3.0 * seen_period, cfg.max_coast_s), cfg.max_coast_s
-        )
-        coasting = active[t_s - last_hit > limit]
-        # A tentative track that misses twice in a row before confirming is clutter.
-        stale = tent[tracks.misses[tent] >= 2]
-        dead = np.unique(np.concatenate([fail, lost, blown, stale, coasting]))
-        if dead.size:
-            st[dead] = DELETED
-            out.add_status(tracks, dead, self.estimator, t_s=t_s)
-
 
 def _pair_lookup(ti: NDArray, dj: NDArray, at: NDArray, ad: NDArray) -> NDArray[np.intp]:
     """Index into the gated pair list of each assigned (track, detection)."""
@@ -566,6 +716,26 @@ def _pair_lookup(ti: NDArray, dj: NDArray, at: NDArray, ad: NDArray) -> NDArray[
     want = at.astype(np.int64) * (int(dj.max()) + 1) + ad
     order = np.argsort(key)
     return order[np.searchsorted(key, want, sorter=order)]
+
+
+def _gnn_stage(
+    pt: NDArray, pd: NDArray, pc: NDArray, tracks: _Tracks, confirmed: bool, taken: NDArray
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """GNN of one stage (see `scanpass.assign_stage`): only clusters with more than one
+    track and more than one detection reach `linear_sum_assignment`."""
+    at, ad, off, nt, nd, t_off, d_off, trk, dets, buf = scanpass.assign_stage(
+        pt, pd, pc, tracks.status, confirmed, taken, tracks.size
+    )
+    if not nt.size:
+        return at, ad
+    parts_t, parts_d = [at], [ad]
+    for q, (a, b) in enumerate(zip(nt.tolist(), nd.tolist(), strict=True)):
+        block = buf[off[q] : off[q + 1]].reshape(a, b)
+        rr, cc = linear_sum_assignment(block)
+        keep = block[rr, cc] < 0.0  # an unlisted pair (0) is no assignment
+        parts_t.append(trk[t_off[q] + rr[keep]])
+        parts_d.append(dets[d_off[q] + cc[keep]])
+    return np.concatenate(parts_t), np.concatenate(parts_d)
 
 
 def _measurements(det: Detections) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -582,36 +752,42 @@ def _measurements(det: Detections) -> tuple[NDArray[np.float64], NDArray[np.floa
 
 
 class _Rows:
-    """Accumulates track rows in blocks; concatenated once at the end."""
+    """Track rows in two growable buffers (the float and integer columns of
+    `scanpass.ROW_FLOATS` / `ROW_INTS`), which the compiled passes write directly;
+    sorted once at the end."""
 
-    def __init__(self) -> None:
-        self.blocks: list[dict[str, NDArray]] = []
+    def __init__(self, capacity: int = 4096) -> None:
+        self.f = np.empty((capacity, len(scanpass.ROW_FLOATS)))
+        self.i = np.empty((capacity, len(scanpass.ROW_INTS)), dtype=np.int64)
+        self.n = 0
+
+    def reserve(self, k: int) -> None:
+        """Room for k more rows."""
+        if self.n + k > len(self.f):
+            cap = max(self.n + k, 2 * len(self.f))
+            f = np.empty((cap, self.f.shape[1]))
+            i = np.empty((cap, self.i.shape[1]), dtype=np.int64)
+            f[: self.n] = self.f[: self.n]
+            i[: self.n] = self.i[: self.n]
+            self.f, self.i = f, i
 
     def _block(
         self, tracks: _Tracks, rows: NDArray, est: Estimator, t_s, status, det_index
     ) -> None:
         pos, vel, cov = est.position_velocity(tracks.x[rows], tracks.P[rows])
-        self.blocks.append(
-            {
-                "t_s": np.broadcast_to(t_s, rows.shape).astype(float),
-                "track_id": rows.astype(np.int64) + 1,
-                "status": STATUS_NAMES[status],
-                "east_m": pos[:, 0],
-                "north_m": pos[:, 1],
-                "up_m": pos[:, 2],
-                "v_east_mps": vel[:, 0],
-                "v_north_mps": vel[:, 1],
-                "v_up_mps": vel[:, 2],
-                "cov_ee_m2": cov[:, 0, 0],
-                "cov_en_m2": cov[:, 0, 1],
-                "cov_eu_m2": cov[:, 0, 2],
-                "cov_nn_m2": cov[:, 1, 1],
-                "cov_nu_m2": cov[:, 1, 2],
-                "cov_uu_m2": cov[:, 2, 2],
-                "hits": tracks.hits[rows].copy(),
-                "_det": np.broadcast_to(det_index, rows.shape).astype(np.int64),
-            }
-        )
+        k = len(rows)
+        self.reserve(k)
+        f = self.f[self.n : self.n + k]
+        f[:, 0] = t_s
+        f[:, 1:4] = pos
+        f[:, 4:7] = vel
+        f[:, 7:13] = cov[:, [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]]
+        i = self.i[self.n : self.n + k]
+        i[:, 0] = rows + 1
+        i[:, 1] = status
+        i[:, 2] = tracks.hits[rows]
+        i[:, 3] = det_index
+        self.n += k
 
     def add_updates(
         self, tracks: _Tracks, rows: NDArray, det_rows: NDArray, est: Estimator
@@ -619,28 +795,23 @@ class _Rows:
         self._block(tracks, rows, est, tracks.t_s[rows], tracks.status[rows], det_rows)
 
     def add_status(self, tracks: _Tracks, rows: NDArray, est: Estimator, t_s=None) -> None:
-        t = tracks.t_s[rows] if t_s is None else np.full(rows.shape, t_s)
+        t = tracks.t_s[rows] if t_s is None else t_s
         self._block(tracks, rows, est, t, tracks.status[rows], -1)
 
     def finish(self) -> dict[str, NDArray]:
-        if not self.blocks:
-            # No detections, no tracks: the same columns, empty, so the file's schema holds.
-            empty = _Tracks(1)
-            self._block(
-                empty, np.zeros(0, dtype=np.intp), _NoState(), np.zeros(0), np.zeros(0, np.int8), -1
-            )
-        rows = {k: np.concatenate([b[k] for b in self.blocks]) for k in self.blocks[0]}
-        order = np.lexsort((rows["track_id"], rows["t_s"]))
-        self._rows = {k: v[order] for k, v in rows.items()}
-        return {k: v for k, v in self._rows.items() if k != "_det"}
+        f, i = self.f[: self.n], self.i[: self.n]
+        order = np.lexsort((i[:, 0], f[:, 0]))
+        f, i = f[order], i[order]
+        col = {name: f[:, c].copy() for c, name in enumerate(scanpass.ROW_FLOATS)}
+        ints = {name: i[:, c].copy() for c, name in enumerate(scanpass.ROW_INTS)}
+        self._det = ints["_det"]
+        return {
+            "t_s": col["t_s"],
+            "track_id": ints["track_id"],
+            "status": STATUS_NAMES[ints["status"]],
+            **{name: col[name] for name in scanpass.ROW_FLOATS[1:]},
+            "hits": ints["hits"],
+        }
 
     def det_index(self) -> NDArray[np.int64]:
-        return self._rows["_det"]
-
-
-class _NoState:
-    """Stands in for an estimator when there are no rows to read (see `_Rows.finish`)."""
-
-    @staticmethod
-    def position_velocity(x: NDArray, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3, 3))
+        return self._det

@@ -1,0 +1,775 @@
+"""One scan of the tracker's commonest configuration in a few compiled passes.
+
+With a thousand tracks and a thousand detections a scan, every NumPy call
+costs more in overhead than in arithmetic, and the scan is a long chain of
+them. For the CV + EKF + GNN tracker on a radar without range rate, a scan is
+instead:
+
+1. :func:`gate_scan` — detections to the tracking frame, each track's search
+   sphere, a sorted sweep for candidate pairs, each pair's CV prediction to
+   its detection's own time and the AER χ² gate (the arithmetic of
+   `fastpath.cv_gate`, on the position block only), and the speed check of
+   one-detection tracks;
+2. :func:`assign_stage`, once for confirmed tracks and once for tentative
+   ones — union-find clusters of the stage's pairs; a cluster with one track
+   or one detection takes its cheapest pair at once, and only the others
+   (real conflicts) go back to Python for `scipy.optimize.linear_sum_assignment`,
+   on the same dense matrices `association.gnn_assign` builds, so with the
+   same answer;
+3. :func:`update_assigned` — prediction and Joseph-form EKF update of the
+   assigned tracks (`filters._cv_ekf_rows`, the arithmetic of the NumPy path),
+   counters, M-of-N promotion and the output rows;
+4. :func:`initiate` — tentative tracks from detections no track gated
+   (Mo et al.'s measurement-conditioned conversion, as
+   `filters.converted_measurement`);
+5. :func:`looks` and :func:`settle`, for every window of every radar and any
+   filter — whether the beam passed each track, misses, and pruning.
+
+Each pass does per pair or per track what the NumPy path does per array, in
+the same formulas and order, so the two agree to rounding
+(`tests/test_tracking_scanpass.py`). The passes are serial: see the note
+above `filters._cv_ekf_rows` on thread pools on a shared 2-core machine.
+
+Track columns are those of `tracker._Tracks`; output rows go to two growable
+buffers (`ROW_FLOATS` and `ROW_INTS` columns) that `tracker._Rows` owns.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from gbad.tracking.filters import _cv_ekf_rows
+
+TENTATIVE, CONFIRMED, DELETED = 0, 1, 2
+_DEG = 180.0 / np.pi
+_RAD = np.pi / 180.0
+
+#: Float columns of an output row, in order.
+ROW_FLOATS = (
+    "t_s",
+    "east_m",
+    "north_m",
+    "up_m",
+    "v_east_mps",
+    "v_north_mps",
+    "v_up_mps",
+    "cov_ee_m2",
+    "cov_en_m2",
+    "cov_eu_m2",
+    "cov_nn_m2",
+    "cov_nu_m2",
+    "cov_uu_m2",
+)
+#: Integer columns of an output row, in order (status is the code, `_det` the detection).
+ROW_INTS = ("track_id", "status", "hits", "_det")
+
+SCAN_ROTATING, SCAN_SECTOR, SCAN_ELECTRONIC = 0, 1, 2
+
+
+@njit(cache=True)
+def _row(fb, ib, n, t, row, status, x, P, hits, det):  # pragma: no cover - compiled
+    fb[n, 0] = t
+    for a in range(3):
+        fb[n, 1 + a] = x[row, a]
+        fb[n, 4 + a] = x[row, 3 + a]
+    fb[n, 7] = P[row, 0, 0]
+    fb[n, 8] = P[row, 0, 1]
+    fb[n, 9] = P[row, 0, 2]
+    fb[n, 10] = P[row, 1, 1]
+    fb[n, 11] = P[row, 1, 2]
+    fb[n, 12] = P[row, 2, 2]
+    ib[n, 0] = row + 1
+    ib[n, 1] = status
+    ib[n, 2] = hits
+    ib[n, 3] = det
+    return n + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _predict_pair(x, P, t, q, xo, Po, full):  # pragma: no cover - compiled
+    """CV prediction by a signed step t, in `fastpath._gate_kernel`'s arithmetic;
+    `full` False fills only the position block (all the gate reads)."""
+    at = abs(t)
+    for i in range(3):
+        xo[i] = x[i] + t * x[i + 3]
+        xo[i + 3] = x[i + 3]
+    n = 6 if full else 3
+    for i in range(n):
+        for j in range(n):
+            v = P[i, j]
+            if i < 3:
+                v += t * P[i + 3, j]
+                if j < 3:
+                    v += t * P[i, j + 3] + t * t * P[i + 3, j + 3]
+            elif j < 3:
+                v += t * P[i, j + 3]
+            Po[i, j] = v
+    for a in range(3):
+        Po[a, a] += q[a] * at * at * at / 3.0
+        if full:
+            Po[a, a + 3] += q[a] * t * at / 2.0
+            Po[a + 3, a] += q[a] * t * at / 2.0
+            Po[a + 3, a + 3] += q[a] * at
+
+
+@njit(cache=True, error_model="numpy")
+def _aer_gate(xo, Po, z, R, s, rot, S, H, HP):  # pragma: no cover - compiled
+    """d² and ln|S| of a predicted CV state against a 3-D AER detection
+    (`fastpath._gate_kernel`'s arithmetic)."""
+    d0 = 0.0
+    d1 = 0.0
+    d2_ = 0.0
+    for j in range(3):
+        rel = xo[j] - s[j]
+        d0 += rot[0, j] * rel
+        d1 += rot[1, j] * rel
+        d2_ += rot[2, j] * rel
+    rho2 = d0 * d0 + d1 * d1
+    rho = np.sqrt(rho2)
+    r2 = rho2 + d2_ * d2_
+    r = np.sqrt(r2)
+    az = np.arctan2(d0, d1) * _DEG
+    if az < 0.0:
+        az += 360.0
+    el = np.arctan2(d2_, rho) * _DEG
+    g00 = d0 / r
+    g01 = d1 / r
+    g02 = d2_ / r
+    g10 = _DEG * d1 / rho2
+    g11 = -_DEG * d0 / rho2
+    g12 = 0.0
+    g20 = -_DEG * d0 * d2_ / (r2 * rho)
+    g21 = -_DEG * d1 * d2_ / (r2 * rho)
+    g22 = _DEG * rho / r2
+    # S = H Po Hᵀ + R with H Po formed once (the same sums, in the same order).
+    for j in range(3):
+        H[0, j] = 0.0 + g00 * rot[0, j] + g01 * rot[1, j] + g02 * rot[2, j]
+        H[1, j] = 0.0 + g10 * rot[0, j] + g11 * rot[1, j] + g12 * rot[2, j]
+        H[2, j] = 0.0 + g20 * rot[0, j] + g21 * rot[1, j] + g22 * rot[2, j]
+    for i in range(3):
+        for a in range(3):
+            HP[i, a] = 0.0 + H[i, 0] * Po[0, a] + H[i, 1] * Po[1, a] + H[i, 2] * Po[2, a]
+    for i in range(3):
+        for j in range(3):
+            S[i, j] = R[i, j] + HP[i, 0] * H[j, 0] + HP[i, 1] * H[j, 1] + HP[i, 2] * H[j, 2]
+    nu0 = z[0] - r
+    nu1 = (z[1] - az + 180.0) % 360.0 - 180.0
+    nu2 = z[2] - el
+    c00 = S[1, 1] * S[2, 2] - S[1, 2] * S[2, 1]
+    c01 = S[1, 2] * S[2, 0] - S[1, 0] * S[2, 2]
+    c02 = S[1, 0] * S[2, 1] - S[1, 1] * S[2, 0]
+    det = S[0, 0] * c00 + S[0, 1] * c01 + S[0, 2] * c02
+    i00 = c00 / det
+    i01 = (S[0, 2] * S[2, 1] - S[0, 1] * S[2, 2]) / det
+    i02 = (S[0, 1] * S[1, 2] - S[0, 2] * S[1, 1]) / det
+    i11 = (S[0, 0] * S[2, 2] - S[0, 2] * S[2, 0]) / det
+    i12 = (S[0, 2] * S[1, 0] - S[0, 0] * S[1, 2]) / det
+    i22 = (S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]) / det
+    d2 = (
+        nu0 * nu0 * i00
+        + nu1 * nu1 * i11
+        + nu2 * nu2 * i22
+        + 2.0 * (nu0 * nu1 * i01 + nu0 * nu2 * i02 + nu1 * nu2 * i12)
+    )
+    return d2, np.log(det)
+
+
+@njit(cache=True, error_model="numpy")
+def gate_scan(
+    x, P, t_trk, status, hits, n_rows, rows, rng, az, el, az_sig, el_sig, r_sig, t_all, z_all,
+    R_all, s, rot, q, q_search, k_search, gate_d2, max_speed,
+):  # pragma: no cover - compiled
+    """Gated pairs of one scan: (track row, detection k, cost d² + ln|S|), sorted by track
+    then detection, and which detections any track gated."""
+    k = rows.size
+    gated = np.zeros(k, np.bool_)
+    n_act = 0
+    for i in range(n_rows):
+        if status[i] != DELETED:
+            n_act += 1
+    if n_act == 0 or k == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), gated
+    act = np.empty(n_act, np.int64)
+    n_act = 0
+    for i in range(n_rows):
+        if status[i] != DELETED:
+            act[n_act] = i
+            n_act += 1
+    # Detections in the tracking frame; their own 3σ spread widens every search sphere.
+    dpos = np.empty((k, 3))
+    spread = np.empty(k)
+    t_det = np.empty(k)
+    t_sum = 0.0
+    t_min = np.inf
+    t_max = -np.inf
+    spread_max = -np.inf
+    for j in range(k):
+        d = rows[j]
+        a = az[d] * _RAD
+        e = el[d] * _RAD
+        loc0 = rng[d] * np.cos(e) * np.sin(a)
+        loc1 = rng[d] * np.cos(e) * np.cos(a)
+        loc2 = rng[d] * np.sin(e)
+        for c in range(3):
+            dpos[j, c] = s[c] + (loc0 * rot[0, c] + loc1 * rot[1, c] + loc2 * rot[2, c])
+        spread[j] = 3.0 * rng[d] * (max(az_sig[d], el_sig[d]) * _RAD) + 3.0 * r_sig[d]
+        spread_max = max(spread_max, spread[j])
+        t_det[j] = t_all[d]
+        t_sum += t_all[d]
+        t_min = min(t_min, t_all[d])
+        t_max = max(t_max, t_all[d])
+    t_mid = t_sum / k
+    span = t_max - t_min
+    # Search sphere of each track at the batch's mean time (as KalmanEstimator.search_region),
+    # grown by the detections' spread and by how far the track flies within the batch.
+    tp = np.empty((n_act, 3))
+    rad = np.empty(n_act)
+    for a in range(n_act):
+        i = act[a]
+        dt = t_mid - t_trk[i]
+        for c in range(3):
+            tp[a, c] = x[i, c] + x[i, c + 3] * dt
+        var = (
+            (P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2])
+            + dt**2 * (P[i, 3, 3] + P[i, 4, 4] + P[i, 5, 5])
+            + q_search * abs(dt) ** 3
+        )
+        speed = np.sqrt(x[i, 3] ** 2 + x[i, 4] ** 2 + x[i, 5] ** 2)
+        rad[a] = (k_search * np.sqrt(var) + spread_max + speed * span) * (1.0 + 1e-9)
+    # Candidates on a horizontal grid of detections (cells about a median search radius):
+    # a track visits the cells its sphere's box touches, a handful, where a sweep along one
+    # axis would visit a whole slab of the coverage. Same predicate, so the same pairs.
+    x_lo = np.inf
+    x_hi = -np.inf
+    y_lo = np.inf
+    y_hi = -np.inf
+    for j in range(k):
+        x_lo = min(x_lo, dpos[j, 0])
+        x_hi = max(x_hi, dpos[j, 0])
+        y_lo = min(y_lo, dpos[j, 1])
+        y_hi = max(y_hi, dpos[j, 1])
+    cell = np.median(rad)
+    if not 1.0 <= cell < np.inf:
+        cell = 1.0 if not cell >= 1.0 else 1e12
+    while ((x_hi - x_lo) / cell + 1.0) * ((y_hi - y_lo) / cell + 1.0) > 4.0 * k + 16.0:
+        cell *= 2.0
+    nx = int((x_hi - x_lo) / cell) + 1
+    ny = int((y_hi - y_lo) / cell) + 1
+    cell_of = np.empty(k, np.int64)
+    start = np.zeros(nx * ny + 1, np.int64)
+    for j in range(k):
+        cx = int((dpos[j, 0] - x_lo) / cell)
+        cy = int((dpos[j, 1] - y_lo) / cell)
+        cell_of[j] = cy * nx + cx
+        start[cell_of[j] + 1] += 1
+    for c in range(nx * ny):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    ds = np.empty((k, 3))  # detections grouped by cell, contiguous
+    ids = np.empty(k, np.int64)
+    for j in range(k):
+        u = fill[cell_of[j]]
+        fill[cell_of[j]] += 1
+        ids[u] = j
+        for c in range(3):
+            ds[u, c] = dpos[j, c]
+    cap = max(16, 4 * k)
+    pt = np.empty(cap, np.int64)
+    pd = np.empty(cap, np.int64)
+    pc = np.empty(cap)
+    n_p = 0
+    near = np.empty(k, np.int64)
+    xo = np.empty(6)
+    Po = np.empty((6, 6))
+    zj = np.empty(3)
+    Rj = np.empty((3, 3))
+    S = np.empty((3, 3))
+    H = np.empty((3, 3))
+    HP = np.empty((3, 3))
+    for a in range(n_act):
+        i = act[a]
+        r = rad[a]
+        tx, ty, tz = tp[a, 0], tp[a, 1], tp[a, 2]
+        r2 = r * r
+        # the box a hair wider than the sphere, against rounding at a cell's edge
+        fx0 = (tx - 1.000001 * r - x_lo) / cell
+        fx1 = (tx + 1.000001 * r - x_lo) / cell
+        fy0 = (ty - 1.000001 * r - y_lo) / cell
+        fy1 = (ty + 1.000001 * r - y_lo) / cell
+        if not (fx1 >= 0.0 and fy1 >= 0.0 and fx0 < nx and fy0 < ny):
+            continue
+        cx0 = max(int(fx0), 0) if fx0 > 0.0 else 0
+        cx1 = min(int(fx1), nx - 1)
+        cy0 = max(int(fy0), 0) if fy0 > 0.0 else 0
+        cy1 = min(int(fy1), ny - 1)
+        n_near = 0
+        for cy in range(cy0, cy1 + 1):
+            for cx in range(cx0, cx1 + 1):
+                c = cy * nx + cx
+                for u in range(start[c], start[c + 1]):
+                    dx = ds[u, 0] - tx
+                    dy = ds[u, 1] - ty
+                    dz = ds[u, 2] - tz
+                    if dx * dx + dy * dy + dz * dz <= r2:
+                        j = ids[u]
+                        # insertion keeps each track's detections in index order
+                        v = n_near
+                        while v > 0 and near[v - 1] > j:
+                            near[v] = near[v - 1]
+                            v -= 1
+                        near[v] = j
+                        n_near += 1
+        young = hits[i] == 1
+        xi = x[i]
+        Pi = P[i]
+        for v in range(n_near):
+            j = near[v]
+            d = rows[j]
+            _predict_pair(xi, Pi, t_det[j] - t_trk[i], q, xo, Po, False)
+            # Most candidates fail on range alone, and cheaply: for SPD S,
+            # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
+            # line of sight. The margin covers rounding against the full computation.
+            u0 = xo[0] - s[0]
+            u1 = xo[1] - s[1]
+            u2 = xo[2] - s[2]
+            rr = np.sqrt(u0 * u0 + u1 * u1 + u2 * u2)
+            u0 /= rr
+            u1 /= rr
+            u2 /= rr
+            s_rr = (
+                R_all[d, 0, 0]
+                + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
+                + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
+                + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
+            )
+            nu_r = z_all[d, 0] - rr
+            if nu_r * nu_r > 1.001 * gate_d2 * s_rr:
+                continue
+            for c in range(3):
+                zj[c] = z_all[d, c]
+                for e in range(3):
+                    Rj[c, e] = R_all[d, c, e]
+            d2, logdet = _aer_gate(xo, Po, zj, Rj, s, rot, S, H, HP)
+            if not d2 <= gate_d2:
+                continue
+            if young:
+                # One detection gives no velocity: the second must be reachable in time.
+                hop2 = 0.0
+                for c in range(3):
+                    diff = dpos[j, c] - x[i, c]
+                    hop2 += diff * diff
+                lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * spread[j]
+                if not np.sqrt(hop2) <= lim:
+                    continue
+            if n_p == cap:
+                cap *= 2
+                pt2 = np.empty(cap, np.int64)
+                pd2 = np.empty(cap, np.int64)
+                pc2 = np.empty(cap)
+                pt2[:n_p] = pt[:n_p]
+                pd2[:n_p] = pd[:n_p]
+                pc2[:n_p] = pc[:n_p]
+                pt, pd, pc = pt2, pd2, pc2
+            pt[n_p] = i
+            pd[n_p] = j
+            pc[n_p] = d2 + logdet
+            n_p += 1
+            gated[j] = True
+    return pt[:n_p], pd[:n_p], pc[:n_p], gated
+
+
+@njit(cache=True)
+def _find(parent, a):  # pragma: no cover - compiled
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
+@njit(cache=True)
+def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no cover - compiled
+    """GNN over the pairs of one stage (confirmed tracks, or the others on detections not
+    taken): stars solved here, conflict clusters returned as dense matrices.
+
+    Returns (track rows, detections) of the stars' choices and, per conflict cluster q,
+    its matrix buf[off[q]:off[q+1]] (nt[q] × nd[q], cost − 2u where a pair is listed,
+    0 elsewhere, as in `association.gnn_assign`) with its tracks and detections in
+    ascending order at trk[t_off[q]:…] and det[d_off[q]:…].
+    """
+    k = taken.size
+    n_pairs = pt.size
+    sel = np.empty(n_pairs, np.int64)
+    n_sel = 0
+    c_max = -np.inf
+    for p in range(n_pairs):
+        if (status[pt[p]] == CONFIRMED) == confirmed and not taken[pd[p]]:
+            sel[n_sel] = p
+            n_sel += 1
+            c_max = max(c_max, pc[p])
+    e_i = np.empty(0, np.int64)
+    if n_sel == 0:
+        return e_i, e_i, e_i, e_i, e_i, e_i, e_i, e_i, e_i, np.empty(0)
+    two_u = 2.0 * (0.5 * (c_max + 1.0))
+    # Union-find over tracks (row) and detections (n_rows + k).
+    parent = np.empty(n_rows + k, np.int64)
+    for v in range(n_sel):
+        p = sel[v]
+        parent[pt[p]] = pt[p]
+        parent[n_rows + pd[p]] = n_rows + pd[p]
+    for v in range(n_sel):
+        p = sel[v]
+        a = _find(parent, pt[p])
+        b = _find(parent, n_rows + pd[p])
+        if a != b:
+            if a < b:
+                parent[b] = a
+            else:
+                parent[a] = b
+    # Per root: distinct tracks and detections, and the cheapest pair (first on ties).
+    nt = np.zeros(n_rows + k, np.int64)
+    nd = np.zeros(n_rows + k, np.int64)
+    best = np.full(n_rows + k, -1, np.int64)
+    seen_d = np.zeros(k, np.bool_)
+    root = np.empty(n_sel, np.int64)
+    last_t = -1
+    for v in range(n_sel):
+        p = sel[v]
+        c = _find(parent, pt[p])
+        root[v] = c
+        if pt[p] != last_t:
+            nt[c] += 1
+            last_t = pt[p]
+        if not seen_d[pd[p]]:
+            seen_d[pd[p]] = True
+            nd[c] += 1
+        if best[c] < 0 or pc[p] < pc[best[c]]:
+            best[c] = p
+    at = np.empty(n_sel, np.int64)
+    ad = np.empty(n_sel, np.int64)
+    n_star = 0
+    # Conflict clusters, numbered in order of first pair.
+    cid = np.full(n_rows + k, -1, np.int64)
+    n_cf = 0
+    for v in range(n_sel):
+        c = root[v]
+        if nt[c] == 1 or nd[c] == 1:
+            if best[c] == sel[v]:
+                at[n_star] = pt[sel[v]]
+                ad[n_star] = pd[sel[v]]
+                n_star += 1
+        elif cid[c] < 0:
+            cid[c] = n_cf
+            n_cf += 1
+    cf_nt = np.zeros(n_cf, np.int64)
+    cf_nd = np.zeros(n_cf, np.int64)
+    for v in range(n_sel):
+        c = root[v]
+        if cid[c] >= 0:
+            cf_nt[cid[c]] = nt[c]
+            cf_nd[cid[c]] = nd[c]
+    t_off = np.zeros(n_cf + 1, np.int64)
+    d_off = np.zeros(n_cf + 1, np.int64)
+    off = np.zeros(n_cf + 1, np.int64)
+    for q in range(n_cf):
+        t_off[q + 1] = t_off[q] + cf_nt[q]
+        d_off[q + 1] = d_off[q] + cf_nd[q]
+        off[q + 1] = off[q] + cf_nt[q] * cf_nd[q]
+    trk = np.empty(t_off[n_cf], np.int64)
+    det = np.empty(d_off[n_cf], np.int64)
+    fill_t = t_off[:-1].copy()
+    fill_d = d_off[:-1].copy()
+    loc = np.full(n_rows + k, -1, np.int64)  # local index of a member in its cluster
+    last_t = -1
+    for v in range(n_sel):
+        q = cid[root[v]]
+        if q < 0:
+            continue
+        p = sel[v]
+        if pt[p] != last_t:
+            last_t = pt[p]
+            trk[fill_t[q]] = pt[p]  # pairs come sorted by track: ascending already
+            loc[pt[p]] = fill_t[q] - t_off[q]
+            fill_t[q] += 1
+        if loc[n_rows + pd[p]] < 0:
+            loc[n_rows + pd[p]] = 0
+            det[fill_d[q]] = pd[p]
+            fill_d[q] += 1
+    for q in range(n_cf):
+        seg = np.sort(det[d_off[q] : d_off[q + 1]])
+        det[d_off[q] : d_off[q + 1]] = seg
+        for m in range(seg.size):
+            loc[n_rows + seg[m]] = m
+    buf = np.zeros(off[n_cf])
+    for v in range(n_sel):
+        q = cid[root[v]]
+        if q < 0:
+            continue
+        p = sel[v]
+        buf[off[q] + loc[pt[p]] * cf_nd[q] + loc[n_rows + pd[p]]] = pc[p] - two_u
+    return at[:n_star], ad[:n_star], off, cf_nt, cf_nd, t_off, d_off, trk, det, buf
+
+
+@njit(cache=True, error_model="numpy")
+def update_assigned(
+    at, ad, x, P, t_trk, status, hits, misses, last_hit, radar, rows, t_all, z_all, R_all, s,
+    rot, q, confirm_m, taken, fb, ib, n_out,
+):  # pragma: no cover - compiled
+    """Predict each assigned track to its detection's time and update it; counters,
+    promotion and output rows (updates first, then promotions). Returns the row count."""
+    n = at.size
+    xp = np.empty((n, 6))
+    Pp = np.empty((n, 6, 6))
+    zz = np.empty((n, 3))
+    RR = np.empty((n, 3, 3))
+    for p in range(n):
+        i = at[p]
+        d = rows[ad[p]]
+        _predict_pair(x[i], P[i], t_all[d] - t_trk[i], q, xp[p], Pp[p], True)
+        for c in range(3):
+            zz[p, c] = z_all[d, c]
+            for e in range(3):
+                RR[p, c, e] = R_all[d, c, e]
+    xn = np.empty((n, 6))
+    Pn = np.empty((n, 6, 6))
+    nu = np.empty((n, 3))
+    S = np.empty((n, 3, 3))
+    nis = np.empty(n)
+    # The prediction is done: the update "predicts" by zero, exactly as the NumPy path.
+    _cv_ekf_rows(
+        0, n, xp, Pp, np.zeros(1), q, zz, RR, s.reshape(1, 3), rot.reshape(1, 3, 3), False,
+        xn, Pn, nu, S, nis,
+    )
+    for p in range(n):
+        i = at[p]
+        d = rows[ad[p]]
+        for a in range(6):
+            x[i, a] = xn[p, a]
+            for b in range(6):
+                P[i, a, b] = Pn[p, a, b]
+        t_trk[i] = t_all[d]
+        hits[i] += 1
+        misses[i] = 0
+        last_hit[i, radar] = t_all[d]
+        taken[ad[p]] = True
+        n_out = _row(fb, ib, n_out, t_trk[i], i, status[i], x, P, hits[i], d)
+    for p in range(n):
+        i = at[p]
+        if status[i] == TENTATIVE and hits[i] >= confirm_m:
+            status[i] = CONFIRMED
+            n_out = _row(fb, ib, n_out, t_trk[i], i, CONFIRMED, x, P, hits[i], -1)
+    return n_out
+
+
+@njit(cache=True, error_model="numpy")
+def initiate(
+    new, x, P, t_trk, status, hits, looks, misses, last_hit, n_rows, radar, rows, t_all,
+    z_all, R_all, s, rot, v_var, fb, ib, n_out,
+):  # pragma: no cover - compiled
+    """Tentative tracks at rows n_rows… from detections `new` (one each); the measurement-
+    conditioned unbiased conversion of `filters.converted_measurement`, velocity σ² v_var
+    per axis. Returns the row count."""
+    cov = np.empty((3, 3))
+    ct = np.empty((3, 3))
+    tmp = np.empty((3, 3))
+    g = np.empty(3)
+    alpha = np.empty(3)
+    conv = np.empty(3)
+    for m in range(new.size):
+        d = rows[new[m]]
+        i = n_rows + m
+        var_r = R_all[d, 0, 0]
+        var_az = R_all[d, 1, 1] * _RAD * _RAD
+        var_el = R_all[d, 2, 2] * _RAD * _RAD
+        alpha[0] = 0.5 * (var_az + var_el)
+        alpha[1] = 0.5 * (var_az + var_el)
+        alpha[2] = 0.5 * var_el
+        r = z_all[d, 0]
+        az = z_all[d, 1] * _RAD
+        el = z_all[d, 2] * _RAD
+        sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
+        g[0] = ce * sa
+        g[1] = ce * ca
+        g[2] = se
+        for c in range(3):
+            conv[c] = np.exp(alpha[c]) * (r * g[c])
+        # _moment_excess
+        a_az = -math.expm1(-2 * var_az)
+        a_el = -math.expm1(-2 * var_el)
+        c2a = np.cos(2 * az)
+        c2e = np.cos(2 * el)
+        ce2, sa2, ca2 = ce * ce, sa * sa, ca * ca
+        e00 = 0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * sa2 - 0.25 * a_az * a_el * c2a * c2e
+        e11 = -0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * ca2 + 0.25 * a_az * a_el * c2a * c2e
+        e22 = 0.5 * a_el * c2e
+        e01 = sa * ca * (-a_az * ce2 - 0.5 * a_el * c2e * (1 - a_az))
+        cross = se * ce * math.expm1(-2 * var_el - 0.5 * var_az)
+        e02 = cross * sa
+        e12 = cross * ca
+        eps = ((e00, e01, e02), (e01, e11, e12), (e02, e12, e22))
+        for a in range(3):
+            for b in range(3):
+                tau = (
+                    math.expm1(alpha[a] + alpha[b])
+                    - math.expm1(alpha[a] - alpha[b])
+                    - math.expm1(alpha[b] - alpha[a])
+                )
+                ggt = g[a] * g[b]
+                cov[a, b] = r**2 * (ggt * tau + eps[a][b]) + var_r * (ggt + eps[a][b])
+        # Into the tracking frame: rotᵀ cov rot, then symmetrised.
+        for a in range(3):
+            for b in range(3):
+                acc = 0.0
+                for c in range(3):
+                    acc += rot[c, a] * cov[c, b]
+                tmp[a, b] = acc
+        for a in range(3):
+            for b in range(3):
+                acc = 0.0
+                for c in range(3):
+                    acc += tmp[a, c] * rot[c, b]
+                ct[a, b] = acc
+        for a in range(6):
+            x[i, a] = 0.0
+            for b in range(6):
+                P[i, a, b] = 0.0
+        for a in range(3):
+            acc = 0.0
+            for c in range(3):
+                acc += rot[c, a] * conv[c]
+            x[i, a] = s[a] + acc
+            for b in range(3):
+                P[i, a, b] = 0.5 * (ct[a, b] + ct[b, a])
+            P[i, a + 3, a + 3] = v_var
+        t_trk[i] = t_all[d]
+        status[i] = TENTATIVE
+        hits[i] = 1
+        looks[i] = 1
+        misses[i] = 0
+        for c in range(last_hit.shape[1]):
+            last_hit[i, c] = -np.inf
+        last_hit[i, radar] = t_all[d]
+        n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
+    return n_out
+
+
+@njit(cache=True, error_model="numpy")
+def looks(
+    x, t_trk, status, last_hit, n_rows, radar, ta, tb, s, rot, kind, period, az_min, az_width,
+    el_min, el_max, r_min, r_max, n_el, n_az, los_below_deg,
+):  # pragma: no cover - compiled
+    """Which active tracks radar `radar` (having detected them before) looked at in
+    [ta, tb): the beam passed the predicted direction, inside coverage. Also the tracks
+    whose elevation is below `los_below_deg`: their line of sight must still be checked.
+
+    The formulas are `RadarGeometry.local`, `RadarModel.phase` and `.in_coverage`.
+    """
+    n_act = 0
+    for i in range(n_rows):
+        if status[i] != DELETED:
+            n_act += 1
+    act = np.empty(n_act, np.int64)
+    looked = np.zeros(n_act, np.bool_)
+    low = np.empty(n_act, np.int64)
+    low_pos = np.empty((n_act, 3))
+    n_low = 0
+    n_act = 0
+    t_mid = 0.5 * (ta + tb)
+    scan_start = np.floor(ta / period) * period
+    pos = np.empty(3)
+    for i in range(n_rows):
+        if status[i] == DELETED:
+            continue
+        a = n_act
+        act[a] = i
+        n_act += 1
+        if not np.isfinite(last_hit[i, radar]):
+            continue
+        dt = t_mid - t_trk[i]
+        for c in range(3):
+            pos[c] = x[i, c] + x[i, c + 3] * dt
+        d0 = 0.0
+        d1 = 0.0
+        d2 = 0.0
+        for c in range(3):
+            rel = pos[c] - s[c]
+            d0 += rel * rot[0, c]
+            d1 += rel * rot[1, c]
+            d2 += rel * rot[2, c]
+        rng = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        az = np.degrees(np.arctan2(d0, d1)) % 360.0
+        el = np.degrees(np.arctan2(d2, np.hypot(d0, d1)))
+        if kind == SCAN_ROTATING:
+            phase = (az % 360.0) / 360.0
+        else:
+            offset = min(max(((az - az_min) % 360.0) / az_width, 0.0), 1.0 - 1e-12)
+            if kind == SCAN_SECTOR:
+                phase = offset
+            else:
+                col = np.floor(offset * n_az)
+                row = min(max(np.floor((el - el_min) / (el_max - el_min) * n_el), 0.0), n_el - 1)
+                phase = (row * n_az + col + 0.5) / (n_el * n_az)
+        t_look = scan_start + phase * period
+        ok = (
+            t_look >= ta
+            and t_look < tb
+            and ((az - az_min) % 360.0) <= az_width
+            and el >= el_min
+            and el <= el_max
+            and rng >= r_min
+            and rng <= r_max
+        )
+        looked[a] = ok
+        if ok and el < los_below_deg:
+            low[n_low] = a
+            for c in range(3):
+                low_pos[n_low, c] = pos[c]
+            n_low += 1
+    return act, looked, low[:n_low], low_pos[:n_low]
+
+
+@njit(cache=True, error_model="numpy")
+def settle(
+    act, looked, x, P, t_trk, status, hits, looks_, misses, last_hit, radar, ta, tb, periods,
+    confirm_m, confirm_n, delete_misses, max_var, max_coast, fb, ib, n_out,
+):  # pragma: no cover - compiled
+    """Looks and misses of the window [ta, tb), then pruning (as `Tracker._prune`) with a
+    deletion row for each track dropped. Returns the row count."""
+    for a in range(act.size):
+        i = act[a]
+        hit = last_hit[i, radar] >= ta
+        lk = looked[a] and np.isfinite(last_hit[i, radar])
+        if lk or hit:
+            looks_[i] += 1
+        if lk and not hit:
+            misses[i] += 1
+    for a in range(act.size):
+        i = act[a]
+        tent = status[i] == TENTATIVE
+        dead = False
+        if tent and looks_[i] >= confirm_n and hits[i] < confirm_m:
+            dead = True
+        if status[i] == CONFIRMED and misses[i] >= delete_misses:
+            dead = True
+        if P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2] > max_var:
+            dead = True
+        # A track out of every radar's view coasts no look could refute; a tentative one
+        # gets three scans of the fastest radar that saw it.
+        last = -np.inf
+        seen = np.inf
+        for c in range(last_hit.shape[1]):
+            h = last_hit[i, c]
+            last = max(last, h)
+            if np.isfinite(h):
+                seen = min(seen, periods[c])
+        limit = min(3.0 * seen, max_coast) if tent else max_coast
+        if tb - last > limit:
+            dead = True
+        if tent and misses[i] >= 2:
+            dead = True
+        if dead:
+            status[i] = DELETED
+            n_out = _row(fb, ib, n_out, tb, i, DELETED, x, P, hits[i], -1)
+    return n_out

@@ -1,0 +1,363 @@
+"""The compiled scan passes (`gbad.tracking.scanpass`) against the NumPy/scipy path they
+replace: the pre-gate and gate (`association.candidate_pairs`, `fastpath.cv_gate`), GNN
+(`association.gnn_assign`, which the brute-force tests in test_association.py hold to the
+optimum), the EKF update (`ConstantVelocity.predict` + `filters.ekf_update`), initiation
+(`estimators.initial_state`), the look test (`RadarModel.phase` / `.in_coverage`) and the
+line-of-sight shortcut (`terrain.line_of_sight`); and the tracker end to end, compiled
+against its general path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gbad.earth.refraction import effective_earth_radius_m
+from gbad.earth.terrain import FlatGround, line_of_sight
+from gbad.earth.wgs84 import enu2geodetic
+from gbad.scenario.loader import LoadedScenario, parse_scenario
+from gbad.sensors.detection_file import from_columns
+from gbad.sim import radar_models, simulate
+from gbad.tracking import association, fastpath, filters, models, scanpass
+from gbad.tracking.estimators import initial_state, predict_signed
+from gbad.tracking.tracker import RadarGeometry, Tracker, _gnn_stage, _Rows, _Tracks
+
+Q = np.array([100.0, 100.0, 100.0])
+GATE = association.gate_threshold(3, 0.9997)
+K_SEARCH = float(np.sqrt(GATE)) + 1.0
+
+
+def _geometry():
+    enu, rot = filters.radar_geometry(37.2, 127.1, 80.0, 37.0, 127.0, 40.0)
+    return np.asarray(enu), np.ascontiguousarray(rot)
+
+
+def _scene(seed: int, n_trk: int = 300, n_det: int = 400):
+    """Tracks and detections of one scan: most detections near a track, some clutter,
+    several tracks crowded together (conflict clusters)."""
+    rng = np.random.default_rng(seed)
+    enu, rot = _geometry()
+    cap = n_trk + 50
+    tracks = _Tracks(6, capacity=cap)
+    pos = np.column_stack(
+        [rng.uniform(-40e3, 40e3, (n_trk, 2)), rng.uniform(500.0, 9e3, n_trk)]
+    )
+    pos[: n_trk // 5] = pos[0] + rng.normal(0, 300.0, (n_trk // 5, 3))  # a dense raid
+    x = np.column_stack([pos, rng.normal(0, 150.0, (n_trk, 3))])
+    A = rng.normal(size=(n_trk, 6, 6))
+    P = A @ np.swapaxes(A, 1, 2) * 400.0 + np.eye(6) * 50.0
+    tracks.add(x, P, rng.uniform(-1.0, 0.0, n_trk), {})
+    tracks.status[:n_trk] = rng.choice([0, 1, 1, 1], n_trk).astype(np.int8)
+    tracks.hits[:n_trk] = rng.integers(1, 4, n_trk)
+    tracks.status[rng.choice(n_trk, n_trk // 10, replace=False)] = scanpass.DELETED
+    # detections: true positions of some tracks, plus clutter
+    src = rng.choice(n_trk, min(n_det, n_trk) * 3 // 4, replace=False)
+    t_det = rng.uniform(0.0, 1.0, n_det)
+    truth = np.vstack(
+        [
+            x[src, :3] + x[src, 3:] * (t_det[: src.size] - tracks.t_s[src])[:, None],
+            pos[rng.integers(0, n_trk, n_det - src.size)] + rng.normal(0, 3e3, (n_det - src.size, 3)),
+        ]
+    )
+    z = filters.aer_measure(np.column_stack([truth, np.zeros_like(truth)]), enu, rot, False)
+    sig = np.column_stack(
+        [rng.uniform(10.0, 40.0, n_det), rng.uniform(0.05, 0.4, n_det), rng.uniform(0.05, 0.4, n_det)]
+    )
+    z = z + rng.normal(size=z.shape) * sig
+    z[:, 1] %= 360.0
+    z_all = np.column_stack([z, np.full(n_det, np.nan)])
+    R_all = np.zeros((n_det, 4, 4))
+    R_all[:, [0, 1, 2, 3], [0, 1, 2, 3]] = np.column_stack([sig**2, np.ones(n_det)])
+    return tracks, z_all, R_all, sig, t_det, enu, rot
+
+
+def _gate_args(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
+    rows = np.arange(len(t_det))
+    return (
+        tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.size, rows,
+        z_all[:, 0].copy(), z_all[:, 1].copy(), z_all[:, 2].copy(), sig[:, 1].copy(),
+        sig[:, 2].copy(), sig[:, 0].copy(), t_det, z_all, R_all, enu, rot, Q, 100.0,
+        K_SEARCH, GATE, max_speed,
+    )  # fmt: skip
+
+
+def _numpy_gate(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
+    """The tracker's NumPy path: search spheres, candidate_pairs, cv_gate, speed check."""
+    active = tracks.active()
+    geo_pos = enu + np.column_stack(
+        [
+            z_all[:, 0] * np.cos(np.radians(z_all[:, 2])) * np.sin(np.radians(z_all[:, 1])),
+            z_all[:, 0] * np.cos(np.radians(z_all[:, 2])) * np.cos(np.radians(z_all[:, 1])),
+            z_all[:, 0] * np.sin(np.radians(z_all[:, 2])),
+        ]
+    ) @ rot
+    dt = t_det.mean() - tracks.t_s[active]
+    x, P = tracks.x[active], tracks.P[active]
+    pos = x[:, :3] + x[:, 3:6] * dt[:, None]
+    var = (
+        np.trace(P[:, :3, :3], axis1=1, axis2=2)
+        + dt**2 * np.trace(P[:, 3:6, 3:6], axis1=1, axis2=2)
+        + 100.0 * np.abs(dt) ** 3
+    )
+    spread = 3.0 * z_all[:, 0] * np.radians(np.maximum(sig[:, 1], sig[:, 2])) + 3.0 * sig[:, 0]
+    speed = np.linalg.norm(x[:, 3:6], axis=1)
+    radius = K_SEARCH * np.sqrt(var) + spread.max() + speed * np.ptp(t_det)
+    ti, dj = association.candidate_pairs(pos, radius, geo_pos)
+    rows = active[ti]
+    _, _, d2, logdet = fastpath.cv_gate(
+        tracks.x[rows], tracks.P[rows], t_det[dj] - tracks.t_s[rows], Q,
+        z_all[dj, :3], R_all[dj, :3, :3], enu, rot,
+    )  # fmt: skip
+    ok = d2 <= GATE
+    young = tracks.hits[rows] == 1
+    hop = np.linalg.norm(geo_pos[dj] - tracks.x[rows, :3], axis=1)
+    ok &= ~young | (hop <= max_speed * np.abs(t_det[dj] - tracks.t_s[rows]) + 2.0 * spread[dj])
+    return rows[ok], dj[ok], (d2 + logdet)[ok]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gate_scan_equals_the_numpy_pregate_and_gate(seed):
+    scene = _scene(seed)
+    pt, pd, pc, gated = scanpass.gate_scan(*_gate_args(*scene))
+    rows, dj, cost = _numpy_gate(*scene)
+    assert rows.size > 100
+    np.testing.assert_array_equal(pt, rows)
+    np.testing.assert_array_equal(pd, dj)
+    np.testing.assert_allclose(pc, cost, rtol=1e-12, atol=1e-12)
+    expect = np.zeros(len(scene[4]), bool)
+    expect[dj] = True
+    np.testing.assert_array_equal(gated, expect)
+
+
+def test_gate_scan_speed_check_of_one_detection_tracks():
+    scene = _scene(4)
+    scene[0].hits[: scene[0].size] = 1
+    pt, pd, _, _ = scanpass.gate_scan(*_gate_args(*scene, max_speed=50.0))
+    rows, dj, _ = _numpy_gate(*scene, max_speed=50.0)
+    full, _, _ = _numpy_gate(*scene)
+    assert rows.size < full.size
+    np.testing.assert_array_equal(pt, rows)
+    np.testing.assert_array_equal(pd, dj)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gnn_stage_equals_gnn_assign_with_conflict_clusters(seed):
+    rng = np.random.default_rng(seed)
+    n_rows, k = 60, 70
+    tracks = _Tracks(6, capacity=n_rows)
+    tracks.size = n_rows
+    tracks.status[:] = rng.choice([0, 1], n_rows).astype(np.int8)
+    # dense blocks of crossing tracks plus sparse pairs
+    mask = rng.random((n_rows, k)) < 0.03
+    mask[:8, :6] = rng.random((8, 6)) < 0.7
+    mask[20:23, 30:36] = True
+    ti, dj = np.nonzero(mask)
+    cost = rng.normal(0.0, 3.0, ti.size)
+    taken = np.zeros(k, bool)
+    taken[rng.choice(k, 5, replace=False)] = True
+    for confirmed in (True, False):
+        sel = ((tracks.status[ti] == scanpass.CONFIRMED) == confirmed) & ~taken[dj]
+        at, ad = _gnn_stage(ti, dj, cost, tracks, confirmed, taken)
+        c = cost[sel]
+        et, ed = association.gnn_assign(ti[sel], dj[sel], c, n_rows, k, 0.5 * (c.max() + 1.0))
+        order = np.argsort(at, kind="stable")
+        np.testing.assert_array_equal(at[order], et)
+        np.testing.assert_array_equal(ad[order], ed)
+        _, _, _, nt, nd, *_ = scanpass.assign_stage(
+            ti, dj, cost, tracks.status, confirmed, taken, n_rows
+        )
+        assert nt.size and np.all((nt > 1) & (nd > 1))  # conflicts went to scipy
+
+
+def test_update_assigned_equals_predict_and_ekf_update():
+    tracks, z_all, R_all, _, t_det, enu, rot = _scene(5)
+    act = tracks.active()[:120]
+    at = act
+    ad = np.arange(act.size)
+    x0, P0 = tracks.x[at].copy(), tracks.P[at].copy()
+    dt = t_det[ad] - tracks.t_s[at]
+    xp, Pp = predict_signed(models.ConstantVelocity(Q), x0, P0, dt)
+    want = filters.ekf_update(xp, Pp, z_all[ad, :3], R_all[ad, :3, :3], enu, rot, False)
+    out = _Rows()
+    out.reserve(2 * at.size)
+    hits0 = tracks.hits[at].copy()
+    promote = (tracks.status[at] == scanpass.TENTATIVE) & (hits0 + 1 >= 3)
+    last_hit = np.full((tracks.capacity, 1), -np.inf)
+    out.n = scanpass.update_assigned(
+        at, ad, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.misses,
+        last_hit, 0, np.arange(len(t_det)), t_det, z_all, R_all, enu, rot, Q, 3,
+        np.zeros(len(t_det), bool), out.f, out.i, out.n,
+    )  # fmt: skip
+    np.testing.assert_allclose(tracks.x[at], want.x, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(tracks.P[at], want.P, rtol=1e-7, atol=1e-6)
+    np.testing.assert_array_equal(tracks.hits[at], hits0 + 1)
+    np.testing.assert_array_equal(last_hit[at, 0], t_det[ad])
+    assert out.n == at.size + promote.sum()
+    assert np.all(tracks.status[at[promote]] == scanpass.CONFIRMED)
+
+
+def test_initiate_equals_initial_state():
+    _, z_all, R_all, _, t_det, enu, rot = _scene(6)
+    tracks = _Tracks(6, capacity=len(t_det))
+    last_hit = np.zeros((tracks.capacity, 2))
+    new = np.arange(0, len(t_det), 3)
+    out = _Rows()
+    out.reserve(new.size)
+    out.n = scanpass.initiate(
+        new, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.looks,
+        tracks.misses, last_hit, 0, 1, np.arange(len(t_det)), t_det, z_all, R_all, enu, rot,
+        200.0**2, out.f, out.i, out.n,
+    )  # fmt: skip
+    geo = RadarGeometry(None, enu, rot)  # type: ignore[arg-type]
+    x, P = initial_state(6, z_all[new], R_all[new], geo, False, 200.0)
+    np.testing.assert_allclose(tracks.x[: new.size], x, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(tracks.P[: new.size], P, rtol=1e-9, atol=1e-6)
+    assert np.all(last_hit[: new.size, 0] == -np.inf)
+    np.testing.assert_array_equal(last_hit[: new.size, 1], t_det[new])
+    assert out.n == new.size
+
+
+SCENARIO = """
+[scenario]
+name = "scanpass"
+origin = {{ lat_deg = 37.0, lon_deg = 127.0, alt_m = 30.0 }}
+duration_s = {duration}
+seed = 3
+
+[tracker]
+filter = "ekf"
+association = "gnn"
+
+[[radars]]
+id = "a"
+role = "surveillance"
+position = {{ east_m = 0.0, north_m = 0.0, up_m = 10.0 }}
+frequency_hz = 3e9
+reference = {{ range_m = 80e3, rcs_m2 = 1.0, pd = 0.9, pfa = 3e-6 }}
+scan = {{ kind = "{kind}", period_s = 1.0 }}
+coverage = {{ az_min_deg = {az_min}, az_max_deg = {az_max}, el_min_deg = 0, el_max_deg = 50, range_max_m = 100e3 }}
+accuracy = {{ range_m = 20.0, az_deg = 0.2, el_deg = 0.2 }}
+
+[[radars]]
+id = "b"
+role = "surveillance"
+position = {{ east_m = 15000.0, north_m = -4000.0, up_m = 8.0 }}
+frequency_hz = 3e9
+reference = {{ range_m = 80e3, rcs_m2 = 1.0, pd = 0.9, pfa = 3e-6 }}
+scan = {{ kind = "rotating", period_s = 2.5 }}
+coverage = {{ range_max_m = 100e3 }}
+accuracy = {{ range_m = 30.0, az_deg = 0.3, el_deg = 0.3 }}
+"""
+
+THREAT = """
+[[threats]]
+id = "t{i}"
+kind = "aircraft"
+rcs_m2 = 3.0
+route = [ {{ east_m = {e0:.0f}, north_m = {n0:.0f}, up_m = {u:.0f}, speed_mps = {v:.0f} }},
+          {{ east_m = {e1:.0f}, north_m = {n1:.0f}, up_m = {u:.0f} }} ]
+"""
+
+
+def _loaded(kind: str, az_min: float, az_max: float, n: int = 25) -> LoadedScenario:
+    rng = np.random.default_rng(1)
+    text = SCENARIO.format(duration=60.0, kind=kind, az_min=az_min, az_max=az_max)
+    e0 = n0 = 0.0
+    for i in range(n):
+        b, r = rng.uniform(0, 2 * np.pi), rng.uniform(20e3, 60e3)
+        h = rng.uniform(0, 2 * np.pi)
+        # pairs of targets flying close together make conflict clusters
+        if i % 5 == 1:
+            e0, n0 = e0 + 400.0, n0 + 300.0
+        else:
+            e0, n0 = r * np.sin(b), r * np.cos(b)
+        text += THREAT.format(
+            i=i, e0=e0, n0=n0, e1=e0 + 20e3 * np.sin(h), n1=n0 + 20e3 * np.cos(h),
+            u=rng.uniform(100.0, 6000.0), v=rng.uniform(100.0, 300.0),
+        )  # fmt: skip
+    return LoadedScenario(parse_scenario(text, "t.toml"), "t.toml", Path("."))
+
+
+@pytest.mark.parametrize(
+    ("kind", "az_min", "az_max"),
+    [("electronic", 0, 360), ("sector", 300, 60), ("rotating", 0, 360)],
+)
+def test_compiled_tracker_equals_its_general_path(kind, az_min, az_max):
+    """Same tracks, statuses and updates from the compiled scan and the NumPy/scipy path
+    (two radars, low targets for the line-of-sight check, conflicts, clutter)."""
+    loaded = _loaded(kind, az_min, az_max)
+    _, cols, _, _ = simulate(loaded)
+    det = from_columns(cols, radar_models(loaded), "sim")
+    m = loaded.model
+
+    def run(compiled: bool):
+        tr = Tracker(radar_models(loaded), m.scenario.origin, m.tracker)
+        tr._compiled = compiled
+        return tr.run(det)
+
+    fast, slow = run(True), run(False)
+    assert fast.n_updates == slow.n_updates > 500
+    assert fast.n_confirmed == slow.n_confirmed
+    for key in ("t_s", "track_id", "status", "hits"):
+        np.testing.assert_array_equal(fast.rows[key], slow.rows[key])
+    for key in ("east_m", "north_m", "up_m", "v_east_mps", "cov_nn_m2"):
+        np.testing.assert_allclose(fast.rows[key], slow.rows[key], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(fast.detection_index, slow.detection_index)
+
+
+@pytest.mark.parametrize(
+    ("kind", "az_min", "az_max"),
+    [("electronic", 0, 360), ("sector", 300, 60), ("rotating", 0, 360)],
+)
+def test_looks_equals_radar_phase_and_coverage(kind, az_min, az_max):
+    loaded = _loaded(kind, az_min, az_max, n=1)
+    radar = radar_models(loaded)[0]
+    geo = RadarGeometry.of(radar, loaded.model.scenario.origin)
+    rng = np.random.default_rng(7)
+    n = 3000
+    tracks = _Tracks(6, capacity=n)
+    x = np.column_stack(
+        [rng.uniform(-120e3, 120e3, (n, 2)), rng.uniform(-500, 60e3, n), rng.normal(0, 200, (n, 3))]
+    )
+    tracks.add(x, np.tile(np.eye(6), (n, 1, 1)), rng.uniform(0, 3, n), {})
+    last_hit = np.where(rng.random((n, 1)) < 0.9, 1.0, -np.inf)
+    ta, tb = 3.0, 3.5
+    tr = Tracker(radar_models(loaded), loaded.model.scenario.origin, loaded.model.tracker)
+    act, looked, low, _ = scanpass.looks(
+        tracks.x, tracks.t_s, tracks.status, last_hit, n, 0, ta, tb, geo.enu_m, geo.rot,
+        *tr._scan_args[0], 1.0,
+    )  # fmt: skip
+    pos = x[:, :3] + x[:, 3:6] * (0.5 * (ta + tb) - tracks.t_s[:n])[:, None]
+    az, el, rng_m = geo.local(pos)
+    t_look = np.floor(ta / radar.period_s) * radar.period_s + radar.phase(az, el) * radar.period_s
+    want = (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng_m)
+    want &= np.isfinite(last_hit[:, 0])
+    np.testing.assert_array_equal(act, np.arange(n))
+    assert 50 < want.sum() < n
+    np.testing.assert_array_equal(looked, want)
+    np.testing.assert_array_equal(low, np.flatnonzero(want & (el < 1.0)))
+
+
+def test_a_target_above_the_radar_horizontal_is_always_in_sight():
+    """The shortcut `Tracker` takes: over a flat ground on the 4/3-earth, a target at or
+    above the radar's local horizontal (elevation ≥ 0) is visible, at any range and height."""
+    rng = np.random.default_rng(11)
+    radius = effective_earth_radius_m(-39e-9)
+    for lat, alt in ((37.0, 40.0), (-62.0, 1200.0), (5.0, 3.0)):
+        enu, rot = filters.radar_geometry(lat + 0.1, 128.0, alt + 2.0, lat, 127.9, alt)
+        geo = RadarGeometry(None, np.asarray(enu), rot)  # type: ignore[arg-type]
+        n = 4000
+        rng_m = np.exp(rng.uniform(np.log(50.0), np.log(450e3), n))
+        el = np.radians(rng.uniform(0.0, 1.0, n) ** 3)
+        az = rng.uniform(0, 2 * np.pi, n)
+        local = rng_m[:, None] * np.column_stack(
+            [np.cos(el) * np.sin(az), np.cos(el) * np.cos(az), np.sin(el)]
+        )
+        pos = geo.enu_m + local @ geo.rot
+        lat_t, lon_t, alt_t = enu2geodetic(pos[:, 0], pos[:, 1], pos[:, 2], lat, 127.9, alt)
+        seen = line_of_sight(
+            lat + 0.1, 128.0, alt + 2.0, lat_t, lon_t, alt_t, FlatGround(alt), radius, 2
+        )
+        assert seen.all()
