@@ -111,7 +111,8 @@ def _track(
     from gbad.sensors.detection_file import read_detections
     from gbad.sim import radar_models, score_tracks, track, tracks_table
 
-    det = read_detections(det_path, radar_models(loaded))
+    det_all = read_detections(det_path, radar_models(loaded))
+    det = det_all.search_only()
     truth_rows = None
     if truth is not None:
         try:

@@ -19,9 +19,11 @@ import numpy as np
 
 from gbad import __version__
 from gbad.analysis.air_picture import score_air_picture
+from gbad.analysis.locating import majority_truth, score_locates
 from gbad.analysis.report import write_report
 from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
+from gbad.locating.locator import LocatorResult, run_locator
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
 from gbad.sensors.detection_file import Detections, from_columns
@@ -113,6 +115,63 @@ def track(
     return tracker.run(det, progress=progress)
 
 
+def locate(loaded: LoadedScenario, det: Detections) -> LocatorResult:
+    """Run the locator over validated detections (weapon-locating radars' tracks)."""
+    model = loaded.model
+    return run_locator(
+        det,
+        radar_models(loaded),
+        model.scenario.origin,
+        model.locator,
+        make_ground(loaded),
+        model.assets,
+    )
+
+
+def locating_tables(
+    result: LocatorResult, truth_id: np.ndarray | None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """`locates` and `alerts` tables, with `truth_id` filled when the detections carry it."""
+    locates = dict(result.locates)
+    alerts = dict(result.alerts)
+    tid = (
+        majority_truth(result.detection_rows, truth_id)
+        if truth_id is not None
+        else np.full(len(locates["t_s"]), -1, dtype=np.int64)
+    )
+    locates["truth_id"] = tid
+    of_track = {
+        (r, t): i for r, t, i in zip(locates["radar_id"], locates["track_id"], tid, strict=True)
+    }
+    alerts["truth_id"] = np.array(
+        [
+            of_track.get((r, t), -1)
+            for r, t in zip(alerts["radar_id"], alerts["track_id"], strict=True)
+        ],
+        dtype=np.int64,
+    )
+    return locates, alerts
+
+
+def score_locating(
+    loaded: LoadedScenario,
+    locates: dict[str, np.ndarray],
+    alerts: dict[str, np.ndarray],
+    truth: Truth,
+) -> dict[str, Any]:
+    sites = _sites(loaded)
+    o = loaded.model.scenario.origin
+    radar_enu = {}
+    for r in loaded.model.radars:
+        lat, lon, alt = r.position.to_geodetic(o)
+        radar_enu[r.id] = np.array(geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m))
+    radius = {a.id: a.radius_m for a in loaded.model.assets}
+    assets = [(i, e, n, radius[i]) for kind, i, e, n in sites if kind == "asset"]
+    return score_locates(
+        locates, alerts, objects_table(truth), assets, radar_enu, loaded.model.scenario.duration_s
+    )
+
+
 def detection_positions(loaded: LoadedScenario, det: Detections) -> np.ndarray:
     """Each detection's position in the scenario ENU frame (for scoring)."""
     origin = loaded.model.scenario.origin
@@ -184,14 +243,21 @@ def run_scenario(
     radars = radar_models(loaded)
     tic = time.perf_counter()
     det = from_columns(detections, radars, "<simulated detections>")
-    result = track(loaded, det, (lambda f: progress("tracker", f)) if progress else None)
+    det_air = det.search_only()
+    result = track(loaded, det_air, (lambda f: progress("tracker", f)) if progress else None)
     timing["tracker_wall_s"] = time.perf_counter() - tic
     truth_rows = truth_table(truth, loaded)
-    air = score_tracks(loaded, truth_rows, result, det, truth)
+    air = score_tracks(loaded, truth_rows, result, det_air, truth)
     summary["air_picture"] = {
         k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
     }
     summary["tracker"] = tracker_summary(loaded, result)
+    tic = time.perf_counter()
+    located = locate(loaded, det)
+    timing["locator_wall_s"] = time.perf_counter() - tic
+    locates, alerts = locating_tables(located, det.truth_id)
+    if located.n_tracks:
+        summary["locating"] = score_locating(loaded, locates, alerts, truth)
     out = Path(out_dir)
     origin = loaded.model.scenario.origin
     meta = {
@@ -209,6 +275,8 @@ def run_scenario(
         "tracks": write_parquet(
             out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
         ),
+        "locates": write_parquet(out / "locates.parquet", locates, meta),
+        "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
     }
     files["report"] = write_report(
         out / "report.html", summary, truth_rows, result.rows, _sites(loaded), air["gospa_series"]

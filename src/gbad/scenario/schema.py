@@ -251,6 +251,27 @@ class Bias(Strict):
     el_deg: Annotated[float, Field(ge=-10, le=10)] = 0.0
 
 
+class Dwells(Strict):
+    """A weapon-locating radar's time line: a search fence plus track dwells on projectiles.
+
+    The fence is ``fence_rows`` rows of beams from ``coverage.el_min_deg`` across the
+    sector. A fence detection opens a track that gets one dwell every
+    1/``track_rate_hz`` s for ``track_time_s`` (or until it is lost); when the tracks
+    want more than ``1 - search_share_min`` of the time, the oldest-served are served
+    first and everyone's rate falls, while the fence keeps its minimum share.
+    """
+
+    search_dwell_s: Annotated[float, Field(gt=0, le=0.1)] = 0.002
+    track_dwell_s: Annotated[float, Field(gt=0, le=0.1)] = 0.002
+    track_pulses: Annotated[int, Field(ge=1, le=10000)] | None = None
+    track_rate_hz: Annotated[float, Field(gt=0, le=200)] = 20.0
+    track_time_s: Annotated[float, Field(gt=0, le=120)] = 4.0
+    fence_rows: Annotated[int, Field(ge=1, le=20)] = 2
+    search_share_min: Annotated[float, Field(ge=0.05, le=0.95)] = 0.25
+    #: Consecutive missed dwells that drop a track (one, before its second detection).
+    drop_misses: Annotated[int, Field(ge=1, le=50)] = 3
+
+
 class Radar(Strict):
     id: Identifier
     role: Literal["surveillance", "multifunction", "weapon_locating"]
@@ -273,9 +294,15 @@ class Radar(Strict):
     beamwidth_el_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
     range_resolution_m: Annotated[float, Field(gt=0, le=1e4)] | None = None
     bias: Bias = Bias()
+    #: Weapon-locating radars only: the fence and track-dwell time line.
+    dwells: Dwells | None = None
 
     @model_validator(mode="after")
     def _one_sensitivity(self) -> Radar:
+        if self.dwells is not None and self.role != "weapon_locating":
+            raise ValueError(
+                f"`dwells` belongs to a weapon_locating radar; this radar's role is {self.role!r}"
+            )
         equation_keys = ("peak_power_w", "gain_db", "noise_figure_db", "bandwidth_hz")
         given = [k for k in equation_keys if getattr(self, k) is not None]
         if self.reference is not None and given:
@@ -495,9 +522,32 @@ class TrackerConfig(Strict):
         return self
 
 
+class LocatorConfig(Strict):
+    """How weapon-locating radar tracks become points of origin, impact and warnings."""
+
+    #: A track needs this many detections and this long a span to be located.
+    min_detections: Annotated[int, Field(ge=4, le=10000)] = 8
+    min_track_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    #: A fit worse than this (χ² per degree of freedom) is not a ballistic trajectory.
+    max_chi2_dof: Annotated[float, Field(gt=1, le=1e6)] = 3.0
+    #: A track flying within this angle of level (deg) is an aircraft, not a round.
+    min_flight_path_deg: Annotated[float, Field(ge=0, le=45)] = 5.0
+    #: A point of origin less certain than this (CEP, m) is not reported.
+    max_poo_cep_m: PosFloat = 2000.0
+    #: Stop looking for the ground after this much flight (s).
+    max_flight_s: Annotated[float, Field(gt=0, le=3600)] = 300.0
+    #: The locator re-solves each growing track this often, for warnings (s).
+    update_interval_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    #: Warn when the impact region holding this probability touches an asset …
+    alert_probability: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    #: … once the impact point's CEP is below this (m).
+    alert_max_poi_cep_m: PosFloat = 500.0
+
+
 class Scenario(Strict):
     scenario: ScenarioHeader
     tracker: TrackerConfig = TrackerConfig()
+    locator: LocatorConfig = LocatorConfig()
     assets: list[Asset] = []
     radars: list[Radar] = []
     batteries: list[Battery] = []

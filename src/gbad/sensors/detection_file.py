@@ -14,8 +14,11 @@ A detection file is Parquet with one row per detection:
 | `range_sigma_m`, `az_sigma_deg`, `el_sigma_deg` | m, deg, deg | no | finite, > 0 (1) |
 | `range_rate_sigma_mps` | m/s | no | > 0, or NaN where not measured |
 | `truth_id` | — | no | integer; read for scoring only, never by the tracker |
+| `dwell_track_id` | — | no | integer ≥ −1: a weapon-locating radar's own track number (2) |
 
 (1) Default: the radar's accuracy from the scenario, scaled by `snr_db` when given.
+(2) The track whose dwell made the detection (−1: a search detection). Such
+detections go to the locator, not to the air tracker.
 
 Radars report in time order; rows of different radars may interleave out of
 order (the tracker sorts them into one time line).
@@ -44,7 +47,9 @@ OPTIONAL = (
     "el_sigma_deg",
     "range_rate_sigma_mps",
     "truth_id",
+    "dwell_track_id",
 )
+INTEGER = ("truth_id", "dwell_track_id")
 #: Columns where NaN is a value ("not measured"), not an error.
 NAN_ALLOWED = ("range_rate_mps", "range_rate_sigma_mps")
 
@@ -71,9 +76,25 @@ class Detections:
     range_rate_sigma_mps: NDArray[np.float64]
     snr_db: NDArray[np.float64]
     truth_id: NDArray[np.int64]  # -1 where unknown; for scoring only
+    #: A weapon-locating radar's own track number for the dwell (-1: search, or none).
+    dwell_track_id: NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return len(self.t_s)
+
+    def take(self, rows: NDArray[np.intp]) -> Detections:
+        return Detections(
+            **{
+                f: (v[rows] if v is not None else None)
+                for f, v in ((f, getattr(self, f)) for f in self.__dataclass_fields__)
+            }
+        )
+
+    def search_only(self) -> Detections:
+        """Without weapon-locating track dwells: what the air tracker takes."""
+        if self.dwell_track_id is None or not np.any(self.dwell_track_id >= 0):
+            return self
+        return self.take(np.flatnonzero(self.dwell_track_id < 0))
 
 
 def _rows(bad: NDArray[np.bool_]) -> str:
@@ -109,12 +130,13 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
         if values.dtype.kind not in "iuf" or values.dtype == bool:
             problems.append(
                 f"column {col!r} has type {values.dtype}; it must be numeric ("
-                + ("integer" if col == "truth_id" else "float64")
+                + ("integer" if col in INTEGER else "float64")
                 + ")"
             )
             continue
-        if col == "truth_id" and values.dtype.kind == "f":
-            problems.append("column 'truth_id' must be integer (-1 for a false alarm)")
+        if col in INTEGER and values.dtype.kind == "f":
+            what = "for a false alarm" if col == "truth_id" else "for a search detection"
+            problems.append(f"column {col!r} must be integer (-1 {what})")
             continue
         values = values.astype(float)
         bad = ~np.isfinite(values)
@@ -136,6 +158,8 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
         ),
         "el_deg": (np.abs(numeric["el_deg"]) > 90, "must be in [-90, 90] degrees"),
     }
+    if "dwell_track_id" in numeric:
+        rules["dwell_track_id"] = (numeric["dwell_track_id"] < -1, "must be >= -1")
     if "snr_db" in numeric:
         rules["snr_db"] = (np.abs(numeric["snr_db"]) > 200, "must be in [-200, 200] dB")
     for col in ("range_sigma_m", "az_sigma_deg", "el_sigma_deg", "range_rate_sigma_mps"):
@@ -205,6 +229,7 @@ def _complete(
     rr = np.where(np.isfinite(cols["range_rate_sigma_mps"]), rr, np.nan)
     order = np.argsort(numeric["t_s"], kind="stable")
     truth = numeric.get("truth_id")
+    dwell = numeric.get("dwell_track_id")
     return Detections(
         t_s=numeric["t_s"][order],
         radar_index=radar_index[order],
@@ -218,6 +243,7 @@ def _complete(
         range_rate_sigma_mps=cols["range_rate_sigma_mps"][order],
         snr_db=(snr_db if snr_db is not None else np.full(n, np.nan))[order],
         truth_id=(truth.astype(np.int64) if truth is not None else np.full(n, -1))[order],
+        dwell_track_id=(dwell.astype(np.int64) if dwell is not None else np.full(n, -1))[order],
     )
 
 

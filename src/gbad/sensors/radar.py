@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,8 +23,9 @@ from numpy.typing import NDArray
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.terrain import FlatGround, line_of_sight
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
-from gbad.scenario.schema import Geodetic, Radar
+from gbad.scenario.schema import Dwells, Geodetic, Radar
 from gbad.sensors.detection import draw_false_alarm_snr, draw_looks, snr_per_pulse_required
+from gbad.sensors.weapon_locating import simulate_weapon_locating
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
@@ -73,6 +75,8 @@ class RadarModel:
     bias_range_m: float = 0.0
     bias_az_deg: float = 0.0
     bias_el_deg: float = 0.0
+    #: A weapon-locating radar's fence and track-dwell time line (schema `Dwells`).
+    dwells: Any = None
 
     @classmethod
     def from_scenario(cls, radar: Radar, origin: Geodetic) -> RadarModel:
@@ -130,6 +134,9 @@ class RadarModel:
             bias_range_m=radar.bias.range_m,
             bias_az_deg=radar.bias.az_deg,
             bias_el_deg=radar.bias.el_deg,
+            dwells=radar.dwells
+            if radar.dwells is not None or radar.role != "weapon_locating"
+            else Dwells(),
         )
 
     # -- geometry -----------------------------------------------------------------------
@@ -216,6 +223,7 @@ DETECTION_COLUMNS = (
     "az_sigma_deg",
     "el_sigma_deg",
     "range_rate_sigma_mps",
+    "dwell_track_id",
 )
 
 
@@ -226,11 +234,24 @@ def simulate_radar(
     ground: object,
     refractivity_gradient_per_m: float = -39e-9,
     progress: Callable[[float], None] | None = None,
+    occupancy: dict[str, NDArray] | None = None,
 ) -> dict[str, NDArray]:
-    """All detections (true and false) of one radar over the truth's time span, time-ordered."""
+    """All detections (true and false) of one radar over the truth's time span, time-ordered.
+
+    A weapon-locating radar runs its fence and track dwells
+    (:mod:`gbad.sensors.weapon_locating`) and fills ``occupancy`` when given.
+    """
     t_end = float(truth.t_grid_s[-1])
     n_scans = int(np.ceil(t_end / radar.period_s))
     radius_m = effective_earth_radius_m(refractivity_gradient_per_m)
+    if radar.dwells is not None:
+        det, occ = simulate_weapon_locating(
+            radar, truth, rng, ground, radius_m, _los_samples(radar, ground), progress
+        )
+        if occupancy is not None:
+            occupancy.update(occ)
+        det["radar_id"] = np.full(len(det["t_s"]), radar.id, dtype=object)
+        return det
     chunks: list[dict[str, NDArray]] = []
     for first in range(0, n_scans, SCANS_PER_BLOCK):
         scans = np.arange(first, min(n_scans, first + SCANS_PER_BLOCK))
@@ -238,7 +259,12 @@ def simulate_radar(
         chunks.append(_false_alarms(radar, scans, rng, t_end))
         if progress:
             progress(len(scans) / n_scans)
-    out = {k: np.concatenate([c[k] for c in chunks]) for k in DETECTION_COLUMNS if k != "radar_id"}
+    out = {
+        k: np.concatenate([c[k] for c in chunks])
+        for k in DETECTION_COLUMNS
+        if k not in ("radar_id", "dwell_track_id")
+    }
+    out["dwell_track_id"] = np.full(len(out["t_s"]), -1, dtype=np.int64)
     order = np.argsort(out["t_s"], kind="stable")
     out = {k: v[order] for k, v in out.items()}
     out["radar_id"] = np.full(len(order), radar.id, dtype=object)

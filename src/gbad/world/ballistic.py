@@ -388,11 +388,19 @@ def _terrain_agl(terrain: Terrain, pos: Array) -> tuple[Array, Array]:
     return alt - hgt, alt
 
 
-def _terrain_impacts(raw: _RawFlight, terrain: Terrain) -> None:
-    """Replace the floor crossings in ``raw`` by the first descent through the terrain."""
-    assert raw.rec is not None
-    pos = raw.rec[..., :3]
-    vel = raw.rec[..., 3:]
+def terrain_crossings(
+    rec_t: Array, rec_state: Array, terrain: Terrain
+) -> tuple[NDArray[np.bool_], NDArray[np.intp], Array, Array, Array]:
+    """The first descent through the terrain along recorded samples, many flights at once.
+
+    ``rec_t`` (M, K) and ``rec_state`` (M, K, 6, ECEF) are each flight's samples in
+    flight order (NaN padding after the last one; time may run backwards). Returns
+    ``has`` (M,), the index of the first sample below the terrain (M,), the crossing
+    time (M,), its ECEF state (M, 6; NaN where none) and every sample's height above
+    the ellipsoid (M, K). Where the terrain gives no height (NaN) there is no ground.
+    """
+    pos = rec_state[..., :3]
+    vel = rec_state[..., 3:]
     agl, alt = _terrain_agl(terrain, pos)
     m, k = agl.shape
     above = agl >= 0.0
@@ -401,18 +409,15 @@ def _terrain_impacts(raw: _RawFlight, terrain: Terrain) -> None:
     cross[:, 1:] = above[:, :-1] & below[:, 1:]
     has = cross.any(axis=1)
     i1 = np.where(has, np.argmax(cross, axis=1), 1)
-    rows = np.arange(m)
-    raw.impacted = has.copy()
-    raw.impact_t = np.full(m, np.nan)
-    raw.impact_state = np.full((m, 6), np.nan)
+    t_cross = np.full(m, np.nan)
+    state = np.full((m, 6), np.nan)
     if not np.any(has):
-        return
-    r = rows[has]
+        return has, i1, t_cross, state, alt
+    r = np.flatnonzero(has)
     j1 = i1[has]
     p0, v0, p1, v1 = pos[r, j1 - 1], vel[r, j1 - 1], pos[r, j1], vel[r, j1]
-    assert raw.rec_t is not None
-    t0 = raw.rec_t[r, j1 - 1]
-    h = raw.rec_t[r, j1] - t0
+    t0 = rec_t[r, j1 - 1]
+    h = rec_t[r, j1] - t0
     lo = np.zeros(len(r))
     hi = np.ones(len(r))
     g_lo = agl[r, j1 - 1]
@@ -442,9 +447,21 @@ def _terrain_impacts(raw: _RawFlight, terrain: Terrain) -> None:
         if np.all((np.abs(g) < 1e-4) | (hi - lo < 1e-12)):
             break
     pos_s, vel_s = _hermite(p0, v0, p1, v1, h, s)
-    raw.impact_t[r] = t0 + s * h
-    raw.impact_state[r, :3] = pos_s
-    raw.impact_state[r, 3:] = vel_s
+    t_cross[r] = t0 + s * h
+    state[r, :3] = pos_s
+    state[r, 3:] = vel_s
+    return has, i1, t_cross, state, alt
+
+
+def _terrain_impacts(raw: _RawFlight, terrain: Terrain) -> None:
+    """Replace the floor crossings in ``raw`` by the first descent through the terrain."""
+    assert raw.rec is not None and raw.rec_t is not None
+    has, i1, raw.impact_t, raw.impact_state, alt = terrain_crossings(raw.rec_t, raw.rec, terrain)
+    raw.impacted = has.copy()
+    if not np.any(has):
+        return
+    k = alt.shape[1]
+    r = np.flatnonzero(has)
     raw.n_steps = np.where(has, i1, raw.n_steps)
     # A round stopped by a hillside on its way up never reached the apogee the
     # kernel saw further on: take it from the samples before the impact.

@@ -1,0 +1,148 @@
+"""Scoring the locator against truth: POO/POI error, CEP honesty, classes, warnings.
+
+Compares on purpose (analysis may read truth; the locator never does). Each
+locate's truth is the majority `truth_id` of the detections behind it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: The locator's class for each truth kind of ballistic object.
+TRUE_CLASS = {"shell": "artillery", "mortar": "mortar", "rocket": "rocket"}
+
+
+def majority_truth(detection_rows: list[NDArray[np.intp]], truth_id: NDArray) -> NDArray[np.int64]:
+    out = np.full(len(detection_rows), -1, dtype=np.int64)
+    for i, rows in enumerate(detection_rows):
+        if len(rows):
+            ids, counts = np.unique(truth_id[rows], return_counts=True)
+            out[i] = ids[np.argmax(counts)]
+    return out
+
+
+def _q(x: NDArray, q: float) -> float | None:
+    return float(np.quantile(x, q)) if len(x) else None
+
+
+def score_locates(
+    locates: dict[str, NDArray],
+    alerts: dict[str, NDArray],
+    objects: dict[str, NDArray],
+    assets: list[tuple[str, float, float, float]],
+    radar_enu_m: dict[str, NDArray],
+    duration_s: float,
+) -> dict[str, Any]:
+    """Summary figures; ``locates`` and ``alerts`` must carry `truth_id` already.
+
+    ``assets``: (id, east_m, north_m, radius_m); ``radar_enu_m``: each radar's position.
+    """
+    kinds = np.asarray(objects["kind"], dtype=object)
+    final = locates["final"]
+    tid = locates["truth_id"]
+    is_round = np.zeros(len(tid), dtype=bool)
+    has_truth = tid > 0
+    is_round[has_truth] = np.isin(kinds[tid[has_truth] - 1], list(TRUE_CLASS))
+    located = locates["located"]
+    fin = np.flatnonzero(final)
+    fin_loc = fin[located[fin]]
+    good = fin_loc[is_round[fin_loc]]
+    i = tid[good] - 1
+    poo_err = np.hypot(
+        locates["poo_east_m"][good] - objects["launch_east_m"][i],
+        locates["poo_north_m"][good] - objects["launch_north_m"][i],
+    )
+    poi_err = np.hypot(
+        locates["poi_east_m"][good] - objects["impact_east_m"][i],
+        locates["poi_north_m"][good] - objects["impact_north_m"][i],
+    )
+    radar_pos = np.stack([radar_enu_m[r] for r in locates["radar_id"][good]]) if good.size else None
+    if radar_pos is not None:
+        poo_range = np.hypot(
+            objects["launch_east_m"][i] - radar_pos[:, 0],
+            objects["launch_north_m"][i] - radar_pos[:, 1],
+        )
+        share = poo_err / poo_range
+    else:
+        share = np.zeros(0)
+    inside_own = poo_err <= locates["poo_cep_m"][good]
+
+    rounds = np.flatnonzero(np.isin(kinds, list(TRUE_CLASS)))
+    located_ids = np.unique(tid[good])
+    first_locate = {}
+    interim = np.flatnonzero(located & is_round)
+    for row in interim[np.argsort(locates["t_s"][interim], kind="stable")]:
+        first_locate.setdefault(int(tid[row]), float(locates["t_s"][row]))
+    t_to_locate = np.array(
+        [t - objects["launch_t_s"][k - 1] for k, t in first_locate.items()], dtype=float
+    )
+
+    pred = locates["weapon_class"][good]
+    true_cls = np.array([TRUE_CLASS[k] for k in kinds[i]], dtype=object)
+    confusion: dict[str, dict[str, int]] = {}
+    for t_c, p_c in zip(true_cls, pred, strict=True):
+        confusion.setdefault(t_c, Counter())[p_c] += 1
+    false_loc = fin_loc[~is_round[fin_loc]]
+    false_kinds = Counter(kinds[tid[r] - 1] if tid[r] > 0 else "false alarm" for r in false_loc)
+
+    # Sense-and-warn: a round that lands inside an asset's circle should be warned of.
+    warn: dict[str, Any] = {}
+    a_t = alerts["t_s"]
+    a_tid = alerts["truth_id"]
+    warnings_s = []
+    missed = false_alerts = 0
+    for asset_id, ae, an, radius in assets:
+        hit = rounds[
+            np.hypot(objects["impact_east_m"][rounds] - ae, objects["impact_north_m"][rounds] - an)
+            <= radius
+        ]
+        mine = alerts["asset_id"] == asset_id
+        for obj in hit:
+            got = mine & (a_tid == obj + 1)
+            t_imp = objects["impact_t_s"][obj]
+            if np.any(got) and a_t[got].min() < t_imp:
+                warnings_s.append(t_imp - a_t[got].min())
+            else:
+                missed += 1
+        false_alerts += int(np.sum(mine & ~np.isin(a_tid, hit + 1)))
+        warn[asset_id] = {"rounds_landing_inside": int(hit.size)}
+    w = np.array(warnings_s)
+    hours = max(duration_s, 1e-9) / 3600.0
+    return {
+        "tracks_final": int(fin.size),
+        "tracks_located": int(fin_loc.size),
+        "rounds": int(rounds.size),
+        "rounds_located": int(located_ids.size),
+        "not_located_reasons": dict(Counter(locates["reason"][fin[~located[fin]]])),
+        "poo_error_median_m": _q(poo_err, 0.5),
+        "poo_cep_m": _q(poo_err, 0.5),
+        "poo_error_p90_m": _q(poo_err, 0.9),
+        "poo_error_share_of_range_median": _q(share, 0.5),
+        "poo_claimed_cep_median_m": _q(locates["poo_cep_m"][good], 0.5),
+        "poo_share_inside_own_cep": float(inside_own.mean()) if good.size else None,
+        "poi_error_median_m": _q(poi_err, 0.5),
+        "poi_cep_m": _q(poi_err, 0.5),
+        "poi_claimed_cep_median_m": _q(locates["poi_cep_m"][good], 0.5),
+        "poi_share_inside_own_cep": float(np.mean(poi_err <= locates["poi_cep_m"][good]))
+        if good.size
+        else None,
+        "time_launch_to_first_locate_median_s": _q(t_to_locate, 0.5),
+        "classification_accuracy": float(np.mean(pred == true_cls)) if good.size else None,
+        "confusion": {k: dict(v) for k, v in sorted(confusion.items())},
+        "false_locates": int(false_loc.size),
+        "false_locates_per_hour": false_loc.size / hours,
+        "false_locates_by_truth": dict(false_kinds),
+        "alerts": len(a_t),
+        "false_alerts": false_alerts,
+        "missed_warnings": missed,
+        "warnings_given": int(w.size),
+        "warning_s_min": _q(w, 0.0),
+        "warning_s_median": _q(w, 0.5),
+        "warning_s_p10": _q(w, 0.1),
+        "warning_s_max": _q(w, 1.0),
+        "assets": warn,
+    }

@@ -1,0 +1,280 @@
+"""Numba kernels behind the locator: a projectile's state carried to given times or to a floor.
+
+Private module; :mod:`gbad.locating.dynamics` is the public face. One trajectory per
+``prange`` iteration; the estimator flies a track's nominal state and its perturbed
+copies side by side, so each call carries many trajectories at once.
+
+A trajectory is a state (position, velocity) at time ``t0``, a drag factor
+``kappa`` = A/m (m²/kg; for a rocket, over its burnout mass) and an optional
+motor: thrust on from ``t_ignition`` to ``t_burnout`` with a linear mass flow.
+Integration is fixed-step RK4, forwards or backwards in time, with the step cut
+so that it lands on every requested output time and on the motor's switch
+times; the same step sequence for a state and its perturbed copies keeps the
+finite-difference Jacobians smooth.
+
+Worlds:
+- ``WORLD_WGS84``: ECEF on the rotating Earth, J2 gravity, US 1976 air, C_D(M)
+  from a table — the model :mod:`gbad.world.ballistic` flies the truth with;
+- ``WORLD_FLAT``: z up, uniform gravity ``flat_g``, exponential air
+  ``rho0·exp(−z/scale_h)``, C_D = 1 (so kappa is C_D·A/m) — the textbook setting
+  (Zarchan & Musoff's falling object).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from gbad.world._ballistic_kernel import GRAVITY_J2, _accel, geodetic_height_m
+
+WORLD_WGS84 = 0
+WORLD_FLAT = 1
+
+#: Beyond this speed (m/s) a trajectory has diverged (drag run backwards blows up).
+DIVERGED_MPS = 20_000.0
+
+STATUS_OK = 0
+STATUS_NO_CROSSING = 1
+STATUS_DIVERGED = 2
+
+
+@njit(cache=True)
+def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat):
+    # Relative mass m(t)/m_burnout: above 1 while the motor burns.
+    thrust = 0.0
+    m_rel = 1.0
+    if on:
+        thrust = motor[2]
+        m_rel = 1.0 + motor[3] * (motor[1] - t)
+    if world == WORLD_WGS84:
+        return _accel(
+            st[0],
+            st[1],
+            st[2],
+            st[3],
+            st[4],
+            st[5],
+            m_rel,
+            thrust,
+            kappa,
+            cd_row,
+            mach_step,
+            True,
+            GRAVITY_J2,
+            True,
+        )
+    speed = math.sqrt(st[3] * st[3] + st[4] * st[4] + st[5] * st[5])
+    rho = flat[1] * math.exp(-st[2] / flat[2])
+    s = -0.5 * rho * kappa * speed / m_rel
+    if thrust > 0.0 and speed > 0.0:
+        s += thrust / (m_rel * speed)
+    return s * st[3], s * st[4], s * st[5] - flat[0]
+
+
+@njit(cache=True)
+def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, k_buf, tmp):
+    # Callers end steps on the motor's switch times, so the step's midpoint
+    # tells the one phase (burning or not) that all four stages see.
+    tm = t + 0.5 * h
+    on = motor[0] <= tm < motor[1]
+    for stage in range(4):
+        if stage == 0:
+            c = 0.0
+        elif stage < 3:
+            c = 0.5
+        else:
+            c = 1.0
+        for i in range(6):
+            tmp[i] = st[i] + (c * h * k_buf[stage - 1, i] if stage > 0 else 0.0)
+        ax, ay, az = _acc(tmp, t + c * h, kappa, motor, on, cd_row, mach_step, world, flat)
+        k_buf[stage, 0] = tmp[3]
+        k_buf[stage, 1] = tmp[4]
+        k_buf[stage, 2] = tmp[5]
+        k_buf[stage, 3] = ax
+        k_buf[stage, 4] = ay
+        k_buf[stage, 5] = az
+    for i in range(6):
+        st[i] += h / 6.0 * (k_buf[0, i] + 2.0 * k_buf[1, i] + 2.0 * k_buf[2, i] + k_buf[3, i])
+
+
+@njit(cache=True)
+def _next_step(t, target, dt, direction, motor):
+    """Step from t towards target (signed), no longer than dt, ending on motor switches."""
+    h = target - t
+    if abs(h) > dt:
+        h = direction * dt
+    for k in range(2):
+        b = motor[k]
+        if math.isfinite(b) and (b - t) * direction > 1e-12 and (t + h - b) * direction > 1e-12:
+            h = b - t
+    return h
+
+
+@njit(cache=True)
+def _height(st, world):
+    if world == WORLD_WGS84:
+        return geodetic_height_m(st[0], st[1], st[2])
+    return st[2]
+
+
+@njit(cache=True, parallel=True)
+def propagate_kernel(
+    x0,  # (M, 6) state at t0
+    kappa,  # (M,)
+    t0,  # (M,)
+    t_out,  # (M, K) output times, ascending, NaN padding at the end
+    motor,  # (M, 4) t_ignition, t_burnout, thrust / burnout mass, mass flow / burnout mass
+    cd_tables,  # (P, G)
+    cd_index,  # (M,)
+    mach_step,
+    world,
+    flat,  # (3,) g, rho0, scale height (WORLD_FLAT only)
+    dt,
+    out,  # (M, K, 6) out: states at t_out; NaN where padded or diverged
+):
+    m_traj, k_out = t_out.shape
+    for j in prange(m_traj):
+        k_buf = np.empty((4, 6))
+        tmp = np.empty(6)
+        cd_row = cd_tables[cd_index[j]]
+        n_valid = 0
+        while n_valid < k_out and not math.isnan(t_out[j, n_valid]):
+            n_valid += 1
+        for k in range(n_valid, k_out):
+            for i in range(6):
+                out[j, k, i] = np.nan
+        split = 0
+        while split < n_valid and t_out[j, split] < t0[j]:
+            split += 1
+        prev = np.empty(6)
+        for direction in (1.0, -1.0):
+            st = x0[j].copy()
+            t = t0[j]
+            if direction > 0:
+                k, k_to, k_inc = split, n_valid, 1
+            else:
+                k, k_to, k_inc = split - 1, -1, -1
+            # Outputs at t0 itself need no step.
+            while k != k_to and abs(t_out[j, k] - t) <= 1e-12:
+                for i in range(6):
+                    out[j, k, i] = st[i]
+                k += k_inc
+            while k != k_to:
+                # Whole steps (cut only on the motor's switches); outputs inside a
+                # step come from the cubic Hermite through its two end states.
+                for i in range(6):
+                    prev[i] = st[i]
+                h = _next_step(t, t + direction * dt, dt, direction, motor[j])
+                _rk4(st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, k_buf, tmp)
+                t_new = t + h
+                v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
+                if not v2 < DIVERGED_MPS * DIVERGED_MPS:
+                    while k != k_to:
+                        for i in range(6):
+                            out[j, k, i] = np.nan
+                        k += k_inc
+                    break
+                while k != k_to and (t_new - t_out[j, k]) * direction >= -1e-12:
+                    _hermite_into(prev, st, h, (t_out[j, k] - t) / h, tmp)
+                    for i in range(6):
+                        out[j, k, i] = tmp[i]
+                    k += k_inc
+                t = t_new
+
+
+@njit(cache=True, parallel=True)
+def floor_kernel(
+    x0,  # (M, 6)
+    kappa,  # (M,)
+    t0,  # (M,)
+    direction,  # (M,) +1 forwards (impact), -1 backwards (launch)
+    motor,  # (M, 4)
+    floor_m,  # (M,) stop when the height drops below this
+    max_time_s,  # (M,) give up after this much flight from t0
+    cd_tables,
+    cd_index,
+    mach_step,
+    world,
+    flat,
+    dt,
+    record,  # bool: keep the samples (a terrain search needs them); else S may be 1
+    rec_t,  # (M, S) out: the samples, for a terrain search between them
+    rec_state,  # (M, S, 6) out
+    n_rec,  # (M,) out
+    cross_t,  # (M,) out: time of the floor crossing
+    cross_state,  # (M, 6) out
+    status,  # (M,) out: STATUS_*
+):
+    m_traj, n_samples = rec_t.shape
+    for j in prange(m_traj):
+        k_buf = np.empty((4, 6))
+        tmp = np.empty(6)
+        prev = np.empty(6)
+        cd_row = cd_tables[cd_index[j]]
+        st = x0[j].copy()
+        t = t0[j]
+        d = direction[j]
+        rec_t[j, 0] = t
+        for i in range(6):
+            rec_state[j, 0, i] = st[i]
+            cross_state[j, i] = np.nan
+        cross_t[j] = np.nan
+        n = 1
+        status[j] = STATUS_NO_CROSSING
+        h_prev = _height(st, world)
+        t_end = t + d * max_time_s[j]
+        while (t_end - t) * d > 1e-12 and (n < n_samples or not record):
+            for i in range(6):
+                prev[i] = st[i]
+            h = _next_step(t, t_end, dt, d, motor[j])
+            _rk4(st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, k_buf, tmp)
+            t += h
+            v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
+            if not v2 < DIVERGED_MPS * DIVERGED_MPS:
+                status[j] = STATUS_DIVERGED
+                break
+            if record:
+                rec_t[j, n] = t
+                for i in range(6):
+                    rec_state[j, n, i] = st[i]
+            n += 1
+            h_now = _height(st, world)
+            if h_prev >= floor_m[j] and h_now < floor_m[j]:
+                # The crossing between the two samples, on their cubic Hermite curve.
+                lo = 0.0
+                hi = 1.0
+                for _ in range(50):
+                    s = 0.5 * (lo + hi)
+                    _hermite_into(prev, st, h, s, tmp)
+                    if _height(tmp, world) >= floor_m[j]:
+                        lo = s
+                    else:
+                        hi = s
+                s = 0.5 * (lo + hi)
+                _hermite_into(prev, st, h, s, tmp)
+                cross_t[j] = t - h + s * h
+                for i in range(6):
+                    cross_state[j, i] = tmp[i]
+                status[j] = STATUS_OK
+                break
+            h_prev = h_now
+        n_rec[j] = n
+
+
+@njit(cache=True)
+def _hermite_into(p, q, h, s, out):
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = s3 - 2 * s2 + s
+    h01 = -2 * s3 + 3 * s2
+    h11 = s3 - s2
+    d00 = (6 * s2 - 6 * s) / h
+    d10 = 3 * s2 - 4 * s + 1
+    d01 = (-6 * s2 + 6 * s) / h
+    d11 = 3 * s2 - 2 * s
+    for i in range(3):
+        out[i] = h00 * p[i] + h10 * h * p[3 + i] + h01 * q[i] + h11 * h * q[3 + i]
+        out[3 + i] = d00 * p[i] + d10 * p[3 + i] + d01 * q[i] + d11 * q[3 + i]

@@ -1,0 +1,192 @@
+"""A projectile's motion for the locator: states carried to given times, or down to the ground.
+
+The estimation model is the truth's own point-mass model (:mod:`gbad.world.ballistic`:
+rotating WGS-84 Earth, J2, US 1976 air, C_D(M) of a class's nominal round) with the
+drag factor ``kappa`` = A/m left free, so a round of another mass, calibre or drag
+scale is matched by its ``kappa``. ``WORLD_FLAT`` is the textbook flat-earth setting
+for problems stated that way (Zarchan & Musoff's falling object).
+
+Every function takes many trajectories at once: leading axis = trajectories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.earth.wgs84 import ecef2geodetic
+from gbad.locating._kernel import (
+    STATUS_DIVERGED,
+    STATUS_NO_CROSSING,
+    STATUS_OK,
+    WORLD_FLAT,
+    WORLD_WGS84,
+    floor_kernel,
+    propagate_kernel,
+)
+from gbad.world.ballistic import MACH_STEP, terrain_crossings
+
+Array = NDArray[np.float64]
+
+__all__ = [
+    "STATUS_DIVERGED",
+    "STATUS_NO_CROSSING",
+    "STATUS_OK",
+    "WORLD_FLAT",
+    "WORLD_WGS84",
+    "World",
+    "propagate",
+    "to_ground",
+]
+
+#: Default integration step (s), as the truth's; outputs between steps are cubic Hermite.
+DEFAULT_DT_S = 0.1
+
+
+@dataclass(frozen=True)
+class World:
+    """Where trajectories are flown: ``WORLD_WGS84`` (ECEF) or ``WORLD_FLAT`` (z up)."""
+
+    kind: int = WORLD_WGS84
+    flat_g_mps2: float = 9.80665
+    flat_rho0: float = 1.225
+    flat_scale_height_m: float = 7000.0
+    dt_s: float = DEFAULT_DT_S
+    _flat: Array = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        flat = np.array([self.flat_g_mps2, self.flat_rho0, self.flat_scale_height_m])
+        object.__setattr__(self, "_flat", flat)
+
+    @property
+    def flat(self) -> Array:
+        return self._flat
+
+    def height_m(self, pos: Array) -> Array:
+        """Height of positions (..., 3): above the ellipsoid (WGS-84) or z (flat)."""
+        if self.kind == WORLD_FLAT:
+            return pos[..., 2].copy()
+        return ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])[2]
+
+
+def _motor(motor: Array | None, m: int) -> Array:
+    if motor is None:
+        return np.tile(np.array([np.inf, np.inf, 0.0, 0.0]), (m, 1))
+    return np.ascontiguousarray(np.broadcast_to(motor, (m, 4)), dtype=float)
+
+
+def propagate(
+    x0: Array,
+    kappa: Array,
+    t0_s: Array,
+    t_out_s: Array,
+    cd_tables: Array,
+    cd_index: NDArray[np.int64],
+    world: World,
+    motor: Array | None = None,
+) -> Array:
+    """States (M, K, 6) at times ``t_out_s`` (M, K) from states ``x0`` (M, 6) at ``t0_s`` (M,).
+
+    Output times may be in any order and NaN (→ NaN state). A trajectory whose speed
+    runs away (drag integrated backwards with a wild ``kappa``) gives NaN from there on.
+    ``motor`` (M, 4): ignition time, burnout time, thrust/burnout mass (m/s²), mass
+    flow/burnout mass (1/s); None for an unpowered round.
+    """
+    t_out = np.asarray(t_out_s, dtype=float)
+    m, k = t_out.shape
+    # The kernel wants each row ascending with NaN last; sort, then put back.
+    order = np.argsort(np.where(np.isnan(t_out), np.inf, t_out), axis=1, kind="stable")
+    t_sorted = np.ascontiguousarray(np.take_along_axis(t_out, order, axis=1))
+    out = np.empty((m, k, 6))
+    propagate_kernel(
+        np.ascontiguousarray(x0, dtype=float),
+        np.ascontiguousarray(kappa, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(t0_s, (m,)), dtype=float),
+        t_sorted,
+        _motor(motor, m),
+        cd_tables,
+        np.ascontiguousarray(cd_index, dtype=np.int64),
+        MACH_STEP,
+        world.kind,
+        world.flat,
+        world.dt_s,
+        out,
+    )
+    back = np.empty_like(out)
+    back[np.arange(m)[:, None], order] = out
+    return back
+
+
+@dataclass(frozen=True)
+class GroundCrossing:
+    """Where trajectories meet the ground: ``status`` 0 met it, 1 did not, 2 diverged."""
+
+    status: NDArray[np.int64]
+    t_s: Array  # (M,)
+    state: Array  # (M, 6)
+
+
+def to_ground(
+    x0: Array,
+    kappa: Array,
+    t0_s: Array,
+    direction: Array,
+    cd_tables: Array,
+    cd_index: NDArray[np.int64],
+    world: World,
+    ground: object,
+    max_time_s: float = 400.0,
+    motor: Array | None = None,
+) -> GroundCrossing:
+    """Carry states forwards (direction +1: the impact) or backwards (−1: the launch) to the ground.
+
+    ``ground``: a number (height above the ellipsoid, or z in the flat world) or,
+    in the WGS-84 world, an object with ``height_m(lat_deg, lon_deg)`` (a DEM;
+    NaN where it has no data — a trajectory that leaves the DEM before meeting
+    the ground gets status 1).
+    """
+    m = len(x0)
+    terrain = None if np.isscalar(ground) or isinstance(ground, (int, float)) else ground
+    if terrain is not None and hasattr(terrain, "alt_m"):
+        terrain, floor = None, float(terrain.alt_m)  # a FlatGround: exact in the kernel
+    elif terrain is not None:
+        floor = float(getattr(terrain, "min_height_m", -500.0)) - 1.0
+    else:
+        floor = float(ground)  # type: ignore[arg-type]
+    n_samples = int(np.ceil(max_time_s / world.dt_s)) + 8 if terrain is not None else 1
+    rec_t = np.full((m, n_samples), np.nan)
+    rec_state = np.full((m, n_samples, 6), np.nan)
+    n_rec = np.zeros(m, dtype=np.int64)
+    cross_t = np.empty(m)
+    cross_state = np.empty((m, 6))
+    status = np.empty(m, dtype=np.int64)
+    floor_kernel(
+        np.ascontiguousarray(x0, dtype=float),
+        np.ascontiguousarray(kappa, dtype=float),
+        np.ascontiguousarray(np.broadcast_to(t0_s, (m,)), dtype=float),
+        np.ascontiguousarray(np.broadcast_to(direction, (m,)), dtype=float),
+        _motor(motor, m),
+        np.full(m, floor),
+        np.full(m, float(max_time_s)),
+        cd_tables,
+        np.ascontiguousarray(cd_index, dtype=np.int64),
+        MACH_STEP,
+        world.kind,
+        world.flat,
+        world.dt_s,
+        terrain is not None,
+        rec_t,
+        rec_state,
+        n_rec,
+        cross_t,
+        cross_state,
+        status,
+    )
+    if terrain is not None:
+        has, _, t_c, st_c, _ = terrain_crossings(rec_t, rec_state, terrain)
+        diverged = status == STATUS_DIVERGED
+        status = np.where(has, STATUS_OK, np.where(diverged, STATUS_DIVERGED, STATUS_NO_CROSSING))
+        cross_t, cross_state = t_c, st_c
+    return GroundCrossing(status, cross_t, cross_state)

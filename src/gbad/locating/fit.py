@@ -1,0 +1,296 @@
+"""Batch maximum-likelihood fit of a ballistic trajectory to radar measurements, many at once.
+
+Each track's unknowns θ are its state at a reference time (position and velocity,
+in the world's frame), its drag factor as a multiple of the hypothesis's nominal
+A/m, and — for a rocket hypothesis — its motor's burnout time. The measurements are
+the radar's own slant range, azimuth, elevation and range rate with their reported
+σ; the fit minimises the whitened squared residuals (plus a weak prior on the drag
+factor) by Levenberg–Marquardt, all tracks in one batch, with finite-difference
+Jacobians from one kernel call over every track's nominal and perturbed states.
+
+With Gaussian noise and the model right, this estimator is asymptotically
+efficient: its covariance (JᵀJ)⁻¹ at the solution is the Cramér–Rao bound there,
+and :func:`information` evaluated at the true θ gives the bound itself.
+
+A rocket's motor is known only nominally (the hypothesis's round); its burnout
+time is found from the data when the track saw the boost, and otherwise from a
+pseudo-measurement that the launch (burnout minus burn time) was on the ground.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.locating.dynamics import World, propagate
+
+Array = NDArray[np.float64]
+
+#: Finite-difference steps of θ: position (m), velocity (m/s), drag scale (–), burnout (s).
+FD_STEP = np.array([1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 1e-4, 1e-3])
+#: 1-σ of the launch height pseudo-measurement of a rocket hypothesis (m).
+LAUNCH_HEIGHT_SIGMA_M = 30.0
+
+
+@dataclass(frozen=True)
+class Model:
+    """A hypothesis's dynamics: C_D(M) row, nominal A/m, prior on the scale, optional motor."""
+
+    cd_tables: Array  # (1, G)
+    kappa_nominal: float  # A/m (m²/kg; burnout mass for a rocket)
+    kappa_prior_sigma: float  # 1-σ of the drag scale θ[6] about 1
+    burn_time_s: float = 0.0
+    thrust_per_mass: float = 0.0  # thrust / burnout mass, m/s²
+    mass_flow_per_mass: float = 0.0  # mass flow / burnout mass, 1/s
+
+    @property
+    def powered(self) -> bool:
+        return self.burn_time_s > 0.0
+
+    @property
+    def n_params(self) -> int:
+        return 8 if self.powered else 7
+
+    def motor(self, t_burnout_s: Array) -> Array | None:
+        if not self.powered:
+            return None
+        m = len(t_burnout_s)
+        return np.column_stack(
+            [
+                t_burnout_s - self.burn_time_s,
+                t_burnout_s,
+                np.full(m, self.thrust_per_mass),
+                np.full(m, self.mass_flow_per_mass),
+            ]
+        )
+
+
+@dataclass
+class Observations:
+    """Measurements of M tracks, padded to K per track (NaN time = no measurement).
+
+    Angles in radians; σ NaN (or inf) drops that component. ``radar_pos`` and
+    ``radar_rot`` place each measurement's radar: local = (pos − radar_pos) @ rot.T
+    gives its east, north, up.
+    """
+
+    t_s: Array  # (M, K)
+    z: Array  # (M, K, 4) range_m, az_rad, el_rad, range_rate_mps
+    sigma: Array  # (M, K, 4)
+    radar_pos: Array  # (M, K, 3)
+    radar_rot: Array  # (M, K, 3, 3)
+    t_ref_s: Array  # (M,) the time θ's state refers to
+
+    def __len__(self) -> int:
+        return self.t_s.shape[0]
+
+    def take(self, rows: NDArray[np.intp]) -> Observations:
+        return Observations(
+            self.t_s[rows],
+            self.z[rows],
+            self.sigma[rows],
+            self.radar_pos[rows],
+            self.radar_rot[rows],
+            self.t_ref_s[rows],
+        )
+
+    @property
+    def weights(self) -> Array:
+        """1/σ, zero where a component is missing."""
+        w = np.where(np.isfinite(self.sigma) & (self.sigma > 0), 1.0 / self.sigma, 0.0)
+        return np.where(np.isfinite(self.t_s)[..., None], w, 0.0)
+
+
+def measure(states: Array, radar_pos: Array, radar_rot: Array) -> Array:
+    """Range, azimuth (rad, clockwise from north), elevation (rad), range rate of (..., 6) states."""
+    rel = states[..., :3] - radar_pos
+    loc = np.einsum("...ij,...j->...i", radar_rot, rel)
+    rng = np.linalg.norm(rel, axis=-1)
+    az = np.arctan2(loc[..., 0], loc[..., 1])
+    el = np.arctan2(loc[..., 2], np.hypot(loc[..., 0], loc[..., 1]))
+    rr = np.sum(rel * states[..., 3:], axis=-1) / np.maximum(rng, 1e-9)
+    return np.stack([rng, az, el, rr], axis=-1)
+
+
+GroundHeight = Callable[[Array], Array]
+
+
+@dataclass
+class FitResult:
+    theta: Array  # (M, P)
+    cov: Array  # (M, P, P) inverse of the information at θ
+    chi2: Array  # (M,) measurement part of the cost
+    n_meas: NDArray[np.int64]  # (M,) scalar measurements used
+    converged: NDArray[np.bool_]
+    iterations: NDArray[np.int64]
+
+    @property
+    def dof(self) -> NDArray[np.int64]:
+        return np.maximum(self.n_meas - self.theta.shape[1], 1)
+
+
+def _residuals(
+    theta: Array,
+    obs: Observations,
+    model: Model,
+    world: World,
+    ground_height: GroundHeight | None,
+) -> tuple[Array, Array]:
+    """Whitened residuals (M, R) and the measurement-only χ² (M,)."""
+    m, k = obs.t_s.shape
+    kappa = model.kappa_nominal * theta[:, 6]
+    motor = model.motor(theta[:, 7]) if model.powered else None
+    t_out = obs.t_s
+    if model.powered:
+        t_out = np.concatenate([t_out, (theta[:, 7] - model.burn_time_s)[:, None]], axis=1)
+    states = propagate(
+        theta[:, :6],
+        kappa,
+        obs.t_ref_s,
+        t_out,
+        model.cd_tables,
+        np.zeros(m, dtype=np.int64),
+        world,
+        motor,
+    )
+    pred = measure(states[:, :k], obs.radar_pos, obs.radar_rot)
+    d = obs.z - pred
+    d[..., 1] = (d[..., 1] + np.pi) % (2 * np.pi) - np.pi
+    w = obs.weights
+    r_meas = np.where(w > 0, np.nan_to_num(d, nan=1e6) * w, 0.0).reshape(m, -1)
+    chi2 = np.sum(r_meas**2, axis=1)
+    parts = [r_meas, ((theta[:, 6] - 1.0) / model.kappa_prior_sigma)[:, None]]
+    if model.powered:
+        launch = states[:, k]
+        h = world.height_m(launch[:, :3])
+        g = ground_height(launch[:, :3]) if ground_height is not None else 0.0
+        parts.append(((h - g) / LAUNCH_HEIGHT_SIGMA_M)[:, None])
+    r = np.concatenate(parts, axis=1)
+    bad = ~np.all(np.isfinite(r), axis=1)
+    r[bad] = 1e6  # a diverged trajectory: a huge, finite cost the fit backs away from
+    chi2[bad] = np.inf
+    return r, chi2
+
+
+def residuals_and_jacobian(
+    theta: Array,
+    obs: Observations,
+    model: Model,
+    world: World,
+    ground_height: GroundHeight | None = None,
+    free: NDArray[np.bool_] | None = None,
+) -> tuple[Array, Array, Array]:
+    """Whitened residuals (M, R), their Jacobian (M, R, F) in the free unknowns, and χ² (M,).
+
+    Forward differences, every track's nominal and perturbed θ in one kernel call.
+    """
+    m, p = theta.shape
+    cols = np.flatnonzero(np.ones(p, dtype=bool) if free is None else free)
+    steps = FD_STEP[cols]
+    nf = len(cols)
+    pert = np.repeat(theta[None], nf + 1, axis=0)  # (F+1, M, P)
+    for i, c in enumerate(cols):
+        pert[i + 1, :, c] += steps[i]
+    rows = np.tile(np.arange(m), nf + 1)
+    r_all, chi2_all = _residuals(pert.reshape(-1, p), obs.take(rows), model, world, ground_height)
+    r_all = r_all.reshape(nf + 1, m, -1)
+    jac = (r_all[1:] - r_all[0][None]) / steps[:, None, None]
+    return r_all[0], np.moveaxis(jac, 0, -1), chi2_all[:m]
+
+
+def fit(
+    theta0: Array,
+    obs: Observations,
+    model: Model,
+    world: World,
+    ground_height: GroundHeight | None = None,
+    max_iter: int = 30,
+    tol: float = 1e-6,
+    free: NDArray[np.bool_] | None = None,
+) -> FitResult:
+    """Levenberg–Marquardt from ``theta0`` (M, P), every track at once.
+
+    ``free`` (P,) holds the unknowns marked False at their ``theta0`` values (their
+    covariance rows are zero): for problems that pin part of the state, such as a
+    vertical fall seen by range alone.
+    """
+    theta = np.array(theta0, dtype=float)
+    m, p = theta.shape
+    free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
+    r, jac, chi2 = residuals_and_jacobian(theta, obs, model, world, ground_height, free)
+    cost = np.sum(r**2, axis=1)
+    lam = np.full(m, 1e-3)
+    done = np.zeros(m, dtype=bool)
+    iters = np.zeros(m, dtype=np.int64)
+    for _ in range(max_iter):
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        ja = jac[act]
+        jtj = np.einsum("mri,mrj->mij", ja, ja)
+        g = np.einsum("mri,mr->mi", ja, r[act])
+        diag = np.einsum("mii->mi", jtj)
+        a = jtj + (lam[act, None] * np.maximum(diag, 1e-12))[:, :, None] * np.eye(free.sum())
+        try:
+            step = -np.linalg.solve(a, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(a[0], g[0], rcond=None)[0][None]
+        cand = theta[act].copy()
+        cand[:, free] += step
+        r_c, jac_c, chi2_c = residuals_and_jacobian(
+            cand, obs.take(act), model, world, ground_height, free
+        )
+        cost_c = np.sum(r_c**2, axis=1)
+        better = cost_c < cost[act]
+        ok = act[better]
+        theta[ok], r[ok], jac[ok], chi2[ok] = (
+            cand[better],
+            r_c[better],
+            jac_c[better],
+            chi2_c[better],
+        )
+        gain = cost[act] - np.where(better, cost_c, cost[act])
+        cost[ok] = cost_c[better]
+        lam[ok] = np.maximum(lam[ok] / 4.0, 1e-9)
+        lam[act[~better]] *= 8.0
+        iters[act] += 1
+        # Converged: the accepted step changed the cost by a negligible amount, or
+        # no step helps any more (damping has grown past any useful size).
+        small = better & (gain <= tol * np.maximum(cost[act], 1.0))
+        done[act[small]] = True
+        done[act[~better & (lam[act] > 1e8)]] = True
+    conv = done.copy()
+    cov = np.zeros((m, p, p))
+    cov[:, free[:, None] & free[None, :]] = _inverse(np.einsum("mri,mrj->mij", jac, jac)).reshape(
+        m, -1
+    )
+    w = obs.weights
+    n_meas = np.sum(w > 0, axis=(1, 2))
+    return FitResult(theta, cov, chi2, n_meas, conv, iters)
+
+
+def _inverse(a: Array) -> Array:
+    out = np.full_like(a, np.nan)
+    ok = np.all(np.isfinite(a), axis=(1, 2))
+    if np.any(ok):
+        try:
+            out[ok] = np.linalg.inv(a[ok])
+        except np.linalg.LinAlgError:
+            out[ok] = np.linalg.pinv(a[ok])
+    return out
+
+
+def information(
+    theta: Array,
+    obs: Observations,
+    model: Model,
+    world: World,
+    ground_height: GroundHeight | None = None,
+    free: NDArray[np.bool_] | None = None,
+) -> Array:
+    """Fisher information (M, F, F) of the measurements (and prior) at θ: JᵀJ, whitened."""
+    _, jac, _ = residuals_and_jacobian(theta, obs, model, world, ground_height, free)
+    return np.einsum("mri,mrj->mij", jac, jac)

@@ -1,0 +1,602 @@
+"""Point of origin and point of impact from a projectile's radar measurements, with honest errors.
+
+For each track and each weapon-class hypothesis (mortar, artillery, rocket: the
+C_D(M) shape, nominal A/m and, for a rocket, the motor of the class's nominal
+round) the trajectory is fitted by batch maximum likelihood (:mod:`.fit`). The
+class whose fit explains the data best — χ² plus the prior on the drag scale,
+plus a penalty where its launch speed is outside what the class fires — wins.
+Its trajectory is carried backwards to the ground (the point of origin; a
+rocket's launch is the start of its burn) and forwards to the ground (the point
+of impact). Both points carry the fit's covariance, through the trajectory's
+sensitivity, onto the ground: δp = (I − v·uᵀ/(u·v))·Φ·δθ, with Φ the position's
+sensitivity to θ at the crossing time, v the velocity there and u the local
+vertical. CEP is the radius of the circle about the estimate that holds half of
+that horizontal Gaussian.
+
+A track that cannot be located honestly is reported as not located, with the
+reason: too few measurements or too short, a fit that did not converge, a
+trajectory that is not ballistic (aircraft, birds), no ground met (or the DEM
+left) within the time limit, or a point too uncertain to be of use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
+from gbad.locating.dynamics import STATUS_OK, World, propagate, to_ground
+from gbad.locating.fit import FD_STEP, FitResult, Model, Observations, fit
+from gbad.scenario.schema import LocatorConfig
+from gbad.world.ballistic import _cd_on_grid
+from gbad.world.munitions import MUNITIONS, MunitionProfile
+
+Array = NDArray[np.float64]
+
+#: Quadrature points (angles on the ellipse) of the CEP integral.
+_CEP_ANGLES = 64
+#: Cost added per (10 m/s)² of launch speed outside a class's range: a soft wall.
+SPEED_PENALTY = 25.0
+MAX_ITER = 15
+#: A rocket's burnout is sought from these offsets after its first detection (s): its
+#: track may start after the boost or during it.
+ROCKET_BURNOUT_STARTS_S = (-0.05, 1.0)
+
+
+@dataclass(frozen=True)
+class WeaponClass:
+    """A hypothesis the locator fits: a nominal round and the launch speeds the class fires."""
+
+    name: str
+    munition: MunitionProfile
+    speed_min_mps: float
+    speed_max_mps: float
+    kappa_prior_sigma: float = 0.5
+
+    def model(self) -> Model:
+        p = self.munition
+        mass = p.burnout_mass_kg
+        return Model(
+            cd_tables=_cd_on_grid(p)[None],
+            kappa_nominal=p.area_m2 / mass,
+            kappa_prior_sigma=self.kappa_prior_sigma,
+            burn_time_s=p.burn_time_s if p.powered else 0.0,
+            thrust_per_mass=p.thrust_n / mass if p.powered else 0.0,
+            mass_flow_per_mass=(p.propellant_kg / p.burn_time_s / mass) if p.powered else 0.0,
+        )
+
+
+#: The hypotheses, in the order of `weapon_class` codes. Speeds: the muzzle (or, for
+#: the rocket, tube-exit) speeds each class's rounds leave with, with margin.
+WEAPON_CLASSES: tuple[WeaponClass, ...] = (
+    WeaponClass("mortar", MUNITIONS["120mm-mortar"], 50.0, 400.0),
+    WeaponClass("artillery", MUNITIONS["155mm-he"], 150.0, 1100.0),
+    WeaponClass("rocket", MUNITIONS["122mm-rocket"], 0.0, 200.0),
+)
+
+
+@dataclass
+class Locates:
+    """One row per track (or track prefix) handed in; positions ECEF and ENU of the origin."""
+
+    located: NDArray[np.bool_]
+    reason: NDArray[np.object_]
+    weapon_class: NDArray[np.object_]
+    class_costs: Array  # (M, C) cost of each hypothesis
+    chi2_dof: Array
+    poo_enu_m: Array  # (M, 3)
+    poi_enu_m: Array  # (M, 3)
+    poo_cov_enu_m2: Array  # (M, 3, 3)
+    poi_cov_enu_m2: Array  # (M, 3, 3)
+    poo_cep_m: Array
+    poi_cep_m: Array
+    launch_t_s: Array
+    impact_t_s: Array
+    launch_speed_mps: Array
+    apogee_alt_m: Array
+    kappa_m2pkg: Array
+    theta: Array  # (M, 8) the winning fit (θ[7] NaN for an unpowered class)
+    theta_cov: Array  # (M, 8, 8)
+
+
+def cep_m(cov2: Array) -> Array:
+    """Radius (m) of the circle about the mean holding half of N(0, cov2), cov2 (..., 2, 2).
+
+    P(|x| < r) = 1/(2π)·∫ (1 − exp(−r²q(φ)/2)) / (σ1σ2·q(φ)) dφ with
+    q = cos²φ/σ1² + sin²φ/σ2² over the principal axes; solved for 0.5 by bisection.
+    """
+    cov2 = np.asarray(cov2, dtype=float)
+    shape = cov2.shape[:-2]
+    ev = np.linalg.eigvalsh(np.nan_to_num(cov2.reshape(-1, 2, 2), nan=0.0))
+    bad = ~np.all(np.isfinite(cov2.reshape(-1, 4)), axis=1)
+    s1 = np.sqrt(np.maximum(ev[:, 1], 1e-30))
+    s2 = np.sqrt(np.maximum(ev[:, 0], 1e-30 * ev[:, 1] + 1e-30))
+    phi = (np.arange(_CEP_ANGLES) + 0.5) * (2 * np.pi / _CEP_ANGLES)
+    q = np.cos(phi)[None] ** 2 / s1[:, None] ** 2 + np.sin(phi)[None] ** 2 / s2[:, None] ** 2
+    lo = np.zeros(len(s1))
+    hi = 3.0 * s1
+    for _ in range(60):
+        r = 0.5 * (lo + hi)
+        p = np.mean(-np.expm1(-0.5 * r[:, None] ** 2 * q) / (s1 * s2)[:, None] / q, axis=1)
+        lo = np.where(p < 0.5, r, lo)
+        hi = np.where(p < 0.5, hi, r)
+    out = 0.5 * (lo + hi)
+    out[bad] = np.nan
+    return out.reshape(shape)
+
+
+def initial_theta(obs: Observations, model: Model, positions: Array) -> Array:
+    """A starting θ: a quadratic in time fitted to the measured positions, per axis.
+
+    ``positions`` (M, K, 3) are the measurements converted to the world frame.
+    """
+    t = obs.t_s - obs.t_ref_s[:, None]
+    ok = np.isfinite(t)
+    tt = np.where(ok, t, 0.0)
+    basis = np.stack([np.ones_like(tt), tt, 0.5 * tt**2], axis=-1) * ok[..., None]
+    y = np.where(ok[..., None], positions, 0.0)
+    a = np.einsum("mki,mkj->mij", basis, basis) + 1e-9 * np.eye(3)
+    coef = np.linalg.solve(a[:, None], np.einsum("mki,mkc->mci", basis, y)[..., None])[..., 0]
+    m = len(obs)
+    theta = np.full((m, 8), np.nan)
+    theta[:, :3] = coef[:, :, 0]
+    theta[:, 3:6] = coef[:, :, 1]
+    theta[:, 6] = 1.0
+    if model.powered:
+        # Burnout just before the first measurement: the fit moves it if the track saw the boost.
+        theta[:, 7] = np.nanmin(obs.t_s, axis=1) - 0.05
+    return theta[:, : model.n_params]
+
+
+@dataclass
+class _Points:
+    ok: NDArray[np.bool_]
+    reason: NDArray[np.object_]
+    poo: Array  # (M, 6) launch state (a rocket: at ignition)
+    poi: Array  # (M, 6) impact state
+    poo_cov: Array
+    poi_cov: Array
+    t_launch: Array
+    t_impact: Array
+    launch_speed: Array
+    apogee: Array
+
+
+def _ground_height_fn(world: World, ground: object):
+    if np.isscalar(ground) or isinstance(ground, (int, float)):
+        return lambda pos: np.full(pos.shape[:-1], float(ground))  # type: ignore[arg-type]
+    if hasattr(ground, "alt_m"):
+        return lambda pos: np.full(pos.shape[:-1], float(ground.alt_m))  # type: ignore[attr-defined]
+
+    def height(pos: Array) -> Array:
+        lat, lon, _ = ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])
+        return np.asarray(ground.height_m(lat, lon), dtype=float)  # type: ignore[attr-defined]
+
+    return height
+
+
+def _position_sensitivity(
+    theta: Array, model: Model, world: World, t_ref: Array, t_at: Array | None
+) -> Array:
+    """∂position/∂θ (M, 3, P) at the times ``t_at`` (None: each θ's own launch time)."""
+    m, p = theta.shape
+    steps = FD_STEP[:p]
+    pert = np.repeat(theta[None], p + 1, axis=0)
+    for i in range(p):
+        pert[i + 1, :, i] += steps[i]
+    pert = pert.reshape(-1, p)
+    t_out = pert[:, 7] - model.burn_time_s if t_at is None else np.tile(t_at, p + 1)
+    pos = propagate(
+        pert[:, :6],
+        model.kappa_nominal * pert[:, 6],
+        np.tile(t_ref, p + 1),
+        t_out[:, None],
+        model.cd_tables,
+        np.zeros(len(pert), dtype=np.int64),
+        world,
+        model.motor(pert[:, 7]) if model.powered else None,
+    )[:, 0, :3].reshape(p + 1, m, 3)
+    return np.moveaxis((pos[1:] - pos[0][None]) / steps[:, None, None], 0, -1)
+
+
+def _ground_point_cov(
+    theta: Array,
+    cov: Array,
+    model: Model,
+    world: World,
+    t_ref: Array,
+    t_at: Array | None,
+    state: Array,
+) -> Array:
+    """Covariance (M, 3, 3) of a point on the ground, reached at ``t_at`` with ``state``.
+
+    A crossing (``t_at`` given) slides along the velocity to stay on the ground; a
+    rocket's launch (None) is on the ground by construction, so only its horizontal
+    place is uncertain.
+    """
+    phi = _position_sensitivity(theta, model, world, t_ref, t_at)
+    up = _up_vector(state[:, :3], world)
+    if t_at is None:
+        proj = np.eye(3)[None] - up[:, :, None] * up[:, None, :]
+    else:
+        v = state[:, 3:]
+        u_v = np.einsum("mi,mi->m", up, v)
+        proj = np.eye(3)[None] - v[:, :, None] * up[:, None, :] / u_v[:, None, None]
+    a = proj @ phi
+    return a @ cov @ np.swapaxes(a, 1, 2)
+
+
+def _up_vector(pos: Array, world: World) -> Array:
+    if world.kind != 0:
+        return np.tile([0.0, 0.0, 1.0], (len(pos), 1))
+    lat, lon, _ = ecef2geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def ground_points(
+    res: FitResult,
+    obs: Observations,
+    model: Model,
+    world: World,
+    ground: object,
+    max_flight_s: float,
+) -> _Points:
+    """Launch and impact points (world frame, states) for fitted θ; covariances come later."""
+    theta = res.theta
+    m = len(theta)
+    kappa = model.kappa_nominal * theta[:, 6]
+    zeros = np.zeros(m, dtype=np.int64)
+    motor = model.motor(theta[:, 7]) if model.powered else None
+    reason = np.full(m, "", dtype=object)
+    fwd = to_ground(
+        theta[:, :6],
+        kappa,
+        obs.t_ref_s,
+        np.ones(m),
+        model.cd_tables,
+        zeros,
+        world,
+        ground,
+        max_flight_s,
+        motor,
+    )
+    if model.powered:
+        t_launch = theta[:, 7] - model.burn_time_s
+        st = propagate(
+            theta[:, :6],
+            kappa,
+            obs.t_ref_s,
+            t_launch[:, None],
+            model.cd_tables,
+            zeros,
+            world,
+            motor,
+        )[:, 0]
+        back_ok = np.all(np.isfinite(st), axis=1)
+        launch_state = st
+        gh = _ground_height_fn(world, ground)(st[:, :3])
+        back_ok &= np.isfinite(gh)
+    else:
+        back = to_ground(
+            theta[:, :6],
+            kappa,
+            obs.t_ref_s,
+            -np.ones(m),
+            model.cd_tables,
+            zeros,
+            world,
+            ground,
+            max_flight_s,
+            motor,
+        )
+        back_ok = back.status == STATUS_OK
+        launch_state = back.state
+        t_launch = back.t_s
+    fwd_ok = fwd.status == STATUS_OK
+    reason[~back_ok] = "no point of origin: the trajectory traced back meets no ground"
+    reason[back_ok & ~fwd_ok] = "no point of impact: the trajectory meets no ground ahead"
+    ok = back_ok & fwd_ok
+    poo_cov = np.full((m, 3, 3), np.nan)
+    poi_cov = np.full((m, 3, 3), np.nan)
+    launch_speed = np.linalg.norm(launch_state[:, 3:], axis=1)
+    apogee = np.full(m, np.nan)
+    return _Points(
+        ok,
+        reason,
+        launch_state,
+        fwd.state,
+        poo_cov,
+        poi_cov,
+        t_launch,
+        fwd.t_s,
+        launch_speed,
+        apogee,
+    )
+
+
+def point_covariances(
+    res: FitResult, obs: Observations, model: Model, world: World, pts: _Points, rows
+) -> None:
+    """Fill the launch/impact covariances and the apogee of ``pts`` at ``rows`` (in place).
+
+    Done for the winning class only: it costs twenty trajectories a track.
+    """
+    i = rows[pts.ok[rows]]
+    if i.size == 0:
+        return
+    theta, cov, t_ref = res.theta[i], res.cov[i], obs.t_ref_s[i]
+    pts.poi_cov[i] = _ground_point_cov(theta, cov, model, world, t_ref, pts.t_impact[i], pts.poi[i])
+    pts.poo_cov[i] = _ground_point_cov(
+        theta,
+        cov,
+        model,
+        world,
+        t_ref,
+        None if model.powered else pts.t_launch[i],
+        pts.poo[i],
+    )
+    grid = np.linspace(0.0, 1.0, 48)
+    t_grid = pts.t_launch[i, None] + (pts.t_impact[i] - pts.t_launch[i])[:, None] * grid[None]
+    path = propagate(
+        theta[:, :6],
+        model.kappa_nominal * theta[:, 6],
+        t_ref,
+        t_grid,
+        model.cd_tables,
+        np.zeros(len(i), dtype=np.int64),
+        world,
+        model.motor(theta[:, 7]) if model.powered else None,
+    )
+    pts.apogee[i] = np.nanmax(world.height_m(path[..., :3]), axis=1)
+
+
+def _fit_class(obs: Observations, positions: Array, model: Model, world: World, gh) -> FitResult:
+    """One class's fit; a rocket's from several burnout times, keeping the best."""
+    theta0 = initial_theta(obs, model, positions)
+    if not model.powered or len(obs) == 0:
+        return fit(theta0, obs, model, world, gh, max_iter=MAX_ITER)
+    first = np.nanmin(obs.t_s, axis=1)
+    best: FitResult | None = None
+    for lead_s in ROCKET_BURNOUT_STARTS_S:
+        theta0[:, 7] = first + lead_s
+        res = fit(theta0, obs, model, world, gh, max_iter=MAX_ITER)
+        if best is None:
+            best = res
+            continue
+        cost = np.where(res.converged, res.chi2, np.inf)
+        old = np.where(best.converged, best.chi2, np.inf)
+        take = cost < old
+        for f in FitResult.__dataclass_fields__:
+            getattr(best, f)[take] = getattr(res, f)[take]
+    assert best is not None
+    return best
+
+
+def _no_fit(p: int, m: int = 0) -> FitResult:
+    return FitResult(
+        np.full((m, p), np.nan),
+        np.full((m, p, p), np.nan),
+        np.full(m, np.inf),
+        np.zeros(m, dtype=np.int64),
+        np.zeros(m, dtype=bool),
+        np.zeros(m, dtype=np.int64),
+    )
+
+
+def _no_points(m: int = 0) -> _Points:
+    return _Points(
+        np.zeros(m, dtype=bool),
+        np.full(m, "", dtype=object),
+        np.full((m, 6), np.nan),
+        np.full((m, 6), np.nan),
+        np.full((m, 3, 3), np.nan),
+        np.full((m, 3, 3), np.nan),
+        np.full(m, np.nan),
+        np.full(m, np.nan),
+        np.full(m, np.nan),
+        np.full(m, np.nan),
+    )
+
+
+def _expand_fit(res: FitResult, rows: NDArray[np.intp], m: int) -> FitResult:
+    out = _no_fit(res.theta.shape[1], m)
+    for f in FitResult.__dataclass_fields__:
+        getattr(out, f)[rows] = getattr(res, f)
+    return out
+
+
+def _expand_points(pts: _Points, rows: NDArray[np.intp], m: int) -> _Points:
+    out = _no_points(m)
+    for f in _Points.__dataclass_fields__:
+        getattr(out, f)[rows] = getattr(pts, f)
+    return out
+
+
+def locate(
+    obs: Observations,
+    positions: Array,
+    world: World,
+    ground: object,
+    settings: LocatorConfig | None = None,
+    origin: tuple[float, float, float] | None = None,
+    classes: tuple[WeaponClass, ...] = WEAPON_CLASSES,
+) -> Locates:
+    """Fit every class hypothesis to every track, keep the best, find and qualify its points.
+
+    ``positions`` (M, K, 3): the measurements converted to the world frame (for the
+    starting guess). ``origin`` (lat, lon, alt) of the ENU frame of the outputs; for
+    the flat world the outputs stay in its own frame.
+    """
+    settings = settings if settings is not None else LocatorConfig()
+    m = len(obs)
+    n_meas_pts = np.sum(np.isfinite(obs.t_s), axis=1)
+    span = np.nanmax(obs.t_s, axis=1) - np.nanmin(obs.t_s, axis=1)
+    # Tracks too short to locate are not fitted at all (they are most of a radar's
+    # tracks: fence false alarms and one-dwell glimpses).
+    elig = np.flatnonzero((n_meas_pts >= settings.min_detections) & (span >= settings.min_track_s))
+    sub_obs = obs.take(elig)
+    sub_pos = positions[elig]
+    gh = _ground_height_fn(world, ground)
+    costs = np.full((m, len(classes)), np.inf)
+    fits: list[FitResult] = []
+    points: list[_Points] = []
+    for c, cls in enumerate(classes):
+        model = cls.model()
+        if elig.size == 0:
+            fits.append(_expand_fit(_no_fit(model.n_params), elig, m))
+            points.append(_expand_points(_no_points(), elig, m))
+            continue
+        res = _fit_class(sub_obs, sub_pos, model, world, gh)
+        pts = ground_points(res, sub_obs, model, world, ground, settings.max_flight_s)
+        speed = pts.launch_speed
+        over = np.maximum(cls.speed_min_mps - speed, 0.0) + np.maximum(
+            speed - cls.speed_max_mps, 0.0
+        )
+        total = res.chi2 + ((res.theta[:, 6] - 1.0) / model.kappa_prior_sigma) ** 2
+        total = total + SPEED_PENALTY * (over / 10.0) ** 2
+        total = np.where(res.converged & np.isfinite(res.chi2), total, np.inf)
+        # A class whose trajectory meets no ground is a worse explanation than one that does.
+        costs[elig, c] = np.where(pts.ok, total, np.inf)
+        fits.append(_expand_fit(res, elig, m))
+        points.append(_expand_points(pts, elig, m))
+    best = np.argmin(np.where(np.isfinite(costs), costs, np.inf), axis=1)
+    any_ok = np.isfinite(costs).any(axis=1)
+    for c, cls in enumerate(classes):
+        point_covariances(
+            fits[c], obs, cls.model(), world, points[c], np.flatnonzero(any_ok & (best == c))
+        )
+    rows = np.arange(m)
+
+    def pick(get):
+        stacked = np.stack([get(c) for c in range(len(classes))])
+        return stacked[best, rows]
+
+    theta = np.full((m, 8), np.nan)
+    theta_cov = np.full((m, 8, 8), np.nan)
+    for c in range(len(classes)):
+        sel = best == c
+        p = fits[c].theta.shape[1]
+        theta[sel, :p] = fits[c].theta[sel]
+        theta_cov[sel, :p, :p] = fits[c].cov[sel]
+    chi2 = pick(lambda c: fits[c].chi2)
+    dof = pick(lambda c: fits[c].dof)
+    chi2_dof = chi2 / dof
+    poo = pick(lambda c: points[c].poo)[:, :3]
+    poi = pick(lambda c: points[c].poi)[:, :3]
+    poo_cov = pick(lambda c: points[c].poo_cov)
+    poi_cov = pick(lambda c: points[c].poi_cov)
+    kappa = np.array([classes[b].model().kappa_nominal for b in best]) * theta[:, 6]
+
+    if origin is not None:
+        rot = enu_rotation(origin[0], origin[1])
+        o_ecef = np.array(geodetic2ecef(*origin))
+        poo_enu = (poo - o_ecef) @ rot.T
+        poi_enu = (poi - o_ecef) @ rot.T
+        poo_cov_enu = rot @ poo_cov @ rot.T
+        poi_cov_enu = rot @ poi_cov @ rot.T
+    else:
+        poo_enu, poi_enu, poo_cov_enu, poi_cov_enu = poo, poi, poo_cov, poi_cov
+    poo_cep = cep_m(poo_cov_enu[:, :2, :2])
+    poi_cep = cep_m(poi_cov_enu[:, :2, :2])
+
+    reason = np.full(m, "", dtype=object)
+    first_reason = np.array(
+        [next((p.reason[i] for p in points if p.reason[i]), "") for i in range(m)], dtype=object
+    )
+    reason[~any_ok] = np.where(
+        first_reason[~any_ok] != "",
+        first_reason[~any_ok],
+        "the fit did not converge",
+    )
+    # Over a few seconds a level flight fits a parabola as well as a shell does; what
+    # gives an aircraft away is that it neither climbs nor dives like a round.
+    vel = theta[:, 3:6]
+    up = _up_vector(np.nan_to_num(theta[:, :3], nan=1.0), world)
+    climb_deg = np.degrees(
+        np.arcsin(np.clip(np.einsum("mi,mi->m", vel, up) / np.linalg.norm(vel, axis=1), -1, 1))
+    )
+    level = np.abs(climb_deg) < settings.min_flight_path_deg
+    reason[any_ok & level] = "not a projectile: level flight"
+    reason[any_ok & (chi2_dof > settings.max_chi2_dof)] = "not a ballistic trajectory"
+    big = any_ok & (reason == "") & ~(poo_cep <= settings.max_poo_cep_m)
+    reason[big] = "too uncertain: point of origin CEP above the limit"
+    reason[n_meas_pts < settings.min_detections] = "too few detections"
+    reason[span < settings.min_track_s] = "track too short"
+    located = reason == ""
+    names = np.array([cls.name for cls in classes], dtype=object)
+    return Locates(
+        located=located,
+        reason=reason,
+        weapon_class=np.where(any_ok, names[best], ""),
+        class_costs=costs,
+        chi2_dof=chi2_dof,
+        poo_enu_m=poo_enu,
+        poi_enu_m=poi_enu,
+        poo_cov_enu_m2=poo_cov_enu,
+        poi_cov_enu_m2=poi_cov_enu,
+        poo_cep_m=poo_cep,
+        poi_cep_m=poi_cep,
+        launch_t_s=pick(lambda c: points[c].t_launch),
+        impact_t_s=pick(lambda c: points[c].t_impact),
+        launch_speed_mps=pick(lambda c: points[c].launch_speed),
+        apogee_alt_m=pick(lambda c: points[c].apogee),
+        kappa_m2pkg=kappa,
+        theta=theta,
+        theta_cov=theta_cov,
+    )
+
+
+def observations(
+    group: NDArray[np.intp],
+    n_groups: int,
+    t_s: Array,
+    range_m: Array,
+    az_deg: Array,
+    el_deg: Array,
+    range_rate_mps: Array,
+    sigma: Array,
+    radar_ecef_m: Array,
+    radar_rot: Array,
+) -> tuple[Observations, Array]:
+    """Pad detections (N,) into per-track Observations and their ECEF positions (M, K, 3).
+
+    ``group`` numbers each detection's track (0..n_groups−1; −1 to leave it out);
+    ``sigma`` (N, 4): range, az (deg), el (deg), range-rate σ (NaN: not measured);
+    ``radar_ecef_m`` (N, 3) and ``radar_rot`` (N, 3, 3, ECEF → radar ENU) place each
+    detection's radar. θ refers to the middle detection's time of each track.
+    """
+    keep = np.flatnonzero(group >= 0)
+    order = keep[np.lexsort((t_s[keep], group[keep]))]
+    g = group[order]
+    counts = np.bincount(g, minlength=n_groups)
+    k = max(int(counts.max()) if counts.size else 0, 1)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(len(order)) - start[g]
+    shape = (n_groups, k)
+    tt = np.full(shape, np.nan)
+    z = np.full((*shape, 4), np.nan)
+    sig = np.full((*shape, 4), np.nan)
+    rpos = np.zeros((*shape, 3))
+    rrot = np.tile(np.eye(3), (*shape, 1, 1))
+    tt[g, slot] = t_s[order]
+    z[g, slot] = np.column_stack(
+        [
+            range_m[order],
+            np.radians(az_deg[order]),
+            np.radians(el_deg[order]),
+            range_rate_mps[order],
+        ]
+    )
+    sig[g, slot] = sigma[order] * np.array([1.0, np.pi / 180.0, np.pi / 180.0, 1.0])
+    rpos[g, slot] = radar_ecef_m[order]
+    rrot[g, slot] = radar_rot[order]
+    mid = np.minimum(counts // 2, k - 1)
+    t_ref = tt[np.arange(n_groups), mid]
+    obs = Observations(tt, z, sig, rpos, rrot, t_ref)
+    az, el, r = z[..., 1], z[..., 2], z[..., 0]
+    local = np.stack([r * np.cos(el) * np.sin(az), r * np.cos(el) * np.cos(az), r * np.sin(el)], -1)
+    positions = rpos + np.einsum("mkji,mkj->mki", rrot, local)
+    return obs, positions

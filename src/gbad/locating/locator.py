@@ -1,0 +1,274 @@
+"""From weapon-locating radar detections to locates and warnings (the `locating` stage).
+
+The radar's own track number (`dwell_track_id`) groups its detections into
+projectile tracks. Each track is solved at every `update_interval_s` as its data
+grows (the prefix up to then) and once on all of it (the final locate): every
+solution is a row of `locates.parquet`. A warning goes out for an asset the first
+time a solution's impact region — the ellipse holding `alert_probability` of the
+impact point's horizontal Gaussian — touches the asset's circle, once that
+impact point is sure enough (CEP at most `alert_max_poi_cep_m`).
+
+Reads detections only, never `truth_id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from gbad.earth.wgs84 import geodetic2enu
+from gbad.locating.dynamics import World
+from gbad.locating.locate import Locates, locate, observations
+from gbad.scenario.schema import Asset, Geodetic, LocatorConfig
+from gbad.sensors.detection_file import Detections
+from gbad.sensors.radar import RadarModel
+
+#: Tracks solved together: bounds the memory of one batch.
+BATCH = 192
+
+LOCATE_COLUMNS = (
+    "t_s",
+    "radar_id",
+    "track_id",
+    "final",
+    "located",
+    "reason",
+    "weapon_class",
+    "poo_east_m",
+    "poo_north_m",
+    "poo_up_m",
+    "poi_east_m",
+    "poi_north_m",
+    "poi_up_m",
+    "poo_cep_m",
+    "poi_cep_m",
+    "launch_t_s",
+    "predicted_impact_t_s",
+    "n_detections",
+    "chi2_dof",
+    "kappa_m2pkg",
+    "launch_speed_mps",
+    "apogee_alt_m",
+    "poo_cov_ee_m2",
+    "poo_cov_en_m2",
+    "poo_cov_nn_m2",
+    "poi_cov_ee_m2",
+    "poi_cov_en_m2",
+    "poi_cov_nn_m2",
+)
+ALERT_COLUMNS = ("t_s", "asset_id", "radar_id", "track_id", "predicted_impact_t_s", "warning_s")
+
+
+@dataclass
+class LocatorResult:
+    locates: dict[str, NDArray]
+    alerts: dict[str, NDArray]
+    #: Detection rows (into the Detections handed in) of each locate row, for scoring.
+    detection_rows: list[NDArray[np.intp]]
+    n_tracks: int
+
+
+def _solutions(
+    t: NDArray, group: NDArray[np.intp], n_groups: int, cfg: LocatorConfig
+) -> tuple[NDArray[np.intp], NDArray, NDArray[np.bool_]]:
+    """(group, cut-off time, final?) of every solution: the growing prefixes, then all of it."""
+    first = np.full(n_groups, np.inf)
+    last = np.full(n_groups, -np.inf)
+    np.minimum.at(first, group, t)
+    np.maximum.at(last, group, t)
+    span = np.maximum(last - first - cfg.min_track_s, 0.0)
+    n_pref = np.floor(span / cfg.update_interval_s + 1e-9).astype(np.int64) + 1
+    n_pref = np.where(last - first >= cfg.min_track_s, n_pref, 0)
+    g = np.repeat(np.arange(n_groups), n_pref)
+    k = np.arange(len(g)) - np.repeat(np.cumsum(n_pref) - n_pref, n_pref)
+    cut = first[g] + cfg.min_track_s + k * cfg.update_interval_s
+    # A prefix that already holds every detection is the final solution itself.
+    inner = cut < last[g] - 1e-9
+    g, cut = g[inner], cut[inner]
+    g = np.concatenate([g, np.arange(n_groups)])
+    cut = np.concatenate([cut, last])
+    final = np.concatenate([np.zeros(len(cut) - n_groups, bool), np.ones(n_groups, bool)])
+    return g, cut, final
+
+
+def run_locator(
+    det: Detections,
+    radars: list[RadarModel],
+    origin: Geodetic,
+    cfg: LocatorConfig,
+    ground: object,
+    assets: list[Asset],
+    world: World | None = None,
+) -> LocatorResult:
+    """Locate every weapon-locating radar track in ``det`` and raise the warnings."""
+    world = world if world is not None else World()
+    wl = np.array([r.dwells is not None for r in radars], dtype=bool)
+    dwell = det.dwell_track_id if det.dwell_track_id is not None else np.full(len(det), -1)
+    mine = np.flatnonzero(wl[det.radar_index] & (dwell >= 0)) if len(radars) else np.zeros(0, int)
+    key = det.radar_index[mine].astype(np.int64) * (1 << 40) + dwell[mine]
+    uniq, group = np.unique(key, return_inverse=True)
+    n_groups = len(uniq)
+    if n_groups == 0:
+        return LocatorResult(_empty(LOCATE_COLUMNS), _empty(ALERT_COLUMNS), [], 0)
+    g_radar = (uniq >> 40).astype(np.int64)
+    g_track = uniq & ((1 << 40) - 1)
+    sol_g, sol_cut, sol_final = _solutions(det.t_s[mine], group, n_groups, cfg)
+
+    # Members of each solution: its group's detections up to its cut-off.
+    order = np.lexsort((det.t_s[mine], group))
+    counts = np.bincount(group, minlength=n_groups)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # One sorted key (group, time) answers every solution's "how many up to the cut-off".
+    span = float(np.ptp(det.t_s[mine])) + 10.0
+    keyed = group[order] * span + (det.t_s[mine][order] - det.t_s[mine].min())
+    cuts = sol_g * span + (sol_cut - det.t_s[mine].min())
+    n_in = np.searchsorted(keyed, cuts + 1e-9, side="right") - start[sol_g]
+    sol_of = np.repeat(np.arange(len(sol_g)), n_in)
+    within = np.arange(len(sol_of)) - np.repeat(np.cumsum(n_in) - n_in, n_in)
+    rows = mine[order][start[sol_g[sol_of]] + within]
+
+    o = origin
+    r_ecef = np.stack([r.ecef_m for r in radars])
+    r_rot = np.stack([r.enu_rot for r in radars])
+    ri = det.radar_index[rows]
+    sigma = np.column_stack(
+        [
+            det.range_sigma_m[rows],
+            det.az_sigma_deg[rows],
+            det.el_sigma_deg[rows],
+            np.where(np.isfinite(det.range_rate_mps[rows]), det.range_rate_sigma_mps[rows], np.nan),
+        ]
+    )
+    results: list[Locates] = []
+    n_sol = len(sol_g)
+    for b0 in range(0, n_sol, BATCH):
+        sel = (sol_of >= b0) & (sol_of < b0 + BATCH)
+        obs, pos = observations(
+            sol_of[sel] - b0,
+            min(BATCH, n_sol - b0),
+            det.t_s[rows[sel]],
+            det.range_m[rows[sel]],
+            det.az_deg[rows[sel]],
+            det.el_deg[rows[sel]],
+            np.nan_to_num(det.range_rate_mps[rows[sel]], nan=0.0),
+            sigma[sel],
+            r_ecef[ri[sel]],
+            r_rot[ri[sel]],
+        )
+        results.append(locate(obs, pos, world, ground, cfg, origin=(o.lat_deg, o.lon_deg, o.alt_m)))
+    loc = _concat(results)
+    radar_names = np.array([r.id for r in radars], dtype=object)
+    table = {
+        "t_s": sol_cut,
+        "radar_id": radar_names[g_radar[sol_g]],
+        "track_id": g_track[sol_g],
+        "final": sol_final,
+        "located": loc.located,
+        "reason": loc.reason,
+        "weapon_class": np.where(loc.located, loc.weapon_class, ""),
+        "poo_east_m": loc.poo_enu_m[:, 0],
+        "poo_north_m": loc.poo_enu_m[:, 1],
+        "poo_up_m": loc.poo_enu_m[:, 2],
+        "poi_east_m": loc.poi_enu_m[:, 0],
+        "poi_north_m": loc.poi_enu_m[:, 1],
+        "poi_up_m": loc.poi_enu_m[:, 2],
+        "poo_cep_m": loc.poo_cep_m,
+        "poi_cep_m": loc.poi_cep_m,
+        "launch_t_s": loc.launch_t_s,
+        "predicted_impact_t_s": loc.impact_t_s,
+        "n_detections": n_in,
+        "chi2_dof": loc.chi2_dof,
+        "kappa_m2pkg": loc.kappa_m2pkg,
+        "launch_speed_mps": loc.launch_speed_mps,
+        "apogee_alt_m": loc.apogee_alt_m,
+        "poo_cov_ee_m2": loc.poo_cov_enu_m2[:, 0, 0],
+        "poo_cov_en_m2": loc.poo_cov_enu_m2[:, 0, 1],
+        "poo_cov_nn_m2": loc.poo_cov_enu_m2[:, 1, 1],
+        "poi_cov_ee_m2": loc.poi_cov_enu_m2[:, 0, 0],
+        "poi_cov_en_m2": loc.poi_cov_enu_m2[:, 0, 1],
+        "poi_cov_nn_m2": loc.poi_cov_enu_m2[:, 1, 1],
+    }
+    # Keep the final row of every track, and the interim ones that located something.
+    keep = sol_final | loc.located
+    table = {k: v[keep] for k, v in table.items()}
+    starts = np.concatenate([[0], np.cumsum(n_in)])
+    det_rows = [rows[starts[i] : starts[i + 1]] for i in np.flatnonzero(keep)]
+    alerts = _alerts(table, assets, origin, cfg)
+    return LocatorResult(table, alerts, det_rows, n_groups)
+
+
+def _alerts(
+    table: dict[str, NDArray], assets: list[Asset], origin: Geodetic, cfg: LocatorConfig
+) -> dict[str, NDArray]:
+    """The first solution of each (asset, track) whose impact region touches the asset."""
+    k = np.sqrt(chi2.ppf(cfg.alert_probability, 2))
+    ok = table["located"] & (table["poi_cep_m"] <= cfg.alert_max_poi_cep_m)
+    out: dict[str, list] = {c: [] for c in ALERT_COLUMNS}
+    o = origin
+    for asset in assets:
+        lat, lon, alt = asset.position.to_geodetic(o)
+        ae, an, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
+        d = np.column_stack([ae - table["poi_east_m"], an - table["poi_north_m"]])
+        dist = np.linalg.norm(d, axis=1)
+        u = d / np.maximum(dist, 1e-9)[:, None]
+        var = (
+            u[:, 0] ** 2 * table["poi_cov_ee_m2"]
+            + 2 * u[:, 0] * u[:, 1] * table["poi_cov_en_m2"]
+            + u[:, 1] ** 2 * table["poi_cov_nn_m2"]
+        )
+        # The region's reach towards the asset is its support k·√(uᵀCu) along the
+        # line to it: never short of the true gap, so no touching region is missed.
+        touch = ok & (dist <= asset.radius_m + k * np.sqrt(np.maximum(var, 0.0)))
+        idx = np.flatnonzero(touch)
+        if idx.size == 0:
+            continue
+        key = (
+            table["radar_id"][idx].astype(str).astype(object)
+            + ":"
+            + table["track_id"][idx].astype(str).astype(object)
+        )
+        ord_ = np.lexsort((table["t_s"][idx], key))
+        idx, key = idx[ord_], key[ord_]
+        first = np.ones(len(idx), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        idx = idx[first]
+        out["t_s"].extend(table["t_s"][idx])
+        out["asset_id"].extend([asset.id] * len(idx))
+        out["radar_id"].extend(table["radar_id"][idx])
+        out["track_id"].extend(table["track_id"][idx])
+        out["predicted_impact_t_s"].extend(table["predicted_impact_t_s"][idx])
+        out["warning_s"].extend(table["predicted_impact_t_s"][idx] - table["t_s"][idx])
+    res = {
+        "t_s": np.array(out["t_s"], dtype=float),
+        "asset_id": np.array(out["asset_id"], dtype=object),
+        "radar_id": np.array(out["radar_id"], dtype=object),
+        "track_id": np.array(out["track_id"], dtype=np.int64),
+        "predicted_impact_t_s": np.array(out["predicted_impact_t_s"], dtype=float),
+        "warning_s": np.array(out["warning_s"], dtype=float),
+    }
+    order = np.argsort(res["t_s"], kind="stable")
+    return {k: v[order] for k, v in res.items()}
+
+
+def _concat(parts: list[Locates]) -> Locates:
+    fields = Locates.__dataclass_fields__
+    return Locates(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+
+
+def _empty(columns: tuple[str, ...]) -> dict[str, NDArray]:
+    text = {"radar_id", "reason", "weapon_class", "asset_id"}
+    ints = {"track_id", "n_detections"}
+    out: dict[str, NDArray] = {}
+    for c in columns:
+        if c in text:
+            out[c] = np.zeros(0, dtype=object)
+        elif c in ints:
+            out[c] = np.zeros(0, dtype=np.int64)
+        elif c in ("final", "located"):
+            out[c] = np.zeros(0, dtype=bool)
+        else:
+            out[c] = np.zeros(0)
+    return out

@@ -1,0 +1,289 @@
+"""A weapon-locating radar's time line: a low search fence, then track dwells on what crosses it.
+
+Time runs in frames of 1/``track_rate_hz`` s. In each frame the radar has
+frame/``track_dwell_s`` dwell slots. Every open track asks for one dwell a frame;
+the tracks get at most ``1 − search_share_min`` of the slots, the longest-waiting
+first (so a salvo slows every track's rate instead of starving some), and the
+fence gets the rest: its beams (``fence_rows`` rows one beamwidth apart from the
+lowest elevation, across the sector) are visited in turn, ``search_dwell_s`` each,
+carrying on from frame to frame. The fence's revisit time therefore stretches
+when the radar is busy — what a 40-round salvo does to a real one.
+
+A fence detection opens a track, tagged with the radar's own track number
+(``dwell_track_id``); its dwells point at the object (the radar's track keeps
+the projectile in the beam — a modelling assumption: pointing errors are not
+simulated) and detect it with the radar's Swerling statistics at the dwell's
+SNR (``track_pulses`` pulses). A fence false alarm opens a track whose dwells
+find nothing, so it is dropped at the first miss; aircraft and birds that cross
+the fence are tracked like anything else — telling them from projectiles is the
+locator's job. A track ends after ``track_time_s`` or ``drop_misses`` missed
+dwells in a row.
+
+Looks are evaluated frame by frame (a loop over frames, arrays over objects and
+tracks within each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.earth.terrain import line_of_sight
+from gbad.earth.wgs84 import ecef2geodetic
+from gbad.sensors.detection import draw_false_alarm_snr, draw_looks
+from gbad.world.truth import Truth
+
+Array = NDArray[np.float64]
+
+
+@dataclass
+class _Track:
+    obj: NDArray[np.int64]  # object index, -1 for a false alarm
+    start: Array
+    last_served: Array
+    hits: NDArray[np.int64]
+    misses: NDArray[np.int64]
+    ident: NDArray[np.int64]
+
+    @classmethod
+    def empty(cls) -> _Track:
+        z = np.zeros(0)
+        zi = np.zeros(0, dtype=np.int64)
+        return cls(zi, z, z, zi, zi, zi)
+
+    def keep(self, sel: NDArray[np.bool_]) -> _Track:
+        return _Track(*(a[sel] for a in self.__dict__.values()))
+
+    def extend(self, obj: NDArray[np.int64], t: Array, ident: NDArray[np.int64]) -> _Track:
+        n = len(obj)
+        return _Track(
+            np.concatenate([self.obj, obj]),
+            np.concatenate([self.start, t]),
+            np.concatenate([self.last_served, t]),
+            np.concatenate([self.hits, np.ones(n, dtype=np.int64)]),
+            np.concatenate([self.misses, np.zeros(n, dtype=np.int64)]),
+            np.concatenate([self.ident, ident]),
+        )
+
+
+def simulate_weapon_locating(
+    radar,
+    truth: Truth,
+    rng: np.random.Generator,
+    ground: object,
+    radius_m: float,
+    n_los_samples: int,
+    progress=None,
+) -> tuple[dict[str, NDArray], dict[str, Array]]:
+    """Detections of a weapon-locating radar (columns of DETECTION_COLUMNS + dwell_track_id).
+
+    Also returns the radar's occupancy over time: per frame, the share of time in
+    track dwells, the number of open tracks and the fence revisit time.
+    """
+    cfg = radar.dwells
+    frame_s = 1.0 / cfg.track_rate_hz
+    slots = max(1, round(frame_s / cfg.track_dwell_s))
+    track_cap = max(1, int(np.floor(slots * (1.0 - cfg.search_share_min))))
+    _, n_az = radar.raster_shape
+    n_rows = cfg.fence_rows
+    n_beams = n_az * n_rows
+    fence_top = radar.el_min_deg + n_rows * radar.beamwidth_el_deg
+    track_pulses = cfg.track_pulses or radar.n_pulses
+    t_end = float(truth.t_grid_s[-1])
+    n_frames = int(np.ceil(t_end / frame_s))
+    cells_per_beam = (radar.range_max_m - radar.range_min_m) / radar.cell_range_m
+
+    out: list[dict[str, NDArray]] = []
+    occ_t = np.arange(n_frames) * frame_s
+    occ_track = np.zeros(n_frames)
+    occ_open = np.zeros(n_frames, dtype=np.int64)
+    occ_fence_s = np.zeros(n_frames)
+    tracks = _Track.empty()
+    next_id = 0
+    beam = 0  # the fence's next beam
+    all_obj = np.arange(truth.n_objects)
+
+    def look(obj, t):
+        pos, vel, alive = truth.state_at(obj, t)
+        az, el, rng_m, rr = radar.aer(pos, vel)
+        ok = alive & radar.in_coverage(az, el, rng_m)
+        idx = np.flatnonzero(ok)
+        if idx.size:
+            lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
+            vis = line_of_sight(
+                radar.lat_deg,
+                radar.lon_deg,
+                radar.alt_m,
+                lat,
+                lon,
+                alt,
+                ground,
+                radius_m=radius_m,
+                n_samples=n_los_samples,
+            )
+            ok[idx[~vis]] = False
+        return ok, az, el, rng_m, rr, alive
+
+    def emit(t, obj, az, el, rng_m, rr, snr, ident):
+        s_r, s_az, s_el, s_rr = radar.sigmas(snr)
+        noise = rng.standard_normal((len(t), 4))
+        out.append(
+            {
+                "t_s": t,
+                "range_m": np.abs(rng_m + radar.bias_range_m + s_r * noise[:, 0]),
+                "az_deg": (az + radar.bias_az_deg + s_az * noise[:, 1]) % 360.0,
+                "el_deg": np.clip(el + radar.bias_el_deg + s_el * noise[:, 2], -90.0, 90.0),
+                "range_rate_mps": rr + s_rr * noise[:, 3],
+                "snr_db": 10 * np.log10(snr),
+                "truth_id": np.where(obj >= 0, truth.object_id[np.maximum(obj, 0)], -1),
+                "range_sigma_m": s_r,
+                "az_sigma_deg": s_az,
+                "el_sigma_deg": s_el,
+                "range_rate_sigma_mps": s_rr,
+                "dwell_track_id": ident,
+            }
+        )
+
+    live_from = truth.t_start_s
+    live_to = truth.t_end_s
+    for f in range(n_frames):
+        t0 = f * frame_s
+        # -- track dwells: the longest-waiting tracks first ---------------------------
+        n_served = 0
+        if len(tracks.obj):
+            order = np.lexsort((tracks.start, tracks.last_served))
+            served = order[:track_cap]
+            n_served = len(served)
+            t_dw = t0 + (np.arange(n_served) + 0.5) * cfg.track_dwell_s
+            obj = tracks.obj[served]
+            real = obj >= 0
+            hit = np.zeros(n_served, dtype=bool)
+            gone = ~real.copy()
+            if np.any(real):
+                r = np.flatnonzero(real)
+                ok, az, el, rng_m, rr, alive = look(obj[r], t_dw[r])
+                gone[r] = ~alive
+                v = np.flatnonzero(ok)
+                if v.size:
+                    snr_mean = radar.snr_constant * truth.rcs_m2[obj[r[v]]] / rng_m[v] ** 4
+                    det, snr = draw_looks(snr_mean, radar.pfa, track_pulses, radar.swerling, rng)
+                    d = v[det]
+                    hit[r[d]] = True
+                    emit(
+                        t_dw[r[d]],
+                        obj[r[d]],
+                        az[d],
+                        el[d],
+                        rng_m[d],
+                        rr[d],
+                        snr[det],
+                        tracks.ident[served[r[d]]],
+                    )
+            tracks.last_served[served] = t_dw
+            tracks.hits[served] += hit
+            tracks.misses[served] = np.where(hit, 0, tracks.misses[served] + 1)
+            limit = np.where(tracks.hits[served] < 2, 1, cfg.drop_misses)
+            drop = np.zeros(len(tracks.obj), dtype=bool)
+            drop[served] = gone | (tracks.misses[served] >= limit)
+            drop |= t0 + frame_s - tracks.start >= cfg.track_time_s
+            tracks = tracks.keep(~drop)
+        occ_track[f] = n_served * cfg.track_dwell_s / frame_s
+        occ_open[f] = len(tracks.obj)
+
+        # -- fence: the remaining slots, beam after beam -------------------------------
+        free_s = frame_s - n_served * cfg.track_dwell_s
+        n_fence = int(free_s / cfg.search_dwell_s)
+        occ_fence_s[f] = n_beams * cfg.search_dwell_s * frame_s / max(free_s, 1e-12)
+        if n_fence == 0:
+            continue
+        t_fence0 = t0 + n_served * cfg.track_dwell_s
+        live = all_obj[(live_from <= t0 + frame_s) & (live_to >= t0)]
+        if live.size:
+            pos, vel, alive = truth.state_at(live, np.full(live.size, t0))
+            az, el, rng_m, _ = radar.aer(pos, vel)
+            in_fence = alive & (el >= radar.el_min_deg) & (el < fence_top)
+            cand = live[in_fence]
+            if cand.size:
+                col = np.floor(
+                    radar.sector_offset_deg(az[in_fence]) / radar.beamwidth_az_deg
+                ).astype(np.int64)
+                row = np.floor((el[in_fence] - radar.el_min_deg) / radar.beamwidth_el_deg)
+                b = row.astype(np.int64) * n_az + np.minimum(col, n_az - 1)
+                steps = (b - beam) % n_beams
+                visited = steps < n_fence
+                cand, steps = cand[visited], steps[visited]
+                # Objects already under track are the radar's own: the fence
+                # detection goes to that track, so it opens nothing new.
+                cand_new = ~np.isin(cand, tracks.obj)
+                cand, steps = cand[cand_new], steps[cand_new]
+                if cand.size:
+                    t_look = t_fence0 + (steps + 0.5) * cfg.search_dwell_s
+                    ok, az2, el2, r2, rr2, _ = look(cand, t_look)
+                    ok &= (el2 >= radar.el_min_deg) & (el2 < fence_top)
+                    v = np.flatnonzero(ok)
+                    if v.size:
+                        snr_mean = radar.snr_constant * truth.rcs_m2[cand[v]] / r2[v] ** 4
+                        det, snr = draw_looks(
+                            snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng
+                        )
+                        d = v[det]
+                        ids = next_id + np.arange(d.size)
+                        next_id += d.size
+                        emit(t_look[d], cand[d], az2[d], el2[d], r2[d], rr2[d], snr[det], ids)
+                        tracks = tracks.extend(cand[d], t_look[d], ids)
+        # False alarms in the beams visited this frame: each opens a track that dies.
+        n_fa = rng.poisson(radar.pfa * cells_per_beam * n_fence)
+        if n_fa:
+            steps = rng.integers(0, n_fence, n_fa)
+            b = (beam + steps) % n_beams
+            row, col = b // n_az, b % n_az
+            az = (radar.az_min_deg + (col + rng.random(n_fa)) * radar.beamwidth_az_deg) % 360.0
+            el = radar.el_min_deg + (row + rng.random(n_fa)) * radar.beamwidth_el_deg
+            rng_m = radar.range_min_m + (radar.range_max_m - radar.range_min_m) * rng.random(n_fa)
+            snr = draw_false_alarm_snr(n_fa, radar.pfa, radar.n_pulses, rng)
+            t_fa = t_fence0 + (steps + 0.5) * cfg.search_dwell_s
+            ids = next_id + np.arange(n_fa)
+            next_id += n_fa
+            rr = 1000.0 * (2 * rng.random(n_fa) - 1)
+            if np.isnan(radar.sigma_range_rate_mps):
+                rr = np.full(n_fa, np.nan)
+            emit(t_fa, np.full(n_fa, -1), az, el, rng_m, rr, snr, ids)
+            # Their noise was added to the true (random) place; what matters is that
+            # the dwells that follow find nothing.
+            tracks = tracks.extend(np.full(n_fa, -1), t_fa, ids)
+        beam = (beam + n_fence) % n_beams
+        if progress and f % 200 == 0:
+            progress(200 / n_frames)
+
+    cols = (
+        "t_s",
+        "range_m",
+        "az_deg",
+        "el_deg",
+        "range_rate_mps",
+        "snr_db",
+        "truth_id",
+        "range_sigma_m",
+        "az_sigma_deg",
+        "el_sigma_deg",
+        "range_rate_sigma_mps",
+        "dwell_track_id",
+    )
+    if out:
+        det = {k: np.concatenate([o[k] for o in out]) for k in cols}
+    else:
+        det = {k: np.zeros(0) for k in cols}
+        det["truth_id"] = det["dwell_track_id"] = np.zeros(0, dtype=np.int64)
+    keep = det["t_s"] <= t_end
+    det = {k: v[keep] for k, v in det.items()}
+    order = np.argsort(det["t_s"], kind="stable")
+    det = {k: v[order] for k, v in det.items()}
+    occupancy = {
+        "t_s": occ_t,
+        "track_share": occ_track,
+        "open_tracks": occ_open.astype(float),
+        "fence_revisit_s": occ_fence_s,
+    }
+    return det, occupancy
