@@ -10,6 +10,8 @@ distribution for NEES; a Monte Carlo for the CEP of an elliptical Gaussian.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -229,3 +231,40 @@ def test_a_40_round_salvo_does_not_collapse_the_radar(counter_battery):
     final = loc[loc.final & loc.located]
     assert rockets <= set(final.truth_id)
     assert (final.loc[final.truth_id.isin(rockets), "poo_cep_m"] < 50).all()
+
+
+def test_salvo_keeps_the_fence_alive_and_shares_the_time(counter_battery):
+    line = counter_battery.summary["radars"]["wlr"]["time_line"]
+    dwells = load_dwells()
+    # Track dwells never take more than their share; the fence keeps turning.
+    assert line["track_share_max"] <= 1.0 - dwells.search_share_min + 1e-9
+    assert line["open_tracks_max"] >= 8  # the salvo really loads it
+    assert line["fence_revisit_s_max"] <= line["fence_revisit_s_min"] / dwells.search_share_min
+
+
+def load_dwells():
+    from gbad.api import load_builtin
+
+    return load_builtin("counter-battery").model.radars[0].dwells
+
+
+def test_gbad_track_locates_a_detection_file(counter_battery, tmp_path):
+    import json
+
+    from gbad.cli import main
+
+    code = main(
+        [
+            "track",
+            str(counter_battery.files["detections"]),
+            "--scenario",
+            str(Path(__file__).parents[1] / "src/gbad/scenario/builtin/counter-battery.toml"),
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    got = json.loads((tmp_path / "summary.json").read_text())["locator"]
+    want = counter_battery.summary["locating"]
+    assert got["tracks_located"] == want["tracks_located"]
+    assert (tmp_path / "locates.parquet").is_file() and (tmp_path / "alerts.parquet").is_file()

@@ -109,7 +109,14 @@ def _track(
 
     from gbad.record import write_json, write_parquet
     from gbad.sensors.detection_file import read_detections
-    from gbad.sim import radar_models, score_tracks, track, tracks_table
+    from gbad.sim import (
+        locate,
+        locating_tables,
+        radar_models,
+        score_tracks,
+        track,
+        tracks_table,
+    )
 
     det_all = read_detections(det_path, radar_models(loaded))
     det = det_all.search_only()
@@ -151,12 +158,25 @@ def _track(
         truth_ids = air.pop("track_truth_ids")
         air.pop("gospa_series")
         summary["air_picture"] = air
+    located = locate(loaded, det_all)
+    # truth_id of a locate: the majority truth_id of its detections, when the file has them.
+    locates, alerts = locating_tables(located, det_all.truth_id)
+    summary["locator"] = {
+        "tracks": located.n_tracks,
+        "tracks_located": int((locates["final"] & locates["located"]).sum()),
+        "alerts": len(alerts["t_s"]),
+    }
     meta = {"gbad.scenario": loaded.model.scenario.name, "gbad.detections": str(det_path)}
     write_parquet(out / "tracks.parquet", tracks_table(result, truth_ids), meta)
+    write_parquet(out / "locates.parquet", locates, meta)
+    write_parquet(out / "alerts.parquet", alerts, meta)
     write_json(out / "summary.json", summary)
     console.print(
-        f"{len(det)} detections -> {result.n_tracks} tracks ({result.n_confirmed} confirmed) "
-        f"in {wall:.2f} s; results in {out.resolve()}"
+        f"{len(det)} search detections -> {result.n_tracks} tracks ({result.n_confirmed} "
+        f"confirmed); {len(det_all) - len(det)} track-dwell detections -> "
+        f"{summary['locator']['tracks_located']} of {located.n_tracks} weapon tracks located, "
+        f"{summary['locator']['alerts']} warnings "
+        f"({wall:.2f} s tracking); results in {out.resolve()}"
     )
     if "air_picture" in summary:
         a = summary["air_picture"]

@@ -74,8 +74,10 @@ def simulate(
 
     tic = time.perf_counter()
     per_radar = []
+    occupancy: dict[str, dict[str, np.ndarray]] = {}
     for i, radar in enumerate(model.radars):
         rm = RadarModel.from_scenario(radar, hdr.origin)
+        occ: dict[str, np.ndarray] = {}
         per_radar.append(
             simulate_radar(
                 rm,
@@ -86,12 +88,28 @@ def simulate(
                 progress=(lambda f, rid=radar.id: progress(f"radar {rid}", f))
                 if progress
                 else None,
+                occupancy=occ,
             )
         )
+        if occ:
+            occupancy[radar.id] = occ
     timing["detections_wall_s"] = time.perf_counter() - tic
     detections = _merge(per_radar)
     summary = summarise(loaded, truth, detections, seed, run)
+    for rid, occ in occupancy.items():
+        summary["radars"][rid]["time_line"] = _occupancy_summary(occ)
     return truth, detections, summary, timing
+
+
+def _occupancy_summary(occ: dict[str, np.ndarray]) -> dict[str, float]:
+    """A weapon-locating radar's busiest moments: track share, open tracks, fence revisit."""
+    return {
+        "track_share_mean": float(occ["track_share"].mean()),
+        "track_share_max": float(occ["track_share"].max()),
+        "open_tracks_max": int(occ["open_tracks"].max()),
+        "fence_revisit_s_min": float(occ["fence_revisit_s"].min()),
+        "fence_revisit_s_max": float(occ["fence_revisit_s"].max()),
+    }
 
 
 def radar_models(loaded: LoadedScenario) -> list[RadarModel]:

@@ -25,6 +25,20 @@ def majority_truth(detection_rows: list[NDArray[np.intp]], truth_id: NDArray) ->
     return out
 
 
+def _nees2(
+    locates: dict[str, NDArray], point: str, rows: NDArray[np.intp], east: NDArray, north: NDArray
+) -> NDArray:
+    """Horizontal normalised error of each locate's point (χ² with 2 dof when honest)."""
+    d = np.column_stack(
+        [locates[f"{point}_east_m"][rows] - east, locates[f"{point}_north_m"][rows] - north]
+    )
+    ee = locates[f"{point}_cov_ee_m2"][rows]
+    en = locates[f"{point}_cov_en_m2"][rows]
+    nn = locates[f"{point}_cov_nn_m2"][rows]
+    det = ee * nn - en * en
+    return (nn * d[:, 0] ** 2 - 2 * en * d[:, 0] * d[:, 1] + ee * d[:, 1] ** 2) / det
+
+
 def _q(x: NDArray, q: float) -> float | None:
     return float(np.quantile(x, q)) if len(x) else None
 
@@ -70,6 +84,12 @@ def score_locates(
     else:
         share = np.zeros(0)
     inside_own = poo_err <= locates["poo_cep_m"][good]
+    poo_nees = _nees2(
+        locates, "poo", good, objects["launch_east_m"][i], objects["launch_north_m"][i]
+    )
+    poi_nees = _nees2(
+        locates, "poi", good, objects["impact_east_m"][i], objects["impact_north_m"][i]
+    )
 
     rounds = np.flatnonzero(np.isin(kinds, list(TRUE_CLASS)))
     located_ids = np.unique(tid[good])
@@ -124,6 +144,8 @@ def score_locates(
         "poo_error_share_of_range_median": _q(share, 0.5),
         "poo_claimed_cep_median_m": _q(locates["poo_cep_m"][good], 0.5),
         "poo_share_inside_own_cep": float(inside_own.mean()) if good.size else None,
+        "poo_nees_mean": float(np.mean(poo_nees)) if good.size else None,
+        "poi_nees_mean": float(np.mean(poi_nees)) if good.size else None,
         "poi_error_median_m": _q(poi_err, 0.5),
         "poi_cep_m": _q(poi_err, 0.5),
         "poi_claimed_cep_median_m": _q(locates["poi_cep_m"][good], 0.5),

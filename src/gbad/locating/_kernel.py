@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from gbad.world._ballistic_kernel import GRAVITY_J2, _accel, geodetic_height_m
+from gbad.world._ballistic_kernel import GRAVITY_J2, _accel, _rk4_step, geodetic_height_m
 
 WORLD_WGS84 = 0
 WORLD_FLAT = 1
@@ -79,6 +79,18 @@ def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, k_buf, tmp):
     # tells the one phase (burning or not) that all four stages see.
     tm = t + 0.5 * h
     on = motor[0] <= tm < motor[1]
+    if world == WORLD_WGS84:
+        # The truth's own unrolled step; masses relative to burnout, linear in the step.
+        if on:
+            m_a = 1.0 + motor[3] * (motor[1] - t)
+            m_b = 1.0 + motor[3] * (motor[1] - t - h)
+            thrust = motor[2]
+        else:
+            m_a = 1.0
+            m_b = 1.0
+            thrust = 0.0
+        _rk4_step(st, h, m_a, m_b, thrust, kappa, cd_row, mach_step, True, GRAVITY_J2, True)
+        return
     for stage in range(4):
         if stage == 0:
             c = 0.0

@@ -86,6 +86,7 @@ def propagate(
     cd_index: NDArray[np.int64],
     world: World,
     motor: Array | None = None,
+    presorted: bool = False,
 ) -> Array:
     """States (M, K, 6) at times ``t_out_s`` (M, K) from states ``x0`` (M, 6) at ``t0_s`` (M,).
 
@@ -96,9 +97,13 @@ def propagate(
     """
     t_out = np.asarray(t_out_s, dtype=float)
     m, k = t_out.shape
-    # The kernel wants each row ascending with NaN last; sort, then put back.
-    order = np.argsort(np.where(np.isnan(t_out), np.inf, t_out), axis=1, kind="stable")
-    t_sorted = np.ascontiguousarray(np.take_along_axis(t_out, order, axis=1))
+    # The kernel wants each row ascending with NaN last; sort (unless the caller
+    # vouches for that already), then put back.
+    order = None
+    t_sorted = np.ascontiguousarray(t_out)
+    if not presorted:
+        order = np.argsort(np.where(np.isnan(t_out), np.inf, t_out), axis=1, kind="stable")
+        t_sorted = np.ascontiguousarray(np.take_along_axis(t_out, order, axis=1))
     out = np.empty((m, k, 6))
     propagate_kernel(
         np.ascontiguousarray(x0, dtype=float),
@@ -114,6 +119,8 @@ def propagate(
         world.dt_s,
         out,
     )
+    if order is None:
+        return out
     back = np.empty_like(out)
     back[np.arange(m)[:, None], order] = out
     return back

@@ -19,10 +19,12 @@ pseudo-measurement that the launch (burnout minus burn time) was on the ground.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit, prange
 from numpy.typing import NDArray
 
 from gbad.locating.dynamics import World, propagate
@@ -83,6 +85,7 @@ class Observations:
     radar_pos: Array  # (M, K, 3)
     radar_rot: Array  # (M, K, 3, 3)
     t_ref_s: Array  # (M,) the time θ's state refers to
+    _weights: Array | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.t_s.shape[0]
@@ -100,8 +103,10 @@ class Observations:
     @property
     def weights(self) -> Array:
         """1/σ, zero where a component is missing."""
-        w = np.where(np.isfinite(self.sigma) & (self.sigma > 0), 1.0 / self.sigma, 0.0)
-        return np.where(np.isfinite(self.t_s)[..., None], w, 0.0)
+        if self._weights is None:
+            w = np.where(np.isfinite(self.sigma) & (self.sigma > 0), 1.0 / self.sigma, 0.0)
+            self._weights = np.ascontiguousarray(np.where(np.isfinite(self.t_s)[..., None], w, 0.0))
+        return self._weights
 
 
 def measure(states: Array, radar_pos: Array, radar_rot: Array) -> Array:
@@ -132,35 +137,85 @@ class FitResult:
         return np.maximum(self.n_meas - self.theta.shape[1], 1)
 
 
-def _residuals(
+@njit(cache=True, parallel=True)
+def _whitened(states, rows, z, w, radar_pos, radar_rot, out):
+    """(z − h(state))·w for every trajectory (its track: rows[j]); az wrapped to ±π."""
+    n, k = states.shape[0], states.shape[1]
+    for j in prange(n):
+        m = rows[j]
+        for i in range(k):
+            base = 4 * i
+            if w[m, i, 0] == 0.0 and w[m, i, 1] == 0.0 and w[m, i, 2] == 0.0 and w[m, i, 3] == 0.0:
+                for c in range(4):
+                    out[j, base + c] = 0.0
+                continue
+            if math.isnan(states[j, i, 0]):
+                for c in range(4):
+                    out[j, base + c] = 1e6 * w[m, i, c]
+                continue
+            rx = states[j, i, 0] - radar_pos[m, i, 0]
+            ry = states[j, i, 1] - radar_pos[m, i, 1]
+            rz = states[j, i, 2] - radar_pos[m, i, 2]
+            e = radar_rot[m, i, 0, 0] * rx + radar_rot[m, i, 0, 1] * ry + radar_rot[m, i, 0, 2] * rz
+            nn = (
+                radar_rot[m, i, 1, 0] * rx + radar_rot[m, i, 1, 1] * ry + radar_rot[m, i, 1, 2] * rz
+            )
+            u = radar_rot[m, i, 2, 0] * rx + radar_rot[m, i, 2, 1] * ry + radar_rot[m, i, 2, 2] * rz
+            rng = math.sqrt(rx * rx + ry * ry + rz * rz)
+            az = math.atan2(e, nn)
+            el = math.atan2(u, math.hypot(e, nn))
+            rr = (rx * states[j, i, 3] + ry * states[j, i, 4] + rz * states[j, i, 5]) / max(
+                rng, 1e-9
+            )
+            d_az = z[m, i, 1] - az
+            d_az = (d_az + math.pi) % (2.0 * math.pi) - math.pi
+            out[j, base] = (z[m, i, 0] - rng) * w[m, i, 0]
+            out[j, base + 1] = d_az * w[m, i, 1]
+            out[j, base + 2] = (z[m, i, 2] - el) * w[m, i, 2]
+            out[j, base + 3] = (z[m, i, 3] - rr) * w[m, i, 3] if w[m, i, 3] > 0.0 else 0.0
+
+
+def residuals(
     theta: Array,
     obs: Observations,
     model: Model,
     world: World,
     ground_height: GroundHeight | None,
+    rows: NDArray[np.intp] | None = None,
 ) -> tuple[Array, Array]:
-    """Whitened residuals (M, R) and the measurement-only χ² (M,)."""
-    m, k = obs.t_s.shape
+    """Whitened residuals (N, R) and the measurement-only χ² (N,) of θ (N, P).
+
+    ``rows`` (N,) names each θ's track in ``obs`` (default: one θ per track, in order).
+    """
+    n = len(theta)
+    rows = np.arange(n) if rows is None else rows
+    k = obs.t_s.shape[1]
     kappa = model.kappa_nominal * theta[:, 6]
     motor = model.motor(theta[:, 7]) if model.powered else None
-    t_out = obs.t_s
+    t_out = obs.t_s[rows]
     if model.powered:
         t_out = np.concatenate([t_out, (theta[:, 7] - model.burn_time_s)[:, None]], axis=1)
     states = propagate(
         theta[:, :6],
         kappa,
-        obs.t_ref_s,
+        obs.t_ref_s[rows],
         t_out,
         model.cd_tables,
-        np.zeros(m, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
         world,
         motor,
+        presorted=not model.powered,
     )
-    pred = measure(states[:, :k], obs.radar_pos, obs.radar_rot)
-    d = obs.z - pred
-    d[..., 1] = (d[..., 1] + np.pi) % (2 * np.pi) - np.pi
-    w = obs.weights
-    r_meas = np.where(w > 0, np.nan_to_num(d, nan=1e6) * w, 0.0).reshape(m, -1)
+    r_meas = np.empty((n, 4 * k))
+    _whitened(
+        np.ascontiguousarray(states[:, :k]),
+        np.ascontiguousarray(rows, dtype=np.int64),
+        obs.z,
+        obs.weights,
+        obs.radar_pos,
+        obs.radar_rot,
+        r_meas,
+    )
     chi2 = np.sum(r_meas**2, axis=1)
     parts = [r_meas, ((theta[:, 6] - 1.0) / model.kappa_prior_sigma)[:, None]]
     if model.powered:
@@ -169,9 +224,9 @@ def _residuals(
         g = ground_height(launch[:, :3]) if ground_height is not None else 0.0
         parts.append(((h - g) / LAUNCH_HEIGHT_SIGMA_M)[:, None])
     r = np.concatenate(parts, axis=1)
-    bad = ~np.all(np.isfinite(r), axis=1)
-    r[bad] = 1e6  # a diverged trajectory: a huge, finite cost the fit backs away from
-    chi2[bad] = np.inf
+    bad = ~np.all(np.isfinite(r), axis=1) | np.any(np.abs(r) >= 1e5, axis=1)
+    r[bad] = np.clip(np.nan_to_num(r[bad], nan=1e6), -1e6, 1e6)
+    chi2[bad] = np.inf  # a diverged trajectory: a huge, finite cost the fit backs away from
     return r, chi2
 
 
@@ -195,7 +250,7 @@ def residuals_and_jacobian(
     for i, c in enumerate(cols):
         pert[i + 1, :, c] += steps[i]
     rows = np.tile(np.arange(m), nf + 1)
-    r_all, chi2_all = _residuals(pert.reshape(-1, p), obs.take(rows), model, world, ground_height)
+    r_all, chi2_all = residuals(pert.reshape(-1, p), obs, model, world, ground_height, rows)
     r_all = r_all.reshape(nf + 1, m, -1)
     jac = (r_all[1:] - r_all[0][None]) / steps[:, None, None]
     return r_all[0], np.moveaxis(jac, 0, -1), chi2_all[:m]
@@ -208,7 +263,7 @@ def fit(
     world: World,
     ground_height: GroundHeight | None = None,
     max_iter: int = 30,
-    tol: float = 1e-6,
+    tol_chi2: float = 1e-3,
     free: NDArray[np.bool_] | None = None,
 ) -> FitResult:
     """Levenberg–Marquardt from ``theta0`` (M, P), every track at once.
@@ -259,7 +314,9 @@ def fit(
         iters[act] += 1
         # Converged: the accepted step changed the cost by a negligible amount, or
         # no step helps any more (damping has grown past any useful size).
-        small = better & (gain <= tol * np.maximum(cost[act], 1.0))
+        # χ² has an absolute scale: a step that gains under tol_chi2 moves θ by a
+        # negligible fraction of its own σ (or, on a hopeless fit, of a huge cost).
+        small = better & (gain <= np.maximum(tol_chi2, 1e-6 * cost[act]))
         done[act[small]] = True
         done[act[~better & (lam[act] > 1e8)]] = True
     conv = done.copy()

@@ -21,14 +21,14 @@ left) within the time limit, or a point too uncertain to be of use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
 from gbad.locating.dynamics import STATUS_OK, World, propagate, to_ground
-from gbad.locating.fit import FD_STEP, FitResult, Model, Observations, fit
+from gbad.locating.fit import FD_STEP, FitResult, Model, Observations, fit, residuals
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import _cd_on_grid
 from gbad.world.munitions import MUNITIONS, MunitionProfile
@@ -40,9 +40,11 @@ _CEP_ANGLES = 64
 #: Cost added per (10 m/s)² of launch speed outside a class's range: a soft wall.
 SPEED_PENALTY = 25.0
 MAX_ITER = 15
+#: Integration step (s) of the trajectories behind the POO/POI covariances.
+SENSITIVITY_DT_S = 0.25
 #: A rocket's burnout is sought from these offsets after its first detection (s): its
 #: track may start after the boost or during it.
-ROCKET_BURNOUT_STARTS_S = (-0.05, 1.0)
+ROCKET_BURNOUT_STARTS_S = (-0.05, 0.5, 1.0, 1.5)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Locates:
     kappa_m2pkg: Array
     theta: Array  # (M, 8) the winning fit (θ[7] NaN for an unpowered class)
     theta_cov: Array  # (M, 8, 8)
+    class_theta: Array  # (M, C, 8) every class's fit: warm starts for a longer track
 
 
 def cep_m(cov2: Array) -> Array:
@@ -180,7 +183,12 @@ def _ground_height_fn(world: World, ground: object):
 def _position_sensitivity(
     theta: Array, model: Model, world: World, t_ref: Array, t_at: Array | None
 ) -> Array:
-    """∂position/∂θ (M, 3, P) at the times ``t_at`` (None: each θ's own launch time)."""
+    """∂position/∂θ (M, 3, P) at the times ``t_at`` (None: each θ's own launch time).
+
+    Flown with a longer step: the perturbed trajectories share their steps with the
+    nominal one, so the step's own error cancels in the differences.
+    """
+    world = replace(world, dt_s=max(world.dt_s, SENSITIVITY_DT_S))
     m, p = theta.shape
     steps = FD_STEP[:p]
     pert = np.repeat(theta[None], p + 1, axis=0)
@@ -353,26 +361,38 @@ def point_covariances(
     pts.apogee[i] = np.nanmax(world.height_m(path[..., :3]), axis=1)
 
 
-def _fit_class(obs: Observations, positions: Array, model: Model, world: World, gh) -> FitResult:
-    """One class's fit; a rocket's from several burnout times, keeping the best."""
-    theta0 = initial_theta(obs, model, positions)
-    if not model.powered or len(obs) == 0:
-        return fit(theta0, obs, model, world, gh, max_iter=MAX_ITER)
-    first = np.nanmin(obs.t_s, axis=1)
-    best: FitResult | None = None
-    for lead_s in ROCKET_BURNOUT_STARTS_S:
-        theta0[:, 7] = first + lead_s
-        res = fit(theta0, obs, model, world, gh, max_iter=MAX_ITER)
-        if best is None:
-            best = res
-            continue
-        cost = np.where(res.converged, res.chi2, np.inf)
-        old = np.where(best.converged, best.chi2, np.inf)
-        take = cost < old
-        for f in FitResult.__dataclass_fields__:
-            getattr(best, f)[take] = getattr(res, f)[take]
-    assert best is not None
-    return best
+def _fit_class(
+    obs: Observations,
+    positions: Array,
+    model: Model,
+    world: World,
+    gh,
+    theta0: Array | None = None,
+) -> FitResult:
+    """One class's fit, from ``theta0`` where it is finite (a warm start), else from the data.
+
+    A rocket's burnout time is started from the candidate whose first cost is lowest:
+    its track may have begun after the boost or during it.
+    """
+    start = initial_theta(obs, model, positions)
+    warm = np.zeros(len(obs), dtype=bool)
+    if theta0 is not None:
+        warm = np.all(np.isfinite(theta0[:, : model.n_params]), axis=1)
+        start[warm] = theta0[warm, : model.n_params]
+    if model.powered and len(obs) and not warm.all():
+        cold = np.flatnonzero(~warm)
+        sub = obs.take(cold)
+        first = np.nanmin(sub.t_s, axis=1)
+        best_cost = np.full(len(cold), np.inf)
+        for lead_s in ROCKET_BURNOUT_STARTS_S:
+            trial = start[cold].copy()
+            trial[:, 7] = first + lead_s
+            r, _ = residuals(trial, sub, model, world, gh)
+            cost = np.sum(r**2, axis=1)
+            better = cost < best_cost
+            best_cost[better] = cost[better]
+            start[cold[better]] = trial[better]
+    return fit(start, obs, model, world, gh, max_iter=MAX_ITER)
 
 
 def _no_fit(p: int, m: int = 0) -> FitResult:
@@ -423,8 +443,12 @@ def locate(
     settings: LocatorConfig | None = None,
     origin: tuple[float, float, float] | None = None,
     classes: tuple[WeaponClass, ...] = WEAPON_CLASSES,
+    theta0: Array | None = None,
 ) -> Locates:
     """Fit every class hypothesis to every track, keep the best, find and qualify its points.
+
+    ``theta0`` (M, C, 8): each class's starting θ (NaN: start from the data), e.g. the
+    fits of the same tracks a moment earlier (same ``obs.t_ref_s``).
 
     ``positions`` (M, K, 3): the measurements converted to the world frame (for the
     starting guess). ``origin`` (lat, lon, alt) of the ENU frame of the outputs; for
@@ -449,7 +473,9 @@ def locate(
             fits.append(_expand_fit(_no_fit(model.n_params), elig, m))
             points.append(_expand_points(_no_points(), elig, m))
             continue
-        res = _fit_class(sub_obs, sub_pos, model, world, gh)
+        res = _fit_class(
+            sub_obs, sub_pos, model, world, gh, None if theta0 is None else theta0[elig, c]
+        )
         pts = ground_points(res, sub_obs, model, world, ground, settings.max_flight_s)
         speed = pts.launch_speed
         over = np.maximum(cls.speed_min_mps - speed, 0.0) + np.maximum(
@@ -476,6 +502,9 @@ def locate(
 
     theta = np.full((m, 8), np.nan)
     theta_cov = np.full((m, 8, 8), np.nan)
+    class_theta = np.full((m, len(classes), 8), np.nan)
+    for c in range(len(classes)):
+        class_theta[:, c, : fits[c].theta.shape[1]] = fits[c].theta
     for c in range(len(classes)):
         sel = best == c
         p = fits[c].theta.shape[1]
@@ -512,13 +541,23 @@ def locate(
         "the fit did not converge",
     )
     # Over a few seconds a level flight fits a parabola as well as a shell does; what
-    # gives an aircraft away is that it neither climbs nor dives like a round.
+    # gives an aircraft away is that it neither climbs nor dives like a round: the
+    # fitted parabola tops out inside the track, or the track is flown level. A round
+    # seen from the fence is tracked far from its apex (drag is ignored here: only the
+    # sign of the vertical speed at the ends of the track matters).
     vel = theta[:, 3:6]
     up = _up_vector(np.nan_to_num(theta[:, :3], nan=1.0), world)
-    climb_deg = np.degrees(
-        np.arcsin(np.clip(np.einsum("mi,mi->m", vel, up) / np.linalg.norm(vel, axis=1), -1, 1))
+    v_up = np.einsum("mi,mi->m", vel, up)
+    speed = np.linalg.norm(vel, axis=1)
+    g = 9.81
+    t_first = np.nanmin(obs.t_s, axis=1)
+    t_last = np.nanmax(obs.t_s, axis=1)
+    v_first = v_up - g * (t_first - obs.t_ref_s)
+    v_last = v_up - g * (t_last - obs.t_ref_s)
+    climb_mid_deg = np.degrees(
+        np.arcsin(np.clip((v_first + v_last) / 2.0 / np.maximum(speed, 1e-9), -1.0, 1.0))
     )
-    level = np.abs(climb_deg) < settings.min_flight_path_deg
+    level = ((v_first > 0) & (v_last < 0)) | (np.abs(climb_mid_deg) < settings.min_flight_path_deg)
     reason[any_ok & level] = "not a projectile: level flight"
     reason[any_ok & (chi2_dof > settings.max_chi2_dof)] = "not a ballistic trajectory"
     big = any_ok & (reason == "") & ~(poo_cep <= settings.max_poo_cep_m)
@@ -546,6 +585,7 @@ def locate(
         kappa_m2pkg=kappa,
         theta=theta,
         theta_cov=theta_cov,
+        class_theta=class_theta,
     )
 
 
@@ -560,13 +600,15 @@ def observations(
     sigma: Array,
     radar_ecef_m: Array,
     radar_rot: Array,
+    t_ref_s: Array | None = None,
 ) -> tuple[Observations, Array]:
     """Pad detections (N,) into per-track Observations and their ECEF positions (M, K, 3).
 
     ``group`` numbers each detection's track (0..n_groups−1; −1 to leave it out);
     ``sigma`` (N, 4): range, az (deg), el (deg), range-rate σ (NaN: not measured);
     ``radar_ecef_m`` (N, 3) and ``radar_rot`` (N, 3, 3, ECEF → radar ENU) place each
-    detection's radar. θ refers to the middle detection's time of each track.
+    detection's radar. θ refers to ``t_ref_s`` (n_groups,), by default to the middle
+    detection's time of each track.
     """
     keep = np.flatnonzero(group >= 0)
     order = keep[np.lexsort((t_s[keep], group[keep]))]
@@ -594,7 +636,7 @@ def observations(
     rpos[g, slot] = radar_ecef_m[order]
     rrot[g, slot] = radar_rot[order]
     mid = np.minimum(counts // 2, k - 1)
-    t_ref = tt[np.arange(n_groups), mid]
+    t_ref = tt[np.arange(n_groups), mid] if t_ref_s is None else np.asarray(t_ref_s, float)
     obs = Observations(tt, z, sig, rpos, rrot, t_ref)
     az, el, r = z[..., 1], z[..., 2], z[..., 0]
     local = np.stack([r * np.cos(el) * np.sin(az), r * np.cos(el) * np.cos(az), r * np.sin(el)], -1)

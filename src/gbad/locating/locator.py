@@ -21,7 +21,7 @@ from scipy.stats import chi2
 
 from gbad.earth.wgs84 import geodetic2enu
 from gbad.locating.dynamics import World
-from gbad.locating.locate import Locates, locate, observations
+from gbad.locating.locate import WEAPON_CLASSES, Locates, locate, observations
 from gbad.scenario.schema import Asset, Geodetic, LocatorConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import RadarModel
@@ -142,24 +142,53 @@ def run_locator(
             np.where(np.isfinite(det.range_rate_mps[rows]), det.range_rate_sigma_mps[rows], np.nan),
         ]
     )
-    results: list[Locates] = []
+    # Solutions in rounds: a track's k-th solution starts from its (k-1)-th, every
+    # class's own fit, all about one reference time per track.
     n_sol = len(sol_g)
-    for b0 in range(0, n_sol, BATCH):
-        sel = (sol_of >= b0) & (sol_of < b0 + BATCH)
-        obs, pos = observations(
-            sol_of[sel] - b0,
-            min(BATCH, n_sol - b0),
-            det.t_s[rows[sel]],
-            det.range_m[rows[sel]],
-            det.az_deg[rows[sel]],
-            det.el_deg[rows[sel]],
-            np.nan_to_num(det.range_rate_mps[rows[sel]], nan=0.0),
-            sigma[sel],
-            r_ecef[ri[sel]],
-            r_rot[ri[sel]],
-        )
-        results.append(locate(obs, pos, world, ground, cfg, origin=(o.lat_deg, o.lon_deg, o.alt_m)))
-    loc = _concat(results)
+    by_group = np.lexsort((sol_cut, sol_g))
+    rank = np.empty(n_sol, dtype=np.int64)
+    first_of = np.searchsorted(sol_g[by_group], sol_g[by_group])
+    rank[by_group] = np.arange(n_sol) - first_of
+    g_first = np.full(n_groups, np.inf)
+    np.minimum.at(g_first, group, det.t_s[mine])
+    g_last = np.full(n_groups, -np.inf)
+    np.maximum.at(g_last, group, det.t_s[mine])
+    t_ref_g = g_first + 0.5 * np.minimum(cfg.min_track_s, g_last - g_first)
+    warm = np.full((n_groups, len(WEAPON_CLASSES), 8), np.nan)
+    parts: list[tuple[NDArray[np.intp], Locates]] = []
+    for k in range(int(rank.max()) + 1):
+        in_round = np.flatnonzero(rank == k)
+        for b0 in range(0, len(in_round), BATCH):
+            batch = in_round[b0 : b0 + BATCH]
+            slot = np.full(n_sol, -1, dtype=np.int64)
+            slot[batch] = np.arange(len(batch))
+            sel = slot[sol_of] >= 0
+            gs = sol_g[batch]
+            obs, pos = observations(
+                slot[sol_of[sel]],
+                len(batch),
+                det.t_s[rows[sel]],
+                det.range_m[rows[sel]],
+                det.az_deg[rows[sel]],
+                det.el_deg[rows[sel]],
+                np.nan_to_num(det.range_rate_mps[rows[sel]], nan=0.0),
+                sigma[sel],
+                r_ecef[ri[sel]],
+                r_rot[ri[sel]],
+                t_ref_g[gs],
+            )
+            loc = locate(
+                obs,
+                pos,
+                world,
+                ground,
+                cfg,
+                origin=(o.lat_deg, o.lon_deg, o.alt_m),
+                theta0=warm[gs],
+            )
+            warm[gs] = loc.class_theta
+            parts.append((batch, loc))
+    loc = _scatter(parts, n_sol)
     radar_names = np.array([r.id for r in radars], dtype=object)
     table = {
         "t_s": sol_cut,
@@ -253,9 +282,13 @@ def _alerts(
     return {k: v[order] for k, v in res.items()}
 
 
-def _concat(parts: list[Locates]) -> Locates:
+def _scatter(parts: list[tuple[NDArray[np.intp], Locates]], n: int) -> Locates:
+    """One Locates of n rows from batches that each solved the rows they name."""
+    index = np.concatenate([i for i, _ in parts])
+    back = np.empty(n, dtype=np.int64)
+    back[index] = np.arange(n)
     fields = Locates.__dataclass_fields__
-    return Locates(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+    return Locates(**{f: np.concatenate([getattr(p, f) for _, p in parts])[back] for f in fields})
 
 
 def _empty(columns: tuple[str, ...]) -> dict[str, NDArray]:
