@@ -268,3 +268,13 @@ def test_gbad_track_locates_a_detection_file(counter_battery, tmp_path):
     want = counter_battery.summary["locating"]
     assert got["tracks_located"] == want["tracks_located"]
     assert (tmp_path / "locates.parquet").is_file() and (tmp_path / "alerts.parquet").is_file()
+
+
+def test_report_shows_the_locates_and_the_confusion_matrix(counter_battery):
+    page = counter_battery.files["report"].read_text()
+    assert "<h2>Weapon locating</h2>" in page
+    assert 'aria-label="points of origin and impact"' in page
+    assert "Classification (rows: truth, columns: locator)" in page
+    # One origin marker per final locate.
+    n = counter_battery.summary["locating"]["tracks_located"]
+    assert page.count('<path d="M') == 2 * n

@@ -297,7 +297,13 @@ def run_scenario(
         "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
     }
     files["report"] = write_report(
-        out / "report.html", summary, truth_rows, result.rows, _sites(loaded), air["gospa_series"]
+        out / "report.html",
+        summary,
+        truth_rows,
+        result.rows,
+        _sites(loaded),
+        air["gospa_series"],
+        locates,
     )
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["summary"] = write_json(out / "summary.json", summary)

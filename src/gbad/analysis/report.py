@@ -119,6 +119,84 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+CLASS_COLOURS = {"mortar": "#e377c2", "artillery": "#8c564b", "rocket": "#ff7f0e"}
+
+
+def _svg_locates(
+    locates: dict[str, NDArray], sites: Sequence[tuple[str, str, float, float]], size_px=640
+) -> str:
+    """Plan view of final locates: origin (triangle) to impact (cross) by class, sites."""
+    keep = locates["final"] & locates["located"]
+    pe, pn = locates["poo_east_m"][keep] / 1e3, locates["poo_north_m"][keep] / 1e3
+    ie, inn = locates["poi_east_m"][keep] / 1e3, locates["poi_north_m"][keep] / 1e3
+    e = np.concatenate([pe, ie, [s[2] / 1e3 for s in sites]])
+    n = np.concatenate([pn, inn, [s[3] / 1e3 for s in sites]])
+    if e.size == 0:
+        return "<p>No locates.</p>"
+    span = max(np.ptp(e), np.ptp(n), 1.0) * 1.1
+    ce, cn = (e.min() + e.max()) / 2, (n.min() + n.max()) / 2
+    pad = 40
+
+    def xy(east_km, north_km):
+        x = pad + (np.asarray(east_km) - ce + span / 2) / span * (size_px - 2 * pad)
+        y = size_px - pad - (np.asarray(north_km) - cn + span / 2) / span * (size_px - 2 * pad)
+        return x, y
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_px}" height="{size_px}" '
+        f'viewBox="0 0 {size_px} {size_px}" role="img" aria-label="points of origin and impact">',
+        f'<rect width="{size_px}" height="{size_px}" fill="#fbfbf8" stroke="#ccc"/>',
+    ]
+    cls = locates["weapon_class"][keep]
+    for a_e, a_n, b_e, b_n, c in zip(pe, pn, ie, inn, cls, strict=True):
+        colour = CLASS_COLOURS.get(str(c), "#777")
+        (x0, y0), (x1, y1) = xy(a_e, a_n), xy(b_e, b_n)
+        parts.append(
+            f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="{colour}" '
+            'stroke-opacity="0.3"/>'
+            f'<path d="M{x0:.1f},{y0 - 5:.1f} l4.5,8 h-9 z" fill="{colour}"/>'
+            f'<path d="M{x1 - 4:.1f},{y1 - 4:.1f} l8,8 m0,-8 l-8,8" stroke="{colour}"/>'
+        )
+    for kind, name, se, sn in sites:
+        x, y = xy(se / 1e3, sn / 1e3)
+        mark = "#000" if kind == "radar" else "#1a7f37"
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{mark}"/>'
+            f'<text x="{x + 6:.1f}" y="{y - 6:.1f}" font-size="11">{html.escape(name)}</text>'
+        )
+    legend = " ".join(f'<tspan fill="{c}">■ {k}</tspan>' for k, c in CLASS_COLOURS.items())
+    parts.append(
+        f'<text x="{pad}" y="20" font-size="12">▲ point of origin, ✕ point of impact: '
+        f"{legend}</text></svg>"
+    )
+    return "".join(parts)
+
+
+def _locating_section(
+    summary: dict[str, Any],
+    locates: dict[str, NDArray] | None,
+    sites: Sequence[tuple[str, str, float, float]],
+) -> str:
+    loc = summary.get("locating")
+    if loc is None or locates is None:
+        return ""
+    confusion = loc.get("confusion", {})
+    predicted = sorted({p for row in confusion.values() for p in row})
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in predicted)
+    body = "".join(
+        f"<tr><th>{html.escape(t)}</th>"
+        + "".join(f"<td>{row.get(p, 0)}</td>" for p in predicted)
+        + "</tr>"
+        for t, row in confusion.items()
+    )
+    figures = _table([(k, v) for k, v in loc.items() if not isinstance(v, list | dict)])
+    return f"""<h2>Weapon locating</h2>
+{_svg_locates(locates, sites)}
+{figures}
+<h3>Classification (rows: truth, columns: locator)</h3>
+<table><tr><th></th>{head}</tr>{body}</table>"""
+
+
 def write_report(
     path: str | Path,
     summary: dict[str, Any],
@@ -126,6 +204,7 @@ def write_report(
     tracks: dict[str, NDArray],
     sites: Sequence[tuple[str, str, float, float]],
     gospa_series: dict[str, NDArray] | None = None,
+    locates: dict[str, NDArray] | None = None,
 ) -> Path:
     """Write the run's report; `sites` are (kind "radar"|"asset", name, east_m, north_m)."""
     radars = summary.get("radars", {})
@@ -150,6 +229,11 @@ def write_report(
             gospa_series["gospa_m"],
             f"GOSPA (m) over time, c = {_fmt(air.get('gospa_cutoff_m'))} m, p = 2, α = 2",
         )
+    air_section = (
+        f"<h2>Air picture</h2>\n{series}\n{air_table}"
+        if air.get("tracks_total", 0)
+        else "<h2>Air picture</h2><p>No search-radar tracks in this run.</p>"
+    )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>gbad report — {html.escape(str(summary.get("scenario")))} (simulated)</title>
@@ -167,9 +251,8 @@ public nominal parameters; not real sensor data. Seed {summary.get("seed")}, run
 objects.</p>
 <h2>Plan view</h2>
 {_svg_plan(truth, tracks, sites)}
-<h2>Air picture</h2>
-{series}
-{air_table}
+{air_section}
+{_locating_section(summary, locates, sites)}
 <h2>Radars</h2>
 <table><tr><th>radar</th><th>role</th><th>detections</th><th>of targets</th>
 <th>false alarms</th><th>objects seen</th></tr>{radar_rows}</table>
