@@ -1,14 +1,16 @@
 """The compiled scan passes (`gbad.tracking.scanpass`) against the NumPy/scipy path they
 replace: the pre-gate and gate (`association.candidate_pairs`, `fastpath.cv_gate`), GNN
 (`association.gnn_assign`, which the brute-force tests in test_association.py hold to the
-optimum), the EKF update (`ConstantVelocity.predict` + `filters.ekf_update`), initiation
-(`estimators.initial_state`), the look test (`RadarModel.phase` / `.in_coverage`) and the
+optimum), the EKF update (`ConstantVelocity.predict` + `filters.ekf_update`, and the
+generic compiled kernel), initiation (`estimators.initial_state`), the order of the rows
+(`np.lexsort`), the look test (`RadarModel.phase` / `.in_coverage`) and the
 line-of-sight shortcut (`terrain.line_of_sight`); and the tracker end to end, compiled
 against its general path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +43,7 @@ def _scene(seed: int, n_trk: int = 300, n_det: int = 400):
     enu, rot = _geometry()
     cap = n_trk + 50
     tracks = _Tracks(6, capacity=cap)
-    pos = np.column_stack(
-        [rng.uniform(-40e3, 40e3, (n_trk, 2)), rng.uniform(500.0, 9e3, n_trk)]
-    )
+    pos = np.column_stack([rng.uniform(-40e3, 40e3, (n_trk, 2)), rng.uniform(500.0, 9e3, n_trk)])
     pos[: n_trk // 5] = pos[0] + rng.normal(0, 300.0, (n_trk // 5, 3))  # a dense raid
     x = np.column_stack([pos, rng.normal(0, 150.0, (n_trk, 3))])
     A = rng.normal(size=(n_trk, 6, 6))
@@ -58,12 +58,17 @@ def _scene(seed: int, n_trk: int = 300, n_det: int = 400):
     truth = np.vstack(
         [
             x[src, :3] + x[src, 3:] * (t_det[: src.size] - tracks.t_s[src])[:, None],
-            pos[rng.integers(0, n_trk, n_det - src.size)] + rng.normal(0, 3e3, (n_det - src.size, 3)),
+            pos[rng.integers(0, n_trk, n_det - src.size)]
+            + rng.normal(0, 3e3, (n_det - src.size, 3)),
         ]
     )
     z = filters.aer_measure(np.column_stack([truth, np.zeros_like(truth)]), enu, rot, False)
     sig = np.column_stack(
-        [rng.uniform(10.0, 40.0, n_det), rng.uniform(0.05, 0.4, n_det), rng.uniform(0.05, 0.4, n_det)]
+        [
+            rng.uniform(10.0, 40.0, n_det),
+            rng.uniform(0.05, 0.4, n_det),
+            rng.uniform(0.05, 0.4, n_det),
+        ]
     )
     z = z + rng.normal(size=z.shape) * sig
     z[:, 1] %= 360.0
@@ -86,13 +91,17 @@ def _gate_args(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
 def _numpy_gate(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
     """The tracker's NumPy path: search spheres, candidate_pairs, cv_gate, speed check."""
     active = tracks.active()
-    geo_pos = enu + np.column_stack(
-        [
-            z_all[:, 0] * np.cos(np.radians(z_all[:, 2])) * np.sin(np.radians(z_all[:, 1])),
-            z_all[:, 0] * np.cos(np.radians(z_all[:, 2])) * np.cos(np.radians(z_all[:, 1])),
-            z_all[:, 0] * np.sin(np.radians(z_all[:, 2])),
-        ]
-    ) @ rot
+    geo_pos = (
+        enu
+        + np.column_stack(
+            [
+                z_all[:, 0] * np.cos(np.radians(z_all[:, 2])) * np.sin(np.radians(z_all[:, 1])),
+                z_all[:, 0] * np.cos(np.radians(z_all[:, 2])) * np.cos(np.radians(z_all[:, 1])),
+                z_all[:, 0] * np.sin(np.radians(z_all[:, 2])),
+            ]
+        )
+        @ rot
+    )
     dt = t_det.mean() - tracks.t_s[active]
     x, P = tracks.x[active], tracks.P[active]
     pos = x[:, :3] + x[:, 3:6] * dt[:, None]
@@ -171,8 +180,55 @@ def test_gnn_stage_equals_gnn_assign_with_conflict_clusters(seed):
         assert nt.size and np.all((nt > 1) & (nd > 1))  # conflicts went to scipy
 
 
-def test_update_assigned_equals_predict_and_ekf_update():
+def _apply(tracks, at, ad, gated, z_all, R_all, t_det, enu, rot, last_hit, out):
+    return scanpass.apply_scan(
+        at, ad, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
+        tracks.looks, tracks.misses, last_hit, tracks.size, 0, np.arange(len(t_det)), t_det,
+        z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cv_pos_update_equals_predict_and_ekf_update(seed):
+    """The specialised kernel against the general NumPy path (`predict_signed` +
+    `filters.ekf_update`, Joseph form) and the generic compiled kernel, on random SPD
+    covariances, signed steps and full (non-diagonal) R."""
+    rng = np.random.default_rng(seed)
+    enu, rot = _geometry()
+    n = 400
+    x = np.column_stack(
+        [rng.uniform(-90e3, 90e3, (n, 2)), rng.uniform(50.0, 12e3, n), rng.normal(0, 200, (n, 3))]
+    )
+    A = rng.normal(size=(n, 6, 6))
+    P = A @ np.swapaxes(A, 1, 2) * rng.uniform(10.0, 2000.0, (n, 1, 1)) + np.eye(6) * 5.0
+    dt = rng.uniform(-1.5, 3.0, n)
+    B = rng.normal(size=(n, 3, 3)) * np.array([15.0, 0.1, 0.1])[:, None]
+    R3 = B @ np.swapaxes(B, 1, 2) + np.diag([100.0, 0.01, 0.01])
+    xp, Pp = predict_signed(models.ConstantVelocity(Q), x, P, dt)
+    z = filters.aer_measure(xp, enu, rot, False) + rng.normal(size=(n, 3)) * [30.0, 0.3, 0.3]
+    z[:, 1] %= 360.0
+    want = filters.ekf_update(xp, Pp, z, R3, enu, rot, False)
+    fwd = dt >= 0
+    generic = filters.ekf_cv_predict_update(x[fwd], P[fwd], dt[fwd], Q, z[fwd], R3[fwd], enu, rot)
+    z_all = np.column_stack([z, np.zeros(n)])
+    R_all = np.zeros((n, 4, 4))
+    R_all[:, :3, :3] = R3
+    xo, Po = x.copy(), P.copy()
+    Pw, Hw, Gw = scanpass.cv_pos_work()
+    for i in range(n):
+        scanpass.cv_pos_update(xo, Po, i, dt[i], Q, z_all, R_all, i, enu, rot, Pw, Hw, Gw)
+    np.testing.assert_allclose(xo, want.x, rtol=1e-10, atol=1e-7)
+    np.testing.assert_allclose(Po, want.P, rtol=1e-8, atol=1e-7)
+    np.testing.assert_array_equal(Po, np.swapaxes(Po, 1, 2))
+    np.testing.assert_allclose(xo[fwd], generic.x, rtol=1e-10, atol=1e-7)
+    np.testing.assert_allclose(Po[fwd], generic.P, rtol=1e-8, atol=1e-7)
+    assert np.all(np.linalg.eigvalsh(Po) > 0)
+
+
+def test_apply_scan_updates_equal_predict_and_ekf_update():
     tracks, z_all, R_all, _, t_det, enu, rot = _scene(5)
+    t_det = np.sort(t_det)  # a scan's detections come in time order
+    t_det[10:14] = t_det[10]  # and some at one instant (one beam position)
     act = tracks.active()[:120]
     at = act
     ad = np.arange(act.size)
@@ -185,31 +241,43 @@ def test_update_assigned_equals_predict_and_ekf_update():
     hits0 = tracks.hits[at].copy()
     promote = (tracks.status[at] == scanpass.TENTATIVE) & (hits0 + 1 >= 3)
     last_hit = np.full((tracks.capacity, 1), -np.inf)
-    out.n = scanpass.update_assigned(
-        at, ad, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.misses,
-        last_hit, 0, np.arange(len(t_det)), t_det, z_all, R_all, enu, rot, Q, 3,
-        np.zeros(len(t_det), bool), out.f, out.i, out.n,
-    )  # fmt: skip
+    gated = np.ones(len(t_det), bool)
+    size0 = tracks.size
+    out.n, added = _apply(tracks, at, ad, gated, z_all, R_all, t_det, enu, rot, last_hit, out)
+    assert added == 0 and tracks.size == size0
     np.testing.assert_allclose(tracks.x[at], want.x, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(tracks.P[at], want.P, rtol=1e-7, atol=1e-6)
     np.testing.assert_array_equal(tracks.hits[at], hits0 + 1)
     np.testing.assert_array_equal(last_hit[at, 0], t_det[ad])
     assert out.n == at.size + promote.sum()
     assert np.all(tracks.status[at[promote]] == scanpass.CONFIRMED)
+    # written in the table's order: time, then track id, a promotion after its update
+    t_row, id_row, st_row = out.f[0, : out.n], out.i[0, : out.n], out.i[1, : out.n]
+    assert scanpass.rows_sorted(t_row, id_row)
+    promo = np.flatnonzero(out.i[3, : out.n] == -1)
+    np.testing.assert_array_equal(np.sort(id_row[promo]), np.sort(at[promote] + 1))
+    assert np.all(st_row[promo] == scanpass.CONFIRMED)
+    np.testing.assert_array_equal(id_row[promo - 1], id_row[promo])
+    order = np.lexsort((id_row, t_row))
+    np.testing.assert_array_equal(order, np.arange(out.n))
 
 
-def test_initiate_equals_initial_state():
+def test_apply_scan_initiates_as_initial_state():
     _, z_all, R_all, _, t_det, enu, rot = _scene(6)
     tracks = _Tracks(6, capacity=len(t_det))
     last_hit = np.zeros((tracks.capacity, 2))
     new = np.arange(0, len(t_det), 3)
+    gated = np.ones(len(t_det), bool)
+    gated[new] = False
     out = _Rows()
     out.reserve(new.size)
-    out.n = scanpass.initiate(
-        new, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.looks,
-        tracks.misses, last_hit, 0, 1, np.arange(len(t_det)), t_det, z_all, R_all, enu, rot,
-        200.0**2, out.f, out.i, out.n,
+    empty = np.empty(0, np.int64)
+    out.n, added = scanpass.apply_scan(
+        empty, empty, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
+        tracks.looks, tracks.misses, last_hit, 0, 1, np.arange(len(t_det)), t_det, z_all,
+        R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n,
     )  # fmt: skip
+    assert added == new.size
     geo = RadarGeometry(None, enu, rot)  # type: ignore[arg-type]
     x, P = initial_state(6, z_all[new], R_all[new], geo, False, 200.0)
     np.testing.assert_allclose(tracks.x[: new.size], x, rtol=1e-12, atol=1e-6)
@@ -217,6 +285,34 @@ def test_initiate_equals_initial_state():
     assert np.all(last_hit[: new.size, 0] == -np.inf)
     np.testing.assert_array_equal(last_hit[: new.size, 1], t_det[new])
     assert out.n == new.size
+    # new tracks take rows in detection order
+    np.testing.assert_array_equal(tracks.t_s[: new.size], t_det[new])
+
+
+@pytest.mark.parametrize("presorted", [True, False])
+def test_rows_finish_equals_a_stable_lexsort(presorted):
+    """Rows already in order are kept as they are; others are sorted stably, as before."""
+    rng = np.random.default_rng(3)
+    n = 500
+    t = np.round(rng.uniform(0.0, 5.0, n), 1)
+    tid = rng.integers(1, 40, n)
+    if presorted:
+        keep = np.lexsort((tid, t))
+        t, tid = t[keep], tid[keep]
+    out = _Rows(capacity=16)
+    out.reserve(n)
+    out.f[:, :n] = rng.normal(size=(len(scanpass.ROW_FLOATS), n))
+    out.f[0, :n] = t
+    out.i[:, :n] = rng.integers(0, 3, (len(scanpass.ROW_INTS), n))
+    out.i[0, :n] = tid
+    out.i[3, :n] = np.arange(n)  # the emission order, to check stability
+    out.n = n
+    rows = out.finish()
+    order = np.lexsort((tid, t))
+    np.testing.assert_array_equal(rows["t_s"], t[order])
+    np.testing.assert_array_equal(rows["track_id"], tid[order])
+    np.testing.assert_array_equal(out.det_index(), order)
+    assert scanpass.rows_sorted(t, tid) == presorted
 
 
 SCENARIO = """
@@ -281,19 +377,30 @@ def _loaded(kind: str, az_min: float, az_max: float, n: int = 25) -> LoadedScena
 
 
 @pytest.mark.parametrize(
-    ("kind", "az_min", "az_max"),
-    [("electronic", 0, 360), ("sector", 300, 60), ("rotating", 0, 360)],
+    ("kind", "az_min", "az_max", "n_radars"),
+    [
+        ("electronic", 0, 360, 2),
+        ("sector", 300, 60, 2),
+        ("rotating", 0, 360, 2),
+        ("electronic", 0, 360, 1),
+    ],
 )
-def test_compiled_tracker_equals_its_general_path(kind, az_min, az_max):
+def test_compiled_tracker_equals_its_general_path(kind, az_min, az_max, n_radars):
     """Same tracks, statuses and updates from the compiled scan and the NumPy/scipy path
-    (two radars, low targets for the line-of-sight check, conflicts, clutter)."""
+    (low targets for the line-of-sight check, conflicts, clutter; two radars, whose
+    windows interleave, or one, whose rows the compiled scan writes already in order)."""
     loaded = _loaded(kind, az_min, az_max)
     _, cols, _, _ = simulate(loaded)
+    radars = radar_models(loaded)[:n_radars]
     det = from_columns(cols, radar_models(loaded), "sim")
+    keep = det.radar_index < n_radars
+    det = dataclasses.replace(
+        det, **{f.name: getattr(det, f.name)[keep] for f in dataclasses.fields(det)}
+    )
     m = loaded.model
 
     def run(compiled: bool):
-        tr = Tracker(radar_models(loaded), m.scenario.origin, m.tracker)
+        tr = Tracker(radars, m.scenario.origin, m.tracker)
         tr._compiled = compiled
         return tr.run(det)
 

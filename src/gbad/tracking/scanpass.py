@@ -16,22 +16,26 @@ instead:
    (real conflicts) go back to Python for `scipy.optimize.linear_sum_assignment`,
    on the same dense matrices `association.gnn_assign` builds, so with the
    same answer;
-3. :func:`update_assigned` — prediction and Joseph-form EKF update of the
-   assigned tracks (`filters._cv_ekf_rows`, the arithmetic of the NumPy path),
-   counters, M-of-N promotion and the output rows;
-4. :func:`initiate` — tentative tracks from detections no track gated
-   (Mo et al.'s measurement-conditioned conversion, as
-   `filters.converted_measurement`);
+3. :func:`apply_scan` — once both stages have chosen (they read only the
+   gate's costs): each assigned track predicted to its detection's time and
+   updated by :func:`cv_pos_update` (the EKF update specialised to a CV state
+   and a position-only measurement), counters and M-of-N promotion, and
+   tentative tracks from detections no track gated (Mo et al.'s
+   measurement-conditioned conversion, as `filters.converted_measurement`),
+   with the output rows written in the final table's order;
+4. :func:`rows_sorted` at the end, so the rows are sorted only where they are
+   not already (several radars whose windows interleave);
 5. :func:`looks` and :func:`settle`, for every window of every radar and any
    filter — whether the beam passed each track, misses, and pruning.
 
 Each pass does per pair or per track what the NumPy path does per array, in
-the same formulas and order, so the two agree to rounding
+the same formulas, so the two agree to rounding and make the same decisions
 (`tests/test_tracking_scanpass.py`). The passes are serial: see the note
 above `filters._cv_ekf_rows` on thread pools on a shared 2-core machine.
 
 Track columns are those of `tracker._Tracks`; output rows go to two growable
-buffers (`ROW_FLOATS` and `ROW_INTS` columns) that `tracker._Rows` owns.
+column-major buffers (`ROW_FLOATS` and `ROW_INTS`, one buffer row per column)
+that `tracker._Rows` owns.
 """
 
 from __future__ import annotations
@@ -40,8 +44,6 @@ import math
 
 import numpy as np
 from numba import njit
-
-from gbad.tracking.filters import _cv_ekf_rows
 
 TENTATIVE, CONFIRMED, DELETED = 0, 1, 2
 _DEG = 180.0 / np.pi
@@ -71,20 +73,20 @@ SCAN_ROTATING, SCAN_SECTOR, SCAN_ELECTRONIC = 0, 1, 2
 
 @njit(cache=True)
 def _row(fb, ib, n, t, row, status, x, P, hits, det):  # pragma: no cover - compiled
-    fb[n, 0] = t
+    fb[0, n] = t
     for a in range(3):
-        fb[n, 1 + a] = x[row, a]
-        fb[n, 4 + a] = x[row, 3 + a]
-    fb[n, 7] = P[row, 0, 0]
-    fb[n, 8] = P[row, 0, 1]
-    fb[n, 9] = P[row, 0, 2]
-    fb[n, 10] = P[row, 1, 1]
-    fb[n, 11] = P[row, 1, 2]
-    fb[n, 12] = P[row, 2, 2]
-    ib[n, 0] = row + 1
-    ib[n, 1] = status
-    ib[n, 2] = hits
-    ib[n, 3] = det
+        fb[1 + a, n] = x[row, a]
+        fb[4 + a, n] = x[row, 3 + a]
+    fb[7, n] = P[row, 0, 0]
+    fb[8, n] = P[row, 0, 1]
+    fb[9, n] = P[row, 0, 2]
+    fb[10, n] = P[row, 1, 1]
+    fb[11, n] = P[row, 1, 2]
+    fb[12, n] = P[row, 2, 2]
+    ib[0, n] = row + 1
+    ib[1, n] = status
+    ib[2, n] = hits
+    ib[3, n] = det
     return n + 1
 
 
@@ -117,8 +119,8 @@ def _predict_pair(x, P, t, q, xo, Po, full):  # pragma: no cover - compiled
 
 @njit(cache=True, error_model="numpy")
 def _aer_gate(xo, Po, z, R, s, rot, S, H, HP):  # pragma: no cover - compiled
-    """d² and ln|S| of a predicted CV state against a 3-D AER detection
-    (`fastpath._gate_kernel`'s arithmetic)."""
+    """d² and |S| of a predicted CV state against a 3-D AER detection
+    (`fastpath._gate_kernel`'s arithmetic; the logarithm is left to pairs that gate)."""
     d0 = 0.0
     d1 = 0.0
     d2_ = 0.0
@@ -135,14 +137,18 @@ def _aer_gate(xo, Po, z, R, s, rot, S, H, HP):  # pragma: no cover - compiled
     if az < 0.0:
         az += 360.0
     el = np.arctan2(d2_, rho) * _DEG
-    g00 = d0 / r
-    g01 = d1 / r
-    g02 = d2_ / r
-    g10 = _DEG * d1 / rho2
-    g11 = -_DEG * d0 / rho2
+    # reciprocals once: a division costs several multiplies
+    ir = 1.0 / r
+    irho2 = _DEG / rho2
+    ielv = _DEG / (r2 * rho)
+    g00 = d0 * ir
+    g01 = d1 * ir
+    g02 = d2_ * ir
+    g10 = d1 * irho2
+    g11 = -d0 * irho2
     g12 = 0.0
-    g20 = -_DEG * d0 * d2_ / (r2 * rho)
-    g21 = -_DEG * d1 * d2_ / (r2 * rho)
+    g20 = -d0 * d2_ * ielv
+    g21 = -d1 * d2_ * ielv
     g22 = _DEG * rho / r2
     # S = H Po Hᵀ + R with H Po formed once (the same sums, in the same order).
     for j in range(3):
@@ -162,25 +168,45 @@ def _aer_gate(xo, Po, z, R, s, rot, S, H, HP):  # pragma: no cover - compiled
     c01 = S[1, 2] * S[2, 0] - S[1, 0] * S[2, 2]
     c02 = S[1, 0] * S[2, 1] - S[1, 1] * S[2, 0]
     det = S[0, 0] * c00 + S[0, 1] * c01 + S[0, 2] * c02
-    i00 = c00 / det
-    i01 = (S[0, 2] * S[2, 1] - S[0, 1] * S[2, 2]) / det
-    i02 = (S[0, 1] * S[1, 2] - S[0, 2] * S[1, 1]) / det
-    i11 = (S[0, 0] * S[2, 2] - S[0, 2] * S[2, 0]) / det
-    i12 = (S[0, 2] * S[1, 0] - S[0, 0] * S[1, 2]) / det
-    i22 = (S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]) / det
+    i01 = S[0, 2] * S[2, 1] - S[0, 1] * S[2, 2]
+    i02 = S[0, 1] * S[1, 2] - S[0, 2] * S[1, 1]
+    i11 = S[0, 0] * S[2, 2] - S[0, 2] * S[2, 0]
+    i12 = S[0, 2] * S[1, 0] - S[0, 0] * S[1, 2]
+    i22 = S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]
     d2 = (
-        nu0 * nu0 * i00
+        nu0 * nu0 * c00
         + nu1 * nu1 * i11
         + nu2 * nu2 * i22
         + 2.0 * (nu0 * nu1 * i01 + nu0 * nu2 * i02 + nu1 * nu2 * i12)
-    )
-    return d2, np.log(det)
+    ) / det
+    return d2, det
 
 
 @njit(cache=True, error_model="numpy")
 def gate_scan(
-    x, P, t_trk, status, hits, n_rows, rows, rng, az, el, az_sig, el_sig, r_sig, t_all, z_all,
-    R_all, s, rot, q, q_search, k_search, gate_d2, max_speed,
+    x,
+    P,
+    t_trk,
+    status,
+    hits,
+    n_rows,
+    rows,
+    rng,
+    az,
+    el,
+    az_sig,
+    el_sig,
+    r_sig,
+    t_all,
+    z_all,
+    R_all,
+    s,
+    rot,
+    q,
+    q_search,
+    k_search,
+    gate_d2,
+    max_speed,
 ):  # pragma: no cover - compiled
     """Gated pairs of one scan: (track row, detection k, cost d² + ln|S|), sorted by track
     then detection, and which detections any track gated."""
@@ -307,21 +333,20 @@ def gate_scan(
         cy1 = min(int(fy1), ny - 1)
         n_near = 0
         for cy in range(cy0, cy1 + 1):
-            for cx in range(cx0, cx1 + 1):
-                c = cy * nx + cx
-                for u in range(start[c], start[c + 1]):
-                    dx = ds[u, 0] - tx
-                    dy = ds[u, 1] - ty
-                    dz = ds[u, 2] - tz
-                    if dx * dx + dy * dy + dz * dz <= r2:
-                        j = ids[u]
-                        # insertion keeps each track's detections in index order
-                        v = n_near
-                        while v > 0 and near[v - 1] > j:
-                            near[v] = near[v - 1]
-                            v -= 1
-                        near[v] = j
-                        n_near += 1
+            # the cells cx0..cx1 of a grid row hold one contiguous run of detections
+            for u in range(start[cy * nx + cx0], start[cy * nx + cx1 + 1]):
+                dx = ds[u, 0] - tx
+                dy = ds[u, 1] - ty
+                dz = ds[u, 2] - tz
+                if dx * dx + dy * dy + dz * dz <= r2:
+                    j = ids[u]
+                    # insertion keeps each track's detections in index order
+                    v = n_near
+                    while v > 0 and near[v - 1] > j:
+                        near[v] = near[v - 1]
+                        v -= 1
+                    near[v] = j
+                    n_near += 1
         young = hits[i] == 1
         xi = x[i]
         Pi = P[i]
@@ -331,28 +356,26 @@ def gate_scan(
             _predict_pair(xi, Pi, t_det[j] - t_trk[i], q, xo, Po, False)
             # Most candidates fail on range alone, and cheaply: for SPD S,
             # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
-            # line of sight. The margin covers rounding against the full computation.
+            # line of sight; here multiplied through by |xo − s|², which spares the
+            # divisions. The margin covers rounding against the full computation.
             u0 = xo[0] - s[0]
             u1 = xo[1] - s[1]
             u2 = xo[2] - s[2]
-            rr = np.sqrt(u0 * u0 + u1 * u1 + u2 * u2)
-            u0 /= rr
-            u1 /= rr
-            u2 /= rr
-            s_rr = (
-                R_all[d, 0, 0]
+            rr2 = u0 * u0 + u1 * u1 + u2 * u2
+            s_rr2 = (
+                R_all[d, 0, 0] * rr2
                 + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
                 + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
                 + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
             )
-            nu_r = z_all[d, 0] - rr
-            if nu_r * nu_r > 1.001 * gate_d2 * s_rr:
+            nu_r = z_all[d, 0] - np.sqrt(rr2)
+            if nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2:
                 continue
             for c in range(3):
                 zj[c] = z_all[d, c]
                 for e in range(3):
                     Rj[c, e] = R_all[d, c, e]
-            d2, logdet = _aer_gate(xo, Po, zj, Rj, s, rot, S, H, HP)
+            d2, det_s = _aer_gate(xo, Po, zj, Rj, s, rot, S, H, HP)
             if not d2 <= gate_d2:
                 continue
             if young:
@@ -375,7 +398,7 @@ def gate_scan(
                 pt, pd, pc = pt2, pd2, pc2
             pt[n_p] = i
             pd[n_p] = j
-            pc[n_p] = d2 + logdet
+            pc[n_p] = d2 + np.log(det_s)
             n_p += 1
             gated[j] = True
     return pt[:n_p], pd[:n_p], pc[:n_p], gated
@@ -512,153 +535,357 @@ def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no co
     return at[:n_star], ad[:n_star], off, cf_nt, cf_nd, t_off, d_off, trk, det, buf
 
 
-@njit(cache=True, error_model="numpy")
-def update_assigned(
-    at, ad, x, P, t_trk, status, hits, misses, last_hit, radar, rows, t_all, z_all, R_all, s,
-    rot, q, confirm_m, taken, fb, ib, n_out,
-):  # pragma: no cover - compiled
-    """Predict each assigned track to its detection's time and update it; counters,
-    promotion and output rows (updates first, then promotions). Returns the row count."""
-    n = at.size
-    xp = np.empty((n, 6))
-    Pp = np.empty((n, 6, 6))
-    zz = np.empty((n, 3))
-    RR = np.empty((n, 3, 3))
-    for p in range(n):
-        i = at[p]
-        d = rows[ad[p]]
-        _predict_pair(x[i], P[i], t_all[d] - t_trk[i], q, xp[p], Pp[p], True)
-        for c in range(3):
-            zz[p, c] = z_all[d, c]
-            for e in range(3):
-                RR[p, c, e] = R_all[d, c, e]
-    xn = np.empty((n, 6))
-    Pn = np.empty((n, 6, 6))
-    nu = np.empty((n, 3))
-    S = np.empty((n, 3, 3))
-    nis = np.empty(n)
-    # The prediction is done: the update "predicts" by zero, exactly as the NumPy path.
-    _cv_ekf_rows(
-        0, n, xp, Pp, np.zeros(1), q, zz, RR, s.reshape(1, 3), rot.reshape(1, 3, 3), False,
-        xn, Pn, nu, S, nis,
-    )
-    for p in range(n):
-        i = at[p]
-        d = rows[ad[p]]
-        for a in range(6):
-            x[i, a] = xn[p, a]
-            for b in range(6):
-                P[i, a, b] = Pn[p, a, b]
-        t_trk[i] = t_all[d]
-        hits[i] += 1
-        misses[i] = 0
-        last_hit[i, radar] = t_all[d]
-        taken[ad[p]] = True
-        n_out = _row(fb, ib, n_out, t_trk[i], i, status[i], x, P, hits[i], d)
-    for p in range(n):
-        i = at[p]
-        if status[i] == TENTATIVE and hits[i] >= confirm_m:
-            status[i] = CONFIRMED
-            n_out = _row(fb, ib, n_out, t_trk[i], i, CONFIRMED, x, P, hits[i], -1)
-    return n_out
+@njit(cache=True)
+def cv_pos_work():  # pragma: no cover - compiled
+    """Scratch for :func:`cv_pos_update`, allocated once per pass."""
+    return np.empty((6, 6)), np.empty((3, 3)), np.empty((6, 3))
 
 
 @njit(cache=True, error_model="numpy")
-def initiate(
-    new, x, P, t_trk, status, hits, looks, misses, last_hit, n_rows, radar, rows, t_all,
-    z_all, R_all, s, rot, v_var, fb, ib, n_out,
-):  # pragma: no cover - compiled
-    """Tentative tracks at rows n_rows… from detections `new` (one each); the measurement-
-    conditioned unbiased conversion of `filters.converted_measurement`, velocity σ² v_var
-    per axis. Returns the row count."""
-    cov = np.empty((3, 3))
-    ct = np.empty((3, 3))
-    tmp = np.empty((3, 3))
-    g = np.empty(3)
-    alpha = np.empty(3)
-    conv = np.empty(3)
-    for m in range(new.size):
-        d = rows[new[m]]
-        i = n_rows + m
-        var_r = R_all[d, 0, 0]
-        var_az = R_all[d, 1, 1] * _RAD * _RAD
-        var_el = R_all[d, 2, 2] * _RAD * _RAD
-        alpha[0] = 0.5 * (var_az + var_el)
-        alpha[1] = 0.5 * (var_az + var_el)
-        alpha[2] = 0.5 * var_el
-        r = z_all[d, 0]
-        az = z_all[d, 1] * _RAD
-        el = z_all[d, 2] * _RAD
-        sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
-        g[0] = ce * sa
-        g[1] = ce * ca
-        g[2] = se
+def cv_pos_update(x, P, i, T, q, z, R, d, s, rot, Pp, Hp, G):  # pragma: no cover - compiled
+    """Row i of (x, P), in place: CV prediction by a signed step T, then the EKF update by
+    the AER position detection d (z[d, :3], R[d, :3, :3]).
+
+    The prediction and linearisation of `_predict_pair` + `filters._cv_ekf_rows`, the
+    update in the form a position-only measurement of a CV state allows: H = [Hp 0] with
+    Hp 3 × 3, so P Hᵀ is Pp's first three columns times Hpᵀ and S = Hp (P Hᵀ)_top + R.
+    With S = L Lᵀ (Cholesky) and G = P Hᵀ L⁻ᵀ, the gain is K = G L⁻¹, so
+    x⁺ = x + G (L⁻¹ ν) and P⁺ = P − G Gᵀ, formed on the upper triangle: about a sixth of
+    the generic Joseph kernel's multiplies, which mostly met H's zero columns. Both equal
+    P − P Hᵀ S⁻¹ H P; with R positive definite (every detection has σ > 0) the difference
+    is rounding (`tests/test_tracking_scanpass.py` holds it to the NumPy path).
+    """
+    at = abs(T)
+    # Predicted covariance, symmetric (F P Fᵀ + Q, as the NumPy path after symmetrising).
+    for a in range(3):
+        for b in range(3):
+            bv = P[i, a, b + 3] + T * P[i, a + 3, b + 3]
+            Pp[a, b + 3] = bv
+            Pp[b + 3, a] = bv
+        for b in range(a, 3):
+            av = P[i, a, b] + T * (P[i, a + 3, b] + P[i, a, b + 3]) + T * T * P[i, a + 3, b + 3]
+            Pp[a, b] = av
+            Pp[b, a] = av
+            Pp[a + 3, b + 3] = P[i, a + 3, b + 3]
+            Pp[b + 3, a + 3] = P[i, a + 3, b + 3]
+    for a in range(3):
+        Pp[a, a] += q[a] * at * at * at / 3.0
+        Pp[a, a + 3] += q[a] * T * at / 2.0
+        Pp[a + 3, a] = Pp[a, a + 3]
+        Pp[a + 3, a + 3] += q[a] * at
+    xp0 = x[i, 0] + T * x[i, 3]
+    xp1 = x[i, 1] + T * x[i, 4]
+    xp2 = x[i, 2] + T * x[i, 5]
+    # Geometry and Jacobian (as _cv_ekf_rows).
+    df0 = xp0 - s[0]
+    df1 = xp1 - s[1]
+    df2 = xp2 - s[2]
+    de = rot[0, 0] * df0 + rot[0, 1] * df1 + rot[0, 2] * df2
+    dn = rot[1, 0] * df0 + rot[1, 1] * df1 + rot[1, 2] * df2
+    du = rot[2, 0] * df0 + rot[2, 1] * df1 + rot[2, 2] * df2
+    horiz = np.sqrt(de * de + dn * dn)
+    rng = np.sqrt(horiz * horiz + du * du)
+    az = np.arctan2(de, dn) * _DEG  # any branch: the innovation is wrapped below
+    el = np.arctan2(du, horiz) * _DEG
+    hz = max(horiz, 1e-9 * rng)
+    h2 = hz * hz
+    r2h = rng * rng * hz
+    ga0 = dn / h2 * _DEG
+    ga1 = -de / h2 * _DEG
+    ge0 = -de * du / r2h * _DEG
+    ge1 = -dn * du / r2h * _DEG
+    ge2 = hz / (rng * rng) * _DEG
+    Hp[0, 0] = df0 / rng
+    Hp[0, 1] = df1 / rng
+    Hp[0, 2] = df2 / rng
+    for b in range(3):
+        Hp[1, b] = ga0 * rot[0, b] + ga1 * rot[1, b]
+        Hp[2, b] = ge0 * rot[0, b] + ge1 * rot[1, b] + ge2 * rot[2, b]
+    nu0 = z[d, 0] - rng
+    nu1 = 180.0 - ((180.0 - (z[d, 1] - az)) % 360.0)
+    nu2 = z[d, 2] - el
+    _pos_update(x, P, i, xp0, xp1, xp2, nu0, nu1, nu2, R, d, Pp, Hp, G)
+
+
+@njit(cache=True, error_model="numpy")
+def _pos_update(x, P, i, xp0, xp1, xp2, nu0, nu1, nu2, R, d, Pp, Hp, G):  # pragma: no cover
+    """The update half of `cv_pos_update`, given the prediction (xp, Pp), Hp and ν."""
+    # P Hᵀ into G (only Pp's first three columns meet H), then S = Hp (P Hᵀ)_top + R.
+    for r in range(6):
         for c in range(3):
-            conv[c] = np.exp(alpha[c]) * (r * g[c])
-        # _moment_excess
-        a_az = -math.expm1(-2 * var_az)
-        a_el = -math.expm1(-2 * var_el)
-        c2a = np.cos(2 * az)
-        c2e = np.cos(2 * el)
-        ce2, sa2, ca2 = ce * ce, sa * sa, ca * ca
-        e00 = 0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * sa2 - 0.25 * a_az * a_el * c2a * c2e
-        e11 = -0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * ca2 + 0.25 * a_az * a_el * c2a * c2e
-        e22 = 0.5 * a_el * c2e
-        e01 = sa * ca * (-a_az * ce2 - 0.5 * a_el * c2e * (1 - a_az))
-        cross = se * ce * math.expm1(-2 * var_el - 0.5 * var_az)
-        e02 = cross * sa
-        e12 = cross * ca
-        eps = ((e00, e01, e02), (e01, e11, e12), (e02, e12, e22))
-        for a in range(3):
-            for b in range(3):
-                tau = (
-                    math.expm1(alpha[a] + alpha[b])
-                    - math.expm1(alpha[a] - alpha[b])
-                    - math.expm1(alpha[b] - alpha[a])
+            G[r, c] = Pp[r, 0] * Hp[c, 0] + Pp[r, 1] * Hp[c, 1] + Pp[r, 2] * Hp[c, 2]
+    s00 = R[d, 0, 0] + Hp[0, 0] * G[0, 0] + Hp[0, 1] * G[1, 0] + Hp[0, 2] * G[2, 0]
+    s10 = R[d, 1, 0] + Hp[1, 0] * G[0, 0] + Hp[1, 1] * G[1, 0] + Hp[1, 2] * G[2, 0]
+    s20 = R[d, 2, 0] + Hp[2, 0] * G[0, 0] + Hp[2, 1] * G[1, 0] + Hp[2, 2] * G[2, 0]
+    s11 = R[d, 1, 1] + Hp[1, 0] * G[0, 1] + Hp[1, 1] * G[1, 1] + Hp[1, 2] * G[2, 1]
+    s21 = R[d, 2, 1] + Hp[2, 0] * G[0, 1] + Hp[2, 1] * G[1, 1] + Hp[2, 2] * G[2, 1]
+    s22 = R[d, 2, 2] + Hp[2, 0] * G[0, 2] + Hp[2, 1] * G[1, 2] + Hp[2, 2] * G[2, 2]
+    # Cholesky S = L Lᵀ, with reciprocal pivots: three divisions, not one per element.
+    l00 = np.sqrt(s00)
+    i00 = 1.0 / l00
+    l10 = s10 * i00
+    l20 = s20 * i00
+    l11 = np.sqrt(s11 - l10 * l10)
+    i11 = 1.0 / l11
+    l21 = (s21 - l20 * l10) * i11
+    i22 = 1.0 / np.sqrt(s22 - l20 * l20 - l21 * l21)
+    w0 = nu0 * i00
+    w1 = (nu1 - l10 * w0) * i11
+    w2 = (nu2 - l20 * w0 - l21 * w1) * i22
+    for r in range(6):
+        g0 = G[r, 0] * i00
+        g1 = (G[r, 1] - l10 * g0) * i11
+        G[r, 0] = g0
+        G[r, 1] = g1
+        G[r, 2] = (G[r, 2] - l20 * g0 - l21 * g1) * i22
+    x[i, 0] = xp0 + (G[0, 0] * w0 + G[0, 1] * w1 + G[0, 2] * w2)
+    x[i, 1] = xp1 + (G[1, 0] * w0 + G[1, 1] * w1 + G[1, 2] * w2)
+    x[i, 2] = xp2 + (G[2, 0] * w0 + G[2, 1] * w1 + G[2, 2] * w2)
+    for a in range(3, 6):
+        x[i, a] = x[i, a] + (G[a, 0] * w0 + G[a, 1] * w1 + G[a, 2] * w2)
+    for r in range(6):
+        for c in range(r, 6):
+            v = Pp[r, c] - (G[r, 0] * G[c, 0] + G[r, 1] * G[c, 1] + G[r, 2] * G[c, 2])
+            P[i, r, c] = v
+            P[i, c, r] = v
+
+
+@njit(cache=True, error_model="numpy")
+def apply_scan(
+    at,
+    ad,
+    gated,
+    x,
+    P,
+    t_trk,
+    status,
+    hits,
+    looks_,
+    misses,
+    last_hit,
+    n_rows,
+    radar,
+    rows,
+    t_all,
+    z_all,
+    R_all,
+    s,
+    rot,
+    q,
+    confirm_m,
+    v_var,
+    fb,
+    ib,
+    n_out,
+):  # pragma: no cover - compiled
+    """The scan's outcome, in place: each assigned track (at[p], detection ad[p]) predicted
+    to its detection's time and updated (`cv_pos_update`), counted and promoted; a
+    tentative track at rows n_rows… from each detection no track gated (`_initiate_one`,
+    one each, in detection order). Returns (row count, new tracks).
+
+    Rows are written in the order the final table wants — by time, then track id, a
+    promotion straight after its update — so that `order_rows` finds them sorted: the
+    detections come in time order, and the few rows of one instant are put in id order.
+    """
+    k = rows.size
+    trk_of = np.full(k, -1, np.int64)
+    for p in range(at.size):
+        trk_of[ad[p]] = at[p]
+    n_new = 0
+    for j in range(k):
+        if not gated[j]:
+            trk_of[j] = n_rows + n_new
+            n_new += 1
+    Pp, Hp, G = cv_pos_work()
+    w = _initiate_work()
+    ids = np.empty(k, np.int64)
+    js = np.empty(k, np.int64)
+    j0 = 0
+    while j0 < k:
+        t0 = t_all[rows[j0]]
+        j1 = j0 + 1
+        while j1 < k and t_all[rows[j1]] == t0:
+            j1 += 1
+        m = 0
+        for j in range(j0, j1):
+            i = trk_of[j]
+            if i < 0:
+                continue
+            v = m
+            while v > 0 and ids[v - 1] > i:
+                ids[v] = ids[v - 1]
+                js[v] = js[v - 1]
+                v -= 1
+            ids[v] = i
+            js[v] = j
+            m += 1
+        for u in range(m):
+            i = ids[u]
+            d = rows[js[u]]
+            if i >= n_rows:
+                _initiate_one(
+                    i,
+                    d,
+                    x,
+                    P,
+                    t_trk,
+                    status,
+                    hits,
+                    looks_,
+                    misses,
+                    last_hit,
+                    radar,
+                    t_all,
+                    z_all,
+                    R_all,
+                    s,
+                    rot,
+                    v_var,
+                    w,
                 )
-                ggt = g[a] * g[b]
-                cov[a, b] = r**2 * (ggt * tau + eps[a][b]) + var_r * (ggt + eps[a][b])
-        # Into the tracking frame: rotᵀ cov rot, then symmetrised.
-        for a in range(3):
-            for b in range(3):
-                acc = 0.0
-                for c in range(3):
-                    acc += rot[c, a] * cov[c, b]
-                tmp[a, b] = acc
-        for a in range(3):
-            for b in range(3):
-                acc = 0.0
-                for c in range(3):
-                    acc += tmp[a, c] * rot[c, b]
-                ct[a, b] = acc
-        for a in range(6):
-            x[i, a] = 0.0
-            for b in range(6):
-                P[i, a, b] = 0.0
-        for a in range(3):
+                n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
+                continue
+            cv_pos_update(x, P, i, t_all[d] - t_trk[i], q, z_all, R_all, d, s, rot, Pp, Hp, G)
+            t_trk[i] = t_all[d]
+            hits[i] += 1
+            misses[i] = 0
+            last_hit[i, radar] = t_all[d]
+            n_out = _row(fb, ib, n_out, t_trk[i], i, status[i], x, P, hits[i], d)
+            if status[i] == TENTATIVE and hits[i] >= confirm_m:
+                status[i] = CONFIRMED
+                n_out = _row(fb, ib, n_out, t_trk[i], i, CONFIRMED, x, P, hits[i], -1)
+        j0 = j1
+    return n_out, n_new
+
+
+@njit(cache=True)
+def _initiate_work():  # pragma: no cover - compiled
+    return (
+        np.empty((3, 3)), np.empty((3, 3)), np.empty((3, 3)), np.empty(3), np.empty(3),
+        np.empty(3),
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _initiate_one(
+    i,
+    d,
+    x,
+    P,
+    t_trk,
+    status,
+    hits,
+    looks,
+    misses,
+    last_hit,
+    radar,
+    t_all,
+    z_all,
+    R_all,
+    s,
+    rot,
+    v_var,
+    w,
+):  # pragma: no cover - compiled
+    """A tentative track at row i from detection d: the measurement-conditioned unbiased
+    conversion of `filters.converted_measurement`, velocity σ² v_var per axis."""
+    cov, ct, tmp, g, alpha, conv = w
+    var_r = R_all[d, 0, 0]
+    var_az = R_all[d, 1, 1] * _RAD * _RAD
+    var_el = R_all[d, 2, 2] * _RAD * _RAD
+    alpha[0] = 0.5 * (var_az + var_el)
+    alpha[1] = 0.5 * (var_az + var_el)
+    alpha[2] = 0.5 * var_el
+    r = z_all[d, 0]
+    az = z_all[d, 1] * _RAD
+    el = z_all[d, 2] * _RAD
+    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
+    g[0] = ce * sa
+    g[1] = ce * ca
+    g[2] = se
+    for c in range(3):
+        conv[c] = np.exp(alpha[c]) * (r * g[c])
+    # _moment_excess
+    a_az = -math.expm1(-2 * var_az)
+    a_el = -math.expm1(-2 * var_el)
+    c2a = np.cos(2 * az)
+    c2e = np.cos(2 * el)
+    ce2, sa2, ca2 = ce * ce, sa * sa, ca * ca
+    e00 = 0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * sa2 - 0.25 * a_az * a_el * c2a * c2e
+    e11 = -0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * ca2 + 0.25 * a_az * a_el * c2a * c2e
+    e22 = 0.5 * a_el * c2e
+    e01 = sa * ca * (-a_az * ce2 - 0.5 * a_el * c2e * (1 - a_az))
+    cross = se * ce * math.expm1(-2 * var_el - 0.5 * var_az)
+    e02 = cross * sa
+    e12 = cross * ca
+    eps = ((e00, e01, e02), (e01, e11, e12), (e02, e12, e22))
+    for a in range(3):
+        for b in range(3):
+            tau = (
+                math.expm1(alpha[a] + alpha[b])
+                - math.expm1(alpha[a] - alpha[b])
+                - math.expm1(alpha[b] - alpha[a])
+            )
+            ggt = g[a] * g[b]
+            cov[a, b] = r**2 * (ggt * tau + eps[a][b]) + var_r * (ggt + eps[a][b])
+    # Into the tracking frame: rotᵀ cov rot, then symmetrised.
+    for a in range(3):
+        for b in range(3):
             acc = 0.0
             for c in range(3):
-                acc += rot[c, a] * conv[c]
-            x[i, a] = s[a] + acc
-            for b in range(3):
-                P[i, a, b] = 0.5 * (ct[a, b] + ct[b, a])
-            P[i, a + 3, a + 3] = v_var
-        t_trk[i] = t_all[d]
-        status[i] = TENTATIVE
-        hits[i] = 1
-        looks[i] = 1
-        misses[i] = 0
-        for c in range(last_hit.shape[1]):
-            last_hit[i, c] = -np.inf
-        last_hit[i, radar] = t_all[d]
-        n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
-    return n_out
+                acc += rot[c, a] * cov[c, b]
+            tmp[a, b] = acc
+    for a in range(3):
+        for b in range(3):
+            acc = 0.0
+            for c in range(3):
+                acc += tmp[a, c] * rot[c, b]
+            ct[a, b] = acc
+    for a in range(6):
+        x[i, a] = 0.0
+        for b in range(6):
+            P[i, a, b] = 0.0
+    for a in range(3):
+        acc = 0.0
+        for c in range(3):
+            acc += rot[c, a] * conv[c]
+        x[i, a] = s[a] + acc
+        for b in range(3):
+            P[i, a, b] = 0.5 * (ct[a, b] + ct[b, a])
+        P[i, a + 3, a + 3] = v_var
+    t_trk[i] = t_all[d]
+    status[i] = TENTATIVE
+    hits[i] = 1
+    looks[i] = 1
+    misses[i] = 0
+    for c in range(last_hit.shape[1]):
+        last_hit[i, c] = -np.inf
+    last_hit[i, radar] = t_all[d]
 
 
 @njit(cache=True, error_model="numpy")
 def looks(
-    x, t_trk, status, last_hit, n_rows, radar, ta, tb, s, rot, kind, period, az_min, az_width,
-    el_min, el_max, r_min, r_max, n_el, n_az, los_below_deg,
+    x,
+    t_trk,
+    status,
+    last_hit,
+    n_rows,
+    radar,
+    ta,
+    tb,
+    s,
+    rot,
+    kind,
+    period,
+    az_min,
+    az_width,
+    el_min,
+    el_max,
+    r_min,
+    r_max,
+    n_el,
+    n_az,
+    los_below_deg,
 ):  # pragma: no cover - compiled
     """Which active tracks radar `radar` (having detected them before) looked at in
     [ta, tb): the beam passed the predicted direction, inside coverage. Also the tracks
@@ -732,8 +959,28 @@ def looks(
 
 @njit(cache=True, error_model="numpy")
 def settle(
-    act, looked, x, P, t_trk, status, hits, looks_, misses, last_hit, radar, ta, tb, periods,
-    confirm_m, confirm_n, delete_misses, max_var, max_coast, fb, ib, n_out,
+    act,
+    looked,
+    x,
+    P,
+    t_trk,
+    status,
+    hits,
+    looks_,
+    misses,
+    last_hit,
+    radar,
+    ta,
+    tb,
+    periods,
+    confirm_m,
+    confirm_n,
+    delete_misses,
+    max_var,
+    max_coast,
+    fb,
+    ib,
+    n_out,
 ):  # pragma: no cover - compiled
     """Looks and misses of the window [ta, tb), then pruning (as `Tracker._prune`) with a
     deletion row for each track dropped. Returns the row count."""
@@ -773,3 +1020,12 @@ def settle(
             status[i] = DELETED
             n_out = _row(fb, ib, n_out, tb, i, DELETED, x, P, hits[i], -1)
     return n_out
+
+
+@njit(cache=True)
+def rows_sorted(t, tid):  # pragma: no cover - compiled
+    """Whether rows are in order of time, then track id (non-decreasing)."""
+    for r in range(1, t.size):
+        if t[r] < t[r - 1] or (t[r] == t[r - 1] and tid[r] < tid[r - 1]):
+            return False
+    return True

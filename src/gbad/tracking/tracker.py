@@ -292,7 +292,9 @@ class Tracker:
         est = self.estimator
         tracks = _Tracks(est.n)
         tracks.extra["last_hit_s"] = np.full((tracks.capacity, len(self.geometry)), -np.inf)
-        out = _Rows()
+        # Each detection gives at most one row (an update or a new track); promotions and
+        # deletions add a few per cent.
+        out = _Rows(capacity=len(det) + len(det) // 4 + 4096)
         events = self._events(det)
         n_updates = 0
         n_windows = 0
@@ -419,7 +421,6 @@ class Tracker:
         est, cfg = self.estimator, self.config
         assert isinstance(est, KalmanEstimator)
         q = est.model.q_m2ps3
-        last_hit = tracks.extra["last_hit_s"]
         pt, pd, pc, gated = scanpass.gate_scan(
             tracks.x,
             tracks.P,
@@ -445,70 +446,49 @@ class Tracker:
             self.gate_d2(3),
             float(cfg.max_speed_mps),
         )
-        n_updates = 0
+        # Confirmed tracks choose first; tentative ones take what is left, so clutter-born
+        # tracks never steal a held target's detection. Both stages read only the gate's
+        # costs, so the updates wait for both and go in one pass, in time order.
+        at = ad = np.empty(0, dtype=np.int64)
         if pt.size:
             taken = np.zeros(len(rows), dtype=bool)
-            # Confirmed tracks choose first; tentative ones take what is left, so
-            # clutter-born tracks never steal a held target's detection.
-            for confirmed in (True, False):
-                at, ad = _gnn_stage(pt, pd, pc, tracks, confirmed, taken)
-                if at.size:
-                    out.reserve(2 * at.size)
-                    out.n = scanpass.update_assigned(
-                        at,
-                        ad,
-                        tracks.x,
-                        tracks.P,
-                        tracks.t_s,
-                        tracks.status,
-                        tracks.hits,
-                        tracks.misses,
-                        last_hit,
-                        r,
-                        rows,
-                        det.t_s,
-                        z_all,
-                        R_all,
-                        geo.enu_m,
-                        geo.rot,
-                        q,
-                        cfg.confirm_m,
-                        taken,
-                        out.f,
-                        out.i,
-                        out.n,
-                    )
-                    n_updates += at.size
-        new = np.flatnonzero(~gated)
-        if new.size:
-            tracks.reserve(new.size)
-            last_hit = tracks.extra["last_hit_s"]
-            out.reserve(new.size)
-            out.n = scanpass.initiate(
-                new,
-                tracks.x,
-                tracks.P,
-                tracks.t_s,
-                tracks.status,
-                tracks.hits,
-                tracks.looks,
-                tracks.misses,
-                last_hit,
-                tracks.size,
-                r,
-                rows,
-                det.t_s,
-                z_all,
-                R_all,
-                geo.enu_m,
-                geo.rot,
-                float(cfg.initial_velocity_sigma_mps) ** 2,
-                out.f,
-                out.i,
-                out.n,
-            )
-            tracks.size += new.size
-        return n_updates
+            at, ad = _gnn_stage(pt, pd, pc, tracks, True, taken)
+            taken[ad] = True
+            at2, ad2 = _gnn_stage(pt, pd, pc, tracks, False, taken)
+            if at2.size:
+                at, ad = np.concatenate([at, at2]), np.concatenate([ad, ad2])
+        n_new = len(rows) - int(np.count_nonzero(gated))
+        tracks.reserve(n_new)
+        out.reserve(2 * at.size + n_new)
+        out.n, added = scanpass.apply_scan(
+            at,
+            ad,
+            gated,
+            tracks.x,
+            tracks.P,
+            tracks.t_s,
+            tracks.status,
+            tracks.hits,
+            tracks.looks,
+            tracks.misses,
+            tracks.extra["last_hit_s"],
+            tracks.size,
+            r,
+            rows,
+            det.t_s,
+            z_all,
+            R_all,
+            geo.enu_m,
+            geo.rot,
+            q,
+            cfg.confirm_m,
+            float(cfg.initial_velocity_sigma_mps) ** 2,
+            out.f,
+            out.i,
+            out.n,
+        )
+        tracks.size += added
+        return at.size
 
     def _assign_and_update(
         self,
@@ -746,29 +726,30 @@ def _measurements(det: Detections) -> tuple[NDArray[np.float64], NDArray[np.floa
     )
     sig = np.where(np.isfinite(sig), sig, 1.0)
     R = np.zeros((len(det), 4, 4))
-    idx = np.arange(4)
-    R[:, idx, idx] = sig**2
+    R.reshape(len(det), 16)[:, ::5] = sig**2  # the diagonal, as a strided slice
     return z, R
 
 
 class _Rows:
-    """Track rows in two growable buffers (the float and integer columns of
-    `scanpass.ROW_FLOATS` / `ROW_INTS`), which the compiled passes write directly;
-    sorted once at the end."""
+    """Track rows in two growable column-major buffers (the float and integer columns of
+    `scanpass.ROW_FLOATS` / `ROW_INTS`, one row of the buffer per column), which the
+    compiled passes write directly; put in order at the end, and only if they are not
+    already (`scanpass.apply_scan` writes them in order, one radar's windows follow each
+    other)."""
 
     def __init__(self, capacity: int = 4096) -> None:
-        self.f = np.empty((capacity, len(scanpass.ROW_FLOATS)))
-        self.i = np.empty((capacity, len(scanpass.ROW_INTS)), dtype=np.int64)
+        self.f = np.empty((len(scanpass.ROW_FLOATS), capacity))
+        self.i = np.empty((len(scanpass.ROW_INTS), capacity), dtype=np.int64)
         self.n = 0
 
     def reserve(self, k: int) -> None:
         """Room for k more rows."""
-        if self.n + k > len(self.f):
-            cap = max(self.n + k, 2 * len(self.f))
-            f = np.empty((cap, self.f.shape[1]))
-            i = np.empty((cap, self.i.shape[1]), dtype=np.int64)
-            f[: self.n] = self.f[: self.n]
-            i[: self.n] = self.i[: self.n]
+        if self.n + k > self.f.shape[1]:
+            cap = max(self.n + k, 2 * self.f.shape[1])
+            f = np.empty((self.f.shape[0], cap))
+            i = np.empty((self.i.shape[0], cap), dtype=np.int64)
+            f[:, : self.n] = self.f[:, : self.n]
+            i[:, : self.n] = self.i[:, : self.n]
             self.f, self.i = f, i
 
     def _block(
@@ -777,16 +758,16 @@ class _Rows:
         pos, vel, cov = est.position_velocity(tracks.x[rows], tracks.P[rows])
         k = len(rows)
         self.reserve(k)
-        f = self.f[self.n : self.n + k]
-        f[:, 0] = t_s
-        f[:, 1:4] = pos
-        f[:, 4:7] = vel
-        f[:, 7:13] = cov[:, [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]]
-        i = self.i[self.n : self.n + k]
-        i[:, 0] = rows + 1
-        i[:, 1] = status
-        i[:, 2] = tracks.hits[rows]
-        i[:, 3] = det_index
+        f = self.f[:, self.n : self.n + k]
+        f[0] = t_s
+        f[1:4] = pos.T
+        f[4:7] = vel.T
+        f[7:13] = cov[:, [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]].T
+        i = self.i[:, self.n : self.n + k]
+        i[0] = rows + 1
+        i[1] = status
+        i[2] = tracks.hits[rows]
+        i[3] = det_index
         self.n += k
 
     def add_updates(
@@ -799,11 +780,14 @@ class _Rows:
         self._block(tracks, rows, est, t, tracks.status[rows], -1)
 
     def finish(self) -> dict[str, NDArray]:
-        f, i = self.f[: self.n], self.i[: self.n]
-        order = np.lexsort((i[:, 0], f[:, 0]))
-        f, i = f[order], i[order]
-        col = {name: f[:, c].copy() for c, name in enumerate(scanpass.ROW_FLOATS)}
-        ints = {name: i[:, c].copy() for c, name in enumerate(scanpass.ROW_INTS)}
+        """The rows in order of time, then track id; equal keys (an update and its
+        promotion) in the order written."""
+        F, Ii = self.f[:, : self.n], self.i[:, : self.n]
+        if not scanpass.rows_sorted(F[0], Ii[0]):
+            order = np.lexsort((Ii[0], F[0]))
+            F, Ii = F[:, order], Ii[:, order]
+        col = dict(zip(scanpass.ROW_FLOATS, F, strict=True))
+        ints = dict(zip(scanpass.ROW_INTS, Ii, strict=True))
         self._det = ints["_det"]
         return {
             "t_s": col["t_s"],
