@@ -266,7 +266,7 @@ def fit(
     world: World,
     ground_height: GroundHeight | None = None,
     max_iter: int = 30,
-    tol_chi2: float = 1e-3,
+    tol_chi2: float = 1e-5,
     free: NDArray[np.bool_] | None = None,
 ) -> FitResult:
     """Levenberg–Marquardt from ``theta0`` (M, P), every track at once.
@@ -298,6 +298,16 @@ def fit(
             step = -np.linalg.solve(a, g[..., None])[..., 0]
         except np.linalg.LinAlgError:
             step = -np.linalg.lstsq(a[0], g[0], rcond=None)[0][None]
+        # The Gauss–Newton model's own forecast of what the step would gain: when that
+        # is negligible, θ is already there and the step is not worth flying.
+        forecast = -(
+            2.0 * np.einsum("mi,mi->m", g, step) + np.einsum("mi,mij,mj->m", step, jtj, step)
+        )
+        settled = forecast <= np.maximum(tol_chi2, 1e-6 * cost[act])
+        done[act[settled]] = True
+        act, step = act[~settled], step[~settled]
+        if act.size == 0:
+            break
         cand = theta[act].copy()
         cand[:, free] += step
         r_c, jac_c, chi2_c = residuals_and_jacobian(
