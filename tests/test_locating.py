@@ -27,7 +27,7 @@ from gbad.world.truth import resample
 ORIGIN = (37.1, 127.05, 40.0)
 
 
-def _dwells(name, el_q_deg, speed, t0, t1, sigma_scale=0.0, seed=0, n_rounds=1):
+def _dwells(name, el_q_deg, speed, t0, t1, sigma_scale=0.0, seed=0, n_rounds=1, radar_sigma=1.0):
     """A round fired 15 km north of a radar at the origin, seen every 0.05 s in [t0, t1)."""
     p = MUNITIONS[name]
     lat0 = ORIGIN[0] + 15000 / 111000
@@ -44,7 +44,7 @@ def _dwells(name, el_q_deg, speed, t0, t1, sigma_scale=0.0, seed=0, n_rounds=1):
     az = np.degrees(np.arctan2(loc[:, 0], loc[:, 1])) % 360
     el = np.degrees(np.arctan2(loc[:, 2], np.hypot(loc[:, 0], loc[:, 1])))
     rr = np.sum(rel * v_t, axis=1) / rng_m
-    sig = np.array([5.0, 0.05, 0.05, 0.5])
+    sig = np.array([5.0, 0.05, 0.05, 0.5]) * radar_sigma
     noise = np.random.default_rng(seed).standard_normal((n_rounds, len(tt), 4)) * sigma_scale
     k = len(tt)
     group = np.repeat(np.arange(n_rounds), k)
@@ -121,6 +121,19 @@ def test_cep_of_a_circular_gaussian_and_of_an_ellipse():
     x = np.random.default_rng(3).multivariate_normal([0, 0], cov, 400_000)
     mc = np.median(np.hypot(x[:, 0], x[:, 1]))
     assert cep_m(cov) == pytest.approx(mc, rel=5e-3)
+
+
+def test_too_noisy_track_is_not_located_with_its_reason():
+    # A radar 100 times worse than the nominal one, honest about it: the fit is fine,
+    # the point is not, and no wild point is given.
+    obs, pos, _, _ = _dwells(
+        "155mm-he", 35.0, 684.0, 1.0, 4.0, sigma_scale=1.0, seed=2, radar_sigma=100.0
+    )
+    limit = LocatorConfig(max_poo_cep_m=500.0)
+    got = locate(obs, pos, World(), ORIGIN[2], limit, origin=ORIGIN)
+    assert not got.located[0]
+    assert got.reason[0] == "too uncertain: point of origin CEP above the limit"
+    assert got.poo_cep_m[0] > 500.0
 
 
 def test_too_short_track_is_not_located_with_its_reason():
@@ -220,6 +233,11 @@ def test_counter_battery_scenario_locates_every_round_and_no_aircraft(counter_ba
     assert s["missed_warnings"] == 0 and s["false_alerts"] == 0
     # Artillery at 10-25 km to 0.5 % of range or better (REFERENCES: accuracy is modelled).
     assert s["poo_error_share_of_range_median"] < 0.005
+    # Efficiency: each locate's error against its own Cramér–Rao bound, in aggregate.
+    assert s["poo_with_crlb"] == s["rounds"]
+    assert 0.6 < s["poo_cep_over_crlb_cep"] < 1.2
+    # Honest claims: a χ²(2) NEES has median 1.39.
+    assert 0.9 < s["poo_nees_median"] < 2.0
 
 
 def test_a_40_round_salvo_does_not_collapse_the_radar(counter_battery):

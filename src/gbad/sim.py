@@ -19,13 +19,14 @@ import numpy as np
 
 from gbad import __version__
 from gbad.analysis.air_picture import score_air_picture
-from gbad.analysis.locating import majority_truth, score_locates
+from gbad.analysis.locating import crlb_ceps, majority_truth, score_locates
 from gbad.analysis.report import write_report
 from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
 from gbad.locating.locator import LocatorResult, run_locator
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
+from gbad.scenario.schema import DEFAULT_MUNITION
 from gbad.sensors.detection_file import Detections, from_columns
 from gbad.sensors.radar import DETECTION_COLUMNS, RadarModel, simulate_radar
 from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult
@@ -275,6 +276,22 @@ def run_scenario(
     timing["locator_wall_s"] = time.perf_counter() - tic
     locates, alerts = locating_tables(located, det.truth_id)
     if located.n_tracks:
+        o = loaded.model.scenario.origin
+        munitions = {t.id: t.munition or DEFAULT_MUNITION.get(t.kind) for t in loaded.model.threats}
+        munition_of = {
+            int(oid): munitions.get(tid)
+            for oid, tid in zip(truth.object_id, truth.threat_id, strict=True)
+        }
+        locates["poo_crlb_cep_m"], locates["poi_crlb_cep_m"] = crlb_ceps(
+            locates,
+            located.detection_rows,
+            det,
+            radars,
+            truth,
+            munition_of,
+            (o.lat_deg, o.lon_deg, o.alt_m),
+            make_ground(loaded),
+        )
         summary["locating"] = score_locating(loaded, locates, alerts, truth)
     out = Path(out_dir)
     origin = loaded.model.scenario.origin

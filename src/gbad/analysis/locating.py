@@ -25,6 +25,24 @@ def majority_truth(detection_rows: list[NDArray[np.intp]], truth_id: NDArray) ->
     return out
 
 
+def _efficiency(
+    locates: dict[str, NDArray], rows: NDArray[np.intp], poo_err: NDArray, poi_err: NDArray
+) -> dict[str, Any]:
+    """Achieved CEP against the Cramér–Rao bound's, where the bound is defined."""
+    if "poo_crlb_cep_m" not in locates:
+        return {}
+    out: dict[str, Any] = {}
+    for point, err in (("poo", poo_err), ("poi", poi_err)):
+        bound = locates[f"{point}_crlb_cep_m"][rows]
+        ok = np.isfinite(bound)
+        out[f"{point}_crlb_cep_median_m"] = _q(bound[ok], 0.5)
+        # Rounds differ in geometry, so compare each error with its own bound.
+        ratio = err[ok] / bound[ok]
+        out[f"{point}_cep_over_crlb_cep"] = _q(ratio, 0.5)
+        out[f"{point}_with_crlb"] = int(ok.sum())
+    return out
+
+
 def _nees2(
     locates: dict[str, NDArray], point: str, rows: NDArray[np.intp], east: NDArray, north: NDArray
 ) -> NDArray:
@@ -145,6 +163,9 @@ def score_locates(
         "poo_claimed_cep_median_m": _q(locates["poo_cep_m"][good], 0.5),
         "poo_share_inside_own_cep": float(inside_own.mean()) if good.size else None,
         "poo_nees_mean": float(np.mean(poo_nees)) if good.size else None,
+        "poo_nees_median": _q(poo_nees, 0.5),
+        "poi_nees_median": _q(poi_nees, 0.5),
+        **_efficiency(locates, good, poo_err, poi_err),
         "poi_nees_mean": float(np.mean(poi_nees)) if good.size else None,
         "poi_error_median_m": _q(poi_err, 0.5),
         "poi_cep_m": _q(poi_err, 0.5),
@@ -168,3 +189,99 @@ def score_locates(
         "warning_s_max": _q(w, 1.0),
         "assets": warn,
     }
+
+
+def crlb_ceps(
+    locates: dict[str, NDArray],
+    detection_rows: list[NDArray[np.intp]],
+    det,
+    radars,
+    truth,
+    munition_of: dict[int, str],
+    origin: tuple[float, float, float],
+    ground: object,
+) -> tuple[NDArray, NDArray]:
+    """CEP (m) of the Cramér–Rao bound for each locate's POO and POI, NaN where undefined.
+
+    The bound of the dwells actually made: the Fisher information of the locate's own
+    detections (their times, radars and reported σ) at the true state, in the true
+    round's class model, carried onto the ground at the true launch and impact. It is
+    defined where the round is one of the class hypotheses' own nominal rounds (the
+    model then holds the truth); elsewhere it is NaN.
+    """
+    from gbad.earth.wgs84 import enu_rotation
+    from gbad.locating.dynamics import World
+    from gbad.locating.fit import information
+    from gbad.locating.locate import (
+        WEAPON_CLASSES,
+        _ground_height_fn,
+        _ground_point_cov,
+        cep_m,
+        observations,
+    )
+
+    n = len(locates["t_s"])
+    poo = np.full(n, np.nan)
+    poi = np.full(n, np.nan)
+    world = World()
+    rot = enu_rotation(origin[0], origin[1])
+    gh = _ground_height_fn(world, ground)
+    r_ecef = np.stack([r.ecef_m for r in radars])
+    r_rot = np.stack([r.enu_rot for r in radars])
+    for cls in WEAPON_CLASSES:
+        model = cls.model()
+        rows = [
+            i
+            for i in range(n)
+            if locates["located"][i]
+            and munition_of.get(int(locates["truth_id"][i])) == cls.munition.name
+        ]
+        if not rows:
+            continue
+        group = np.concatenate([np.full(len(detection_rows[i]), k) for k, i in enumerate(rows)])
+        d = np.concatenate([detection_rows[i] for i in rows])
+        sigma = np.column_stack(
+            [
+                det.range_sigma_m[d],
+                det.az_sigma_deg[d],
+                det.el_sigma_deg[d],
+                np.where(np.isfinite(det.range_rate_mps[d]), det.range_rate_sigma_mps[d], np.nan),
+            ]
+        )
+        obs, _ = observations(
+            group,
+            len(rows),
+            det.t_s[d],
+            det.range_m[d],
+            det.az_deg[d],
+            det.el_deg[d],
+            np.nan_to_num(det.range_rate_mps[d], nan=0.0),
+            sigma,
+            r_ecef[det.radar_index[d]],
+            r_rot[det.radar_index[d]],
+        )
+        idx = locates["truth_id"][rows] - 1
+        pos, vel, _ = truth.state_at(idx, obs.t_ref_s)
+        theta = np.column_stack([pos, vel, np.ones(len(rows))])
+        t_launch = truth.info["launch_t_s"][idx]
+        t_impact = truth.info["impact_t_s"][idx]
+        if model.powered:
+            theta = np.column_stack([theta, t_launch + model.burn_time_s])
+        bound = np.linalg.inv(information(theta, obs, model, world, gh))
+        p_l, v_l, _ = truth.state_at(idx, t_launch)
+        p_i, v_i, _ = truth.state_at(idx, t_impact)
+        c_poo = _ground_point_cov(
+            theta,
+            bound,
+            model,
+            world,
+            obs.t_ref_s,
+            None if model.powered else t_launch,
+            np.column_stack([p_l, v_l]),
+        )
+        c_poi = _ground_point_cov(
+            theta, bound, model, world, obs.t_ref_s, t_impact, np.column_stack([p_i, v_i])
+        )
+        poo[rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])
+        poi[rows] = cep_m((rot @ c_poi @ rot.T)[:, :2, :2])
+    return poo, poi
