@@ -235,6 +235,7 @@ def test_counter_battery_scenario_locates_every_round_and_no_aircraft(counter_ba
     assert s["poo_error_share_of_range_median"] < 0.005
     # Efficiency: each locate's error against its own Cramér–Rao bound, in aggregate.
     assert s["poo_with_crlb"] == s["rounds"]
+    assert s["classification_accuracy"] >= 0.95
     assert 0.6 < s["poo_cep_over_crlb_cep"] < 1.2
     # Honest claims: a χ²(2) NEES has median 1.39.
     assert 0.9 < s["poo_nees_median"] < 2.0

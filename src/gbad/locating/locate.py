@@ -55,7 +55,9 @@ class WeaponClass:
     munition: MunitionProfile
     speed_min_mps: float
     speed_max_mps: float
-    kappa_prior_sigma: float = 0.5
+    #: 1-σ of the drag scale about the nominal round: the spread of a calibre's rounds
+    #: (mass and shape), and what keeps a shell from passing for a coasting rocket.
+    kappa_prior_sigma: float = 0.15
 
     def model(self) -> Model:
         p = self.munition
