@@ -1,0 +1,1 @@
+"""Engagement: threat evaluation, weapon-target assignment, doctrine, launchers, interceptors."""
