@@ -1,0 +1,562 @@
+"""Numba kernel behind :mod:`gbad.engagement.interceptor`: guided 3-DOF flyout in ECEF.
+
+Private module; the public API and its conventions live in ``interceptor.py``.
+Scalar code over one interceptor at a time, run in a ``prange`` over
+interceptors. Gravity (WGS-84 J2), the Coriolis and centrifugal terms, drag
+(U.S. Standard Atmosphere 1976, C_D(M)) and thrust along the velocity come from
+the world's ballistic kernel (:func:`gbad.world._ballistic_kernel._accel`), so
+the interceptor and the threats it meets fly the same Earth and the same air.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from gbad.earth.atmosphere import density_and_speed_of_sound_scalar
+from gbad.world._ballistic_kernel import GRAVITY_J2, _accel, _approx_height_m, geodetic_height_m
+
+# Columns of the per-interceptor parameter matrix.
+P_MASS = 0
+P_AREA = 1
+P_IGNITION = 2  # s after launch
+P_BOOST_T = 3  # s
+P_BOOST_F = 4  # N
+P_BOOST_MDOT = 5  # kg/s
+P_SUST_T = 6
+P_SUST_F = 7
+P_SUST_MDOT = 8
+P_ACC_MAX = 9  # m/s², the g limit
+P_SIDE_ACC = 10  # m/s², control authority that needs no air (side thrusters / jet vanes)
+P_Q_FULL = 11  # Pa, dynamic pressure at which the fins give the full g limit
+P_TAU = 12  # s, autopilot lag
+P_NAV = 13  # N'
+P_HEADING_GAIN = 14  # 1/s, midcourse heading-error gain
+P_ACQ_RANGE = 15  # m
+P_MAX_TOF = 16  # s
+P_MIN_SPEED = 17  # m/s, after burnout
+P_GROUND_H = 18  # m above the ellipsoid
+P_LOOK_COS = 19  # cosine of the seeker's half-angle field of regard
+N_PARAMS = 20
+
+END_CLOSEST_APPROACH = 0
+END_GROUND = 1
+END_CANNOT_CLOSE = 2
+END_MAX_TOF = 3
+
+# Columns of the per-interceptor float outputs.
+O_END_T = 0  # s since launch
+O_MISS = 1  # m
+O_ACQ_T = 2  # s since launch, NaN if the seeker never acquired
+O_PEAK_SPEED = 3
+O_PEAK_MACH = 4
+O_BURNOUT_SPEED = 5
+N_OUT = 6
+
+
+@njit(cache=True)
+def _target_at(t, ts, ps, vs, n, cur, out):
+    """Target position/velocity at time t from samples (cubic Hermite; constant velocity outside).
+
+    ``cur`` (length-1 int array) is a cursor into the samples: time only moves
+    forward within one flight, so the search is amortised O(1).
+    """
+    if t <= ts[0] or n == 1:
+        for k in range(3):
+            out[k] = ps[0, k] + vs[0, k] * (t - ts[0])
+            out[3 + k] = vs[0, k]
+        return
+    if t >= ts[n - 1]:
+        for k in range(3):
+            out[k] = ps[n - 1, k] + vs[n - 1, k] * (t - ts[n - 1])
+            out[3 + k] = vs[n - 1, k]
+        return
+    i = cur[0]
+    if i > n - 2 or ts[i] > t:
+        i = 0
+    while ts[i + 1] <= t:
+        i += 1
+    cur[0] = i
+    h = ts[i + 1] - ts[i]
+    s = (t - ts[i]) / h
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2.0 * s3 - 3.0 * s2 + 1.0
+    h10 = s3 - 2.0 * s2 + s
+    h01 = -2.0 * s3 + 3.0 * s2
+    h11 = s3 - s2
+    d00 = (6.0 * s2 - 6.0 * s) / h
+    d10 = 3.0 * s2 - 4.0 * s + 1.0
+    d01 = (-6.0 * s2 + 6.0 * s) / h
+    d11 = 3.0 * s2 - 2.0 * s
+    for k in range(3):
+        p0 = ps[i, k]
+        p1 = ps[i + 1, k]
+        v0 = vs[i, k]
+        v1 = vs[i + 1, k]
+        out[k] = h00 * p0 + h10 * h * v0 + h01 * p1 + h11 * h * v1
+        out[3 + k] = d00 * p0 + d10 * v0 + d01 * p1 + d11 * v1
+
+
+@njit(cache=True)
+def _table(tab, dt, x):
+    """Linear interpolation in an evenly spaced table, extended by its last slope."""
+    n = tab.shape[0]
+    u = x / dt
+    if u <= 0.0:
+        return tab[0]
+    if u >= n - 1:
+        return tab[n - 1] + (u - (n - 1)) * (tab[n - 1] - tab[n - 2])
+    i = int(u)
+    return tab[i] + (u - i) * (tab[i + 1] - tab[i])
+
+
+@njit(cache=True)
+def _phase(t, prm):
+    """(thrust N, mass flow kg/s, end of the current phase s) at flight time t."""
+    t_ign = prm[P_IGNITION]
+    t_b = t_ign + prm[P_BOOST_T]
+    t_s = t_b + prm[P_SUST_T]
+    if t < t_ign:
+        return 0.0, 0.0, t_ign
+    if t < t_b:
+        return prm[P_BOOST_F], prm[P_BOOST_MDOT], t_b
+    if t < t_s:
+        return prm[P_SUST_F], prm[P_SUST_MDOT], t_s
+    return 0.0, 0.0, 1e300
+
+
+@njit(cache=True)
+def _mass(t, prm):
+    t_ign = prm[P_IGNITION]
+    tb = min(max(t - t_ign, 0.0), prm[P_BOOST_T])
+    ts = min(max(t - t_ign - prm[P_BOOST_T], 0.0), prm[P_SUST_T])
+    return prm[P_MASS] - prm[P_BOOST_MDOT] * tb - prm[P_SUST_MDOT] * ts
+
+
+@njit(cache=True)
+def _deriv(st, s, mass, thrust, prm, cd_row, mach_step, rotating, a_c, a_l0, out):
+    """State derivative at s seconds into a step: physics plus the lagged lateral acceleration."""
+    ax, ay, az = _accel(
+        st[0],
+        st[1],
+        st[2],
+        st[3],
+        st[4],
+        st[5],
+        mass,
+        thrust,
+        prm[P_AREA],
+        cd_row,
+        mach_step,
+        rotating,
+        GRAVITY_J2,
+        True,
+    )
+    # First-order autopilot with the command held over the step: the achieved
+    # acceleration is known in closed form, so it needs no state of its own.
+    decay = math.exp(-s / prm[P_TAU])
+    lx = a_c[0] + (a_l0[0] - a_c[0]) * decay
+    ly = a_c[1] + (a_l0[1] - a_c[1]) * decay
+    lz = a_c[2] + (a_l0[2] - a_c[2]) * decay
+    # Fins and thrusters turn the velocity; they do not speed it up.
+    v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
+    if v2 > 0.0:
+        dot = (lx * st[3] + ly * st[4] + lz * st[5]) / v2
+        lx -= dot * st[3]
+        ly -= dot * st[4]
+        lz -= dot * st[5]
+    out[0] = st[3]
+    out[1] = st[4]
+    out[2] = st[5]
+    out[3] = ax + lx
+    out[4] = ay + ly
+    out[5] = az + lz
+
+
+@njit(cache=True)
+def _rk4(st, h, t, prm, cd_row, mach_step, rotating, a_c, a_l0, k1, k2, k3, k4, tmp):
+    thrust, mdot, _ = _phase(t, prm)
+    m0 = _mass(t, prm)
+    m_mid = m0 - mdot * 0.5 * h
+    m1 = m0 - mdot * h
+    _deriv(st, 0.0, m0, thrust, prm, cd_row, mach_step, rotating, a_c, a_l0, k1)
+    for k in range(6):
+        tmp[k] = st[k] + 0.5 * h * k1[k]
+    _deriv(tmp, 0.5 * h, m_mid, thrust, prm, cd_row, mach_step, rotating, a_c, a_l0, k2)
+    for k in range(6):
+        tmp[k] = st[k] + 0.5 * h * k2[k]
+    _deriv(tmp, 0.5 * h, m_mid, thrust, prm, cd_row, mach_step, rotating, a_c, a_l0, k3)
+    for k in range(6):
+        tmp[k] = st[k] + h * k3[k]
+    _deriv(tmp, h, m1, thrust, prm, cd_row, mach_step, rotating, a_c, a_l0, k4)
+    for k in range(6):
+        st[k] += h / 6.0 * (k1[k] + 2.0 * k2[k] + 2.0 * k3[k] + k4[k])
+
+
+@njit(cache=True)
+def _tgo(t, speed, dist, tgo, nom_s, nom_v, nom_dt):
+    """Time to fly `dist` from flight time t at the present speed plus the nominal speed change.
+
+    Distance flown in τ: speed·τ + S(t+τ) − S(t) − v(t)·τ, with S and v the
+    nominal along-path distance and speed. Newton from the previous answer.
+    """
+    s_t = _table(nom_s, nom_dt, t)
+    v_t = _table(nom_v, nom_dt, t)
+    tau = max(tgo, 0.0)
+    for _ in range(4):
+        f = speed * tau + _table(nom_s, nom_dt, t + tau) - s_t - v_t * tau - dist
+        u = speed + _table(nom_v, nom_dt, t + tau) - v_t
+        u = max(u, 0.2 * speed, 50.0)
+        tau = max(tau - f / u, 0.0)
+    return tau
+
+
+@njit(cache=True)
+def _guidance(st, tg, est, acquired, t, tgo_prev, prm, nom_s, nom_v, nom_dt, g_vec, rho, out):
+    """Commanded lateral acceleration (before limiting) into out; returns the new t_go."""
+    vx, vy, vz = st[3], st[4], st[5]
+    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+    tgo = tgo_prev
+    if acquired:
+        # True proportional navigation on the seeker's line of sight:
+        # a = N'·V_c·(Ω × r̂), Ω = r × v_r / r², perpendicular to the LOS.
+        rx, ry, rz = tg[0] - st[0], tg[1] - st[1], tg[2] - st[2]
+        wx, wy, wz = tg[3] - vx, tg[4] - vy, tg[5] - vz
+        r2 = rx * rx + ry * ry + rz * rz
+        r = math.sqrt(r2)
+        vc = -(rx * wx + ry * wy + rz * wz) / r
+        ox = (ry * wz - rz * wy) / r2
+        oy = (rz * wx - rx * wz) / r2
+        oz = (rx * wy - ry * wx) / r2
+        k = prm[P_NAV] * vc / r
+        out[0] = k * (oy * rz - oz * ry)
+        out[1] = k * (oz * rx - ox * rz)
+        out[2] = k * (ox * ry - oy * rx)
+    else:
+        # Midcourse: steer the velocity at the predicted intercept point of the
+        # uplinked (constant-velocity) target, heading error nulled at a rate
+        # set by the heading gain.
+        px, py, pz = est[0], est[1], est[2]
+        for _ in range(2):
+            px = est[0] + est[3] * tgo
+            py = est[1] + est[4] * tgo
+            pz = est[2] + est[5] * tgo
+            dist = math.sqrt((px - st[0]) ** 2 + (py - st[1]) ** 2 + (pz - st[2]) ** 2)
+            tgo = _tgo(t, speed, dist, tgo, nom_s, nom_v, nom_dt)
+        dx, dy, dz = px - st[0], py - st[1], pz - st[2]
+        dn = math.sqrt(dx * dx + dy * dy + dz * dz)
+        out[0] = 0.0
+        out[1] = 0.0
+        out[2] = 0.0
+        if dn > 0.0 and speed > 0.0:
+            ux, uy, uz = vx / speed, vy / speed, vz / speed
+            c = (dx * ux + dy * uy + dz * uz) / dn
+            ex = dx / dn - c * ux
+            ey = dy / dn - c * uy
+            ez = dz / dn - c * uz
+            en = math.sqrt(ex * ex + ey * ey + ez * ez)
+            if en > 1e-12:
+                theta = math.atan2(en, c)
+                k = prm[P_HEADING_GAIN] * speed * theta / en
+                out[0] = k * ex
+                out[1] = k * ey
+                out[2] = k * ez
+    # The airframe also carries its weight across the velocity, so the path
+    # bends only as guidance asks (gravity compensation).
+    out[0] -= g_vec[0]
+    out[1] -= g_vec[1]
+    out[2] -= g_vec[2]
+    if speed > 0.0:
+        dot = (out[0] * vx + out[1] * vy + out[2] * vz) / (speed * speed)
+        out[0] -= dot * vx
+        out[1] -= dot * vy
+        out[2] -= dot * vz
+    # Fins give the g limit only with enough dynamic pressure; side thrusters
+    # or jet vanes give a fixed authority that needs no air.
+    q = 0.5 * rho * speed * speed
+    a_max = max(prm[P_SIDE_ACC], prm[P_ACC_MAX] * min(1.0, q / prm[P_Q_FULL]))
+    a = math.sqrt(out[0] * out[0] + out[1] * out[1] + out[2] * out[2])
+    if a > a_max:
+        f = a_max / a
+        out[0] *= f
+        out[1] *= f
+        out[2] *= f
+    return tgo
+
+
+@njit(cache=True)
+def _cpa(prev_m, prev_t, cur_m, cur_t, h, out_m, out_t):
+    """Fraction of the step at the closest approach, on Hermite curves of both bodies."""
+    lo, hi = 0.0, 1.0
+    pm = np.empty(3)
+    vm = np.empty(3)
+    pt = np.empty(3)
+    vt = np.empty(3)
+    s = 1.0
+    for _ in range(60):
+        s = 0.5 * (lo + hi)
+        _herm(prev_m, cur_m, h, s, pm, vm)
+        _herm(prev_t, cur_t, h, s, pt, vt)
+        f = 0.0
+        for k in range(3):
+            f += (pt[k] - pm[k]) * (vt[k] - vm[k])
+        if f < 0.0:
+            lo = s
+        else:
+            hi = s
+        if hi - lo < 1e-12:
+            break
+    s = 0.5 * (lo + hi)
+    _herm(prev_m, cur_m, h, s, pm, vm)
+    _herm(prev_t, cur_t, h, s, pt, vt)
+    for k in range(3):
+        out_m[k] = pm[k]
+        out_m[3 + k] = vm[k]
+        out_t[k] = pt[k]
+        out_t[3 + k] = vt[k]
+    return s
+
+
+@njit(cache=True)
+def _herm(a, b, h, s, out_p, out_v):
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2.0 * s3 - 3.0 * s2 + 1.0
+    h10 = s3 - 2.0 * s2 + s
+    h01 = -2.0 * s3 + 3.0 * s2
+    h11 = s3 - s2
+    d00 = (6.0 * s2 - 6.0 * s) / h
+    d10 = 3.0 * s2 - 4.0 * s + 1.0
+    d01 = (-6.0 * s2 + 6.0 * s) / h
+    d11 = 3.0 * s2 - 2.0 * s
+    for k in range(3):
+        out_p[k] = h00 * a[k] + h10 * h * a[3 + k] + h01 * b[k] + h11 * h * b[3 + k]
+        out_v[k] = d00 * a[k] + d10 * a[3 + k] + d01 * b[k] + d11 * b[3 + k]
+
+
+@njit(cache=True, parallel=True)
+def flyout_kernel(
+    state0,  # (M, 6) ECEF position and velocity at launch (after ejection)
+    t_launch,  # (M,) simulation time of launch
+    prm_all,  # (M, N_PARAMS)
+    cd_tables,  # (P, G) C_D on a common Mach grid
+    prof_index,  # (M,) row of cd_tables / nom_* for each interceptor
+    mach_step,
+    nom_s,  # (M, Kn) nominal along-path distance against flight time
+    nom_v,  # (M, Kn) nominal speed
+    nom_dt,
+    tgt_t,  # (M, K) target truth sample times (simulation time), increasing
+    tgt_x,  # (M, K, 6) ECEF position and velocity
+    tgt_n,  # (M,) valid samples
+    up_t,  # (M, U) uplink times
+    up_x,  # (M, U, 6) uplinked target estimates (ECEF)
+    up_n,  # (M,) valid uplinks
+    dt,
+    rotating,
+    record_every,  # record every n-th step (0: none)
+    rec_t,  # (M, R) out
+    rec_x,  # (M, R, 6) out
+    rec_n,  # (M,) out
+    end_code,  # (M,) out
+    out_f,  # (M, N_OUT) out
+    end_m,  # (M, 6) out: interceptor state at the end
+    end_tg,  # (M, 6) out: target state at the end
+):
+    m_all = state0.shape[0]
+    for j in prange(m_all):
+        prm = prm_all[j]
+        p_i = prof_index[j]
+        cd_row = cd_tables[p_i]
+        ns = nom_s[j]
+        nv = nom_v[j]
+        ts = tgt_t[j]
+        xs = tgt_x[j]
+        n_t = tgt_n[j]
+        st = state0[j].copy()
+        prev = st.copy()
+        tg = np.empty(6)
+        tg_prev = np.empty(6)
+        est = np.empty(6)
+        a_c = np.zeros(3)
+        a_l = np.zeros(3)
+        a_new = np.zeros(3)
+        g_vec = np.zeros(3)
+        k1 = np.empty(6)
+        k2 = np.empty(6)
+        k3 = np.empty(6)
+        k4 = np.empty(6)
+        tmp = np.empty(6)
+        cur = np.zeros(1, dtype=np.int64)
+        t = 0.0
+        t0 = t_launch[j]
+        i_up = 0
+        tgo = 10.0
+        acquired = False
+        closing = False
+        code = END_MAX_TOF
+        miss = 1e300
+        acq_t = np.nan
+        peak_v = 0.0
+        peak_m = 0.0
+        burnout_v = np.nan
+        t_boost_out = prm[P_IGNITION] + prm[P_BOOST_T]
+        t_burnout = t_boost_out + prm[P_SUST_T]
+        _target_at(t0, ts, xs[:, 0:3], xs[:, 3:6], n_t, cur, tg)
+        n_rec = 0
+        if record_every > 0:
+            rec_t[j, 0] = t0
+            for k in range(6):
+                rec_x[j, 0, k] = st[k]
+            n_rec = 1
+        n_step = 0
+        end_t = prm[P_MAX_TOF]
+        done = False
+        while t < prm[P_MAX_TOF] - 1e-9 and not done:
+            _, _, t_phase_end = _phase(t, prm)
+            h = min(dt, t_phase_end - t, prm[P_MAX_TOF] - t)
+            if h < 1e-9:
+                h = min(dt, prm[P_MAX_TOF] - t)
+            speed = math.sqrt(st[3] ** 2 + st[4] ** 2 + st[5] ** 2)
+            rho, a_snd = density_and_speed_of_sound_scalar(_approx_height_m(st[0], st[1], st[2]))
+            if speed > peak_v:
+                peak_v = speed
+            if speed / a_snd > peak_m:
+                peak_m = speed / a_snd
+            # Guidance, once per step (the command is held over it).
+            if t >= prm[P_IGNITION]:
+                if not acquired and t >= t_boost_out:
+                    # The seeker switches on once the boost and the turn-over are
+                    # over, and locks on inside its range and its field of regard
+                    # about the body (velocity) axis; once on, it stays on.
+                    rx, ry, rz = tg[0] - st[0], tg[1] - st[1], tg[2] - st[2]
+                    d = math.sqrt(rx * rx + ry * ry + rz * rz)
+                    if d <= prm[P_ACQ_RANGE] and speed > 0.0:
+                        look = (rx * st[3] + ry * st[4] + rz * st[5]) / (d * speed)
+                        if look >= prm[P_LOOK_COS]:
+                            acquired = True
+                            acq_t = t
+                if not acquired:
+                    while i_up + 1 < up_n[j] and up_t[j, i_up + 1] <= t0 + t:
+                        i_up += 1
+                    age = t0 + t - up_t[j, i_up]
+                    for k in range(3):
+                        est[k] = up_x[j, i_up, k] + up_x[j, i_up, 3 + k] * age
+                        est[3 + k] = up_x[j, i_up, 3 + k]
+                gx, gy, gz = _accel(
+                    st[0],
+                    st[1],
+                    st[2],
+                    0.0,
+                    0.0,
+                    0.0,
+                    1.0,
+                    0.0,
+                    0.0,
+                    cd_row,
+                    mach_step,
+                    rotating,
+                    GRAVITY_J2,
+                    False,
+                )
+                g_vec[0] = gx
+                g_vec[1] = gy
+                g_vec[2] = gz
+                tgo = _guidance(st, tg, est, acquired, t, tgo, prm, ns, nv, nom_dt, g_vec, rho, a_c)
+            else:
+                a_c[0] = 0.0
+                a_c[1] = 0.0
+                a_c[2] = 0.0
+            for k in range(6):
+                prev[k] = st[k]
+                tg_prev[k] = tg[k]
+            _rk4(st, h, t, prm, cd_row, mach_step, rotating, a_c, a_l, k1, k2, k3, k4, tmp)
+            decay = math.exp(-h / prm[P_TAU])
+            for k in range(3):
+                a_new[k] = a_c[k] + (a_l[k] - a_c[k]) * decay
+                a_l[k] = a_new[k]
+            t += h
+            n_step += 1
+            if abs(t - t_burnout) < 1e-9:
+                burnout_v = math.sqrt(st[3] ** 2 + st[4] ** 2 + st[5] ** 2)
+            _target_at(t0 + t, ts, xs[:, 0:3], xs[:, 3:6], n_t, cur, tg)
+            if record_every > 0 and n_step % record_every == 0:
+                rec_t[j, n_rec] = t0 + t
+                for k in range(6):
+                    rec_x[j, n_rec, k] = st[k]
+                n_rec += 1
+            rr = 0.0
+            dot = 0.0
+            for k in range(3):
+                dr = tg[k] - st[k]
+                rr += dr * dr
+                dot += dr * (tg[3 + k] - st[3 + k])
+            dist = math.sqrt(rr)
+            # Running minimum: the miss distance of a flight that ends any other way.
+            miss = min(miss, dist)
+            if dot < 0.0:
+                # Before the seeker locks on (and the motor burns out) the range
+                # may close and open again with the geometry alone: no end then.
+                if acquired or t >= t_burnout:
+                    closing = True
+            elif closing:
+                # The range has stopped closing: the closest approach is in this step.
+                s = _cpa(prev, tg_prev, st, tg, h, end_m[j], end_tg[j])
+                miss = 0.0
+                for k in range(3):
+                    miss += (end_tg[j, k] - end_m[j, k]) ** 2
+                miss = math.sqrt(miss)
+                end_t = t - h + s * h
+                code = END_CLOSEST_APPROACH
+                done = True
+                break
+            if t > prm[P_IGNITION] and geodetic_height_m(st[0], st[1], st[2]) < prm[P_GROUND_H]:
+                code = END_GROUND
+                end_t = t
+                for k in range(6):
+                    end_m[j, k] = st[k]
+                    end_tg[j, k] = tg[k]
+                done = True
+                break
+            if t >= t_burnout:
+                v_now = math.sqrt(st[3] ** 2 + st[4] ** 2 + st[5] ** 2)
+                if dot >= 0.0 or v_now < prm[P_MIN_SPEED]:
+                    code = END_CANNOT_CLOSE
+                    end_t = t
+                    for k in range(6):
+                        end_m[j, k] = st[k]
+                        end_tg[j, k] = tg[k]
+                    done = True
+                    break
+        if code == END_MAX_TOF:
+            end_t = t
+            for k in range(6):
+                end_m[j, k] = st[k]
+                end_tg[j, k] = tg[k]
+        if record_every > 0 and (n_rec == 0 or rec_t[j, n_rec - 1] < t0 + end_t):
+            # Close the record on the end point itself.
+            rec_t[j, n_rec] = t0 + end_t
+            for k in range(6):
+                rec_x[j, n_rec, k] = end_m[j, k]
+            n_rec += 1
+        rec_n[j] = n_rec
+        end_code[j] = code
+        out_f[j, O_END_T] = end_t
+        out_f[j, O_MISS] = miss
+        out_f[j, O_ACQ_T] = acq_t
+        out_f[j, O_PEAK_SPEED] = peak_v
+        out_f[j, O_PEAK_MACH] = peak_m
+        out_f[j, O_BURNOUT_SPEED] = burnout_v
+
+
+@njit(cache=True, parallel=True)
+def sample_targets(tq, tgt_t, tgt_x, tgt_n, out):
+    """Target states (M, Q, 6) at times tq (M, Q) from samples, as the flyout sees them."""
+    for j in prange(tq.shape[0]):
+        cur = np.zeros(1, dtype=np.int64)
+        ps = tgt_x[j, :, 0:3]
+        vs = tgt_x[j, :, 3:6]
+        for q in range(tq.shape[1]):
+            _target_at(tq[j, q], tgt_t[j], ps, vs, tgt_n[j], cur, out[j, q])
