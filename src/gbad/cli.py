@@ -295,6 +295,24 @@ def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
             f"(detections {_fmt(a['detection_rmse_at_updates_m'])} m); median time to confirm "
             f"{_fmt(a['time_to_confirmed_track_median_s'])} s"
         )
+    loc = s.get("locating")
+    if loc:
+        console.print(
+            f"Weapon locating: {loc['rounds_located']}/{loc['rounds']} rounds located, "
+            f"{loc['false_locates']} false; POO error median {_fmt(loc['poo_error_median_m'])} m, "
+            f"POI {_fmt(loc['poi_error_median_m'])} m; classes right "
+            f"{_fmt(100 * (loc['classification_accuracy'] or 0))} %; warnings "
+            f"{loc['warnings_given']} (median {_fmt(loc['warning_s_median'])} s), "
+            f"{loc['missed_warnings']} missed, {loc['false_alerts']} false"
+        )
+    eng = s.get("engagement")
+    if eng:
+        leak = ", ".join(f"{k} {v}" for k, v in sorted(eng["leakers_by_kind"].items())) or "none"
+        alive = ", ".join(k for k, v in eng["assets_survived"].items() if v) or "none"
+        console.print(
+            f"Battery: {eng['interceptors_spent']} interceptors, {eng['kills']} kills; "
+            f"leakers: {leak}; assets surviving: {alive}"
+        )
     console.print(f"Results in [bold]{out.resolve()}[/bold]:")
     for name, path in s["files"].items():
         console.print(f"  {name:<11} {Path(path).name}")

@@ -19,10 +19,12 @@ import numpy as np
 
 from gbad import __version__
 from gbad.analysis.air_picture import score_air_picture
+from gbad.analysis.engagement import score_engagements
 from gbad.analysis.locating import crlb_ceps, majority_truth, score_locates
 from gbad.analysis.report import write_report
 from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
+from gbad.engagement.control import EngagementResult, run_engagements, scenario_assets
 from gbad.locating.locator import LocatorResult, run_locator
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
@@ -132,6 +134,39 @@ def track(
         model.scenario.refractivity_gradient_per_m,
     )
     return tracker.run(det, progress=progress)
+
+
+#: The engagement's random stream: apart from the per-stage children of the run's seed.
+ENGAGEMENT_STREAM = 2**31 - 1
+
+
+def engage(
+    loaded: LoadedScenario,
+    result: TrackerResult,
+    track_truth: dict[str, int],
+    truth: Truth,
+    summary: dict[str, Any],
+    run: int,
+) -> EngagementResult:
+    """Fight the run's batteries over the air picture; puts its score in ``summary``."""
+    model = loaded.model
+    rng = np.random.default_rng(
+        np.random.SeedSequence(summary["seed"], spawn_key=(run, ENGAGEMENT_STREAM))
+    )
+    engaged = run_engagements(model, result.rows, track_truth, truth, rng)
+    if model.batteries:
+        firsts = [t["first_detection_t_s"] for t in summary["threats"].values()]
+        firsts = [f for f in firsts if f is not None]
+        summary["engagement"] = score_engagements(
+            engaged.engagements,
+            engaged.killed_at,
+            truth,
+            scenario_assets(model),
+            model.scenario.origin,
+            min(firsts) if firsts else None,
+            engaged.occupancy,
+        )
+    return engaged
 
 
 def locate(loaded: LoadedScenario, det: Detections) -> LocatorResult:
@@ -272,6 +307,9 @@ def run_scenario(
     }
     summary["tracker"] = tracker_summary(loaded, result)
     tic = time.perf_counter()
+    engaged = engage(loaded, result, air["track_truth_ids"], truth, summary, run)
+    timing["engagement_wall_s"] = time.perf_counter() - tic
+    tic = time.perf_counter()
     located = locate(loaded, det)
     timing["locator_wall_s"] = time.perf_counter() - tic
     locates, alerts = locating_tables(located, det.truth_id)
@@ -311,6 +349,8 @@ def run_scenario(
             out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
         ),
         "locates": write_parquet(out / "locates.parquet", locates, meta),
+        "engagements": write_parquet(out / "engagements.parquet", engaged.engagements, meta),
+        "threat_list": write_parquet(out / "threat_list.parquet", engaged.threats, meta),
         "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
     }
     files["report"] = write_report(

@@ -362,6 +362,21 @@ class Battery(Strict):
     interceptor: Literal["cheongung-1", "cheongung-2"] | InterceptorSpec = "cheongung-2"
     doctrine: Literal["shoot-look-shoot", "salvo-2"] = "shoot-look-shoot"
     reaction_time_s: NonNegFloat = 5.0
+    #: A launcher fires at most one interceptor per this interval (s).
+    launch_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
+    #: An empty launcher with reloads left is full again after this (s).
+    reload_s: Annotated[float, Field(gt=0, le=86400)] = 900.0
+    reloads: Annotated[int, Field(ge=0, le=100)] = 0
+
+    @model_validator(mode="after")
+    def _doctrine_possible(self) -> Battery:
+        total = sum(ln.missiles for ln in self.launchers)
+        if self.doctrine == "salvo-2" and total < 2:
+            raise ValueError(
+                f"doctrine 'salvo-2' fires two interceptors at a target, but the battery's "
+                f"launchers hold {total} in all; give them at least 2 or use 'shoot-look-shoot'"
+            )
+        return self
 
     @field_validator("interceptor", mode="before")
     @classmethod

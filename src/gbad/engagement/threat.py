@@ -1,0 +1,128 @@
+"""Threat evaluation at the engagement control station: who threatens what, how soon, how badly.
+
+From each track's latest estimate (scenario ENU, m and m/s) and each defended asset:
+
+- the kind, from kinematics alone (the ECS has no truth): ballistic (a missile)
+  when faster than 1,200 m/s, artillery (shell, bomb, rocket) when it climbs or
+  falls steeply and fast below that, UAV when slow, cruise missile when fast and
+  low, else aircraft;
+- the motion ahead: constant velocity, or for a ballistic track constant velocity
+  under gravity (a vacuum parabola: short extrapolations, where drag changes the
+  answer less than the track's own error);
+- per asset, the time and distance of the closest point of approach (CPA) and the
+  time until the track enters the asset's circle (inf if it never does, 0 if it is
+  inside already);
+- a threat value: the asset's value for a track that will enter its circle (else
+  a share that falls off with the CPA distance in units of the radius), weighted
+  by urgency 1/(1 + time to the asset / 60 s), summed over the assets.
+
+The ranked list orders tracks by that value, most threatening first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+GRAVITY_MPS2 = 9.80665
+KINDS = ("aircraft", "cruise_missile", "uav", "ballistic", "artillery")
+#: What a medium-range SAM battery engages: shells, mortar bombs and artillery rockets
+#: (ballistic and slower than BALLISTIC_MISSILE_MPS) are the counter-artillery's.
+ENGAGEABLE = ("aircraft", "cruise_missile", "uav", "ballistic")
+#: A track whose vertical speed drops faster than this (m/s²) is in free flight.
+FREE_FALL_MPS2 = -6.0
+#: A falling track faster than this is a ballistic missile, slower an artillery round.
+BALLISTIC_MISSILE_MPS = 1200.0
+#: Urgency time scale (s): a threat 60 s out weighs half as much as one arriving now.
+URGENCY_S = 60.0
+#: Look ahead at most this far (s).
+HORIZON_S = 600.0
+
+
+@dataclass(frozen=True)
+class Assets:
+    """Defended assets in the scenario ENU frame."""
+
+    ids: tuple[str, ...]
+    enu_m: Array  # (A, 3)
+    radius_m: Array  # (A,)
+    value: Array  # (A,)
+
+
+@dataclass
+class ThreatPicture:
+    """Per track (N) and per track and asset (N, A)."""
+
+    kind: NDArray[np.object_]  # (N,)
+    t_cpa_s: Array  # (N, A) time from now to the closest point of approach
+    cpa_m: Array  # (N, A) horizontal miss distance there
+    time_to_asset_s: Array  # (N, A) until the track enters the asset's circle
+    value: Array  # (N,) threat value
+    rank: NDArray[np.intp]  # (N,) 0 = most threatening
+
+    @property
+    def order(self) -> NDArray[np.intp]:
+        return np.argsort(self.rank, kind="stable")
+
+
+def classify_kind(
+    pos_enu_m: Array, vel_enu_mps: Array, acc_up_mps2: Array | None = None
+) -> NDArray[np.object_]:
+    """A kind per track from its speed, climb, height and, when known, vertical acceleration.
+
+    A track whose vertical speed falls at nearly g (``acc_up_mps2`` below −6 m/s², from
+    the track's own history) is in free flight: artillery, or a ballistic missile when
+    faster than BALLISTIC_MISSILE_MPS — however level it happens to be at its apex.
+    """
+    speed = np.linalg.norm(vel_enu_mps, axis=-1)
+    climb = vel_enu_mps[..., 2]
+    height = pos_enu_m[..., 2]
+    kind = np.full(speed.shape, "aircraft", dtype=object)
+    kind[speed < 80.0] = "uav"
+    kind[(speed >= 150.0) & (speed < 350.0) & (height < 500.0)] = "cruise_missile"
+    steep = np.abs(climb) > 0.3 * speed
+    falling = steep & (speed >= 350.0)
+    if acc_up_mps2 is not None:
+        falling |= np.nan_to_num(acc_up_mps2, nan=0.0) < FREE_FALL_MPS2
+    kind[falling] = "artillery"
+    kind[speed >= BALLISTIC_MISSILE_MPS] = "ballistic"
+    return kind
+
+
+def evaluate(
+    pos_enu_m: Array, vel_enu_mps: Array, assets: Assets, acc_up_mps2: Array | None = None
+) -> ThreatPicture:
+    """Threat picture of N tracks against the assets, all at one instant."""
+    n = len(pos_enu_m)
+    kind = classify_kind(pos_enu_m, vel_enu_mps, acc_up_mps2)
+    ballistic = (kind == "ballistic") | (kind == "artillery")
+    t = np.linspace(0.0, HORIZON_S, 1201)  # 0.5 s steps: fine for CPA of ≤ 600 s paths
+    acc = np.zeros((n, 3))
+    acc[ballistic, 2] = -GRAVITY_MPS2
+    path = (
+        pos_enu_m[:, None, :]
+        + vel_enu_mps[:, None, :] * t[None, :, None]
+        + 0.5 * acc[:, None, :] * t[None, :, None] ** 2
+    )  # (N, T, 3)
+    # A ballistic track ends on the ground: beyond that it threatens nothing new.
+    landed = ballistic[:, None] & (path[..., 2] < 0.0)
+    d = np.linalg.norm(path[:, :, None, :2] - assets.enu_m[None, None, :, :2], axis=-1)  # (N, T, A)
+    d = np.where(landed[..., None], np.inf, d)
+    k = np.argmin(d, axis=1)  # (N, A)
+    cpa = np.take_along_axis(d, k[:, None, :], axis=1)[:, 0, :]
+    t_cpa = t[k]
+    inside = d <= assets.radius_m[None, None, :]
+    enters = inside.any(axis=1)
+    first = np.argmax(inside, axis=1)
+    time_to = np.where(enters, t[first], np.inf)
+    share = np.where(enters, 1.0, np.exp(-np.maximum(cpa / assets.radius_m[None, :] - 1.0, 0.0)))
+    urgency = 1.0 / (1.0 + np.where(enters, time_to, t_cpa) / URGENCY_S)
+    value = np.sum(assets.value[None, :] * share * urgency, axis=1)
+    order = np.argsort(-value, kind="stable")
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    return ThreatPicture(kind, t_cpa, cpa, time_to, value, rank)

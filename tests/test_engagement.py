@@ -1,0 +1,88 @@
+"""The battery's loop on the default raid: invariants a run must never break, and its outcome."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gbad.api import load_builtin, run_scenario
+from gbad.engagement.interceptor import INTERCEPTORS
+from gbad.scenario.loader import ScenarioError, parse_scenario
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory):
+    return run_scenario(load_builtin("airbase-defence"), tmp_path_factory.mktemp("ab"))
+
+
+def _table(run, name):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(run.files[name]).to_pandas()
+
+
+def test_inventory_is_never_exceeded_and_launchers_keep_their_interval(default):
+    eng = _table(default, "engagements")
+    battery = load_builtin("airbase-defence").model.batteries[0]
+    for ln in battery.launchers:
+        mine = eng[eng.launcher_id == ln.id].sort_values("launch_t_s")
+        assert len(mine) <= ln.missiles * (1 + battery.reloads)
+        assert (np.diff(mine.launch_t_s) >= battery.launch_interval_s - 1e-9).all()
+
+
+def test_no_interceptor_is_launched_at_a_target_assessed_killed(default):
+    eng = _table(default, "engagements").sort_values("launch_t_s")
+    ka = 2.0  # ControlConfig.kill_assessment_s
+    killed = eng[eng.outcome == "kill"].groupby("track_id").end_t_s.min()
+    for track, t_kill in killed.items():
+        later = eng[(eng.track_id == track) & (eng.launch_t_s > t_kill + ka)]
+        assert later.empty, later
+
+
+def test_every_intercept_lies_inside_the_envelope(default):
+    eng = _table(default, "engagements")
+    prof = INTERCEPTORS["cheongung-2"]
+    battery = load_builtin("airbase-defence").model.batteries[0]
+    pos = {ln.id: (ln.position.east_m, ln.position.north_m) for ln in battery.launchers}
+    for _, r in eng[eng.outcome == "kill"].iterrows():
+        e0, n0 = pos[r.launcher_id]
+        rng = np.hypot(np.hypot(r.end_east_m - e0, r.end_north_m - n0), r.end_up_m)
+        assert rng <= prof.max_range_m and r.end_up_m <= prof.max_altitude_m
+
+
+def test_the_raid_is_engaged_in_threat_order_and_reported(default):
+    s = default.summary["engagement"]
+    assert s["interceptors_spent"] == sum(s["outcomes"].values()) > 0
+    assert s["kills"] >= 1 and s["kills_by_kind"].get("cruise_missile", 0) >= 2
+    assert set(s["assets_survived"]) == {"airbase", "battery-site"}
+    assert s["first_detection_to_first_launch_s"] > 0
+    assert 0 < s["radar_occupancy"]["busy_share_max"] <= 1
+    # The first launch of each decision goes to the top-ranked engageable threat then.
+    eng = _table(default, "engagements")
+    threats = _table(default, "threat_list")
+    first = eng.sort_values("launch_t_s").iloc[0]
+    at = threats[threats.t_s == threats.t_s[threats.t_s <= first.launch_t_s].max()]
+    ranked = at.sort_values("rank")
+    ranked = ranked[ranked.kind.isin(["aircraft", "cruise_missile", "uav", "ballistic"])]
+    assert (
+        first.track_id
+        in ranked.track_id.head(len(eng[eng.launch_t_s == first.launch_t_s])).tolist()
+    )
+
+
+def test_salvo_2_on_a_battery_with_one_missile_is_a_clear_error():
+    from importlib import resources
+
+    from gbad.scenario.loader import BUILTIN_PACKAGE
+
+    text = (resources.files(BUILTIN_PACKAGE) / "airbase-defence.toml").read_text()
+    text = text.replace('doctrine = "shoot-look-shoot"', 'doctrine = "salvo-2"')
+    for k in range(1, 5):
+        text = text.replace(f'id = "L{k}", position', f'id = "L{k}", position', 1)
+    text = text.replace("missiles = 8", "missiles = 0").replace(
+        "missiles = 0 },", "missiles = 1 },", 1
+    )
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "bad.toml")
+    msg = str(info.value)
+    assert "batteries[0]" in msg and "'salvo-2' fires two interceptors" in msg

@@ -1,0 +1,54 @@
+"""Threat evaluation: closed-form CPA and arrival times on straight and ballistic paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gbad.engagement.threat import Assets, classify_kind, evaluate
+
+ASSETS = Assets(("base", "site"), np.array([[0.0, 0.0, 0.0], [5000.0, 0.0, 0.0]]),
+                np.array([1000.0, 300.0]), np.array([10.0, 5.0]))  # fmt: skip
+
+
+def test_incoming_track_arrives_when_the_closed_form_says():
+    pos = np.array([[0.0, 30000.0, 100.0]])
+    vel = np.array([[0.0, -250.0, 0.0]])
+    tp = evaluate(pos, vel, ASSETS)
+    # Enters the base's 1 km circle after (30 km - 1 km) / 250 m/s = 116 s (0.5 s grid).
+    assert tp.time_to_asset_s[0, 0] == pytest.approx(116.0, abs=0.5)
+    assert tp.cpa_m[0, 0] == pytest.approx(0.0, abs=1.0)
+    assert tp.t_cpa_s[0, 0] == pytest.approx(120.0, abs=0.5)
+    # The site, 5 km east, is passed at 5 km: CPA when the track is abeam.
+    assert tp.cpa_m[0, 1] == pytest.approx(5000.0, abs=1.0)
+    assert np.isinf(tp.time_to_asset_s[0, 1])
+    assert tp.kind[0] == "cruise_missile"
+
+
+def test_receding_track_is_least_threatening():
+    pos = np.array([[0.0, 30000.0, 3000.0], [0.0, 20000.0, 3000.0], [0.0, 10000.0, 3000.0]])
+    vel = np.array([[0.0, -250.0, 0.0], [0.0, 250.0, 0.0], [0.0, -250.0, 0.0]])
+    tp = evaluate(pos, vel, ASSETS)
+    assert tp.order.tolist() == [2, 0, 1]
+    assert np.isinf(tp.time_to_asset_s[1]).all()
+    assert tp.t_cpa_s[1, 0] == 0.0
+
+
+def test_ballistic_track_falls_on_the_closed_form_point():
+    # Level start 1 km up at 300 m/s: lands after sqrt(2h/g) = 14.28 s, 4,284 m on.
+    pos = np.array([[-4284.0, 0.0, 1000.0]])
+    vel = np.array([[300.0, 0.0, -200.0]])
+    tp = evaluate(pos, vel, ASSETS)
+    assert tp.kind[0] == "artillery"
+    t_land = (-200.0 + np.sqrt(200.0**2 + 2 * 9.80665 * 1000.0)) / 9.80665
+    x_land = -4284.0 + 300.0 * t_land
+    assert tp.cpa_m[0, 0] == pytest.approx(abs(x_land), abs=200.0)
+
+
+def test_kinds_from_kinematics():
+    pos = np.array([[0, 0, 3000.0], [0, 0, 100.0], [0, 0, 500.0], [0, 0, 20000.0], [0, 0, 2e3]])
+    vel = np.array([[250.0, 0, 0], [270.0, 0, 0], [40.0, 0, 0], [800.0, 0, -1200.0],
+                    [400.0, 0, 300.0]])  # fmt: skip
+    assert classify_kind(pos, vel).tolist() == [
+        "aircraft", "cruise_missile", "uav", "ballistic", "artillery"
+    ]  # fmt: skip
