@@ -7,6 +7,8 @@ Names here are stable; modules behind them may move.
 """
 
 from gbad.analysis.air_picture import score_air_picture
+from gbad.analysis.engagement import score_engagements
+from gbad.analysis.locating import score_locates
 from gbad.analysis.metrics import associate_tracks_to_truth, gospa, gospa_over_time, ospa
 from gbad.earth import (
     FlatGround,
@@ -25,6 +27,18 @@ from gbad.earth import (
     local2geodetic,
     radar_horizon_range_m,
 )
+from gbad.engagement.control import EngagementResult, run_engagements
+from gbad.engagement.interceptor import (
+    INTERCEPTORS,
+    InterceptorProfile,
+    fly_interceptors,
+    predict_intercept,
+)
+from gbad.engagement.threat import evaluate as evaluate_threats
+from gbad.engagement.wta import assign
+from gbad.locating.locate import cep_m
+from gbad.locating.locate import locate as locate_tracks
+from gbad.locating.locator import LocatorResult, run_locator
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import (
     LoadedScenario,
@@ -43,7 +57,7 @@ from gbad.sensors.detection import (
 )
 from gbad.sensors.detection_file import DetectionFileError, Detections, read_detections
 from gbad.sensors.radar import RadarModel, simulate_radar
-from gbad.sim import RunResult, run_scenario, score_tracks, simulate, track
+from gbad.sim import RunResult, engage, locate, run_scenario, score_tracks, simulate, track
 from gbad.tracking.tracker import Tracker, TrackerResult
 from gbad.world.ballistic import Flight, fly, solve_aim
 from gbad.world.build import build_truth
@@ -51,12 +65,16 @@ from gbad.world.munitions import MUNITIONS, MunitionProfile
 from gbad.world.truth import Truth
 
 __all__ = [
+    "INTERCEPTORS",
     "MUNITIONS",
     "DetectionFileError",
     "Detections",
+    "EngagementResult",
     "FlatGround",
     "Flight",
+    "InterceptorProfile",
     "LoadedScenario",
+    "LocatorResult",
     "MunitionProfile",
     "RadarModel",
     "RunResult",
@@ -67,18 +85,23 @@ __all__ = [
     "TrackerResult",
     "Truth",
     "aer2enu",
+    "assign",
     "associate_tracks_to_truth",
     "build_truth",
     "builtin_names",
+    "cep_m",
     "detection_threshold",
     "draw_looks",
     "ecef2aer",
     "ecef2enu",
     "ecef2geodetic",
     "effective_earth_radius_m",
+    "engage",
     "enu2aer",
     "enu2ecef",
+    "evaluate_threats",
     "fly",
+    "fly_interceptors",
     "geodetic2ecef",
     "geodetic2enu",
     "geodetic2local",
@@ -88,13 +111,20 @@ __all__ = [
     "load_builtin",
     "load_scenario",
     "local2geodetic",
+    "locate",
+    "locate_tracks",
     "ospa",
     "parse_scenario",
     "pd_from_snr",
+    "predict_intercept",
     "radar_horizon_range_m",
     "read_detections",
+    "run_engagements",
+    "run_locator",
     "run_scenario",
     "score_air_picture",
+    "score_engagements",
+    "score_locates",
     "score_tracks",
     "simulate",
     "simulate_radar",
