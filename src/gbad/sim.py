@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,26 @@ def engage(
     return engaged
 
 
+#: Most runs of the air picture and the battery in closing the loop on kills.
+MAX_LOOP_PASSES = 4
+
+
+def without_killed(
+    truth: Truth, detections: dict[str, np.ndarray], killed_at: dict[int, float]
+) -> tuple[Truth, dict[str, np.ndarray]]:
+    """Truth ended at each kill, and the detections of killed objects after it dropped."""
+    if not killed_at:
+        return truth, detections
+    t_kill = np.array([killed_at.get(int(i), np.inf) for i in truth.object_id])
+    ended = replace(truth, t_end_s=np.minimum(truth.t_end_s, t_kill))
+    tid = detections["truth_id"]
+    kill_of = np.full(len(tid), np.inf)
+    real = tid > 0
+    kill_of[real] = t_kill[tid[real] - 1]
+    keep = detections["t_s"] <= kill_of
+    return ended, {k: v[keep] for k, v in detections.items()}
+
+
 def locate(loaded: LoadedScenario, det: Detections) -> LocatorResult:
     """Run the locator over validated detections (weapon-locating radars' tracks)."""
     model = loaded.model
@@ -293,22 +313,44 @@ def run_scenario(
     progress: Progress | None = None,
 ) -> RunResult:
     """Simulate and write truth, objects, detections and summary into `out_dir`."""
-    truth, detections, summary, timing = simulate(loaded, seed, run, progress)
+    truth_all, detections_all, summary, timing = simulate(loaded, seed, run, progress)
     radars = radar_models(loaded)
-    tic = time.perf_counter()
-    det = from_columns(detections, radars, "<simulated detections>")
-    det_air = det.search_only()
-    result = track(loaded, det_air, (lambda f: progress("tracker", f)) if progress else None)
-    timing["tracker_wall_s"] = time.perf_counter() - tic
-    truth_rows = truth_table(truth, loaded)
-    air = score_tracks(loaded, truth_rows, result, det_air, truth)
+    # Close the loop: a destroyed object stops reflecting. Detections were simulated
+    # for everything, so the air picture and the battery are run again without the
+    # killed objects' later detections until the kills stop changing.
+    killed: dict[int, float] = {}
+    timing["tracker_wall_s"] = timing["engagement_wall_s"] = 0.0
+    passes = 0
+    for _ in range(MAX_LOOP_PASSES):
+        passes += 1
+        truth, detections = without_killed(truth_all, detections_all, killed)
+        tic = time.perf_counter()
+        det = from_columns(detections, radars, "<simulated detections>")
+        det_air = det.search_only()
+        result = track(loaded, det_air, (lambda f: progress("tracker", f)) if progress else None)
+        timing["tracker_wall_s"] += time.perf_counter() - tic
+        truth_rows = truth_table(truth, loaded)
+        air = score_tracks(loaded, truth_rows, result, det_air, truth)
+        tic = time.perf_counter()
+        engaged = engage(loaded, result, air["track_truth_ids"], truth_all, summary, run)
+        timing["engagement_wall_s"] += time.perf_counter() - tic
+        if engaged.killed_at == killed:
+            break
+        killed = engaged.killed_at
+    # Counts of what was really seen (without the killed objects' later detections);
+    # each radar's time line stays as simulated.
+    lines = {rid: r.get("time_line") for rid, r in summary["radars"].items()}
+    summary.update(summarise(loaded, truth, detections, summary["seed"], run))
+    for rid, line in lines.items():
+        if line is not None:
+            summary["radars"][rid]["time_line"] = line
+    if "engagement" in summary:
+        summary["engagement"]["loop_passes"] = passes
+        summary["engagement"]["loop_converged"] = engaged.killed_at == killed
     summary["air_picture"] = {
         k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
     }
     summary["tracker"] = tracker_summary(loaded, result)
-    tic = time.perf_counter()
-    engaged = engage(loaded, result, air["track_truth_ids"], truth, summary, run)
-    timing["engagement_wall_s"] = time.perf_counter() - tic
     tic = time.perf_counter()
     located = locate(loaded, det)
     timing["locator_wall_s"] = time.perf_counter() - tic

@@ -234,20 +234,27 @@ def run_engagements(
         ready = [i for i, ln in enumerate(launchers) if ln.missiles > 0 and ln.ready_s <= t]
         if targets.size == 0 or not ready:
             continue
+        # Every (ready launcher, target) pair in one prediction per battery.
         pk = np.zeros((len(ready), targets.size))
         tof = np.full((len(ready), targets.size), np.nan)
-        for a, i in enumerate(ready):
-            ln = launchers[i]
-            prof = profiles[ln.battery]
+        for battery in {launchers[i].battery for i in ready}:
+            mine = [a for a, i in enumerate(ready) if launchers[i].battery == battery]
+            prof = profiles[battery]
+            lau = np.repeat(np.stack([launchers[ready[a]].enu_m for a in mine]), targets.size, 0)
             pip = predict_intercept(
-                prof, ln.enu_m, pos[targets], vel[targets], origin=origin, margin_m=1000.0
+                prof,
+                lau,
+                np.tile(pos[targets], (len(mine), 1)),
+                np.tile(vel[targets], (len(mine), 1)),
+                origin=origin,
+                margin_m=1000.0,
             )
             reacted = np.array(
-                [first_confirm[int(ids[j])] + reaction[ln.battery] <= t for j in targets]
+                [first_confirm[int(ids[j])] + reaction[battery] <= t for j in targets]
             )
-            ok = pip.inside & reacted
-            pk[a, ok] = prof.pk_max
-            tof[a] = pip.time_of_flight_s
+            ok = pip.inside.reshape(len(mine), -1) & reacted[None, :]
+            pk[mine] = np.where(ok, prof.pk_max, 0.0)
+            tof[mine] = pip.time_of_flight_s.reshape(len(mine), -1)
         if not np.any(pk > 0):
             continue
         cap = np.array([shots_per_target_cap(doctrine[launchers[ready[0]].battery])] * targets.size)
