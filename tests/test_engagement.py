@@ -86,3 +86,13 @@ def test_salvo_2_on_a_battery_with_one_missile_is_a_clear_error():
         parse_scenario(text, "bad.toml")
     msg = str(info.value)
     assert "batteries[0]" in msg and "'salvo-2' fires two interceptors" in msg
+
+
+def test_inline_interceptor_speed_override_sets_the_nominal_peak():
+    from gbad.engagement.control import with_peak_speed
+    from gbad.engagement.interceptor import speed_profile
+
+    faster = with_peak_speed(INTERCEPTORS["cheongung-2"], 1300.0)
+    assert np.max(speed_profile(faster).speed_mps) == pytest.approx(1300.0, abs=0.1)
+    with pytest.raises(ValueError, match="out of reach"):
+        with_peak_speed(INTERCEPTORS["cheongung-2"], 40000.0)

@@ -405,6 +405,50 @@ def scenario_assets(model) -> Assets:
                   np.array(radius, dtype=float), np.array(value, dtype=float))  # fmt: skip
 
 
+def with_peak_speed(profile, speed_mps: float):
+    """The profile with both motors' thrust scaled so its nominal peak speed is ``speed_mps``.
+
+    The peak is the fastest point of the profile's own straight flights (every path
+    elevation of :func:`.interceptor.speed_profile`); the scale is found by bisection.
+    """
+    from gbad.engagement.interceptor import speed_profile
+
+    def peak(k: float) -> float:
+        p = replace(
+            profile,
+            boost_thrust_n=profile.boost_thrust_n * k,
+            sustain_thrust_n=profile.sustain_thrust_n * k,
+        )
+        return float(np.max(speed_profile(p).speed_mps)), p
+
+    lo, hi = 0.05, 4.0
+    f_lo, f_hi = peak(lo)[0] - speed_mps, peak(hi)[0] - speed_mps
+    if f_lo > 0 or f_hi < 0:
+        raise ValueError(
+            f"interceptor speed_mps {speed_mps:g} is out of reach of {profile.name!r} "
+            f"by thrust scaling ({f_lo + speed_mps:.0f}-{f_hi + speed_mps:.0f} m/s)"
+        )
+    # Illinois regula falsi: the peak speed is smooth and monotone in the scale.
+    side = 0
+    for _ in range(30):
+        k = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        f_k, p_k = peak(k)
+        f_k -= speed_mps
+        if abs(f_k) < 0.1:
+            return p_k
+        if f_k < 0:
+            lo, f_lo = k, f_k
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = k, f_k
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+    return p_k
+
+
 def _batteries(model, origin):
     from gbad.earth.wgs84 import geodetic2enu
 
@@ -423,6 +467,8 @@ def _batteries(model, origin):
             if spec.altitude_max_m is not None:
                 over["max_altitude_m"] = spec.altitude_max_m
             prof = replace(prof, **over)
+            if spec.speed_mps is not None:
+                prof = with_peak_speed(prof, spec.speed_mps)
         profiles[b.id] = prof
         doctrine[b.id] = b.doctrine
         reaction[b.id] = b.reaction_time_s
