@@ -96,3 +96,11 @@ def test_inline_interceptor_speed_override_sets_the_nominal_peak():
     assert np.max(speed_profile(faster).speed_mps) == pytest.approx(1300.0, abs=0.1)
     with pytest.raises(ValueError, match="out of reach"):
         with_peak_speed(INTERCEPTORS["cheongung-2"], 40000.0)
+
+
+def test_report_lists_every_interceptor(default):
+    page = default.files["report"].read_text()
+    assert "<h2>Battery</h2>" in page
+    n = default.summary["engagement"]["interceptors_spent"]
+    section = page.split("<h2>Battery</h2>")[1].split("<h2>")[0]
+    assert section.count("<tr><td>") == n

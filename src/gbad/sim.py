@@ -403,6 +403,7 @@ def run_scenario(
         _sites(loaded),
         air["gospa_series"],
         locates,
+        engaged.engagements,
     )
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["summary"] = write_json(out / "summary.json", summary)

@@ -197,6 +197,38 @@ def _locating_section(
 <table><tr><th></th>{head}</tr>{body}</table>"""
 
 
+def _engagement_section(summary: dict[str, Any], engagements: dict[str, NDArray] | None) -> str:
+    eng = summary.get("engagement")
+    if eng is None or engagements is None:
+        return ""
+    figures = _table([(k, v) for k, v in eng.items() if not isinstance(v, list | dict)])
+    nested = _table(
+        [(f"{k}: {kk}", vv) for k, v in eng.items() if isinstance(v, dict) for kk, vv in v.items()]
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(_fmt(engagements[c][i]))}</td>"
+            for c in (
+                "interceptor_id",
+                "launcher_id",
+                "track_id",
+                "launch_t_s",
+                "end_t_s",
+                "outcome",
+                "miss_distance_m",
+            )
+        )
+        + "</tr>"
+        for i in range(len(engagements["launch_t_s"]))
+    )
+    return f"""<h2>Battery</h2>
+{figures}
+{nested}
+<table><tr><th>interceptor</th><th>launcher</th><th>track</th><th>launch (s)</th>
+<th>end (s)</th><th>outcome</th><th>miss (m)</th></tr>{rows}</table>"""
+
+
 def write_report(
     path: str | Path,
     summary: dict[str, Any],
@@ -205,6 +237,7 @@ def write_report(
     sites: Sequence[tuple[str, str, float, float]],
     gospa_series: dict[str, NDArray] | None = None,
     locates: dict[str, NDArray] | None = None,
+    engagements: dict[str, NDArray] | None = None,
 ) -> Path:
     """Write the run's report; `sites` are (kind "radar"|"asset", name, east_m, north_m)."""
     radars = summary.get("radars", {})
@@ -252,6 +285,7 @@ objects.</p>
 <h2>Plan view</h2>
 {_svg_plan(truth, tracks, sites)}
 {air_section}
+{_engagement_section(summary, engagements)}
 {_locating_section(summary, locates, sites)}
 <h2>Radars</h2>
 <table><tr><th>radar</th><th>role</th><th>detections</th><th>of targets</th>
