@@ -147,13 +147,17 @@ def engage(
     truth: Truth,
     summary: dict[str, Any],
     run: int,
+    cues: dict[str, np.ndarray] | None = None,
 ) -> EngagementResult:
-    """Fight the run's batteries over the air picture; puts its score in ``summary``."""
+    """Fight the run's batteries over the air picture; puts its score in ``summary``.
+
+    ``cues``: the locator's solutions, which tell the station which tracks are rounds.
+    """
     model = loaded.model
     rng = np.random.default_rng(
         np.random.SeedSequence(summary["seed"], spawn_key=(run, ENGAGEMENT_STREAM))
     )
-    engaged = run_engagements(model, result.rows, track_truth, truth, rng)
+    engaged = run_engagements(model, result.rows, track_truth, truth, rng, cues=cues)
     if model.batteries:
         firsts = [t["first_detection_t_s"] for t in summary["threats"].values()]
         firsts = [f for f in firsts if f is not None]
@@ -332,7 +336,12 @@ def run_scenario(
         truth_rows = truth_table(truth, loaded)
         air = score_tracks(loaded, truth_rows, result, det_air, truth)
         tic = time.perf_counter()
-        engaged = engage(loaded, result, air["track_truth_ids"], truth_all, summary, run)
+        located = locate(loaded, det)
+        timing["locator_wall_s"] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        engaged = engage(
+            loaded, result, air["track_truth_ids"], truth_all, summary, run, located.locates
+        )
         timing["engagement_wall_s"] += time.perf_counter() - tic
         if engaged.killed_at == killed:
             break
@@ -351,9 +360,6 @@ def run_scenario(
         k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
     }
     summary["tracker"] = tracker_summary(loaded, result)
-    tic = time.perf_counter()
-    located = locate(loaded, det)
-    timing["locator_wall_s"] = time.perf_counter() - tic
     locates, alerts = locating_tables(located, det.truth_id)
     if located.n_tracks:
         o = loaded.model.scenario.origin

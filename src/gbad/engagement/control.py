@@ -172,8 +172,13 @@ def run_engagements(
     truth: Truth,
     rng: np.random.Generator,
     config: ControlConfig | None = None,
+    cues: dict[str, NDArray] | None = None,
 ) -> EngagementResult:
-    """Run every battery of the scenario over the air picture; see the module doc."""
+    """Run every battery of the scenario over the air picture; see the module doc.
+
+    ``cues``: the locator's solutions (`locates.parquet` columns). A track flying where
+    a located round is at that moment is that round, not an air target.
+    """
     cfg = config or ControlConfig()
     hdr = model.scenario
     o = hdr.origin
@@ -220,6 +225,8 @@ def run_engagements(
                 missile.add(int(k))
         sticky = np.array([votes.get(int(k), 0) >= FREE_FLIGHT_VOTES for k in ids], dtype=bool)
         tp.kind[sticky & (tp.kind != "ballistic")] = "artillery"
+        if cues is not None:
+            tp.kind[_cued_rounds(cues, float(t), pos) & (tp.kind != "ballistic")] = "artillery"
         tp.kind[np.isin(ids, list(missile))] = "ballistic"
         for r in tp.order[:20]:
             threat_rows["t_s"].append(float(t))
@@ -282,6 +289,29 @@ def run_engagements(
     }
     occupancy = {k: np.array(v) for k, v in occ.items()}
     return EngagementResult(engagements, threats, occupancy, killed_at)
+
+
+#: A track within this distance (m, horizontal) of a located round's path is that round.
+CUE_GATE_M = 1500.0
+
+
+def _cued_rounds(cues: dict[str, NDArray], t: float, pos: Array) -> NDArray[np.bool_]:
+    """Tracks that are rounds the weapon-locating radar has located by time t.
+
+    The round's place at t is taken on the straight line from its point of origin to
+    its point of impact, at the share of its flight time gone: its horizontal speed
+    changes slowly, so the error is far below the gate.
+    """
+    ok = cues["located"] & (cues["t_s"] <= t) & (cues["predicted_impact_t_s"] > t)
+    if not np.any(ok) or len(pos) == 0:
+        return np.zeros(len(pos), dtype=bool)
+    t0 = cues["launch_t_s"][ok]
+    t1 = cues["predicted_impact_t_s"][ok]
+    f = np.clip((t - t0) / np.maximum(t1 - t0, 1e-9), 0.0, 1.0)
+    e = cues["poo_east_m"][ok] + f * (cues["poi_east_m"][ok] - cues["poo_east_m"][ok])
+    n = cues["poo_north_m"][ok] + f * (cues["poi_north_m"][ok] - cues["poo_north_m"][ok])
+    d = np.hypot(pos[:, None, 0] - e[None], pos[:, None, 1] - n[None])
+    return np.any(d <= CUE_GATE_M, axis=1)
 
 
 def _book(occ: dict[str, list], frame: dict[str, float]) -> None:
