@@ -104,3 +104,11 @@ def test_report_lists_every_interceptor(default):
     n = default.summary["engagement"]["interceptors_spent"]
     section = page.split("<h2>Battery</h2>")[1].split("<h2>")[0]
     assert section.count("<tr><td>") == n
+
+
+def test_radar_occupancy_is_recorded_over_time_and_adds_up(default):
+    occ = _table(default, "radar_occupancy")
+    assert len(occ) > 100 and occ.t_s.is_monotonic_increasing
+    total = occ.search_share + occ.track_share + occ.uplink_share
+    np.testing.assert_allclose(total, 1.0, atol=1e-9)
+    assert (occ.search_share >= 0.3 - 1e-9).all()

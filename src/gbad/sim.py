@@ -104,6 +104,15 @@ def simulate(
     return truth, detections, summary, timing
 
 
+def _occupancy_table(occ: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The multifunction radar's booking per decision (an empty table with its schema)."""
+    cols = ("t_s", "search_share", "track_share", "uplink_share", "tracks", "tracks_degraded")
+    return {
+        c: np.asarray(occ.get(c, []), dtype=np.int64 if c.startswith("tracks") else float)
+        for c in cols
+    }
+
+
 def _occupancy_summary(occ: dict[str, np.ndarray]) -> dict[str, float]:
     """A weapon-locating radar's busiest moments: track share, open tracks, fence revisit."""
     return {
@@ -399,6 +408,9 @@ def run_scenario(
         "locates": write_parquet(out / "locates.parquet", locates, meta),
         "engagements": write_parquet(out / "engagements.parquet", engaged.engagements, meta),
         "threat_list": write_parquet(out / "threat_list.parquet", engaged.threats, meta),
+        "radar_occupancy": write_parquet(
+            out / "radar_occupancy.parquet", _occupancy_table(engaged.occupancy), meta
+        ),
         "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
     }
     files["report"] = write_report(
