@@ -16,7 +16,13 @@ import numpy as np
 from numba import njit, prange
 
 from gbad.earth.atmosphere import density_and_speed_of_sound_scalar
-from gbad.world._ballistic_kernel import GRAVITY_J2, _accel, _approx_height_m, geodetic_height_m
+from gbad.world._ballistic_kernel import (
+    GRAVITY_J2,
+    _accel,
+    _approx_height_m,
+    _hermite,
+    geodetic_height_m,
+)
 
 # Columns of the per-interceptor parameter matrix.
 P_MASS = 0
@@ -322,19 +328,8 @@ def _cpa(prev_m, prev_t, cur_m, cur_t, h, out_m, out_t):
 
 @njit(cache=True)
 def _herm(a, b, h, s, out_p, out_v):
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2.0 * s3 - 3.0 * s2 + 1.0
-    h10 = s3 - 2.0 * s2 + s
-    h01 = -2.0 * s3 + 3.0 * s2
-    h11 = s3 - s2
-    d00 = (6.0 * s2 - 6.0 * s) / h
-    d10 = 3.0 * s2 - 4.0 * s + 1.0
-    d01 = (-6.0 * s2 + 6.0 * s) / h
-    d11 = 3.0 * s2 - 2.0 * s
-    for k in range(3):
-        out_p[k] = h00 * a[k] + h10 * h * a[3 + k] + h01 * b[k] + h11 * h * b[3 + k]
-        out_v[k] = d00 * a[k] + d10 * a[3 + k] + d01 * b[k] + d11 * b[3 + k]
+    # The truth kernel's cubic Hermite, on states (position, velocity) a and b.
+    _hermite(a[:3], a[3:], b[:3], b[3:], h, s, out_p, out_v)
 
 
 @njit(cache=True, parallel=True)

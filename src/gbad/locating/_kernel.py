@@ -27,7 +27,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from gbad.world._ballistic_kernel import GRAVITY_J2, _accel, _rk4_step, geodetic_height_m
+from gbad.world._ballistic_kernel import (
+    GRAVITY_J2,
+    _accel,
+    _hermite,
+    _rk4_step,
+    geodetic_height_m,
+)
 
 WORLD_WGS84 = 0
 WORLD_FLAT = 1
@@ -277,16 +283,5 @@ def floor_kernel(
 
 @njit(cache=True)
 def _hermite_into(p, q, h, s, out):
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = s3 - 2 * s2 + s
-    h01 = -2 * s3 + 3 * s2
-    h11 = s3 - s2
-    d00 = (6 * s2 - 6 * s) / h
-    d10 = 3 * s2 - 4 * s + 1
-    d01 = (-6 * s2 + 6 * s) / h
-    d11 = 3 * s2 - 2 * s
-    for i in range(3):
-        out[i] = h00 * p[i] + h10 * h * p[3 + i] + h01 * q[i] + h11 * h * q[3 + i]
-        out[3 + i] = d00 * p[i] + d10 * p[3 + i] + d01 * q[i] + d11 * q[3 + i]
+    """State at s (0..1) of the step from state p to q: the truth kernel's cubic Hermite."""
+    _hermite(p[:3], p[3:], q[:3], q[3:], h, s, out[:3], out[3:])
