@@ -314,17 +314,33 @@ def _target_looks(
     snr_mean = radar.snr_constant * truth.rcs_m2[obj] / rng_m**4
     detected, snr_look = draw_looks(snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng)
     d = np.flatnonzero(detected)
-    snr_look = snr_look[d]
-    s_r, s_az, s_el, s_rr = radar.sigmas(snr_look)
-    noise = rng.standard_normal((d.size, 4))
+    return measured(
+        radar, t[d], truth.object_id[obj[d]], az[d], el[d], rng_m[d], rr[d], snr_look[d], rng
+    )
+
+
+def measured(
+    radar: RadarModel,
+    t_s: NDArray,
+    truth_id: NDArray,
+    az_deg: NDArray,
+    el_deg: NDArray,
+    range_m: NDArray,
+    range_rate_mps: NDArray,
+    snr: NDArray,
+    rng: np.random.Generator,
+) -> dict[str, NDArray]:
+    """Detection columns of true looks: noise at each look's SNR, the radar's bias, its σ."""
+    s_r, s_az, s_el, s_rr = radar.sigmas(snr)
+    noise = rng.standard_normal((len(t_s), 4))
     return {
-        "t_s": t[d],
-        "range_m": np.abs(rng_m[d] + radar.bias_range_m + s_r * noise[:, 0]),
-        "az_deg": (az[d] + radar.bias_az_deg + s_az * noise[:, 1]) % 360.0,
-        "el_deg": np.clip(el[d] + radar.bias_el_deg + s_el * noise[:, 2], -90.0, 90.0),
-        "range_rate_mps": rr[d] + s_rr * noise[:, 3],
-        "snr_db": 10 * np.log10(snr_look),
-        "truth_id": truth.object_id[obj[d]],
+        "t_s": t_s,
+        "range_m": np.abs(range_m + radar.bias_range_m + s_r * noise[:, 0]),
+        "az_deg": (az_deg + radar.bias_az_deg + s_az * noise[:, 1]) % 360.0,
+        "el_deg": np.clip(el_deg + radar.bias_el_deg + s_el * noise[:, 2], -90.0, 90.0),
+        "range_rate_mps": range_rate_mps + s_rr * noise[:, 3],
+        "snr_db": 10 * np.log10(snr),
+        "truth_id": truth_id,
         "range_sigma_m": s_r,
         "az_sigma_deg": s_az,
         "el_sigma_deg": s_el,

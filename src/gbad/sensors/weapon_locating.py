@@ -82,6 +82,8 @@ def simulate_weapon_locating(
     Also returns the radar's occupancy over time: per frame, the share of time in
     track dwells, the number of open tracks and the fence revisit time.
     """
+    from gbad.sensors.radar import measured  # radar.py imports this module
+
     cfg = radar.dwells
     frame_s = 1.0 / cfg.track_rate_hz
     slots = max(1, round(frame_s / cfg.track_dwell_s))
@@ -127,24 +129,10 @@ def simulate_weapon_locating(
         return ok, az, el, rng_m, rr, alive
 
     def emit(t, obj, az, el, rng_m, rr, snr, ident):
-        s_r, s_az, s_el, s_rr = radar.sigmas(snr)
-        noise = rng.standard_normal((len(t), 4))
-        out.append(
-            {
-                "t_s": t,
-                "range_m": np.abs(rng_m + radar.bias_range_m + s_r * noise[:, 0]),
-                "az_deg": (az + radar.bias_az_deg + s_az * noise[:, 1]) % 360.0,
-                "el_deg": np.clip(el + radar.bias_el_deg + s_el * noise[:, 2], -90.0, 90.0),
-                "range_rate_mps": rr + s_rr * noise[:, 3],
-                "snr_db": 10 * np.log10(snr),
-                "truth_id": np.where(obj >= 0, truth.object_id[np.maximum(obj, 0)], -1),
-                "range_sigma_m": s_r,
-                "az_sigma_deg": s_az,
-                "el_sigma_deg": s_el,
-                "range_rate_sigma_mps": s_rr,
-                "dwell_track_id": ident,
-            }
-        )
+        tid = np.where(obj >= 0, truth.object_id[np.maximum(obj, 0)], -1)
+        det = measured(radar, t, tid, az, el, rng_m, rr, snr, rng)
+        det["dwell_track_id"] = ident
+        out.append(det)
 
     live_from = truth.t_start_s
     live_to = truth.t_end_s
