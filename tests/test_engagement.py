@@ -41,6 +41,8 @@ def test_no_interceptor_is_launched_at_a_target_assessed_killed(default):
 
 def test_every_intercept_lies_inside_the_envelope(default):
     eng = _table(default, "engagements")
+    # Every launch had a predicted intercept point (inside the envelope, or no launch).
+    assert np.isfinite(eng.predicted_time_of_flight_s).all()
     prof = INTERCEPTORS["cheongung-2"]
     battery = load_builtin("airbase-defence").model.batteries[0]
     pos = {ln.id: (ln.position.east_m, ln.position.north_m) for ln in battery.launchers}
