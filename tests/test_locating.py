@@ -297,3 +297,16 @@ def test_report_shows_the_locates_and_the_confusion_matrix(counter_battery):
     # One origin marker per final locate.
     n = counter_battery.summary["locating"]["tracks_located"]
     assert page.count('<path d="M') == 2 * n
+
+
+def test_95_percent_ellipse_of_a_known_covariance():
+    from gbad.locating.locator import ellipse95
+
+    # 100 m east-west by 20 m north-south, rotated to run north-east (45°).
+    c, s_ = np.cos(np.pi / 4), np.sin(np.pi / 4)
+    r = np.array([[c, -s_], [s_, c]])
+    cov = r @ np.diag([100.0**2, 20.0**2]) @ r.T
+    major, minor, az = ellipse95(cov[None])
+    assert major[0] == pytest.approx(100.0 * 2.4477, rel=1e-4)
+    assert minor[0] == pytest.approx(20.0 * 2.4477, rel=1e-4)
+    assert az[0] == pytest.approx(45.0, abs=1e-6)

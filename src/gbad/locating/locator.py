@@ -58,6 +58,12 @@ LOCATE_COLUMNS = (
     "poi_cov_ee_m2",
     "poi_cov_en_m2",
     "poi_cov_nn_m2",
+    "poo_ellipse95_major_m",
+    "poo_ellipse95_minor_m",
+    "poo_ellipse95_azimuth_deg",
+    "poi_ellipse95_major_m",
+    "poi_ellipse95_minor_m",
+    "poi_ellipse95_azimuth_deg",
 )
 ALERT_COLUMNS = ("t_s", "asset_id", "radar_id", "track_id", "predicted_impact_t_s", "warning_s")
 
@@ -220,6 +226,11 @@ def run_locator(
         "poi_cov_en_m2": loc.poi_cov_enu_m2[:, 0, 1],
         "poi_cov_nn_m2": loc.poi_cov_enu_m2[:, 1, 1],
     }
+    for point, cov in (("poo", loc.poo_cov_enu_m2), ("poi", loc.poi_cov_enu_m2)):
+        major, minor, azimuth = ellipse95(cov[:, :2, :2])
+        table[f"{point}_ellipse95_major_m"] = major
+        table[f"{point}_ellipse95_minor_m"] = minor
+        table[f"{point}_ellipse95_azimuth_deg"] = azimuth
     # Keep the final row of every track, and the interim ones that located something.
     keep = sol_final | loc.located
     table = {k: v[keep] for k, v in table.items()}
@@ -227,6 +238,25 @@ def run_locator(
     det_rows = [rows[starts[i] : starts[i + 1]] for i in np.flatnonzero(keep)]
     alerts = _alerts(table, assets, origin, cfg)
     return LocatorResult(table, alerts, det_rows, n_groups)
+
+
+def ellipse95(cov2: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Semi-axes (m) of the ellipse holding 95 % of N(0, cov2) and its major axis's azimuth.
+
+    Azimuth in degrees clockwise from north, in [0, 180); NaN where cov2 is.
+    """
+    k = np.sqrt(chi2.ppf(0.95, 2))
+    ok = np.all(np.isfinite(cov2.reshape(len(cov2), -1)), axis=1)
+    major = np.full(len(cov2), np.nan)
+    minor = np.full(len(cov2), np.nan)
+    azimuth = np.full(len(cov2), np.nan)
+    if np.any(ok):
+        w, v = np.linalg.eigh(cov2[ok])
+        major[ok] = k * np.sqrt(np.maximum(w[:, 1], 0.0))
+        minor[ok] = k * np.sqrt(np.maximum(w[:, 0], 0.0))
+        # Eigenvector (east, north) of the larger eigenvalue.
+        azimuth[ok] = np.degrees(np.arctan2(v[:, 0, 1], v[:, 1, 1])) % 180.0
+    return major, minor, azimuth
 
 
 def _alerts(
