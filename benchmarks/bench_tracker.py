@@ -70,6 +70,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import scipy
 
@@ -80,7 +81,7 @@ from gbad.scenario.loader import LoadedScenario, parse_scenario
 from gbad.sensors.detection_file import Detections, from_columns
 from gbad.sim import radar_models, simulate, track
 from gbad.tracking.association import gate_threshold
-from gbad.tracking.tracker import RadarGeometry
+from gbad.tracking.tracker import RadarGeometry, _Threads
 
 DIFFERENCES = [
     "pre-gate: gbad finds candidate (track, detection) pairs within a search sphere "
@@ -576,6 +577,12 @@ def scale(args) -> None:
         f"ms a scan: {1e3 * wall / len(times):.2f} best, {1e3 * median / len(times):.2f} median "
         f"of {len(walls)}; updates/s at the median pass: {result.n_updates / median:,.0f}"
     )
+    th = _Threads.shared(numba.get_num_threads())
+    cost = ", ".join(f"{w} thread(s) {1e6 * c:.2f} µs" for w, c in sorted(th.cost.items()))
+    print(
+        f"threads: up to {th.n}; a scan's smoothed cost per detection: {cost or 'not timed'}; "
+        f"now running {th.best}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
@@ -628,6 +635,13 @@ def main() -> None:
         choices=["peer", "scale", "ss-scale"],
         help="run only part 1 (peer), part 2 (scale) or the scaling peer point (ss-scale)",
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads the tracker may use (numba.set_num_threads; default: Numba's count);\n"
+        "1 = serial. With more, the tracker times both ways and runs the faster",
+    )
     p.add_argument("--profile", action="store_true", help="cProfile one gbad pass at scale")
     p.add_argument("--profile-lines", type=int, default=20)
     args = p.parse_args()
@@ -640,6 +654,8 @@ def main() -> None:
         args.ss_scale_scans = min(args.ss_scale_scans, 5)
         args.repeat, args.repeat_scale = 1, 1
 
+    if args.threads is not None:
+        numba.set_num_threads(args.threads)
     print("gbad tracker benchmark")
     print("command: " + " ".join([Path(sys.executable).name, *sys.argv]))
     print(

@@ -175,3 +175,50 @@ def test_no_detections_gives_no_tracks_with_the_full_schema():
     assert result.n_tracks == 0
     assert {"t_s", "track_id", "status", "east_m", "cov_uu_m2"} <= set(result.rows)
     assert all(len(v) == 0 for v in result.rows.values())
+
+
+def test_thread_choice_follows_the_cheaper_way_and_probes_less_when_sure():
+    """`_Threads` (fed made-up costs, no clock): each way tried, then the cheaper one,
+    the other tried again after PROBE scans, twice as late each time the probe confirms,
+    at once PROBE_MAX late when the probe was far off, and back to PROBE on a change."""
+    from gbad.tracking.tracker import _Threads
+
+    assert _Threads(1).pick() == 1
+    th = _Threads(2)
+    big = 10_000
+    cost = {1: 1.0, 2: 0.5}
+
+    def scan() -> int:
+        way = th.pick()
+        th.record(way, cost[way] * big, big)
+        return way
+
+    assert [scan(), scan(), scan(), scan()] == [1, 1, 2, 2]  # the first of each untimed
+    ways = [scan() for _ in range(th.PROBE + 1)]
+    assert ways[: th.PROBE] == [2] * th.PROBE and ways[th.PROBE] == 1  # a probe of serial
+    ways = [scan() for _ in range(2 * th.PROBE + 1)]
+    assert ways.count(1) == 1 and ways[-1] == 1  # next probe twice as late
+    cost[2] = 50.0  # the pool turns slow: serial after one scan, the probe due in PROBE
+    assert scan() == 2 and th.best == 1
+    ways = [scan() for _ in range(th.PROBE + 1)]
+    assert ways[: th.PROBE] == [1] * th.PROBE and ways[th.PROBE] == 2
+    assert th.wait == th.PROBE_MAX  # that probe was far off: the next is PROBE_MAX away
+    th.record(2, 0.0, 10)  # a small scan teaches nothing
+    assert th.cost[2] > cost[1]
+
+
+def test_threads_change_nothing_end_to_end(monkeypatch):
+    """The default scenario's tracks with the compiled passes forced onto two threads (even
+    for its small scans) equal the serial ones bit for bit."""
+    from gbad.tracking import scanpass, tracker
+
+    loaded = load_builtin("airbase-defence")
+    _, det_cols, _, _ = simulate(loaded)
+    det = from_columns(det_cols, radar_models(loaded), "sim")
+    serial = track(loaded, det)
+    monkeypatch.setattr(scanpass, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(tracker._Threads, "pick", lambda self: 2)
+    threaded = track(loaded, det)
+    for name, col in serial.rows.items():
+        np.testing.assert_array_equal(col, threaded.rows[name])
+    np.testing.assert_array_equal(serial.detection_index, threaded.detection_index)

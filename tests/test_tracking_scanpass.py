@@ -151,6 +151,40 @@ def test_gate_scan_speed_check_of_one_detection_tracks():
     np.testing.assert_array_equal(pd, dj)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_gate_scan_on_threads_equals_serial(seed):
+    """The threaded track loop (per-track slots, compacted in track order) gives the serial
+    pairs bit for bit, tracks with more pairs than slots included (the raid)."""
+    rng = np.random.default_rng(100 + seed)
+    scene = _scene(seed, n_trk=int(rng.integers(300, 600)), n_det=int(rng.integers(300, 700)))
+    want = scanpass.gate_scan(*_gate_args(*scene), 1)
+    assert np.bincount(want[0]).max() > scanpass.SLOT  # the overflow path is exercised
+    for n_threads in (2, 3):
+        got = scanpass.gate_scan(*_gate_args(*scene), n_threads)
+        for a, b in zip(want, got, strict=True):
+            np.testing.assert_array_equal(a, b)
+    young = _scene(seed)
+    young[0].hits[: young[0].size] = 1  # the speed check too
+    want = scanpass.gate_scan(*_gate_args(*young, max_speed=50.0), 1)
+    got = scanpass.gate_scan(*_gate_args(*young, max_speed=50.0), 2)
+    for a, b in zip(want, got, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gate_scan_on_threads_small_and_empty():
+    """Fewer tracks than threads' blocks, and no active track at all: still the serial
+    answer."""
+    scene = _scene(7, n_trk=5, n_det=9)
+    want = scanpass.gate_scan(*_gate_args(*scene), 1)
+    assert want[0].size > 0
+    got = scanpass.gate_scan(*_gate_args(*scene), 8)
+    for a, b in zip(want, got, strict=True):
+        np.testing.assert_array_equal(a, b)
+    scene[0].status[:] = scanpass.DELETED
+    pt, _, _, gated = scanpass.gate_scan(*_gate_args(*scene), 2)
+    assert pt.size == 0 and not gated.any()
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_gnn_stage_equals_gnn_assign_with_conflict_clusters(seed):
     rng = np.random.default_rng(seed)
@@ -260,6 +294,43 @@ def test_apply_scan_updates_equal_predict_and_ekf_update():
     np.testing.assert_array_equal(id_row[promo - 1], id_row[promo])
     order = np.lexsort((id_row, t_row))
     np.testing.assert_array_equal(order, np.arange(out.n))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_apply_scan_on_threads_equals_serial(seed):
+    """Updates on several threads, then the serial pass: the same tracks and rows, bit for
+    bit, with new tracks and promotions in the same scan."""
+    rng = np.random.default_rng(200 + seed)
+    results = []
+    for n_threads in (1, 2, 3):
+        tracks, z_all, R_all, _, t_det, enu, rot = _scene(seed, n_trk=500, n_det=520)
+        t_det = np.sort(t_det)
+        act = tracks.active()
+        sel = np.random.default_rng(200 + seed).permutation(act.size)[:300]
+        at = act[sel]
+        ad = np.random.default_rng(300 + seed).permutation(len(t_det))[:300]
+        gated = np.zeros(len(t_det), bool)
+        gated[ad] = True
+        gated[rng.choice(len(t_det), 100, replace=False)] = True
+        tracks.reserve(len(t_det))  # room for the new tracks, before sizing last_hit
+        last_hit = np.full((tracks.capacity, 1), -np.inf)
+        out = _Rows()
+        out.reserve(2 * len(t_det))
+        out.n, added = scanpass.apply_scan(
+            at, ad, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
+            tracks.looks, tracks.misses, last_hit, tracks.size, 0, np.arange(len(t_det)),
+            t_det, z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n, n_threads,
+        )  # fmt: skip
+        assert added > 0
+        n = tracks.size + added
+        results.append(
+            (tracks.x[:n], tracks.P[:n], tracks.t_s[:n], tracks.status[:n], tracks.hits[:n],
+             last_hit[:n], out.f[:, : out.n], out.i[:, : out.n])
+        )  # fmt: skip
+        rng = np.random.default_rng(200 + seed)  # the same scan for the next way
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_apply_scan_initiates_as_initial_state():

@@ -886,7 +886,9 @@ def cmkf_update(
 # with ConstantVelocity.predict + ekf_update to rounding. It is serial on
 # purpose: a prange version was 2× faster on an idle 2-core machine but ~10×
 # slower whenever the other core was busy (thread-pool barriers waiting on a
-# descheduled worker), and Monte Carlo runs already fill the cores.
+# descheduled worker), and Monte Carlo runs already fill the cores. (The tracker's
+# compiled scan passes do use threads, but only where timing shows they pay:
+# `tracker._Threads`.)
 # error_model="numpy": a division by zero gives inf/nan as in the NumPy path
 # instead of a per-division check and exception (~20 % of the kernel's time).
 

@@ -30,8 +30,13 @@ instead:
 
 Each pass does per pair or per track what the NumPy path does per array, in
 the same formulas, so the two agree to rounding and make the same decisions
-(`tests/test_tracking_scanpass.py`). The passes are serial: see the note
-above `filters._cv_ekf_rows` on thread pools on a shared 2-core machine.
+(`tests/test_tracking_scanpass.py`). The gate's track loop and the updates can run
+on several threads (`n_threads`; the tracker asks for them only for scans of at least
+`PARALLEL_MIN` detections):
+each track writes only its own slots or its own row, and the results are compacted in
+track order, so they are bit for bit the serial ones. Whether threads pay is a matter of
+load, not of results (see the note above `filters._cv_ekf_rows`): the tracker decides by
+timing both ways (`tracker._Threads`).
 
 Track columns are those of `tracker._Tracks`; output rows go to two growable
 column-major buffers (`ROW_FLOATS` and `ROW_INTS`, one buffer row per column)
@@ -43,7 +48,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 TENTATIVE, CONFIRMED, DELETED = 0, 1, 2
 _DEG = 180.0 / np.pi
@@ -207,9 +212,11 @@ def gate_scan(
     k_search,
     gate_d2,
     max_speed,
+    n_threads=1,
 ):  # pragma: no cover - compiled
     """Gated pairs of one scan: (track row, detection k, cost d² + ln|S|), sorted by track
-    then detection, and which detections any track gated."""
+    then detection, and which detections any track gated. With n_threads > 1 the track
+    loop runs on threads (:func:`_gate_scan_par`), with the same result."""
     k = rows.size
     gated = np.zeros(k, np.bool_)
     n_act = 0
@@ -302,6 +309,12 @@ def gate_scan(
         ids[u] = j
         for c in range(3):
             ds[u, c] = dpos[j, c]
+    if n_threads > 1:
+        return _gate_scan_par(
+            n_threads, k, act, tp, rad, (x_lo, y_lo, cell, nx, ny), start, ds, ids, dpos,
+            spread, t_det, x, P, t_trk, hits, rows, z_all, R_all, s, rot, q, gate_d2,
+            max_speed, gated,
+        )  # fmt: skip
     cap = max(16, 4 * k)
     pt = np.empty(cap, np.int64)
     pd = np.empty(cap, np.int64)
@@ -402,6 +415,249 @@ def gate_scan(
             n_p += 1
             gated[j] = True
     return pt[:n_p], pd[:n_p], pc[:n_p], gated
+
+
+@njit(cache=True, error_model="numpy")
+def _gate_scan_par(
+    n_threads,
+    k,
+    act,
+    tp,
+    rad,
+    grid,
+    start,
+    ds,
+    ids,
+    dpos,
+    spread,
+    t_det,
+    x,
+    P,
+    t_trk,
+    hits,
+    rows,
+    z_all,
+    R_all,
+    s,
+    rot,
+    q,
+    gate_d2,
+    max_speed,
+    gated,
+):  # pragma: no cover - compiled
+    """The track loop of :func:`gate_scan` on n_threads threads. Each track's gated pairs go
+    to its own SLOT slots (a track with more is gated again, alone, straight into the final
+    arrays), then the slots are compacted in track order: the serial loop's pairs, in its
+    order, whatever the threads' timing."""
+    n_act = act.size
+    cnt = np.empty(n_act, np.int64)
+    sd = np.empty(n_act * SLOT, np.int64)
+    sc = np.empty(n_act * SLOT)
+    _gate_tracks_par(
+        n_threads, act, tp, rad, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+        hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, cnt, sd, sc,
+    )  # fmt: skip
+    n_p = 0
+    for a in range(n_act):
+        n_p += cnt[a]
+    pt = np.empty(n_p, np.int64)
+    pd = np.empty(n_p, np.int64)
+    pc = np.empty(n_p)
+    o = 0
+    w = _gate_work(k)
+    for a in range(n_act):
+        c = cnt[a]
+        if c <= SLOT:
+            for v in range(c):
+                pd[o + v] = sd[a * SLOT + v]
+                pc[o + v] = sc[a * SLOT + v]
+        else:  # more pairs than slots: the same pass again, straight into place
+            _gate_track(
+                a, act, tp, rad, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, o, c, w,
+            )  # fmt: skip
+        for v in range(c):
+            pt[o + v] = act[a]
+            gated[pd[o + v]] = True
+        o += c
+    return pt, pd, pc, gated
+
+
+#: Gated pairs a track keeps in its own slots during :func:`gate_scan` (more go a slow way).
+SLOT = 8
+#: Fewest detections in a scan for which the tracker lets the passes use threads: below
+#: it a thread pool's start costs more than it saves.
+PARALLEL_MIN = 256
+
+
+@njit(cache=True)
+def _gate_work(k):  # pragma: no cover - compiled
+    """Scratch of :func:`_gate_track`: candidate list, prediction, gate matrices."""
+    return (
+        np.empty(k, np.int64), np.empty(6), np.empty((6, 6)), np.empty(3), np.empty((3, 3)),
+        np.empty((3, 3)), np.empty((3, 3)), np.empty((3, 3)),
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _gate_tracks_par(
+    n_threads,
+    act,
+    tp,
+    rad,
+    grid,
+    start,
+    ds,
+    ids,
+    dpos,
+    spread,
+    t_det,
+    x,
+    P,
+    t_trk,
+    hits,
+    rows,
+    z_all,
+    R_all,
+    s,
+    rot,
+    q,
+    gate_d2,
+    max_speed,
+    cnt,
+    sd,
+    sc,
+):  # pragma: no cover - compiled
+    """:func:`_gate_track` for every active track, in n_threads contiguous blocks at once;
+    each track writes only its own count and slots, so the result is the serial one."""
+    n_act = act.size
+    k = rows.size
+    for b in prange(n_threads):
+        w = _gate_work(k)
+        for a in range(b * n_act // n_threads, (b + 1) * n_act // n_threads):
+            cnt[a] = _gate_track(
+                a, act, tp, rad, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, sd, sc, a * SLOT,
+                SLOT, w,
+            )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _gate_track(
+    a,
+    act,
+    tp,
+    rad,
+    grid,
+    start,
+    ds,
+    ids,
+    dpos,
+    spread,
+    t_det,
+    x,
+    P,
+    t_trk,
+    hits,
+    rows,
+    z_all,
+    R_all,
+    s,
+    rot,
+    q,
+    gate_d2,
+    max_speed,
+    out_d,
+    out_c,
+    o0,
+    cap,
+    w,
+):  # pragma: no cover - compiled
+    """Active track a's gated pairs, in detection order: the first `cap` detections and
+    costs (d² + ln|S|) written at out_d[o0…], out_c[o0…]; returns how many gated.
+
+    The body of :func:`gate_scan`'s serial track loop, the same arithmetic in the same
+    order (kept apart there, where a call per track measured slower); the tests hold the
+    two bit for bit equal."""
+    near, xo, Po, zj, Rj, S, H, HP = w
+    x_lo, y_lo, cell, nx, ny = grid
+    i = act[a]
+    r = rad[a]
+    tx, ty, tz = tp[a, 0], tp[a, 1], tp[a, 2]
+    r2 = r * r
+    # the box a hair wider than the sphere, against rounding at a cell's edge
+    fx0 = (tx - 1.000001 * r - x_lo) / cell
+    fx1 = (tx + 1.000001 * r - x_lo) / cell
+    fy0 = (ty - 1.000001 * r - y_lo) / cell
+    fy1 = (ty + 1.000001 * r - y_lo) / cell
+    if not (fx1 >= 0.0 and fy1 >= 0.0 and fx0 < nx and fy0 < ny):
+        return 0
+    cx0 = max(int(fx0), 0) if fx0 > 0.0 else 0
+    cx1 = min(int(fx1), nx - 1)
+    cy0 = max(int(fy0), 0) if fy0 > 0.0 else 0
+    cy1 = min(int(fy1), ny - 1)
+    n_near = 0
+    for cy in range(cy0, cy1 + 1):
+        # the cells cx0..cx1 of a grid row hold one contiguous run of detections
+        for u in range(start[cy * nx + cx0], start[cy * nx + cx1 + 1]):
+            dx = ds[u, 0] - tx
+            dy = ds[u, 1] - ty
+            dz = ds[u, 2] - tz
+            if dx * dx + dy * dy + dz * dz <= r2:
+                j = ids[u]
+                # insertion keeps each track's detections in index order
+                v = n_near
+                while v > 0 and near[v - 1] > j:
+                    near[v] = near[v - 1]
+                    v -= 1
+                near[v] = j
+                n_near += 1
+    young = hits[i] == 1
+    xi = x[i]
+    Pi = P[i]
+    n_g = 0
+    for v in range(n_near):
+        j = near[v]
+        d = rows[j]
+        _predict_pair(xi, Pi, t_det[j] - t_trk[i], q, xo, Po, False)
+        # Most candidates fail on range alone, and cheaply: for SPD S,
+        # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
+        # line of sight; here multiplied through by |xo − s|², which spares the
+        # divisions. The margin covers rounding against the full computation.
+        u0 = xo[0] - s[0]
+        u1 = xo[1] - s[1]
+        u2 = xo[2] - s[2]
+        rr2 = u0 * u0 + u1 * u1 + u2 * u2
+        s_rr2 = (
+            R_all[d, 0, 0] * rr2
+            + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
+            + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
+            + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
+        )
+        nu_r = z_all[d, 0] - np.sqrt(rr2)
+        if nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2:
+            continue
+        for c in range(3):
+            zj[c] = z_all[d, c]
+            for e in range(3):
+                Rj[c, e] = R_all[d, c, e]
+        d2, det_s = _aer_gate(xo, Po, zj, Rj, s, rot, S, H, HP)
+        if not d2 <= gate_d2:
+            continue
+        if young:
+            # One detection gives no velocity: the second must be reachable in time.
+            hop2 = 0.0
+            for c in range(3):
+                diff = dpos[j, c] - x[i, c]
+                hop2 += diff * diff
+            lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * spread[j]
+            if not np.sqrt(hop2) <= lim:
+                continue
+        if n_g < cap:
+            out_d[o0 + n_g] = j
+            out_c[o0 + n_g] = d2 + np.log(det_s)
+        n_g += 1
+    return n_g
 
 
 @njit(cache=True)
@@ -677,6 +933,7 @@ def apply_scan(
     fb,
     ib,
     n_out,
+    n_threads=1,
 ):  # pragma: no cover - compiled
     """The scan's outcome, in place: each assigned track (at[p], detection ad[p]) predicted
     to its detection's time and updated (`cv_pos_update`), counted and promoted; a
@@ -686,8 +943,14 @@ def apply_scan(
     Rows are written in the order the final table wants — by time, then track id, a
     promotion straight after its update — so that `order_rows` finds them sorted: the
     detections come in time order, and the few rows of one instant are put in id order.
+
+    With n_threads > 1, the updates (each writes only its own
+    track's row) run first on n_threads threads, then the rest as before: the same results.
     """
     k = rows.size
+    updated = n_threads > 1 and at.size > 0
+    if updated:
+        _update_par(n_threads, at, ad, rows, x, P, t_trk, t_all, q, z_all, R_all, s, rot)
     trk_of = np.full(k, -1, np.int64)
     for p in range(at.size):
         trk_of[ad[p]] = at[p]
@@ -745,7 +1008,10 @@ def apply_scan(
                 )
                 n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
                 continue
-            cv_pos_update(x, P, i, t_all[d] - t_trk[i], q, z_all, R_all, d, s, rot, Pp, Hp, G)
+            if not updated:
+                cv_pos_update(
+                    x, P, i, t_all[d] - t_trk[i], q, z_all, R_all, d, s, rot, Pp, Hp, G
+                )  # fmt: skip
             t_trk[i] = t_all[d]
             hits[i] += 1
             misses[i] = 0
@@ -756,6 +1022,21 @@ def apply_scan(
                 n_out = _row(fb, ib, n_out, t_trk[i], i, CONFIRMED, x, P, hits[i], -1)
         j0 = j1
     return n_out, n_new
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _update_par(
+    n_threads, at, ad, rows, x, P, t_trk, t_all, q, z_all, R_all, s, rot
+):  # pragma: no cover
+    """:func:`cv_pos_update` of each assigned track (at[p], detection rows[ad[p]]), in
+    n_threads contiguous blocks at once; tracks are distinct, so each writes only its own."""
+    n = at.size
+    for b in prange(n_threads):
+        Pp, Hp, G = cv_pos_work()
+        for p in range(b * n // n_threads, (b + 1) * n // n_threads):
+            i = at[p]
+            d = rows[ad[p]]
+            cv_pos_update(x, P, i, t_all[d] - t_trk[i], q, z_all, R_all, d, s, rot, Pp, Hp, G)
 
 
 @njit(cache=True)

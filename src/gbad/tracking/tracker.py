@@ -22,9 +22,12 @@ The tracker never reads `truth_id`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
@@ -240,6 +243,7 @@ class Tracker:
             )
             for g in self.geometry
         ]
+        self._threads = _Threads.shared(numba.get_num_threads())
         # A ray that leaves the radar level or rising never meets a smooth Earth whose
         # effective radius exceeds the ellipsoid's largest radius of curvature (a²/b) by a
         # margin: the target's height gain over the ellipsoid (D²/2ρ) then outgrows the
@@ -306,20 +310,26 @@ class Tracker:
         for e, (tb, r, ta, rows) in enumerate(events):
             geo = self.geometry[r]
             n_windows += 1
-            if rows.size:
-                if self._compiled and not with_rr[r]:
-                    n_updates += self._compiled_batch(tracks, geo, r, rows, det, z_all, R_all, out)
-                else:
-                    n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
+            compiled = rows.size > 0 and self._compiled and not with_rr[r]
+            if compiled:
+                # the whole scan is timed: a thread pool's cost also shows after its call
+                n_threads = self._threads.pick() if rows.size >= scanpass.PARALLEL_MIN else 1
+                tic = time.perf_counter()
+                n_updates += self._compiled_batch(
+                    tracks, geo, r, rows, det, z_all, R_all, out, n_threads
+                )
+            elif rows.size:
+                n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
             self._close_window(tracks, geo, r, ta, tb, out)
+            if compiled:
+                self._threads.record(n_threads, time.perf_counter() - tic, rows.size)
             if progress and e % 500 == 0:
                 progress(e / max(1, len(events)))
         rows_out = out.finish()
-        confirmed_ever = (
-            np.unique(rows_out["track_id"][rows_out["status"] == "confirmed"]).size
-            if len(rows_out["t_s"])
-            else 0
-        )
+        # tracks with a confirmed row (integer codes and a mask: no string compare, no sort)
+        ever = np.zeros(tracks.size + 1, dtype=bool)
+        ever[rows_out["track_id"][out.status_codes() == CONFIRMED]] = True
+        confirmed_ever = int(np.count_nonzero(ever))
         return TrackerResult(
             rows_out, tracks.size, confirmed_ever, n_updates, n_windows, out.det_index()
         )
@@ -416,8 +426,10 @@ class Tracker:
         z_all: NDArray,
         R_all: NDArray,
         out: _Rows,
+        n_threads: int = 1,
     ) -> int:
-        """`_batch` for the EKF + GNN on a radar without range rate, as `scanpass` passes."""
+        """`_batch` for the EKF + GNN on a radar without range rate, as `scanpass` passes
+        (the gate and the update on n_threads threads where the scan is large enough)."""
         est, cfg = self.estimator, self.config
         assert isinstance(est, KalmanEstimator)
         q = est.model.q_m2ps3
@@ -445,6 +457,7 @@ class Tracker:
             est.k_search,
             self.gate_d2(3),
             float(cfg.max_speed_mps),
+            n_threads,
         )
         # Confirmed tracks choose first; tentative ones take what is left, so clutter-born
         # tracks never steal a held target's detection. Both stages read only the gate's
@@ -486,6 +499,7 @@ class Tracker:
             out.f,
             out.i,
             out.n,
+            n_threads,
         )
         tracks.size += added
         return at.size
@@ -690,6 +704,88 @@ class Tracker:
             out.add_status(tracks, promote, self.estimator)
 
 
+class _Threads:
+    """How many threads the compiled gate and update use, chosen by how fast each way runs.
+
+    On a machine whose other cores are idle, the gate and the update run faster on two
+    threads; when another job holds the cores, waiting for a descheduled thread makes a
+    scan slower, with Numba's OpenMP layer ten times slower (see the note above
+    `filters._cv_ekf_rows`). The results are the same either way (`scanpass` collects each
+    track's pairs in its own slots and updates each track alone), so the choice is made on
+    time alone: the cost of a whole scan per detection (a pool's cost shows after its call
+    too) of each way, smoothed; the first scan of each way is left out and the lowest of
+    the next `SETTLE` taken (kernels met for the first time load from Numba's cache). The
+    cheaper way runs, and now and then the other, to notice a change of load: after `PROBE` scans, and
+    each time the probe confirms the choice twice as long until the next (at most
+    `PROBE_MAX`, at once if the probe cost over four times as much). Scans of fewer than
+    `scanpass.PARALLEL_MIN` detections run serially and teach nothing. One chooser serves
+    the whole process (`shared`): the load it learns is the machine's.
+    """
+
+    PROBE = 16
+    PROBE_MAX = 1024
+    SETTLE = 4
+    _shared: ClassVar[dict[int, _Threads]] = {}
+
+    @classmethod
+    def shared(cls, n: int) -> _Threads:
+        """The process's chooser for n threads: the load it learns is the machine's, so
+        one tracker after another (a benchmark, a Monte Carlo batch) keeps what it learnt."""
+        if n not in cls._shared:
+            cls._shared[n] = cls(n)
+        return cls._shared[n]
+
+    def __init__(self, n: int) -> None:
+        self.n = max(1, int(n))
+        self.cost: dict[int, float] = {}
+        self.seen: dict[int, int] = {}
+        self.best = 1
+        self.wait = self.PROBE
+        self.due = self.PROBE
+
+    def pick(self) -> int:
+        if self.n == 1:
+            return 1
+        for way in (1, self.n):  # each way once first
+            if way not in self.cost:
+                return way
+        if self.due <= 0:
+            return self.n if self.best == 1 else 1
+        return self.best
+
+    def record(self, way: int, seconds: float, work: int) -> None:
+        if self.n == 1 or work < scanpass.PARALLEL_MIN:
+            return
+        n = self.seen.get(way, 0)
+        self.seen[way] = n + 1
+        if n == 0:  # the first scan of a way pays its compile or cache load: not timed
+            return
+        unit = seconds / work
+        old = self.cost.get(way)
+        if old is None:
+            self.cost[way] = unit
+        elif n <= self.SETTLE:  # the next few may load kernels met for the first time
+            self.cost[way] = min(old, unit)
+        else:
+            self.cost[way] = 0.75 * old + 0.25 * unit
+        if len(self.cost) < 2:
+            return
+        best = 1 if self.cost[1] <= self.cost[self.n] else self.n
+        if way != self.best:  # a probe
+            if best != self.best:
+                self.wait = self.PROBE
+            elif unit > 4.0 * self.cost[best]:  # far off (a busy pool): look again much later
+                self.wait = self.PROBE_MAX
+            else:
+                self.wait = min(2 * self.wait, self.PROBE_MAX)
+            self.due = self.wait
+        elif best != self.best:  # the way in use got dearer than the other: switch
+            self.wait = self.due = self.PROBE
+        else:
+            self.due -= 1
+        self.best = best
+
+
 def _pair_lookup(ti: NDArray, dj: NDArray, at: NDArray, ad: NDArray) -> NDArray[np.intp]:
     """Index into the gated pair list of each assigned (track, detection)."""
     key = ti.astype(np.int64) * (int(dj.max()) + 1) + dj
@@ -789,6 +885,7 @@ class _Rows:
         col = dict(zip(scanpass.ROW_FLOATS, F, strict=True))
         ints = dict(zip(scanpass.ROW_INTS, Ii, strict=True))
         self._det = ints["_det"]
+        self._status = ints["status"]
         return {
             "t_s": col["t_s"],
             "track_id": ints["track_id"],
@@ -799,3 +896,7 @@ class _Rows:
 
     def det_index(self) -> NDArray[np.int64]:
         return self._det
+
+    def status_codes(self) -> NDArray[np.int64]:
+        """The status column as codes (`TENTATIVE`, `CONFIRMED`, `DELETED`)."""
+        return self._status
