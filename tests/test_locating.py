@@ -18,7 +18,7 @@ import pytest
 from gbad.earth.wgs84 import ecef2enu, enu_rotation, geodetic2ecef
 from gbad.locating.dynamics import WORLD_FLAT, World, propagate
 from gbad.locating.fit import Model, Observations, fit, information
-from gbad.locating.locate import WEAPON_CLASSES, _ground_point_cov, cep_m, locate, observations
+from gbad.locating.locate import WEAPON_CLASSES, cep_m, ground_point_cov, locate, observations
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import fly
 from gbad.world.munitions import MUNITIONS
@@ -179,7 +179,7 @@ def test_poo_cep_near_the_cramer_rao_bound_and_honest_over_200_rounds():
     theta = np.tile(np.concatenate([x_ref[0], v_ref[0], [1.0]]), (len(obs), 1))
     bound = np.linalg.inv(information(theta, obs, model, World()))
     launch = np.tile(np.concatenate([p_t[0], v_t[0]]), (len(obs), 1))
-    cov = _ground_point_cov(theta, bound, model, World(), obs.t_ref_s, np.zeros(len(obs)), launch)
+    cov = ground_point_cov(theta, bound, model, World(), obs.t_ref_s, np.zeros(len(obs)), launch)
     rot = enu_rotation(ORIGIN[0], ORIGIN[1])
     bound_cep = cep_m((rot @ cov @ rot.T)[:, :2, :2])
     ratio = np.median(err) / np.median(bound_cep)

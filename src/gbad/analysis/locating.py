@@ -214,9 +214,9 @@ def crlb_ceps(
     from gbad.locating.fit import information
     from gbad.locating.locate import (
         WEAPON_CLASSES,
-        _ground_height_fn,
-        _ground_point_cov,
         cep_m,
+        ground_height_fn,
+        ground_point_cov,
         observations,
     )
 
@@ -225,7 +225,7 @@ def crlb_ceps(
     poi = np.full(n, np.nan)
     world = World()
     rot = enu_rotation(origin[0], origin[1])
-    gh = _ground_height_fn(world, ground)
+    gh = ground_height_fn(world, ground)
     r_ecef = np.stack([r.ecef_m for r in radars])
     r_rot = np.stack([r.enu_rot for r in radars])
     for cls in WEAPON_CLASSES:
@@ -270,7 +270,7 @@ def crlb_ceps(
         bound = np.linalg.inv(information(theta, obs, model, world, gh))
         p_l, v_l, _ = truth.state_at(idx, t_launch)
         p_i, v_i, _ = truth.state_at(idx, t_impact)
-        c_poo = _ground_point_cov(
+        c_poo = ground_point_cov(
             theta,
             bound,
             model,
@@ -279,7 +279,7 @@ def crlb_ceps(
             None if model.powered else t_launch,
             np.column_stack([p_l, v_l]),
         )
-        c_poi = _ground_point_cov(
+        c_poi = ground_point_cov(
             theta, bound, model, world, obs.t_ref_s, t_impact, np.column_stack([p_i, v_i])
         )
         poo[rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])

@@ -169,7 +169,7 @@ class _Points:
     apogee: Array
 
 
-def _ground_height_fn(world: World, ground: object):
+def ground_height_fn(world: World, ground: object):
     if np.isscalar(ground) or isinstance(ground, (int, float)):
         return lambda pos: np.full(pos.shape[:-1], float(ground))  # type: ignore[arg-type]
     if hasattr(ground, "alt_m"):
@@ -211,7 +211,7 @@ def _position_sensitivity(
     return np.moveaxis((pos[1:] - pos[0][None]) / steps[:, None, None], 0, -1)
 
 
-def _ground_point_cov(
+def ground_point_cov(
     theta: Array,
     cov: Array,
     model: Model,
@@ -287,7 +287,7 @@ def ground_points(
         )[:, 0]
         back_ok = np.all(np.isfinite(st), axis=1)
         launch_state = st
-        gh = _ground_height_fn(world, ground)(st[:, :3])
+        gh = ground_height_fn(world, ground)(st[:, :3])
         back_ok &= np.isfinite(gh)
     else:
         back = to_ground(
@@ -338,8 +338,8 @@ def point_covariances(
     if i.size == 0:
         return
     theta, cov, t_ref = res.theta[i], res.cov[i], obs.t_ref_s[i]
-    pts.poi_cov[i] = _ground_point_cov(theta, cov, model, world, t_ref, pts.t_impact[i], pts.poi[i])
-    pts.poo_cov[i] = _ground_point_cov(
+    pts.poi_cov[i] = ground_point_cov(theta, cov, model, world, t_ref, pts.t_impact[i], pts.poi[i])
+    pts.poo_cov[i] = ground_point_cov(
         theta,
         cov,
         model,
@@ -465,7 +465,7 @@ def locate(
     elig = np.flatnonzero((n_meas_pts >= settings.min_detections) & (span >= settings.min_track_s))
     sub_obs = obs.take(elig)
     sub_pos = positions[elig]
-    gh = _ground_height_fn(world, ground)
+    gh = ground_height_fn(world, ground)
     costs = np.full((m, len(classes)), np.inf)
     fits: list[FitResult] = []
     points: list[_Points] = []
