@@ -539,3 +539,35 @@ def test_a_target_above_the_radar_horizontal_is_always_in_sight():
             lat + 0.1, 128.0, alt + 2.0, lat_t, lon_t, alt_t, FlatGround(alt), radius, 2
         )
         assert seen.all()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_measurements_kernel_equals_numpy(seed):
+    """`scanpass.measurements` (z and diagonal R of every detection) is the NumPy
+    `_measurements_np` bit for bit, NaN range rates and their σ included."""
+    from gbad.tracking.tracker import _measurements, _measurements_np
+
+    rng = np.random.default_rng(seed)
+    n = 257
+    rr = rng.normal(0.0, 50.0, n)
+    rr_sig = rng.uniform(0.1, 2.0, n)
+    gone = rng.random(n) < 0.4
+    rr[gone] = np.nan
+    rr_sig[gone] = np.nan
+    rr_sig[rng.random(n) < 0.05] = np.inf
+    cols = {
+        "range_m": rng.uniform(1e3, 2e5, n),
+        "az_deg": rng.uniform(0.0, 360.0, n),
+        "el_deg": rng.uniform(-1.0, 60.0, n),
+        "range_rate_mps": rr,
+        "range_sigma_m": rng.uniform(1.0, 80.0, n),
+        "az_sigma_deg": rng.uniform(0.01, 1.0, n),
+        "el_sigma_deg": rng.uniform(0.01, 1.0, n),
+        "range_rate_sigma_mps": rr_sig,
+    }
+    det = dataclasses.make_dataclass("D", list(cols), namespace={"__len__": lambda _: n})(**cols)
+    z, R = _measurements(det)
+    z0, R0 = _measurements_np(det)
+    assert z.shape == z0.shape and R.shape == R0.shape
+    assert np.array_equal(z, z0, equal_nan=True)
+    assert np.array_equal(R, R0)
