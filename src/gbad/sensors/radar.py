@@ -245,9 +245,7 @@ def simulate_radar(
     n_scans = int(np.ceil(t_end / radar.period_s))
     radius_m = effective_earth_radius_m(refractivity_gradient_per_m)
     if radar.dwells is not None:
-        det, occ = simulate_weapon_locating(
-            radar, truth, rng, ground, radius_m, _los_samples(radar, ground), progress
-        )
+        det, occ = simulate_weapon_locating(radar, truth, rng, ground, radius_m, progress)
         if occupancy is not None:
             occupancy.update(occ)
         det["radar_id"] = np.full(len(det["t_s"]), radar.id, dtype=object)
@@ -291,24 +289,8 @@ def _target_looks(
         pos, vel, _ = truth.state_at(obj, t)
         az, el, _, _ = radar.aer(pos, vel)
         t = t0 + radar.phase(az, el) * radar.period_s
-    pos, vel, alive = truth.state_at(obj, t)
-    az, el, rng_m, rr = radar.aer(pos, vel)
-    seen = alive & radar.in_coverage(az, el, rng_m) & (t <= truth.t_grid_s[-1])
-    idx = np.flatnonzero(seen)
-    if idx.size:
-        lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
-        visible = line_of_sight(
-            radar.lat_deg,
-            radar.lon_deg,
-            radar.alt_m,
-            lat,
-            lon,
-            alt,
-            ground,
-            radius_m=radius_m,
-            n_samples=_los_samples(radar, ground),
-        )
-        idx = idx[visible]
+    seen, az, el, rng_m, rr, _ = looks_at(radar, truth, obj, t, ground, radius_m)
+    idx = np.flatnonzero(seen & (t <= truth.t_grid_s[-1]))
     obj, t, az, el, rng_m, rr = obj[idx], t[idx], az[idx], el[idx], rng_m[idx], rr[idx]
 
     snr_mean = radar.snr_constant * truth.rcs_m2[obj] / rng_m**4
@@ -346,6 +328,39 @@ def measured(
         "el_sigma_deg": s_el,
         "range_rate_sigma_mps": s_rr,
     }
+
+
+def looks_at(
+    radar: RadarModel,
+    truth: Truth,
+    obj: NDArray[np.intp],
+    t_s: NDArray,
+    ground: object,
+    radius_m: float,
+) -> tuple[NDArray[np.bool_], NDArray, NDArray, NDArray, NDArray, NDArray[np.bool_]]:
+    """Which objects at which times the beam can see: alive, in coverage, over the horizon.
+
+    Returns (seen, az_deg, el_deg, range_m, range_rate_mps, alive), one per look.
+    """
+    pos, vel, alive = truth.state_at(obj, t_s)
+    az, el, rng_m, rr = radar.aer(pos, vel)
+    seen = alive & radar.in_coverage(az, el, rng_m)
+    idx = np.flatnonzero(seen)
+    if idx.size:
+        lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
+        visible = line_of_sight(
+            radar.lat_deg,
+            radar.lon_deg,
+            radar.alt_m,
+            lat,
+            lon,
+            alt,
+            ground,
+            radius_m=radius_m,
+            n_samples=_los_samples(radar, ground),
+        )
+        seen[idx[~visible]] = False
+    return seen, az, el, rng_m, rr, alive
 
 
 def _los_samples(radar: RadarModel, ground: object) -> int:

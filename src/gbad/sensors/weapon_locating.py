@@ -30,8 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from gbad.earth.terrain import line_of_sight
-from gbad.earth.wgs84 import ecef2geodetic
 from gbad.sensors.detection import draw_false_alarm_snr, draw_looks
 from gbad.world.truth import Truth
 
@@ -74,7 +72,6 @@ def simulate_weapon_locating(
     rng: np.random.Generator,
     ground: object,
     radius_m: float,
-    n_los_samples: int,
     progress=None,
 ) -> tuple[dict[str, NDArray], dict[str, Array]]:
     """Detections of a weapon-locating radar (columns of DETECTION_COLUMNS + dwell_track_id).
@@ -82,7 +79,7 @@ def simulate_weapon_locating(
     Also returns the radar's occupancy over time: per frame, the share of time in
     track dwells, the number of open tracks and the fence revisit time.
     """
-    from gbad.sensors.radar import measured  # radar.py imports this module
+    from gbad.sensors.radar import looks_at, measured  # radar.py imports this module
 
     cfg = radar.dwells
     frame_s = 1.0 / cfg.track_rate_hz
@@ -108,25 +105,7 @@ def simulate_weapon_locating(
     all_obj = np.arange(truth.n_objects)
 
     def look(obj, t):
-        pos, vel, alive = truth.state_at(obj, t)
-        az, el, rng_m, rr = radar.aer(pos, vel)
-        ok = alive & radar.in_coverage(az, el, rng_m)
-        idx = np.flatnonzero(ok)
-        if idx.size:
-            lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
-            vis = line_of_sight(
-                radar.lat_deg,
-                radar.lon_deg,
-                radar.alt_m,
-                lat,
-                lon,
-                alt,
-                ground,
-                radius_m=radius_m,
-                n_samples=n_los_samples,
-            )
-            ok[idx[~vis]] = False
-        return ok, az, el, rng_m, rr, alive
+        return looks_at(radar, truth, obj, t, ground, radius_m)
 
     def emit(t, obj, az, el, rng_m, rr, snr, ident):
         tid = np.where(obj >= 0, truth.object_id[np.maximum(obj, 0)], -1)
