@@ -86,24 +86,7 @@ def _target_at(t, ts, ps, vs, n, cur, out):
         i += 1
     cur[0] = i
     h = ts[i + 1] - ts[i]
-    s = (t - ts[i]) / h
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2.0 * s3 - 3.0 * s2 + 1.0
-    h10 = s3 - 2.0 * s2 + s
-    h01 = -2.0 * s3 + 3.0 * s2
-    h11 = s3 - s2
-    d00 = (6.0 * s2 - 6.0 * s) / h
-    d10 = 3.0 * s2 - 4.0 * s + 1.0
-    d01 = (-6.0 * s2 + 6.0 * s) / h
-    d11 = 3.0 * s2 - 2.0 * s
-    for k in range(3):
-        p0 = ps[i, k]
-        p1 = ps[i + 1, k]
-        v0 = vs[i, k]
-        v1 = vs[i + 1, k]
-        out[k] = h00 * p0 + h10 * h * v0 + h01 * p1 + h11 * h * v1
-        out[3 + k] = d00 * p0 + d10 * v0 + d01 * p1 + d11 * v1
+    _hermite(ps[i], vs[i], ps[i + 1], vs[i + 1], h, (t - ts[i]) / h, out[:3], out[3:])
 
 
 @njit(cache=True)
