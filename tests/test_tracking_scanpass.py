@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.terrain import FlatGround, line_of_sight
@@ -24,7 +27,7 @@ from gbad.sensors.detection_file import from_columns
 from gbad.sim import radar_models, simulate
 from gbad.tracking import association, fastpath, filters, models, scanpass
 from gbad.tracking.estimators import initial_state, predict_signed
-from gbad.tracking.tracker import RadarGeometry, Tracker, _gnn_stage, _Rows, _Tracks
+from gbad.tracking.tracker import RadarGeometry, Tracker, _Rows, _Tracks
 
 Q = np.array([100.0, 100.0, 100.0])
 GATE = association.gate_threshold(3, 0.9997)
@@ -110,10 +113,12 @@ def _numpy_gate(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
         + dt**2 * np.trace(P[:, 3:6, 3:6], axis1=1, axis2=2)
         + 100.0 * np.abs(dt) ** 3
     )
-    spread = 3.0 * z_all[:, 0] * np.radians(np.maximum(sig[:, 1], sig[:, 2])) + 3.0 * sig[:, 0]
+    sigma_rad = np.radians(np.maximum(sig[:, 1], sig[:, 2]))
+    spread = 3.0 * z_all[:, 0] * sigma_rad + 3.0 * sig[:, 0]
+    reach = np.sqrt(GATE) * (z_all[:, 0] * sigma_rad + sig[:, 0])
     speed = np.linalg.norm(x[:, 3:6], axis=1)
-    radius = K_SEARCH * np.sqrt(var) + spread.max() + speed * np.ptp(t_det)
-    ti, dj = association.candidate_pairs(pos, radius, geo_pos)
+    radius = K_SEARCH * np.sqrt(var) + speed * np.ptp(t_det)
+    ti, dj = association.candidate_pairs(pos, radius, geo_pos, reach)
     rows = active[ti]
     _, _, d2, logdet = fastpath.cv_gate(
         tracks.x[rows], tracks.P[rows], t_det[dj] - tracks.t_s[rows], Q,
@@ -129,7 +134,7 @@ def _numpy_gate(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gate_scan_equals_the_numpy_pregate_and_gate(seed):
     scene = _scene(seed)
-    pt, pd, pc, gated = scanpass.gate_scan(*_gate_args(*scene))
+    pt, pd, pc, gated, lin = scanpass.gate_scan(*_gate_args(*scene))
     rows, dj, cost = _numpy_gate(*scene)
     assert rows.size > 100
     np.testing.assert_array_equal(pt, rows)
@@ -138,12 +143,27 @@ def test_gate_scan_equals_the_numpy_pregate_and_gate(seed):
     expect = np.zeros(len(scene[4]), bool)
     expect[dj] = True
     np.testing.assert_array_equal(gated, expect)
+    # Each pair's linearisation: L Lᵀ = H P Hᵀ + R at the prediction, and |w|² + ln|S| the cost.
+    tracks, _, R_all, _, t_det, _, _ = scene
+    _, Pp = predict_signed(
+        models.ConstantVelocity(Q), tracks.x[pt], tracks.P[pt], t_det[pd] - tracks.t_s[pt]
+    )
+    H = lin[:, :9].reshape(-1, 3, 3)
+    i00, l10, l20, i11, l21, i22 = lin[:, 9:15].T
+    L = np.zeros((pt.size, 3, 3))
+    L[:, 0, 0], L[:, 1, 1], L[:, 2, 2] = 1.0 / i00, 1.0 / i11, 1.0 / i22
+    L[:, 1, 0], L[:, 2, 0], L[:, 2, 1] = l10, l20, l21
+    S = H @ Pp[:, :3, :3] @ np.swapaxes(H, 1, 2) + R_all[pd, :3, :3]
+    np.testing.assert_allclose(L @ np.swapaxes(L, 1, 2), S, rtol=1e-9, atol=1e-12)
+    d2 = np.sum(lin[:, 15:] ** 2, axis=1)
+    np.testing.assert_allclose(d2 - 2.0 * np.log(i00 * i11 * i22), pc, rtol=1e-12, atol=1e-12)
+    assert np.all(d2 <= GATE)
 
 
 def test_gate_scan_speed_check_of_one_detection_tracks():
     scene = _scene(4)
     scene[0].hits[: scene[0].size] = 1
-    pt, pd, _, _ = scanpass.gate_scan(*_gate_args(*scene, max_speed=50.0))
+    pt, pd, *_ = scanpass.gate_scan(*_gate_args(*scene, max_speed=50.0))
     rows, dj, _ = _numpy_gate(*scene, max_speed=50.0)
     full, _, _ = _numpy_gate(*scene)
     assert rows.size < full.size
@@ -181,52 +201,87 @@ def test_gate_scan_on_threads_small_and_empty():
     for a, b in zip(want, got, strict=True):
         np.testing.assert_array_equal(a, b)
     scene[0].status[:] = scanpass.DELETED
-    pt, _, _, gated = scanpass.gate_scan(*_gate_args(*scene), 2)
+    pt, _, _, gated, _ = scanpass.gate_scan(*_gate_args(*scene), 2)
     assert pt.size == 0 and not gated.any()
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_gnn_stage_equals_gnn_assign_with_conflict_clusters(seed):
+def test_assign_stage_equals_gnn_assign_with_conflict_clusters(seed):
+    """Each stage against `association.gnn_assign` (scipy on the conflicts), with conflicts
+    (solved by the compiled `lsa`) in both; then both stages, the second on what the first
+    left."""
     rng = np.random.default_rng(seed)
     n_rows, k = 60, 70
-    tracks = _Tracks(6, capacity=n_rows)
-    tracks.size = n_rows
-    tracks.status[:] = rng.choice([0, 1], n_rows).astype(np.int8)
+    status = rng.choice([0, 1], n_rows).astype(np.int8)
     # dense blocks of crossing tracks plus sparse pairs
     mask = rng.random((n_rows, k)) < 0.03
     mask[:8, :6] = rng.random((8, 6)) < 0.7
     mask[20:23, 30:36] = True
+    mask[40:47, 50:53] = True
     ti, dj = np.nonzero(mask)
     cost = rng.normal(0.0, 3.0, ti.size)
     taken = np.zeros(k, bool)
     taken[rng.choice(k, 5, replace=False)] = True
-    for confirmed in (True, False):
-        sel = ((tracks.status[ti] == scanpass.CONFIRMED) == confirmed) & ~taken[dj]
-        at, ad = _gnn_stage(ti, dj, cost, tracks, confirmed, taken)
+
+    def expect(confirmed, taken):
+        sel = ((status[ti] == scanpass.CONFIRMED) == confirmed) & ~taken[dj]
         c = cost[sel]
-        et, ed = association.gnn_assign(ti[sel], dj[sel], c, n_rows, k, 0.5 * (c.max() + 1.0))
-        order = np.argsort(at, kind="stable")
-        np.testing.assert_array_equal(at[order], et)
-        np.testing.assert_array_equal(ad[order], ed)
-        _, _, _, nt, nd, *_ = scanpass.assign_stage(
-            ti, dj, cost, tracks.status, confirmed, taken, n_rows
-        )
-        assert nt.size and np.all((nt > 1) & (nd > 1))  # conflicts went to scipy
+        return association.gnn_assign(ti[sel], dj[sel], c, n_rows, k, 0.5 * (c.max() + 1.0))
+
+    def pairs(chosen):
+        order = np.argsort(ti[chosen], kind="stable")
+        return ti[chosen][order], dj[chosen][order]
+
+    for confirmed in (True, False):
+        chosen = np.empty(ti.size, np.int64)
+        n = scanpass.assign_stage(ti, dj, cost, status, confirmed, taken, n_rows, chosen, 0)
+        et, ed = expect(confirmed, taken)
+        at, ad = pairs(chosen[:n])
+        np.testing.assert_array_equal(at, et)
+        np.testing.assert_array_equal(ad, ed)
+    both = scanpass.assign(ti, dj, cost, status, n_rows, k)
+    t1, d1 = expect(True, np.zeros(k, bool))
+    left = np.zeros(k, bool)
+    left[d1] = True
+    t2, d2 = expect(False, left)
+    at, ad = pairs(both)
+    order = np.argsort(np.concatenate([t1, t2]), kind="stable")
+    np.testing.assert_array_equal(at, np.concatenate([t1, t2])[order])
+    np.testing.assert_array_equal(ad, np.concatenate([d1, d2])[order])
 
 
-def _apply(tracks, at, ad, gated, z_all, R_all, t_det, enu, rot, last_hit, out):
-    return scanpass.apply_scan(
-        at, ad, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
-        tracks.looks, tracks.misses, last_hit, tracks.size, 0, np.arange(len(t_det)), t_det,
-        z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n,
-    )  # fmt: skip
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 7),
+    st.integers(1, 7),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["normal", "integers", "zeros"]),
+)
+def test_lsa_is_optimal_as_scipy(n_r, n_c, seed, kind):
+    """The compiled assignment reaches scipy's optimum on any rectangular matrix (ties
+    included: small integer costs, all zeros), assigning min(n_r, n_c) rows, each column
+    once."""
+    rng = np.random.default_rng(seed)
+    cost = {
+        "normal": lambda: rng.normal(0.0, 3.0, (n_r, n_c)),
+        "integers": lambda: rng.integers(-3, 3, (n_r, n_c)).astype(float),
+        "zeros": lambda: np.zeros((n_r, n_c)),
+    }[kind]()
+    col = scanpass.lsa(cost)
+    rows = np.flatnonzero(col >= 0)
+    assert rows.size == min(n_r, n_c)
+    assert np.unique(col[rows]).size == rows.size
+    r, c = linear_sum_assignment(cost)
+    assert cost[rows, col[rows]].sum() == pytest.approx(cost[r, c].sum(), abs=1e-9)
+    if kind == "normal":  # a unique optimum: the same assignment
+        np.testing.assert_array_equal(col[r], c)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_cv_pos_update_equals_predict_and_ekf_update(seed):
-    """The specialised kernel against the general NumPy path (`predict_signed` +
-    `filters.ekf_update`, Joseph form) and the generic compiled kernel, on random SPD
-    covariances, signed steps and full (non-diagonal) R."""
+    """The scan's linearise-in-the-gate, update-from-it kernels against the general NumPy
+    path (`predict_signed` + `filters.ekf_update`, Joseph form) and the generic compiled
+    kernel, on random SPD covariances, signed steps and full (non-diagonal) R."""
     rng = np.random.default_rng(seed)
     enu, rot = _geometry()
     n = 400
@@ -248,9 +303,8 @@ def test_cv_pos_update_equals_predict_and_ekf_update(seed):
     R_all = np.zeros((n, 4, 4))
     R_all[:, :3, :3] = R3
     xo, Po = x.copy(), P.copy()
-    Pw, Hw, Gw = scanpass.cv_pos_work()
     for i in range(n):
-        scanpass.cv_pos_update(xo, Po, i, dt[i], Q, z_all, R_all, i, enu, rot, Pw, Hw, Gw)
+        scanpass.cv_pos_update(xo, Po, i, dt[i], Q, z_all, R_all, i, enu, rot)
     np.testing.assert_allclose(xo, want.x, rtol=1e-10, atol=1e-7)
     np.testing.assert_allclose(Po, want.P, rtol=1e-8, atol=1e-7)
     np.testing.assert_array_equal(Po, np.swapaxes(Po, 1, 2))
@@ -259,31 +313,42 @@ def test_cv_pos_update_equals_predict_and_ekf_update(seed):
     assert np.all(np.linalg.eigvalsh(Po) > 0)
 
 
+def _scan(tracks, z_all, R_all, sig, t_det, enu, rot, last_hit, out, n_threads=1):
+    """One scan through the compiled passes: gate, assign, apply. Returns the chosen
+    (track, detection) pairs, the rows written and the tracks added."""
+    pt, pd, pc, gated, lin = scanpass.gate_scan(
+        *_gate_args(tracks, z_all, R_all, sig, t_det, enu, rot), n_threads
+    )
+    ap = scanpass.assign(pt, pd, pc, tracks.status, tracks.size, len(t_det))
+    tracks.reserve(len(t_det))  # room for the new tracks
+    out.reserve(2 * len(t_det))
+    n, added = scanpass.apply_scan(
+        ap, pt, pd, lin, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
+        tracks.looks, tracks.misses, last_hit, tracks.size, 0, np.arange(len(t_det)), t_det,
+        z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n, n_threads,
+    )  # fmt: skip
+    return pt[ap], pd[ap], n, added
+
+
 def test_apply_scan_updates_equal_predict_and_ekf_update():
-    tracks, z_all, R_all, _, t_det, enu, rot = _scene(5)
+    tracks, z_all, R_all, sig, t_det, enu, rot = _scene(5)
     t_det = np.sort(t_det)  # a scan's detections come in time order
     t_det[10:14] = t_det[10]  # and some at one instant (one beam position)
-    act = tracks.active()[:120]
-    at = act
-    ad = np.arange(act.size)
-    x0, P0 = tracks.x[at].copy(), tracks.P[at].copy()
-    dt = t_det[ad] - tracks.t_s[at]
-    xp, Pp = predict_signed(models.ConstantVelocity(Q), x0, P0, dt)
-    want = filters.ekf_update(xp, Pp, z_all[ad, :3], R_all[ad, :3, :3], enu, rot, False)
+    x0, P0, t0 = tracks.x.copy(), tracks.P.copy(), tracks.t_s.copy()
+    hits0, status0, size0 = tracks.hits.copy(), tracks.status.copy(), tracks.size
+    last_hit = np.full((tracks.capacity + len(t_det), 1), -np.inf)
     out = _Rows()
-    out.reserve(2 * at.size)
-    hits0 = tracks.hits[at].copy()
-    promote = (tracks.status[at] == scanpass.TENTATIVE) & (hits0 + 1 >= 3)
-    last_hit = np.full((tracks.capacity, 1), -np.inf)
-    gated = np.ones(len(t_det), bool)
-    size0 = tracks.size
-    out.n, added = _apply(tracks, at, ad, gated, z_all, R_all, t_det, enu, rot, last_hit, out)
-    assert added == 0 and tracks.size == size0
+    at, ad, out.n, added = _scan(tracks, z_all, R_all, sig, t_det, enu, rot, last_hit, out)
+    assert at.size > 100 and added > 0 and tracks.size == size0
+    xp, Pp = predict_signed(models.ConstantVelocity(Q), x0[at], P0[at], t_det[ad] - t0[at])
+    want = filters.ekf_update(xp, Pp, z_all[ad, :3], R_all[ad, :3, :3], enu, rot, False)
     np.testing.assert_allclose(tracks.x[at], want.x, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(tracks.P[at], want.P, rtol=1e-7, atol=1e-6)
-    np.testing.assert_array_equal(tracks.hits[at], hits0 + 1)
+    np.testing.assert_array_equal(tracks.hits[at], hits0[at] + 1)
     np.testing.assert_array_equal(last_hit[at, 0], t_det[ad])
-    assert out.n == at.size + promote.sum()
+    promote = (status0[at] == scanpass.TENTATIVE) & (hits0[at] + 1 >= 3)
+    assert promote.any()
+    assert out.n == at.size + promote.sum() + added
     assert np.all(tracks.status[at[promote]] == scanpass.CONFIRMED)
     # written in the table's order: time, then track id, a promotion after its update
     t_row, id_row, st_row = out.f[0, : out.n], out.i[0, : out.n], out.i[1, : out.n]
@@ -297,37 +362,24 @@ def test_apply_scan_updates_equal_predict_and_ekf_update():
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_apply_scan_on_threads_equals_serial(seed):
-    """Updates on several threads, then the serial pass: the same tracks and rows, bit for
-    bit, with new tracks and promotions in the same scan."""
-    rng = np.random.default_rng(200 + seed)
+def test_scan_on_threads_equals_serial(seed):
+    """Gate and updates on several threads, then the serial pass: the same tracks and rows,
+    bit for bit, with new tracks and promotions in the same scan."""
     results = []
     for n_threads in (1, 2, 3):
-        tracks, z_all, R_all, _, t_det, enu, rot = _scene(seed, n_trk=500, n_det=520)
+        tracks, z_all, R_all, sig, t_det, enu, rot = _scene(seed, n_trk=500, n_det=520)
         t_det = np.sort(t_det)
-        act = tracks.active()
-        sel = np.random.default_rng(200 + seed).permutation(act.size)[:300]
-        at = act[sel]
-        ad = np.random.default_rng(300 + seed).permutation(len(t_det))[:300]
-        gated = np.zeros(len(t_det), bool)
-        gated[ad] = True
-        gated[rng.choice(len(t_det), 100, replace=False)] = True
-        tracks.reserve(len(t_det))  # room for the new tracks, before sizing last_hit
-        last_hit = np.full((tracks.capacity, 1), -np.inf)
+        last_hit = np.full((tracks.capacity + len(t_det), 1), -np.inf)
         out = _Rows()
-        out.reserve(2 * len(t_det))
-        out.n, added = scanpass.apply_scan(
-            at, ad, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
-            tracks.looks, tracks.misses, last_hit, tracks.size, 0, np.arange(len(t_det)),
-            t_det, z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n, n_threads,
-        )  # fmt: skip
-        assert added > 0
+        at, _, out.n, added = _scan(
+            tracks, z_all, R_all, sig, t_det, enu, rot, last_hit, out, n_threads
+        )
+        assert at.size > 200 and added > 0
         n = tracks.size + added
         results.append(
             (tracks.x[:n], tracks.P[:n], tracks.t_s[:n], tracks.status[:n], tracks.hits[:n],
              last_hit[:n], out.f[:, : out.n], out.i[:, : out.n])
         )  # fmt: skip
-        rng = np.random.default_rng(200 + seed)  # the same scan for the next way
     for other in results[1:]:
         for a, b in zip(results[0], other, strict=True):
             np.testing.assert_array_equal(a, b)
@@ -344,9 +396,10 @@ def test_apply_scan_initiates_as_initial_state():
     out.reserve(new.size)
     empty = np.empty(0, np.int64)
     out.n, added = scanpass.apply_scan(
-        empty, empty, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
-        tracks.looks, tracks.misses, last_hit, 0, 1, np.arange(len(t_det)), t_det, z_all,
-        R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n,
+        empty, empty, empty, np.empty((0, scanpass.LIN)), gated, tracks.x, tracks.P,
+        tracks.t_s, tracks.status, tracks.hits, tracks.looks, tracks.misses, last_hit, 0, 1,
+        np.arange(len(t_det)), t_det, z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i,
+        out.n,
     )  # fmt: skip
     assert added == new.size
     geo = RadarGeometry(None, enu, rot)  # type: ignore[arg-type]
@@ -500,7 +553,9 @@ def test_looks_equals_radar_phase_and_coverage(kind, az_min, az_max):
         [rng.uniform(-120e3, 120e3, (n, 2)), rng.uniform(-500, 60e3, n), rng.normal(0, 200, (n, 3))]
     )
     tracks.add(x, np.tile(np.eye(6), (n, 1, 1)), rng.uniform(0, 3, n), {})
+    # never seen, seen before the window, or hit in it (whose look `settle` counts anyway)
     last_hit = np.where(rng.random((n, 1)) < 0.9, 1.0, -np.inf)
+    last_hit[rng.random(n) < 0.3] = 3.2
     ta, tb = 3.0, 3.5
     tr = Tracker(radar_models(loaded), loaded.model.scenario.origin, loaded.model.tracker)
     act, looked, low, _ = scanpass.looks(
@@ -511,7 +566,7 @@ def test_looks_equals_radar_phase_and_coverage(kind, az_min, az_max):
     az, el, rng_m = geo.local(pos)
     t_look = np.floor(ta / radar.period_s) * radar.period_s + radar.phase(az, el) * radar.period_s
     want = (t_look >= ta) & (t_look < tb) & radar.in_coverage(az, el, rng_m)
-    want &= np.isfinite(last_hit[:, 0])
+    want &= np.isfinite(last_hit[:, 0]) & (last_hit[:, 0] < ta)
     np.testing.assert_array_equal(act, np.arange(n))
     assert 50 < want.sum() < n
     np.testing.assert_array_equal(looked, want)

@@ -178,17 +178,22 @@ def search_radius_m(cov_m2: npt.ArrayLike, threshold: float) -> FloatArray:
 
 
 def candidate_pairs(
-    track_pos_m: npt.ArrayLike, search_radius_m: npt.ArrayLike, det_pos_m: npt.ArrayLike
+    track_pos_m: npt.ArrayLike,
+    search_radius_m: npt.ArrayLike,
+    det_pos_m: npt.ArrayLike,
+    det_radius_m: npt.ArrayLike = 0.0,
 ) -> tuple[IntArray, IntArray]:
-    """Every (track, detection) pair within the track's search radius (a sorted-sweep pre-gate).
+    """Every (track, detection) pair whose spheres touch (a sorted-sweep pre-gate).
 
     ``track_pos_m`` (N, k) predicted track positions, ``search_radius_m`` (N,) or a scalar,
     ``det_pos_m`` (D, k) detection positions in the same Cartesian frame (k = 3 for ENU or
-    ECEF; any k works). Returns ``(track_idx, det_idx)``, sorted by track then detection.
+    ECEF; any k works), ``det_radius_m`` (D,) or a scalar: each detection's own reach (its
+    measurement spread; 0 for a point). Returns ``(track_idx, det_idx)``, sorted by track
+    then detection.
 
-    Guarantee: every pair with ``‖det − track‖ ≤ radius`` is returned. Pairs a few ulps
-    outside may be returned as well (the radius is inflated by 1e-9 relative against
-    rounding), which a pre-gate tolerates: the ellipsoidal gate decides.
+    Guarantee: every pair with ``‖det − track‖ ≤ search radius + det radius`` is returned.
+    Pairs a few ulps outside may be returned as well (the sum is inflated by 1e-9 relative
+    against rounding), which a pre-gate tolerates: the ellipsoidal gate decides.
     """
     tp = _as_positions("track_pos_m", track_pos_m)
     dp = _as_positions("det_pos_m", det_pos_m)
@@ -200,9 +205,24 @@ def candidate_pairs(
     r = np.broadcast_to(np.asarray(search_radius_m, dtype=np.float64), (tp.shape[0],))
     if not np.all(np.isfinite(r)) or np.any(r < 0):
         raise ValueError("search_radius_m must be finite and >= 0")
+    rd = np.broadcast_to(np.asarray(det_radius_m, dtype=np.float64), (dp.shape[0],))
+    if not np.all(np.isfinite(rd)) or np.any(rd < 0):
+        raise ValueError("det_radius_m must be finite and >= 0")
     empty = (np.zeros(0, np.intp), np.zeros(0, np.intp))
     if tp.shape[0] == 0 or dp.shape[0] == 0:
         return empty
+    if np.ndim(det_radius_m) == 0:
+        return _track_spheres(tp, r + float(det_radius_m), dp)
+    # Spheres around the tracks wide enough for the widest detection, then each pair
+    # against its own two radii (the sum of squares in the same order as the sweep's).
+    ti, di = _track_spheres(tp, r + rd.max(), dp)
+    d2 = np.sum((dp[di] - tp[ti]) ** 2, axis=1)
+    keep = d2 <= ((r[ti] + rd[di]) * (1.0 + _RADIUS_INFLATION)) ** 2
+    return ti[keep], di[keep]
+
+
+def _track_spheres(tp: FloatArray, r: FloatArray, dp: FloatArray) -> tuple[IntArray, IntArray]:
+    """`candidate_pairs` with point detections."""
     r_eff = r * (1.0 + _RADIUS_INFLATION)
     if tp.shape[0] * dp.shape[0] <= _DENSE_PAIRS_MAX:
         # Small problems: all distances at once beat building two trees.

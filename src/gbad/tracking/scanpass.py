@@ -122,10 +122,22 @@ def _predict_pair(x, P, t, q, xo, Po, full):  # pragma: no cover - compiled
             Po[a + 3, a + 3] += q[a] * at
 
 
+#: Floats of a gated pair's linearisation, kept for its update (`_aer_gate` writes them,
+#: `_lin_update` reads them): the Jacobian H of (range, az, el) on position, row-major
+#: (0–8); the Cholesky factor L of S = H P Hᵀ + R as 1/l00, l10, l20, 1/l11, l21, 1/l22
+#: (9–14); the whitened innovation w = L⁻¹ν (15–17).
+LIN = 18
+
+
 @njit(cache=True, error_model="numpy")
-def _aer_gate(xo, Po, z, R, s, rot, S, H, HP):  # pragma: no cover - compiled
-    """d² and |S| of a predicted CV state against a 3-D AER detection
-    (`fastpath._gate_kernel`'s arithmetic; the logarithm is left to pairs that gate)."""
+def _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, lin, o):  # pragma: no cover - compiled
+    """d² and √|S| of a predicted CV state (position xo, covariance block Po) against the
+    3-D AER detection d, through the Cholesky factor of S; the linearisation goes to
+    lin[o] so that the update, if the pair wins, does not linearise again.
+
+    The geometry is `fastpath._gate_kernel`'s; d² = |L⁻¹ν|² and |S| = (l00 l11 l22)²
+    equal its adjugate formulas up to rounding. An S that is not positive definite gives
+    NaN, which no gate passes."""
     d0 = 0.0
     d1 = 0.0
     d2_ = 0.0
@@ -151,40 +163,49 @@ def _aer_gate(xo, Po, z, R, s, rot, S, H, HP):  # pragma: no cover - compiled
     g02 = d2_ * ir
     g10 = d1 * irho2
     g11 = -d0 * irho2
-    g12 = 0.0
     g20 = -d0 * d2_ * ielv
     g21 = -d1 * d2_ * ielv
     g22 = _DEG * rho / r2
-    # S = H Po Hᵀ + R with H Po formed once (the same sums, in the same order).
+    h = lin[o]
     for j in range(3):
-        H[0, j] = 0.0 + g00 * rot[0, j] + g01 * rot[1, j] + g02 * rot[2, j]
-        H[1, j] = 0.0 + g10 * rot[0, j] + g11 * rot[1, j] + g12 * rot[2, j]
-        H[2, j] = 0.0 + g20 * rot[0, j] + g21 * rot[1, j] + g22 * rot[2, j]
+        h[j] = g00 * rot[0, j] + g01 * rot[1, j] + g02 * rot[2, j]
+        h[3 + j] = g10 * rot[0, j] + g11 * rot[1, j]
+        h[6 + j] = g20 * rot[0, j] + g21 * rot[1, j] + g22 * rot[2, j]
     for i in range(3):
         for a in range(3):
-            HP[i, a] = 0.0 + H[i, 0] * Po[0, a] + H[i, 1] * Po[1, a] + H[i, 2] * Po[2, a]
-    for i in range(3):
-        for j in range(3):
-            S[i, j] = R[i, j] + HP[i, 0] * H[j, 0] + HP[i, 1] * H[j, 1] + HP[i, 2] * H[j, 2]
-    nu0 = z[0] - r
-    nu1 = (z[1] - az + 180.0) % 360.0 - 180.0
-    nu2 = z[2] - el
-    c00 = S[1, 1] * S[2, 2] - S[1, 2] * S[2, 1]
-    c01 = S[1, 2] * S[2, 0] - S[1, 0] * S[2, 2]
-    c02 = S[1, 0] * S[2, 1] - S[1, 1] * S[2, 0]
-    det = S[0, 0] * c00 + S[0, 1] * c01 + S[0, 2] * c02
-    i01 = S[0, 2] * S[2, 1] - S[0, 1] * S[2, 2]
-    i02 = S[0, 1] * S[1, 2] - S[0, 2] * S[1, 1]
-    i11 = S[0, 0] * S[2, 2] - S[0, 2] * S[2, 0]
-    i12 = S[0, 2] * S[1, 0] - S[0, 0] * S[1, 2]
-    i22 = S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]
-    d2 = (
-        nu0 * nu0 * c00
-        + nu1 * nu1 * i11
-        + nu2 * nu2 * i22
-        + 2.0 * (nu0 * nu1 * i01 + nu0 * nu2 * i02 + nu1 * nu2 * i12)
-    ) / det
-    return d2, det
+            HP[i, a] = h[3 * i] * Po[0, a] + h[3 * i + 1] * Po[1, a] + h[3 * i + 2] * Po[2, a]
+    s00 = R_all[d, 0, 0] + HP[0, 0] * h[0] + HP[0, 1] * h[1] + HP[0, 2] * h[2]
+    s10 = R_all[d, 1, 0] + HP[1, 0] * h[0] + HP[1, 1] * h[1] + HP[1, 2] * h[2]
+    s20 = R_all[d, 2, 0] + HP[2, 0] * h[0] + HP[2, 1] * h[1] + HP[2, 2] * h[2]
+    s11 = R_all[d, 1, 1] + HP[1, 0] * h[3] + HP[1, 1] * h[4] + HP[1, 2] * h[5]
+    s21 = R_all[d, 2, 1] + HP[2, 0] * h[3] + HP[2, 1] * h[4] + HP[2, 2] * h[5]
+    s22 = R_all[d, 2, 2] + HP[2, 0] * h[6] + HP[2, 1] * h[7] + HP[2, 2] * h[8]
+    # Cholesky S = L Lᵀ, with reciprocal pivots: three divisions, not one per element.
+    l00 = np.sqrt(s00)
+    i00 = 1.0 / l00
+    l10 = s10 * i00
+    l20 = s20 * i00
+    l11 = np.sqrt(s11 - l10 * l10)
+    i11 = 1.0 / l11
+    l21 = (s21 - l20 * l10) * i11
+    l22 = np.sqrt(s22 - l20 * l20 - l21 * l21)
+    i22 = 1.0 / l22
+    nu0 = z_all[d, 0] - r
+    nu1 = (z_all[d, 1] - az + 180.0) % 360.0 - 180.0
+    nu2 = z_all[d, 2] - el
+    w0 = nu0 * i00
+    w1 = (nu1 - l10 * w0) * i11
+    w2 = (nu2 - l20 * w0 - l21 * w1) * i22
+    h[9] = i00
+    h[10] = l10
+    h[11] = l20
+    h[12] = i11
+    h[13] = l21
+    h[14] = i22
+    h[15] = w0
+    h[16] = w1
+    h[17] = w2
+    return w0 * w0 + w1 * w1 + w2 * w2, l00 * l11 * l22
 
 
 @njit(cache=True, error_model="numpy")
@@ -215,8 +236,9 @@ def gate_scan(
     n_threads=1,
 ):  # pragma: no cover - compiled
     """Gated pairs of one scan: (track row, detection k, cost d² + ln|S|), sorted by track
-    then detection, and which detections any track gated. With n_threads > 1 the track
-    loop runs on threads (:func:`_gate_scan_par`), with the same result."""
+    then detection, which detections any track gated, and each pair's linearisation
+    (`LIN` floats a row). With n_threads > 1 the track loop runs on threads
+    (:func:`_gate_scan_par`), with the same result."""
     k = rows.size
     gated = np.zeros(k, np.bool_)
     n_act = 0
@@ -224,21 +246,26 @@ def gate_scan(
         if status[i] != DELETED:
             n_act += 1
     if n_act == 0 or k == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), gated
+        e_i = np.empty(0, np.int64)
+        return e_i, e_i, np.empty(0), gated, np.empty((0, LIN))
     act = np.empty(n_act, np.int64)
     n_act = 0
     for i in range(n_rows):
         if status[i] != DELETED:
             act[n_act] = i
             n_act += 1
-    # Detections in the tracking frame; their own 3σ spread widens every search sphere.
+    # Detections in the tracking frame, with their 3σ spread (the speed check's slack) and
+    # their reach: the gate's size in σ times range σ plus the cross-range σ of the wider
+    # angle, a bound on the longest axis of the detection's error ellipsoid.
     dpos = np.empty((k, 3))
     spread = np.empty(k)
+    reach = np.empty(k)
     t_det = np.empty(k)
     t_sum = 0.0
     t_min = np.inf
     t_max = -np.inf
-    spread_max = -np.inf
+    reach_max = 0.0
+    k_det = np.sqrt(gate_d2)
     for j in range(k):
         d = rows[j]
         a = az[d] * _RAD
@@ -248,8 +275,10 @@ def gate_scan(
         loc2 = rng[d] * np.sin(e)
         for c in range(3):
             dpos[j, c] = s[c] + (loc0 * rot[0, c] + loc1 * rot[1, c] + loc2 * rot[2, c])
-        spread[j] = 3.0 * rng[d] * (max(az_sig[d], el_sig[d]) * _RAD) + 3.0 * r_sig[d]
-        spread_max = max(spread_max, spread[j])
+        sig = max(az_sig[d], el_sig[d]) * _RAD
+        spread[j] = 3.0 * rng[d] * sig + 3.0 * r_sig[d]
+        reach[j] = k_det * (rng[d] * sig + r_sig[d])
+        reach_max = max(reach_max, reach[j])
         t_det[j] = t_all[d]
         t_sum += t_all[d]
         t_min = min(t_min, t_all[d])
@@ -257,8 +286,10 @@ def gate_scan(
     t_mid = t_sum / k
     span = t_max - t_min
     # Search sphere of each track at the batch's mean time (as KalmanEstimator.search_region),
-    # grown by the detections' spread and by how far the track flies within the batch.
+    # grown by how far the track flies within the batch; a pair is a candidate where it
+    # touches the detection's reach (association.candidate_pairs).
     tp = np.empty((n_act, 3))
+    base = np.empty(n_act)
     rad = np.empty(n_act)
     for a in range(n_act):
         i = act[a]
@@ -271,7 +302,8 @@ def gate_scan(
             + q_search * abs(dt) ** 3
         )
         speed = np.sqrt(x[i, 3] ** 2 + x[i, 4] ** 2 + x[i, 5] ** 2)
-        rad[a] = (k_search * np.sqrt(var) + spread_max + speed * span) * (1.0 + 1e-9)
+        base[a] = k_search * np.sqrt(var) + speed * span
+        rad[a] = base[a] + reach_max
     # Candidates on a horizontal grid of detections (cells about a median search radius):
     # a track visits the cells its sphere's box touches, a handful, where a sweep along one
     # axis would visit a whole slab of the coverage. Same predicate, so the same pairs.
@@ -301,7 +333,7 @@ def gate_scan(
     for c in range(nx * ny):
         start[c + 1] += start[c]
     fill = start[:-1].copy()
-    ds = np.empty((k, 3))  # detections grouped by cell, contiguous
+    ds = np.empty((k, 4))  # detections grouped by cell, contiguous: position and reach
     ids = np.empty(k, np.int64)
     for j in range(k):
         u = fill[cell_of[j]]
@@ -309,112 +341,46 @@ def gate_scan(
         ids[u] = j
         for c in range(3):
             ds[u, c] = dpos[j, c]
+        ds[u, 3] = reach[j]
+    grid = (x_lo, y_lo, cell, nx, ny, reach_max)
     if n_threads > 1:
         return _gate_scan_par(
-            n_threads, k, act, tp, rad, (x_lo, y_lo, cell, nx, ny), start, ds, ids, dpos,
-            spread, t_det, x, P, t_trk, hits, rows, z_all, R_all, s, rot, q, gate_d2,
-            max_speed, gated,
+            n_threads, k, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P,
+            t_trk, hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, gated,
         )  # fmt: skip
-    cap = max(16, 4 * k)
+    cap = max(16, 2 * k)
     pt = np.empty(cap, np.int64)
     pd = np.empty(cap, np.int64)
     pc = np.empty(cap)
+    lin = np.empty((cap, LIN))
     n_p = 0
-    near = np.empty(k, np.int64)
-    xo = np.empty(6)
-    Po = np.empty((6, 6))
-    zj = np.empty(3)
-    Rj = np.empty((3, 3))
-    S = np.empty((3, 3))
-    H = np.empty((3, 3))
-    HP = np.empty((3, 3))
+    w = _gate_work(k)
     for a in range(n_act):
-        i = act[a]
-        r = rad[a]
-        tx, ty, tz = tp[a, 0], tp[a, 1], tp[a, 2]
-        r2 = r * r
-        # the box a hair wider than the sphere, against rounding at a cell's edge
-        fx0 = (tx - 1.000001 * r - x_lo) / cell
-        fx1 = (tx + 1.000001 * r - x_lo) / cell
-        fy0 = (ty - 1.000001 * r - y_lo) / cell
-        fy1 = (ty + 1.000001 * r - y_lo) / cell
-        if not (fx1 >= 0.0 and fy1 >= 0.0 and fx0 < nx and fy0 < ny):
-            continue
-        cx0 = max(int(fx0), 0) if fx0 > 0.0 else 0
-        cx1 = min(int(fx1), nx - 1)
-        cy0 = max(int(fy0), 0) if fy0 > 0.0 else 0
-        cy1 = min(int(fy1), ny - 1)
-        n_near = 0
-        for cy in range(cy0, cy1 + 1):
-            # the cells cx0..cx1 of a grid row hold one contiguous run of detections
-            for u in range(start[cy * nx + cx0], start[cy * nx + cx1 + 1]):
-                dx = ds[u, 0] - tx
-                dy = ds[u, 1] - ty
-                dz = ds[u, 2] - tz
-                if dx * dx + dy * dy + dz * dz <= r2:
-                    j = ids[u]
-                    # insertion keeps each track's detections in index order
-                    v = n_near
-                    while v > 0 and near[v - 1] > j:
-                        near[v] = near[v - 1]
-                        v -= 1
-                    near[v] = j
-                    n_near += 1
-        young = hits[i] == 1
-        xi = x[i]
-        Pi = P[i]
-        for v in range(n_near):
-            j = near[v]
-            d = rows[j]
-            _predict_pair(xi, Pi, t_det[j] - t_trk[i], q, xo, Po, False)
-            # Most candidates fail on range alone, and cheaply: for SPD S,
-            # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
-            # line of sight; here multiplied through by |xo − s|², which spares the
-            # divisions. The margin covers rounding against the full computation.
-            u0 = xo[0] - s[0]
-            u1 = xo[1] - s[1]
-            u2 = xo[2] - s[2]
-            rr2 = u0 * u0 + u1 * u1 + u2 * u2
-            s_rr2 = (
-                R_all[d, 0, 0] * rr2
-                + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
-                + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
-                + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
-            )
-            nu_r = z_all[d, 0] - np.sqrt(rr2)
-            if nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2:
-                continue
-            for c in range(3):
-                zj[c] = z_all[d, c]
-                for e in range(3):
-                    Rj[c, e] = R_all[d, c, e]
-            d2, det_s = _aer_gate(xo, Po, zj, Rj, s, rot, S, H, HP)
-            if not d2 <= gate_d2:
-                continue
-            if young:
-                # One detection gives no velocity: the second must be reachable in time.
-                hop2 = 0.0
-                for c in range(3):
-                    diff = dpos[j, c] - x[i, c]
-                    hop2 += diff * diff
-                lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * spread[j]
-                if not np.sqrt(hop2) <= lim:
-                    continue
-            if n_p == cap:
-                cap *= 2
-                pt2 = np.empty(cap, np.int64)
-                pd2 = np.empty(cap, np.int64)
-                pc2 = np.empty(cap)
-                pt2[:n_p] = pt[:n_p]
-                pd2[:n_p] = pd[:n_p]
-                pc2[:n_p] = pc[:n_p]
-                pt, pd, pc = pt2, pd2, pc2
-            pt[n_p] = i
-            pd[n_p] = j
-            pc[n_p] = d2 + np.log(det_s)
-            n_p += 1
-            gated[j] = True
-    return pt[:n_p], pd[:n_p], pc[:n_p], gated
+        n_g = _gate_track(
+            a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk, hits,
+            rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p, cap - n_p, w,
+        )  # fmt: skip
+        if n_g > cap - n_p:  # out of room: grow, and the same track again, into place
+            cap = max(2 * cap, n_p + n_g)
+            pt2 = np.empty(cap, np.int64)
+            pd2 = np.empty(cap, np.int64)
+            pc2 = np.empty(cap)
+            lin2 = np.empty((cap, LIN))
+            pt2[:n_p] = pt[:n_p]
+            pd2[:n_p] = pd[:n_p]
+            pc2[:n_p] = pc[:n_p]
+            lin2[:n_p] = lin[:n_p]
+            pt, pd, pc, lin = pt2, pd2, pc2, lin2
+            _gate_track(
+                a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p,
+                n_g, w,
+            )  # fmt: skip
+        for v in range(n_p, n_p + n_g):
+            pt[v] = act[a]
+            gated[pd[v]] = True
+        n_p += n_g
+    return pt[:n_p], pd[:n_p], pc[:n_p], gated, lin[:n_p]
 
 
 @njit(cache=True, error_model="numpy")
@@ -423,7 +389,7 @@ def _gate_scan_par(
     k,
     act,
     tp,
-    rad,
+    base,
     grid,
     start,
     ds,
@@ -453,9 +419,10 @@ def _gate_scan_par(
     cnt = np.empty(n_act, np.int64)
     sd = np.empty(n_act * SLOT, np.int64)
     sc = np.empty(n_act * SLOT)
+    sl = np.empty((n_act * SLOT, LIN))
     _gate_tracks_par(
-        n_threads, act, tp, rad, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-        hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, cnt, sd, sc,
+        n_threads, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+        hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, cnt, sd, sc, sl,
     )  # fmt: skip
     n_p = 0
     for a in range(n_act):
@@ -463,6 +430,7 @@ def _gate_scan_par(
     pt = np.empty(n_p, np.int64)
     pd = np.empty(n_p, np.int64)
     pc = np.empty(n_p)
+    lin = np.empty((n_p, LIN))
     o = 0
     w = _gate_work(k)
     for a in range(n_act):
@@ -471,16 +439,17 @@ def _gate_scan_par(
             for v in range(c):
                 pd[o + v] = sd[a * SLOT + v]
                 pc[o + v] = sc[a * SLOT + v]
+                lin[o + v] = sl[a * SLOT + v]
         else:  # more pairs than slots: the same pass again, straight into place
             _gate_track(
-                a, act, tp, rad, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, o, c, w,
+                a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, lin, o, c, w,
             )  # fmt: skip
         for v in range(c):
             pt[o + v] = act[a]
             gated[pd[o + v]] = True
         o += c
-    return pt, pd, pc, gated
+    return pt, pd, pc, gated, lin
 
 
 #: Gated pairs a track keeps in its own slots during :func:`gate_scan` (more go a slow way).
@@ -492,11 +461,15 @@ PARALLEL_MIN = 256
 
 @njit(cache=True)
 def _gate_work(k):  # pragma: no cover - compiled
-    """Scratch of :func:`_gate_track`: candidate list, prediction, gate matrices."""
+    """Scratch of :func:`_gate_track`: candidate list, prediction, H P, and a linearisation
+    row for pairs past the caller's room."""
     return (
-        np.empty(k, np.int64), np.empty(6), np.empty((6, 6)), np.empty(3), np.empty((3, 3)),
-        np.empty((3, 3)), np.empty((3, 3)), np.empty((3, 3)),
-    )  # fmt: skip
+        np.empty(k, np.int64),
+        np.empty(6),
+        np.empty((6, 6)),
+        np.empty((3, 3)),
+        np.empty((1, LIN)),
+    )
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -504,7 +477,7 @@ def _gate_tracks_par(
     n_threads,
     act,
     tp,
-    rad,
+    base,
     grid,
     start,
     ds,
@@ -527,6 +500,7 @@ def _gate_tracks_par(
     cnt,
     sd,
     sc,
+    sl,
 ):  # pragma: no cover - compiled
     """:func:`_gate_track` for every active track, in n_threads contiguous blocks at once;
     each track writes only its own count and slots, so the result is the serial one."""
@@ -536,9 +510,9 @@ def _gate_tracks_par(
         w = _gate_work(k)
         for a in range(b * n_act // n_threads, (b + 1) * n_act // n_threads):
             cnt[a] = _gate_track(
-                a, act, tp, rad, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, sd, sc, a * SLOT,
-                SLOT, w,
+                a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
+                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, sd, sc, sl,
+                a * SLOT, SLOT, w,
             )  # fmt: skip
 
 
@@ -547,7 +521,7 @@ def _gate_track(
     a,
     act,
     tp,
-    rad,
+    base,
     grid,
     start,
     ds,
@@ -569,23 +543,21 @@ def _gate_track(
     max_speed,
     out_d,
     out_c,
+    out_lin,
     o0,
     cap,
     w,
 ):  # pragma: no cover - compiled
-    """Active track a's gated pairs, in detection order: the first `cap` detections and
-    costs (d² + ln|S|) written at out_d[o0…], out_c[o0…]; returns how many gated.
-
-    The body of :func:`gate_scan`'s serial track loop, the same arithmetic in the same
-    order (kept apart there, where a call per track measured slower); the tests hold the
-    two bit for bit equal."""
-    near, xo, Po, zj, Rj, S, H, HP = w
-    x_lo, y_lo, cell, nx, ny = grid
+    """Active track a's gated pairs, in detection order: the first `cap` detections, costs
+    (d² + ln|S|) and linearisations written at out_d[o0…], out_c[o0…], out_lin[o0…];
+    returns how many gated (which may exceed cap: the caller makes room and asks again)."""
+    near, xo, Po, HP, spare = w
+    x_lo, y_lo, cell, nx, ny, reach_max = grid
     i = act[a]
-    r = rad[a]
+    b = base[a]
+    r = b + reach_max
     tx, ty, tz = tp[a, 0], tp[a, 1], tp[a, 2]
-    r2 = r * r
-    # the box a hair wider than the sphere, against rounding at a cell's edge
+    # the box a hair wider than the widest sphere, against rounding at a cell's edge
     fx0 = (tx - 1.000001 * r - x_lo) / cell
     fx1 = (tx + 1.000001 * r - x_lo) / cell
     fy0 = (ty - 1.000001 * r - y_lo) / cell
@@ -603,7 +575,8 @@ def _gate_track(
             dx = ds[u, 0] - tx
             dy = ds[u, 1] - ty
             dz = ds[u, 2] - tz
-            if dx * dx + dy * dy + dz * dz <= r2:
+            rr = (b + ds[u, 3]) * (1.0 + 1e-9)
+            if dx * dx + dy * dy + dz * dz <= rr * rr:
                 j = ids[u]
                 # insertion keeps each track's detections in index order
                 v = n_near
@@ -637,11 +610,10 @@ def _gate_track(
         nu_r = z_all[d, 0] - np.sqrt(rr2)
         if nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2:
             continue
-        for c in range(3):
-            zj[c] = z_all[d, c]
-            for e in range(3):
-                Rj[c, e] = R_all[d, c, e]
-        d2, det_s = _aer_gate(xo, Po, zj, Rj, s, rot, S, H, HP)
+        if n_g < cap:
+            d2, sq_det = _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, out_lin, o0 + n_g)
+        else:
+            d2, sq_det = _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, spare, 0)
         if not d2 <= gate_d2:
             continue
         if young:
@@ -655,7 +627,7 @@ def _gate_track(
                 continue
         if n_g < cap:
             out_d[o0 + n_g] = j
-            out_c[o0 + n_g] = d2 + np.log(det_s)
+            out_c[o0 + n_g] = d2 + 2.0 * np.log(sq_det)
         n_g += 1
     return n_g
 
@@ -669,15 +641,28 @@ def _find(parent, a):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no cover - compiled
-    """GNN over the pairs of one stage (confirmed tracks, or the others on detections not
-    taken): stars solved here, conflict clusters returned as dense matrices.
+def assign(pt, pd, pc, status, n_rows, k):  # pragma: no cover - compiled
+    """GNN of one scan's gated pairs (sorted by track, costs d² + ln|S|), in two stages:
+    confirmed tracks choose first, then the others among the detections left, so that
+    clutter-born tracks never steal a held target's detection. Returns the indices of the
+    chosen pairs."""
+    chosen = np.empty(pt.size, np.int64)
+    taken = np.zeros(k, np.bool_)
+    n = assign_stage(pt, pd, pc, status, True, taken, n_rows, chosen, 0)
+    for v in range(n):
+        taken[pd[chosen[v]]] = True
+    n = assign_stage(pt, pd, pc, status, False, taken, n_rows, chosen, n)
+    return chosen[:n]
 
-    Returns (track rows, detections) of the stars' choices and, per conflict cluster q,
-    its matrix buf[off[q]:off[q+1]] (nt[q] × nd[q], cost − 2u where a pair is listed,
-    0 elsewhere, as in `association.gnn_assign`) with its tracks and detections in
-    ascending order at trk[t_off[q]:…] and det[d_off[q]:…].
-    """
+
+@njit(cache=True)
+def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows, chosen, n0):  # pragma: no cover
+    """GNN over the pairs of one stage (confirmed tracks, or the others, on detections not
+    taken), as `association.gnn_assign`: a cluster with one track or one detection takes
+    its cheapest pair (the first on ties); any other is solved exactly by :func:`lsa` on
+    its dense matrix (cost − 2u where a pair is listed, 0 elsewhere, tracks and detections
+    ascending), keeping the listed pairs of the optimum. The chosen pair indices go to
+    chosen[n0…]; returns the new end."""
     k = taken.size
     n_pairs = pt.size
     sel = np.empty(n_pairs, np.int64)
@@ -688,9 +673,8 @@ def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no co
             sel[n_sel] = p
             n_sel += 1
             c_max = max(c_max, pc[p])
-    e_i = np.empty(0, np.int64)
     if n_sel == 0:
-        return e_i, e_i, e_i, e_i, e_i, e_i, e_i, e_i, e_i, np.empty(0)
+        return n0
     two_u = 2.0 * (0.5 * (c_max + 1.0))
     # Union-find over tracks (row) and detections (n_rows + k).
     parent = np.empty(n_rows + k, np.int64)
@@ -726,22 +710,22 @@ def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no co
             nd[c] += 1
         if best[c] < 0 or pc[p] < pc[best[c]]:
             best[c] = p
-    at = np.empty(n_sel, np.int64)
-    ad = np.empty(n_sel, np.int64)
-    n_star = 0
-    # Conflict clusters, numbered in order of first pair.
+    n = n0
+    # Conflict clusters, numbered in order of first pair; each pair's place in its
+    # cluster's list of members.
     cid = np.full(n_rows + k, -1, np.int64)
     n_cf = 0
     for v in range(n_sel):
         c = root[v]
         if nt[c] == 1 or nd[c] == 1:
             if best[c] == sel[v]:
-                at[n_star] = pt[sel[v]]
-                ad[n_star] = pd[sel[v]]
-                n_star += 1
+                chosen[n] = sel[v]
+                n += 1
         elif cid[c] < 0:
             cid[c] = n_cf
             n_cf += 1
+    if n_cf == 0:
+        return n
     cf_nt = np.zeros(n_cf, np.int64)
     cf_nd = np.zeros(n_cf, np.int64)
     for v in range(n_sel):
@@ -756,7 +740,6 @@ def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no co
         t_off[q + 1] = t_off[q] + cf_nt[q]
         d_off[q + 1] = d_off[q] + cf_nd[q]
         off[q + 1] = off[q] + cf_nt[q] * cf_nd[q]
-    trk = np.empty(t_off[n_cf], np.int64)
     det = np.empty(d_off[n_cf], np.int64)
     fill_t = t_off[:-1].copy()
     fill_d = d_off[:-1].copy()
@@ -769,8 +752,7 @@ def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no co
         p = sel[v]
         if pt[p] != last_t:
             last_t = pt[p]
-            trk[fill_t[q]] = pt[p]  # pairs come sorted by track: ascending already
-            loc[pt[p]] = fill_t[q] - t_off[q]
+            loc[pt[p]] = fill_t[q] - t_off[q]  # pairs come sorted by track: ascending
             fill_t[q] += 1
         if loc[n_rows + pd[p]] < 0:
             loc[n_rows + pd[p]] = 0
@@ -778,127 +760,148 @@ def assign_stage(pt, pd, pc, status, confirmed, taken, n_rows):  # pragma: no co
             fill_d[q] += 1
     for q in range(n_cf):
         seg = np.sort(det[d_off[q] : d_off[q + 1]])
-        det[d_off[q] : d_off[q + 1]] = seg
         for m in range(seg.size):
             loc[n_rows + seg[m]] = m
     buf = np.zeros(off[n_cf])
+    pair = np.full(off[n_cf], -1, np.int64)
     for v in range(n_sel):
         q = cid[root[v]]
         if q < 0:
             continue
         p = sel[v]
-        buf[off[q] + loc[pt[p]] * cf_nd[q] + loc[n_rows + pd[p]]] = pc[p] - two_u
-    return at[:n_star], ad[:n_star], off, cf_nt, cf_nd, t_off, d_off, trk, det, buf
+        e = off[q] + loc[pt[p]] * cf_nd[q] + loc[n_rows + pd[p]]
+        buf[e] = pc[p] - two_u
+        pair[e] = p
+    for q in range(n_cf):
+        a, b = cf_nt[q], cf_nd[q]
+        block = buf[off[q] : off[q + 1]].reshape(a, b)
+        col = lsa(block)
+        for r in range(a):
+            if col[r] >= 0 and pair[off[q] + r * b + col[r]] >= 0:
+                chosen[n] = pair[off[q] + r * b + col[r]]
+                n += 1
+    return n
 
 
 @njit(cache=True)
-def cv_pos_work():  # pragma: no cover - compiled
-    """Scratch for :func:`cv_pos_update`, allocated once per pass."""
-    return np.empty((6, 6)), np.empty((3, 3)), np.empty((6, 3))
+def lsa(cost):  # pragma: no cover - compiled
+    """Minimum-cost assignment of a dense (n_r, n_c) matrix of finite costs: the column
+    of each row (−1 for the rows left over when n_r > n_c). The shortest augmenting path
+    method of Jonker and Volgenant as Crouse (2016) adapts it to rectangular problems,
+    the method behind `scipy.optimize.linear_sum_assignment`: one row at a time joins the
+    matching along a Dijkstra shortest path in reduced costs, the dual prices keeping every
+    reduced cost non-negative. O(n_r² n_c); exact."""
+    n_r, n_c = cost.shape
+    if n_r <= n_c:
+        return _lsa_wide(cost)
+    col_t = _lsa_wide(cost.T.copy())
+    col = np.full(n_r, -1, np.int64)
+    for c in range(n_c):
+        col[col_t[c]] = c
+    return col
+
+
+@njit(cache=True)
+def _lsa_wide(cost):  # pragma: no cover - compiled
+    """:func:`lsa` for n_r ≤ n_c: every row is assigned."""
+    n_r, n_c = cost.shape
+    u = np.zeros(n_r)
+    v = np.zeros(n_c)
+    shortest = np.empty(n_c)
+    path = np.empty(n_c, np.int64)
+    col4row = np.full(n_r, -1, np.int64)
+    row4col = np.full(n_c, -1, np.int64)
+    in_r = np.empty(n_r, np.bool_)
+    in_c = np.empty(n_c, np.bool_)
+    todo = np.empty(n_c, np.int64)
+    for cur in range(n_r):
+        for j in range(n_c):
+            shortest[j] = np.inf
+            path[j] = -1
+            in_c[j] = False
+            todo[j] = n_c - 1 - j
+        for i in range(n_r):
+            in_r[i] = False
+        n_todo = n_c
+        base = 0.0
+        i = cur
+        sink = -1
+        while sink < 0:
+            in_r[i] = True
+            low = np.inf
+            at = -1
+            for t in range(n_todo):
+                j = todo[t]
+                red = base + cost[i, j] - u[i] - v[j]
+                if red < shortest[j]:
+                    path[j] = i
+                    shortest[j] = red
+                # ties go to a free column: the path ends there
+                if shortest[j] < low or (shortest[j] == low and row4col[j] < 0):
+                    low = shortest[j]
+                    at = t
+            base = low
+            j = todo[at]
+            in_c[j] = True
+            n_todo -= 1
+            todo[at] = todo[n_todo]
+            if row4col[j] < 0:
+                sink = j
+            else:
+                i = row4col[j]
+        u[cur] += base
+        for i in range(n_r):
+            if in_r[i] and i != cur:
+                u[i] += base - shortest[col4row[i]]
+        for j in range(n_c):
+            if in_c[j]:
+                v[j] -= base - shortest[j]
+        j = sink
+        while True:
+            i = path[j]
+            row4col[j] = i
+            j, col4row[i] = col4row[i], j
+            if i == cur:
+                break
+    return col4row
+
+
+@njit(cache=True)
+def update_work():  # pragma: no cover - compiled
+    """Scratch for :func:`_lin_update`, allocated once per pass."""
+    return np.empty(6), np.empty((6, 6)), np.empty((6, 3))
 
 
 @njit(cache=True, error_model="numpy")
-def cv_pos_update(x, P, i, T, q, z, R, d, s, rot, Pp, Hp, G):  # pragma: no cover - compiled
-    """Row i of (x, P), in place: CV prediction by a signed step T, then the EKF update by
-    the AER position detection d (z[d, :3], R[d, :3, :3]).
+def _lin_update(x, P, i, T, q, lin, p, w):  # pragma: no cover - compiled
+    """Row i of (x, P), in place: CV prediction by a signed step T (`_predict_pair`, the
+    gate's own arithmetic), then the EKF update by the linearisation lin[p] the gate made
+    of this very prediction.
 
-    The prediction and linearisation of `_predict_pair` + `filters._cv_ekf_rows`, the
-    update in the form a position-only measurement of a CV state allows: H = [Hp 0] with
-    Hp 3 × 3, so P Hᵀ is Pp's first three columns times Hpᵀ and S = Hp (P Hᵀ)_top + R.
-    With S = L Lᵀ (Cholesky) and G = P Hᵀ L⁻ᵀ, the gain is K = G L⁻¹, so
-    x⁺ = x + G (L⁻¹ ν) and P⁺ = P − G Gᵀ, formed on the upper triangle: about a sixth of
-    the generic Joseph kernel's multiplies, which mostly met H's zero columns. Both equal
+    The update in the form a position-only measurement of a CV state allows: H = [Hp 0]
+    with Hp 3 × 3, so P Hᵀ is the predicted P's first three columns times Hpᵀ. With
+    S = L Lᵀ and G = P Hᵀ L⁻ᵀ, the gain is K = G L⁻¹, so x⁺ = x + G w (w = L⁻¹ν) and
+    P⁺ = P − G Gᵀ, formed on the upper triangle: about a sixth of the generic Joseph
+    kernel's multiplies, which mostly met H's zero columns. Both equal
     P − P Hᵀ S⁻¹ H P; with R positive definite (every detection has σ > 0) the difference
     is rounding (`tests/test_tracking_scanpass.py` holds it to the NumPy path).
     """
-    at = abs(T)
-    # Predicted covariance, symmetric (F P Fᵀ + Q, as the NumPy path after symmetrising).
-    for a in range(3):
-        for b in range(3):
-            bv = P[i, a, b + 3] + T * P[i, a + 3, b + 3]
-            Pp[a, b + 3] = bv
-            Pp[b + 3, a] = bv
-        for b in range(a, 3):
-            av = P[i, a, b] + T * (P[i, a + 3, b] + P[i, a, b + 3]) + T * T * P[i, a + 3, b + 3]
-            Pp[a, b] = av
-            Pp[b, a] = av
-            Pp[a + 3, b + 3] = P[i, a + 3, b + 3]
-            Pp[b + 3, a + 3] = P[i, a + 3, b + 3]
-    for a in range(3):
-        Pp[a, a] += q[a] * at * at * at / 3.0
-        Pp[a, a + 3] += q[a] * T * at / 2.0
-        Pp[a + 3, a] = Pp[a, a + 3]
-        Pp[a + 3, a + 3] += q[a] * at
-    xp0 = x[i, 0] + T * x[i, 3]
-    xp1 = x[i, 1] + T * x[i, 4]
-    xp2 = x[i, 2] + T * x[i, 5]
-    # Geometry and Jacobian (as _cv_ekf_rows).
-    df0 = xp0 - s[0]
-    df1 = xp1 - s[1]
-    df2 = xp2 - s[2]
-    de = rot[0, 0] * df0 + rot[0, 1] * df1 + rot[0, 2] * df2
-    dn = rot[1, 0] * df0 + rot[1, 1] * df1 + rot[1, 2] * df2
-    du = rot[2, 0] * df0 + rot[2, 1] * df1 + rot[2, 2] * df2
-    horiz = np.sqrt(de * de + dn * dn)
-    rng = np.sqrt(horiz * horiz + du * du)
-    az = np.arctan2(de, dn) * _DEG  # any branch: the innovation is wrapped below
-    el = np.arctan2(du, horiz) * _DEG
-    hz = max(horiz, 1e-9 * rng)
-    h2 = hz * hz
-    r2h = rng * rng * hz
-    ga0 = dn / h2 * _DEG
-    ga1 = -de / h2 * _DEG
-    ge0 = -de * du / r2h * _DEG
-    ge1 = -dn * du / r2h * _DEG
-    ge2 = hz / (rng * rng) * _DEG
-    Hp[0, 0] = df0 / rng
-    Hp[0, 1] = df1 / rng
-    Hp[0, 2] = df2 / rng
-    for b in range(3):
-        Hp[1, b] = ga0 * rot[0, b] + ga1 * rot[1, b]
-        Hp[2, b] = ge0 * rot[0, b] + ge1 * rot[1, b] + ge2 * rot[2, b]
-    nu0 = z[d, 0] - rng
-    nu1 = 180.0 - ((180.0 - (z[d, 1] - az)) % 360.0)
-    nu2 = z[d, 2] - el
-    _pos_update(x, P, i, xp0, xp1, xp2, nu0, nu1, nu2, R, d, Pp, Hp, G)
-
-
-@njit(cache=True, error_model="numpy")
-def _pos_update(x, P, i, xp0, xp1, xp2, nu0, nu1, nu2, R, d, Pp, Hp, G):  # pragma: no cover
-    """The update half of `cv_pos_update`, given the prediction (xp, Pp), Hp and ν."""
-    # P Hᵀ into G (only Pp's first three columns meet H), then S = Hp (P Hᵀ)_top + R.
+    xp, Pp, G = w
+    _predict_pair(x[i], P[i], T, q, xp, Pp, True)
+    h = lin[p]
     for r in range(6):
         for c in range(3):
-            G[r, c] = Pp[r, 0] * Hp[c, 0] + Pp[r, 1] * Hp[c, 1] + Pp[r, 2] * Hp[c, 2]
-    s00 = R[d, 0, 0] + Hp[0, 0] * G[0, 0] + Hp[0, 1] * G[1, 0] + Hp[0, 2] * G[2, 0]
-    s10 = R[d, 1, 0] + Hp[1, 0] * G[0, 0] + Hp[1, 1] * G[1, 0] + Hp[1, 2] * G[2, 0]
-    s20 = R[d, 2, 0] + Hp[2, 0] * G[0, 0] + Hp[2, 1] * G[1, 0] + Hp[2, 2] * G[2, 0]
-    s11 = R[d, 1, 1] + Hp[1, 0] * G[0, 1] + Hp[1, 1] * G[1, 1] + Hp[1, 2] * G[2, 1]
-    s21 = R[d, 2, 1] + Hp[2, 0] * G[0, 1] + Hp[2, 1] * G[1, 1] + Hp[2, 2] * G[2, 1]
-    s22 = R[d, 2, 2] + Hp[2, 0] * G[0, 2] + Hp[2, 1] * G[1, 2] + Hp[2, 2] * G[2, 2]
-    # Cholesky S = L Lᵀ, with reciprocal pivots: three divisions, not one per element.
-    l00 = np.sqrt(s00)
-    i00 = 1.0 / l00
-    l10 = s10 * i00
-    l20 = s20 * i00
-    l11 = np.sqrt(s11 - l10 * l10)
-    i11 = 1.0 / l11
-    l21 = (s21 - l20 * l10) * i11
-    i22 = 1.0 / np.sqrt(s22 - l20 * l20 - l21 * l21)
-    w0 = nu0 * i00
-    w1 = (nu1 - l10 * w0) * i11
-    w2 = (nu2 - l20 * w0 - l21 * w1) * i22
+            G[r, c] = Pp[r, 0] * h[3 * c] + Pp[r, 1] * h[3 * c + 1] + Pp[r, 2] * h[3 * c + 2]
+    i00, l10, l20, i11, l21, i22 = h[9], h[10], h[11], h[12], h[13], h[14]
+    w0, w1, w2 = h[15], h[16], h[17]
     for r in range(6):
         g0 = G[r, 0] * i00
         g1 = (G[r, 1] - l10 * g0) * i11
         G[r, 0] = g0
         G[r, 1] = g1
         G[r, 2] = (G[r, 2] - l20 * g0 - l21 * g1) * i22
-    x[i, 0] = xp0 + (G[0, 0] * w0 + G[0, 1] * w1 + G[0, 2] * w2)
-    x[i, 1] = xp1 + (G[1, 0] * w0 + G[1, 1] * w1 + G[1, 2] * w2)
-    x[i, 2] = xp2 + (G[2, 0] * w0 + G[2, 1] * w1 + G[2, 2] * w2)
-    for a in range(3, 6):
-        x[i, a] = x[i, a] + (G[a, 0] * w0 + G[a, 1] * w1 + G[a, 2] * w2)
+    for r in range(6):
+        x[i, r] = xp[r] + (G[r, 0] * w0 + G[r, 1] * w1 + G[r, 2] * w2)
     for r in range(6):
         for c in range(r, 6):
             v = Pp[r, c] - (G[r, 0] * G[c, 0] + G[r, 1] * G[c, 1] + G[r, 2] * G[c, 2])
@@ -907,9 +910,23 @@ def _pos_update(x, P, i, xp0, xp1, xp2, nu0, nu1, nu2, R, d, Pp, Hp, G):  # prag
 
 
 @njit(cache=True, error_model="numpy")
+def cv_pos_update(x, P, i, T, q, z_all, R_all, d, s, rot):  # pragma: no cover - compiled
+    """Row i of (x, P), in place: the CV prediction by a signed step T and the EKF update
+    by AER detection d, as the scan does them (:func:`_aer_gate`, then :func:`_lin_update`)."""
+    xo = np.empty(6)
+    Po = np.empty((6, 6))
+    lin = np.empty((1, LIN))
+    _predict_pair(x[i], P[i], T, q, xo, Po, False)
+    _aer_gate(xo, Po, z_all, R_all, d, s, rot, np.empty((3, 3)), lin, 0)
+    _lin_update(x, P, i, T, q, lin, 0, update_work())
+
+
+@njit(cache=True, error_model="numpy")
 def apply_scan(
-    at,
-    ad,
+    ap,
+    pt,
+    pd,
+    lin,
     gated,
     x,
     P,
@@ -935,10 +952,11 @@ def apply_scan(
     n_out,
     n_threads=1,
 ):  # pragma: no cover - compiled
-    """The scan's outcome, in place: each assigned track (at[p], detection ad[p]) predicted
-    to its detection's time and updated (`cv_pos_update`), counted and promoted; a
-    tentative track at rows n_rows… from each detection no track gated (`_initiate_one`,
-    one each, in detection order). Returns (row count, new tracks).
+    """The scan's outcome, in place: each chosen pair p = ap[…] (track pt[p], detection
+    pd[p]) predicted to its detection's time and updated by the gate's linearisation
+    lin[p] (`_lin_update`), counted and promoted; a tentative track at rows n_rows… from
+    each detection no track gated (`_initiate_one`, one each, in detection order). Returns
+    (row count, new tracks).
 
     Rows are written in the order the final table wants — by time, then track id, a
     promotion straight after its update — so that `order_rows` finds them sorted: the
@@ -948,18 +966,20 @@ def apply_scan(
     track's row) run first on n_threads threads, then the rest as before: the same results.
     """
     k = rows.size
-    updated = n_threads > 1 and at.size > 0
+    updated = n_threads > 1 and ap.size > 0
     if updated:
-        _update_par(n_threads, at, ad, rows, x, P, t_trk, t_all, q, z_all, R_all, s, rot)
+        _update_par(n_threads, ap, pt, pd, rows, x, P, t_trk, t_all, q, lin)
     trk_of = np.full(k, -1, np.int64)
-    for p in range(at.size):
-        trk_of[ad[p]] = at[p]
+    pair_of = np.full(k, -1, np.int64)
+    for v in range(ap.size):
+        trk_of[pd[ap[v]]] = pt[ap[v]]
+        pair_of[pd[ap[v]]] = ap[v]
     n_new = 0
     for j in range(k):
         if not gated[j]:
             trk_of[j] = n_rows + n_new
             n_new += 1
-    Pp, Hp, G = cv_pos_work()
+    wu = update_work()
     w = _initiate_work()
     ids = np.empty(k, np.int64)
     js = np.empty(k, np.int64)
@@ -1009,9 +1029,7 @@ def apply_scan(
                 n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
                 continue
             if not updated:
-                cv_pos_update(
-                    x, P, i, t_all[d] - t_trk[i], q, z_all, R_all, d, s, rot, Pp, Hp, G
-                )  # fmt: skip
+                _lin_update(x, P, i, t_all[d] - t_trk[i], q, lin, pair_of[js[u]], wu)
             t_trk[i] = t_all[d]
             hits[i] += 1
             misses[i] = 0
@@ -1025,18 +1043,17 @@ def apply_scan(
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _update_par(
-    n_threads, at, ad, rows, x, P, t_trk, t_all, q, z_all, R_all, s, rot
-):  # pragma: no cover
-    """:func:`cv_pos_update` of each assigned track (at[p], detection rows[ad[p]]), in
-    n_threads contiguous blocks at once; tracks are distinct, so each writes only its own."""
-    n = at.size
+def _update_par(n_threads, ap, pt, pd, rows, x, P, t_trk, t_all, q, lin):  # pragma: no cover
+    """:func:`_lin_update` of each chosen pair ap[…], in n_threads contiguous blocks at
+    once; tracks are distinct, so each writes only its own."""
+    n = ap.size
     for b in prange(n_threads):
-        Pp, Hp, G = cv_pos_work()
-        for p in range(b * n // n_threads, (b + 1) * n // n_threads):
-            i = at[p]
-            d = rows[ad[p]]
-            cv_pos_update(x, P, i, t_all[d] - t_trk[i], q, z_all, R_all, d, s, rot, Pp, Hp, G)
+        w = update_work()
+        for v in range(b * n // n_threads, (b + 1) * n // n_threads):
+            p = ap[v]
+            i = pt[p]
+            d = rows[pd[p]]
+            _lin_update(x, P, i, t_all[d] - t_trk[i], q, lin, p, w)
 
 
 @njit(cache=True)
@@ -1168,9 +1185,10 @@ def looks(
     n_az,
     los_below_deg,
 ):  # pragma: no cover - compiled
-    """Which active tracks radar `radar` (having detected them before) looked at in
-    [ta, tb): the beam passed the predicted direction, inside coverage. Also the tracks
-    whose elevation is below `los_below_deg`: their line of sight must still be checked.
+    """Which active tracks radar `radar` (having detected them before, not in this window)
+    looked at in [ta, tb): the beam passed the predicted direction, inside coverage. Also
+    the tracks whose elevation is below `los_below_deg`: their line of sight must still be
+    checked. A track hit in the window is left False: `settle` counts its look anyway.
 
     The formulas are `RadarGeometry.local`, `RadarModel.phase` and `.in_coverage`.
     """
@@ -1193,7 +1211,10 @@ def looks(
         a = n_act
         act[a] = i
         n_act += 1
-        if not np.isfinite(last_hit[i, radar]):
+        # Never detected by this radar: it cannot miss it. Hit in this window: the hit
+        # counts the look, whatever the beam geometry says (see `settle`), so most tracks
+        # skip the trigonometry.
+        if not np.isfinite(last_hit[i, radar]) or last_hit[i, radar] >= ta:
             continue
         dt = t_mid - t_trk[i]
         for c in range(3):

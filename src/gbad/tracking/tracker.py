@@ -30,7 +30,6 @@ from typing import ClassVar
 import numba
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import linear_sum_assignment
 
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.terrain import FlatGround, line_of_sight
@@ -358,18 +357,16 @@ class Tracker:
         if active.size:
             det_pos = geo.to_tracking_frame(det.range_m[rows], det.az_deg[rows], det.el_deg[rows])
             pos_pred, radius = est.search_region(tracks, active, float(t_det.mean()))
-            # The radius also covers the detections' own spread (3σ) and the batch's span.
-            spread = (
-                3.0
-                * det.range_m[rows]
-                * np.radians(np.maximum(det.az_sigma_deg[rows], det.el_sigma_deg[rows]))
-                + 3.0 * det.range_sigma_m[rows]
-            )
+            # The track's sphere also covers the batch's span; each detection reaches as
+            # far as the gate's size in σ (range σ plus the cross-range σ of the wider
+            # angle: an upper bound on its error ellipsoid's longest axis).
+            sigma_rad = np.radians(np.maximum(det.az_sigma_deg[rows], det.el_sigma_deg[rows]))
+            spread = 3.0 * det.range_m[rows] * sigma_rad + 3.0 * det.range_sigma_m[rows]
+            cross_m = det.range_m[rows] * sigma_rad
+            reach = np.sqrt(self.gate_d2(m)) * (cross_m + det.range_sigma_m[rows])
             speed = np.linalg.norm(tracks.x[active, 3:6], axis=1)
             span = float(t_det.max() - t_det.min())
-            ti, dj = association.candidate_pairs(
-                pos_pred, radius + float(spread.max()) + speed * span, det_pos
-            )
+            ti, dj = association.candidate_pairs(pos_pred, radius + speed * span, det_pos, reach)
             if ti.size:
                 scan = _Scan(geo, r, rows, z, R, t_det, with_rr)
                 xp, Pp, d2, logdet = est.gate(
@@ -433,7 +430,7 @@ class Tracker:
         est, cfg = self.estimator, self.config
         assert isinstance(est, KalmanEstimator)
         q = est.model.q_m2ps3
-        pt, pd, pc, gated = scanpass.gate_scan(
+        pt, pd, pc, gated, lin = scanpass.gate_scan(
             tracks.x,
             tracks.P,
             tracks.t_s,
@@ -459,23 +456,18 @@ class Tracker:
             float(cfg.max_speed_mps),
             n_threads,
         )
-        # Confirmed tracks choose first; tentative ones take what is left, so clutter-born
-        # tracks never steal a held target's detection. Both stages read only the gate's
-        # costs, so the updates wait for both and go in one pass, in time order.
-        at = ad = np.empty(0, dtype=np.int64)
-        if pt.size:
-            taken = np.zeros(len(rows), dtype=bool)
-            at, ad = _gnn_stage(pt, pd, pc, tracks, True, taken)
-            taken[ad] = True
-            at2, ad2 = _gnn_stage(pt, pd, pc, tracks, False, taken)
-            if at2.size:
-                at, ad = np.concatenate([at, at2]), np.concatenate([ad, ad2])
+        # Confirmed tracks choose first, tentative ones take what is left (`scanpass.assign`);
+        # both read only the gate's costs, so the updates wait for both and go in one
+        # pass, in time order, on the gate's linearisations.
+        ap = scanpass.assign(pt, pd, pc, tracks.status, tracks.size, len(rows))
         n_new = len(rows) - int(np.count_nonzero(gated))
         tracks.reserve(n_new)
-        out.reserve(2 * at.size + n_new)
+        out.reserve(2 * ap.size + n_new)
         out.n, added = scanpass.apply_scan(
-            at,
-            ad,
+            ap,
+            pt,
+            pd,
+            lin,
             gated,
             tracks.x,
             tracks.P,
@@ -502,7 +494,7 @@ class Tracker:
             n_threads,
         )
         tracks.size += added
-        return at.size
+        return ap.size
 
     def _assign_and_update(
         self,
@@ -792,26 +784,6 @@ def _pair_lookup(ti: NDArray, dj: NDArray, at: NDArray, ad: NDArray) -> NDArray[
     want = at.astype(np.int64) * (int(dj.max()) + 1) + ad
     order = np.argsort(key)
     return order[np.searchsorted(key, want, sorter=order)]
-
-
-def _gnn_stage(
-    pt: NDArray, pd: NDArray, pc: NDArray, tracks: _Tracks, confirmed: bool, taken: NDArray
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """GNN of one stage (see `scanpass.assign_stage`): only clusters with more than one
-    track and more than one detection reach `linear_sum_assignment`."""
-    at, ad, off, nt, nd, t_off, d_off, trk, dets, buf = scanpass.assign_stage(
-        pt, pd, pc, tracks.status, confirmed, taken, tracks.size
-    )
-    if not nt.size:
-        return at, ad
-    parts_t, parts_d = [at], [ad]
-    for q, (a, b) in enumerate(zip(nt.tolist(), nd.tolist(), strict=True)):
-        block = buf[off[q] : off[q + 1]].reshape(a, b)
-        rr, cc = linear_sum_assignment(block)
-        keep = block[rr, cc] < 0.0  # an unlisted pair (0) is no assignment
-        parts_t.append(trk[t_off[q] + rr[keep]])
-        parts_d.append(dets[d_off[q] + cc[keep]])
-    return np.concatenate(parts_t), np.concatenate(parts_d)
 
 
 def _measurements(det: Detections) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
