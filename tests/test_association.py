@@ -110,32 +110,38 @@ def test_search_radius_bounds_the_ellipsoid() -> None:
     st.integers(0, 40),
     st.integers(0, 2**32 - 1),
     st.sampled_from([1.0, 1e3, 1e6]),
+    st.booleans(),
 )
 def test_candidate_pairs_never_drop_a_pair_within_radius(
-    n_t: int, n_d: int, seed: int, scale: float
+    n_t: int, n_d: int, seed: int, scale: float, det_reach: bool
 ) -> None:
     rng = np.random.default_rng(seed)
     trk = rng.uniform(-1, 1, (n_t, 3)) * scale
     det = rng.uniform(-1, 1, (n_d, 3)) * scale
     # radii from 0 to the box size, a few orders of magnitude apart (several radius classes)
     radius = scale * 10 ** rng.uniform(-3, 0.5, n_t)
+    # and, for the second form, each detection's own reach, as widely spread
+    det_r = scale * 10 ** rng.uniform(-4, -0.5, n_d) if det_reach else np.zeros(n_d)
     if n_t and n_d:
-        # put some detections exactly on a sphere's surface
+        # put some detections exactly where the spheres touch
         k = min(n_t, n_d) // 2
         v = rng.normal(size=(k, 3))
         v /= np.linalg.norm(v, axis=1, keepdims=True)
-        det[:k] = trk[:k] + radius[:k, None] * v
+        det[:k] = trk[:k] + (radius[:k] + det_r[:k])[:, None] * v
     trk0, det0, r0 = trk.copy(), det.copy(), radius.copy()
-    ti, di = candidate_pairs(trk, radius, det)
+    ti, di = (
+        candidate_pairs(trk, radius, det, det_r) if det_reach else candidate_pairs(trk, radius, det)
+    )
     assert np.array_equal(trk, trk0) and np.array_equal(det, det0)
     assert np.array_equal(radius, r0)
     dist = np.linalg.norm(trk[:, None, :] - det[None, :, :], axis=2)
-    want = dist <= radius[:, None]
+    reach = radius[:, None] + det_r[None, :]
+    want = dist <= reach
     got = np.zeros((n_t, n_d), bool)
     got[ti, di] = True
     assert not np.any(want & ~got), "a pair within the radius was dropped"
     # nothing far outside, no duplicates, sorted by (track, det)
-    assert np.all(dist[ti, di] <= radius[ti] * (1 + 1e-8))
+    assert np.all(dist[ti, di] <= reach[ti, di] * (1 + 1e-8))
     key = ti.astype(np.int64) * max(n_d, 1) + di
     assert np.all(np.diff(key) > 0)
 
@@ -147,6 +153,12 @@ def test_candidate_pairs_checks_input() -> None:
         candidate_pairs(np.zeros((2, 3)), [1.0, -1.0], np.zeros((2, 3)))
     with pytest.raises(ValueError, match="finite"):
         candidate_pairs(np.full((1, 3), np.nan), 1.0, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"det_radius_m must be finite and >= 0"):
+        candidate_pairs(np.zeros((2, 3)), 1.0, np.zeros((2, 3)), [1.0, -0.5])
+    with pytest.raises(ValueError, match=r"det_radius_m must be finite and >= 0"):
+        candidate_pairs(np.zeros((2, 3)), 1.0, np.zeros((2, 3)), np.inf)
+    with pytest.raises(ValueError, match=r"det_radius_m must be a scalar or one value per det"):
+        candidate_pairs(np.zeros((2, 3)), 1.0, np.zeros((2, 3)), [1.0, 2.0, 3.0])
 
 
 # --------------------------------------------------------------------------------------

@@ -81,13 +81,19 @@ def _scene(seed: int, n_trk: int = 300, n_det: int = 400):
     return tracks, z_all, R_all, sig, t_det, enu, rot
 
 
+def _det_rows(z_all, sig):
+    """The scene's detections as the scan reads them (its R is diag(sig²), as R_all)."""
+    return scanpass.detection_rows(
+        np.arange(len(sig)), z_all[:, 0].copy(), z_all[:, 1].copy(), z_all[:, 2].copy(),
+        sig[:, 0].copy(), sig[:, 1].copy(), sig[:, 2].copy(),
+    )  # fmt: skip
+
+
 def _gate_args(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
     rows = np.arange(len(t_det))
     return (
         tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.size, rows,
-        z_all[:, 0].copy(), z_all[:, 1].copy(), z_all[:, 2].copy(), sig[:, 1].copy(),
-        sig[:, 2].copy(), sig[:, 0].copy(), t_det, z_all, R_all, enu, rot, Q, 100.0,
-        K_SEARCH, GATE, max_speed,
+        _det_rows(z_all, sig), t_det, enu, rot, Q, 100.0, K_SEARCH, GATE, max_speed,
     )  # fmt: skip
 
 
@@ -325,7 +331,7 @@ def _scan(tracks, z_all, R_all, sig, t_det, enu, rot, last_hit, out, n_threads=1
     n, added = scanpass.apply_scan(
         ap, pt, pd, lin, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
         tracks.looks, tracks.misses, last_hit, tracks.size, 0, np.arange(len(t_det)), t_det,
-        z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n, n_threads,
+        _det_rows(z_all, sig), enu, rot, Q, 3, 200.0**2, out.f, out.i, out.n, n_threads,
     )  # fmt: skip
     return pt[ap], pd[ap], n, added
 
@@ -386,7 +392,7 @@ def test_scan_on_threads_equals_serial(seed):
 
 
 def test_apply_scan_initiates_as_initial_state():
-    _, z_all, R_all, _, t_det, enu, rot = _scene(6)
+    _, z_all, R_all, sig, t_det, enu, rot = _scene(6)
     tracks = _Tracks(6, capacity=len(t_det))
     last_hit = np.zeros((tracks.capacity, 2))
     new = np.arange(0, len(t_det), 3)
@@ -398,8 +404,8 @@ def test_apply_scan_initiates_as_initial_state():
     out.n, added = scanpass.apply_scan(
         empty, empty, empty, np.empty((0, scanpass.LIN)), gated, tracks.x, tracks.P,
         tracks.t_s, tracks.status, tracks.hits, tracks.looks, tracks.misses, last_hit, 0, 1,
-        np.arange(len(t_det)), t_det, z_all, R_all, enu, rot, Q, 3, 200.0**2, out.f, out.i,
-        out.n,
+        np.arange(len(t_det)), t_det, _det_rows(z_all, sig), enu, rot, Q, 3, 200.0**2, out.f,
+        out.i, out.n,
     )  # fmt: skip
     assert added == new.size
     geo = RadarGeometry(None, enu, rot)  # type: ignore[arg-type]

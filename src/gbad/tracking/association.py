@@ -202,12 +202,8 @@ def candidate_pairs(
             f"track_pos_m and det_pos_m must have the same dimension; got {tp.shape[1]} "
             f"and {dp.shape[1]}"
         )
-    r = np.broadcast_to(np.asarray(search_radius_m, dtype=np.float64), (tp.shape[0],))
-    if not np.all(np.isfinite(r)) or np.any(r < 0):
-        raise ValueError("search_radius_m must be finite and >= 0")
-    rd = np.broadcast_to(np.asarray(det_radius_m, dtype=np.float64), (dp.shape[0],))
-    if not np.all(np.isfinite(rd)) or np.any(rd < 0):
-        raise ValueError("det_radius_m must be finite and >= 0")
+    r = _radii("search_radius_m", search_radius_m, tp.shape[0], "track")
+    rd = _radii("det_radius_m", det_radius_m, dp.shape[0], "detection")
     empty = (np.zeros(0, np.intp), np.zeros(0, np.intp))
     if tp.shape[0] == 0 or dp.shape[0] == 0:
         return empty
@@ -219,6 +215,16 @@ def candidate_pairs(
     d2 = np.sum((dp[di] - tp[ti]) ** 2, axis=1)
     keep = d2 <= ((r[ti] + rd[di]) * (1.0 + _RADIUS_INFLATION)) ** 2
     return ti[keep], di[keep]
+
+
+def _radii(name: str, value: npt.ArrayLike, n: int, per: str) -> FloatArray:
+    """A scalar or one radius per item, as an (n,) array; finite and ≥ 0."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim != 0 and a.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or one value per {per} ({n},); got {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"{name} must be finite and >= 0")
+    return np.broadcast_to(a, (n,))
 
 
 def _track_spheres(tp: FloatArray, r: FloatArray, dp: FloatArray) -> tuple[IntArray, IntArray]:

@@ -127,37 +127,91 @@ def _predict_pair(x, P, t, q, xo, Po, full):  # pragma: no cover - compiled
 #: (0–8); the Cholesky factor L of S = H P Hᵀ + R as 1/l00, l10, l20, 1/l11, l21, 1/l22
 #: (9–14); the whitened innovation w = L⁻¹ν (15–17).
 LIN = 18
+#: Columns of a scan's detection rows (`detection_rows`): range (m), sine and cosine of
+#: azimuth and elevation, R's lower triangle R00, R10, R20, R11, R21, R22 (m², deg²), the
+#: 3σ spread 3 r σ_ang + 3 σ_r and the one-σ bound r σ_ang + σ_r (m; σ_ang the wider
+#: angle's σ, radians).
+DET = 13
 
 
 @njit(cache=True, error_model="numpy")
-def _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, lin, o):  # pragma: no cover - compiled
+def _small_atan2(y, x):  # pragma: no cover - compiled
+    """atan2(y, x) in radians; by its series where |y| ≤ x / 32 (an innovation angle, nearly
+    always: the error term t¹⁵/15 < 1e-23), else the library's."""
+    if x > 0.0 and abs(y) <= 0.03125 * x:
+        t = y / x
+        t2 = t * t
+        return t * (
+            1.0
+            - t2
+            * (
+                1.0 / 3.0
+                - t2
+                * (1.0 / 5.0 - t2 * (1.0 / 7.0 - t2 * (1.0 / 9.0 - t2 * (1.0 / 11.0 - t2 / 13.0))))
+            )
+        )
+    return np.arctan2(y, x)
+
+
+@njit(cache=True)
+def detection_rows(rows, rng, az, el, r_sig, az_sig, el_sig):  # pragma: no cover - compiled
+    """The scan's detections rows[…] as `DET` contiguous floats each, in scan order: what
+    the gate, the update and initiation read of a detection, in one place rather than
+    spread over seven columns, the trigonometry done once. R is diagonal, σ² (σ taken as
+    1 where not finite, as `measurements`)."""
+    zc = np.zeros((rows.size, DET))
+    for j in range(rows.size):
+        d = rows[j]
+        a = az[d] * _RAD
+        e = el[d] * _RAD
+        zc[j, 0] = rng[d]
+        zc[j, 1] = np.sin(a)
+        zc[j, 2] = np.cos(a)
+        zc[j, 3] = np.sin(e)
+        zc[j, 4] = np.cos(e)
+        for c, sg in ((5, r_sig[d]), (8, az_sig[d]), (10, el_sig[d])):
+            v = sg if np.isfinite(sg) else 1.0
+            zc[j, c] = v * v
+        sig = max(az_sig[d], el_sig[d]) * _RAD
+        zc[j, 11] = 3.0 * rng[d] * sig + 3.0 * r_sig[d]
+        zc[j, 12] = rng[d] * sig + r_sig[d]
+    return zc
+
+
+@njit(cache=True, error_model="numpy")
+def _aer_gate(xo, Po, zc, j, s, rot, lin, o):  # pragma: no cover - compiled
     """d² and √|S| of a predicted CV state (position xo, covariance block Po) against the
-    3-D AER detection d, through the Cholesky factor of S; the linearisation goes to
+    3-D AER detection zc[j], through the Cholesky factor of S; the linearisation goes to
     lin[o] so that the update, if the pair wins, does not linearise again.
 
-    The geometry is `fastpath._gate_kernel`'s; d² = |L⁻¹ν|² and |S| = (l00 l11 l22)²
-    equal its adjugate formulas up to rounding. An S that is not positive definite gives
+    The Jacobian is `fastpath._gate_kernel`'s. The angle innovations are taken as the
+    angle between the measured and predicted directions (atan2 of the sine and cosine of
+    the difference), not as a difference of two angles: as exact, better where the angles
+    are large and their difference small, and with a series for the arctangent of the
+    small angles that innovations nearly always are. d² = |L⁻¹ν|² and |S| = (l00 l11 l22)²
+    equal the adjugate formulas up to rounding. An S that is not positive definite gives
     NaN, which no gate passes."""
     d0 = 0.0
     d1 = 0.0
     d2_ = 0.0
-    for j in range(3):
-        rel = xo[j] - s[j]
-        d0 += rot[0, j] * rel
-        d1 += rot[1, j] * rel
-        d2_ += rot[2, j] * rel
+    for c in range(3):
+        rel = xo[c] - s[c]
+        d0 += rot[0, c] * rel
+        d1 += rot[1, c] * rel
+        d2_ += rot[2, c] * rel
     rho2 = d0 * d0 + d1 * d1
-    rho = np.sqrt(rho2)
     r2 = rho2 + d2_ * d2_
+    rho = np.sqrt(rho2)
     r = np.sqrt(r2)
-    az = np.arctan2(d0, d1) * _DEG
-    if az < 0.0:
-        az += 360.0
-    el = np.arctan2(d2_, rho) * _DEG
-    # reciprocals once: a division costs several multiplies
-    ir = 1.0 / r
-    irho2 = _DEG / rho2
-    ielv = _DEG / (r2 * rho)
+    sa, ca, se, ce = zc[j, 1], zc[j, 2], zc[j, 3], zc[j, 4]
+    nu0 = zc[j, 0] - r
+    nu1 = _small_atan2(sa * d1 - ca * d0, ca * d1 + sa * d0) * _DEG
+    nu2 = _small_atan2(se * rho - ce * d2_, ce * rho + se * d2_) * _DEG
+    # one division for the four reciprocals
+    inv = 1.0 / (r2 * rho2)
+    ir = r * rho2 * inv
+    irho2 = _DEG * r2 * inv
+    ielv = _DEG * rho * inv
     g00 = d0 * ir
     g01 = d1 * ir
     g02 = d2_ * ir
@@ -165,21 +219,32 @@ def _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, lin, o):  # pragma: no cover 
     g11 = -d0 * irho2
     g20 = -d0 * d2_ * ielv
     g21 = -d1 * d2_ * ielv
-    g22 = _DEG * rho / r2
-    h = lin[o]
-    for j in range(3):
-        h[j] = g00 * rot[0, j] + g01 * rot[1, j] + g02 * rot[2, j]
-        h[3 + j] = g10 * rot[0, j] + g11 * rot[1, j]
-        h[6 + j] = g20 * rot[0, j] + g21 * rot[1, j] + g22 * rot[2, j]
-    for i in range(3):
-        for a in range(3):
-            HP[i, a] = h[3 * i] * Po[0, a] + h[3 * i + 1] * Po[1, a] + h[3 * i + 2] * Po[2, a]
-    s00 = R_all[d, 0, 0] + HP[0, 0] * h[0] + HP[0, 1] * h[1] + HP[0, 2] * h[2]
-    s10 = R_all[d, 1, 0] + HP[1, 0] * h[0] + HP[1, 1] * h[1] + HP[1, 2] * h[2]
-    s20 = R_all[d, 2, 0] + HP[2, 0] * h[0] + HP[2, 1] * h[1] + HP[2, 2] * h[2]
-    s11 = R_all[d, 1, 1] + HP[1, 0] * h[3] + HP[1, 1] * h[4] + HP[1, 2] * h[5]
-    s21 = R_all[d, 2, 1] + HP[2, 0] * h[3] + HP[2, 1] * h[4] + HP[2, 2] * h[5]
-    s22 = R_all[d, 2, 2] + HP[2, 0] * h[6] + HP[2, 1] * h[7] + HP[2, 2] * h[8]
+    g22 = _DEG * rho * rho2 * inv
+    h0 = g00 * rot[0, 0] + g01 * rot[1, 0] + g02 * rot[2, 0]
+    h1 = g00 * rot[0, 1] + g01 * rot[1, 1] + g02 * rot[2, 1]
+    h2 = g00 * rot[0, 2] + g01 * rot[1, 2] + g02 * rot[2, 2]
+    h3 = g10 * rot[0, 0] + g11 * rot[1, 0]
+    h4 = g10 * rot[0, 1] + g11 * rot[1, 1]
+    h5 = g10 * rot[0, 2] + g11 * rot[1, 2]
+    h6 = g20 * rot[0, 0] + g21 * rot[1, 0] + g22 * rot[2, 0]
+    h7 = g20 * rot[0, 1] + g21 * rot[1, 1] + g22 * rot[2, 1]
+    h8 = g20 * rot[0, 2] + g21 * rot[1, 2] + g22 * rot[2, 2]
+    # H Po by rows, then S's lower triangle
+    a0 = h0 * Po[0, 0] + h1 * Po[1, 0] + h2 * Po[2, 0]
+    a1 = h0 * Po[0, 1] + h1 * Po[1, 1] + h2 * Po[2, 1]
+    a2 = h0 * Po[0, 2] + h1 * Po[1, 2] + h2 * Po[2, 2]
+    b0 = h3 * Po[0, 0] + h4 * Po[1, 0] + h5 * Po[2, 0]
+    b1 = h3 * Po[0, 1] + h4 * Po[1, 1] + h5 * Po[2, 1]
+    b2 = h3 * Po[0, 2] + h4 * Po[1, 2] + h5 * Po[2, 2]
+    c0 = h6 * Po[0, 0] + h7 * Po[1, 0] + h8 * Po[2, 0]
+    c1 = h6 * Po[0, 1] + h7 * Po[1, 1] + h8 * Po[2, 1]
+    c2 = h6 * Po[0, 2] + h7 * Po[1, 2] + h8 * Po[2, 2]
+    s00 = zc[j, 5] + a0 * h0 + a1 * h1 + a2 * h2
+    s10 = zc[j, 6] + b0 * h0 + b1 * h1 + b2 * h2
+    s20 = zc[j, 7] + c0 * h0 + c1 * h1 + c2 * h2
+    s11 = zc[j, 8] + b0 * h3 + b1 * h4 + b2 * h5
+    s21 = zc[j, 9] + c0 * h3 + c1 * h4 + c2 * h5
+    s22 = zc[j, 10] + c0 * h6 + c1 * h7 + c2 * h8
     # Cholesky S = L Lᵀ, with reciprocal pivots: three divisions, not one per element.
     l00 = np.sqrt(s00)
     i00 = 1.0 / l00
@@ -190,12 +255,19 @@ def _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, lin, o):  # pragma: no cover 
     l21 = (s21 - l20 * l10) * i11
     l22 = np.sqrt(s22 - l20 * l20 - l21 * l21)
     i22 = 1.0 / l22
-    nu0 = z_all[d, 0] - r
-    nu1 = (z_all[d, 1] - az + 180.0) % 360.0 - 180.0
-    nu2 = z_all[d, 2] - el
     w0 = nu0 * i00
     w1 = (nu1 - l10 * w0) * i11
     w2 = (nu2 - l20 * w0 - l21 * w1) * i22
+    h = lin[o]
+    h[0] = h0
+    h[1] = h1
+    h[2] = h2
+    h[3] = h3
+    h[4] = h4
+    h[5] = h5
+    h[6] = h6
+    h[7] = h7
+    h[8] = h8
     h[9] = i00
     h[10] = l10
     h[11] = l20
@@ -217,15 +289,8 @@ def gate_scan(
     hits,
     n_rows,
     rows,
-    rng,
-    az,
-    el,
-    az_sig,
-    el_sig,
-    r_sig,
+    zc,
     t_all,
-    z_all,
-    R_all,
     s,
     rot,
     q,
@@ -235,10 +300,10 @@ def gate_scan(
     max_speed,
     n_threads=1,
 ):  # pragma: no cover - compiled
-    """Gated pairs of one scan: (track row, detection k, cost d² + ln|S|), sorted by track
-    then detection, which detections any track gated, and each pair's linearisation
-    (`LIN` floats a row). With n_threads > 1 the track loop runs on threads
-    (:func:`_gate_scan_par`), with the same result."""
+    """Gated pairs of one scan (detections rows[…], as `detection_rows` zc): (track row,
+    detection k, cost d² + ln|S|), sorted by track then detection, which detections any
+    track gated, and each pair's linearisation (`LIN` floats a row). With n_threads > 1
+    the track loop runs on threads (:func:`_gate_scan_par`), with the same result."""
     k = rows.size
     gated = np.zeros(k, np.bool_)
     n_act = 0
@@ -254,11 +319,9 @@ def gate_scan(
         if status[i] != DELETED:
             act[n_act] = i
             n_act += 1
-    # Detections in the tracking frame, with their 3σ spread (the speed check's slack) and
-    # their reach: the gate's size in σ times range σ plus the cross-range σ of the wider
-    # angle, a bound on the longest axis of the detection's error ellipsoid.
+    # Detections in the tracking frame, with their reach: the gate's size in σ times the
+    # σ bound, a bound on the longest axis of the detection's error ellipsoid.
     dpos = np.empty((k, 3))
-    spread = np.empty(k)
     reach = np.empty(k)
     t_det = np.empty(k)
     t_sum = 0.0
@@ -268,16 +331,12 @@ def gate_scan(
     k_det = np.sqrt(gate_d2)
     for j in range(k):
         d = rows[j]
-        a = az[d] * _RAD
-        e = el[d] * _RAD
-        loc0 = rng[d] * np.cos(e) * np.sin(a)
-        loc1 = rng[d] * np.cos(e) * np.cos(a)
-        loc2 = rng[d] * np.sin(e)
+        loc0 = zc[j, 0] * zc[j, 4] * zc[j, 1]
+        loc1 = zc[j, 0] * zc[j, 4] * zc[j, 2]
+        loc2 = zc[j, 0] * zc[j, 3]
         for c in range(3):
             dpos[j, c] = s[c] + (loc0 * rot[0, c] + loc1 * rot[1, c] + loc2 * rot[2, c])
-        sig = max(az_sig[d], el_sig[d]) * _RAD
-        spread[j] = 3.0 * rng[d] * sig + 3.0 * r_sig[d]
-        reach[j] = k_det * (rng[d] * sig + r_sig[d])
+        reach[j] = k_det * zc[j, 12]
         reach_max = max(reach_max, reach[j])
         t_det[j] = t_all[d]
         t_sum += t_all[d]
@@ -345,8 +404,8 @@ def gate_scan(
     grid = (x_lo, y_lo, cell, nx, ny, reach_max)
     if n_threads > 1:
         return _gate_scan_par(
-            n_threads, k, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P,
-            t_trk, hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, gated,
+            n_threads, k, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P,
+            t_trk, hits, zc, s, rot, q, gate_d2, max_speed, gated,
         )  # fmt: skip
     cap = max(16, 2 * k)
     pt = np.empty(cap, np.int64)
@@ -357,8 +416,8 @@ def gate_scan(
     w = _gate_work(k)
     for a in range(n_act):
         n_g = _gate_track(
-            a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk, hits,
-            rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p, cap - n_p, w,
+            a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits,
+            zc, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p, cap - n_p, w,
         )  # fmt: skip
         if n_g > cap - n_p:  # out of room: grow, and the same track again, into place
             cap = max(2 * cap, n_p + n_g)
@@ -372,8 +431,8 @@ def gate_scan(
             lin2[:n_p] = lin[:n_p]
             pt, pd, pc, lin = pt2, pd2, pc2, lin2
             _gate_track(
-                a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p,
+                a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
+                hits, zc, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p,
                 n_g, w,
             )  # fmt: skip
         for v in range(n_p, n_p + n_g):
@@ -395,15 +454,12 @@ def _gate_scan_par(
     ds,
     ids,
     dpos,
-    spread,
     t_det,
     x,
     P,
     t_trk,
     hits,
-    rows,
-    z_all,
-    R_all,
+    zc,
     s,
     rot,
     q,
@@ -421,8 +477,8 @@ def _gate_scan_par(
     sc = np.empty(n_act * SLOT)
     sl = np.empty((n_act * SLOT, LIN))
     _gate_tracks_par(
-        n_threads, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-        hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, cnt, sd, sc, sl,
+        n_threads, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
+        hits, zc, s, rot, q, gate_d2, max_speed, cnt, sd, sc, sl,
     )  # fmt: skip
     n_p = 0
     for a in range(n_act):
@@ -442,8 +498,8 @@ def _gate_scan_par(
                 lin[o + v] = sl[a * SLOT + v]
         else:  # more pairs than slots: the same pass again, straight into place
             _gate_track(
-                a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, pd, pc, lin, o, c, w,
+                a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
+                hits, zc, s, rot, q, gate_d2, max_speed, pd, pc, lin, o, c, w,
             )  # fmt: skip
         for v in range(c):
             pt[o + v] = act[a]
@@ -461,15 +517,9 @@ PARALLEL_MIN = 256
 
 @njit(cache=True)
 def _gate_work(k):  # pragma: no cover - compiled
-    """Scratch of :func:`_gate_track`: candidate list, prediction, H P, and a linearisation
-    row for pairs past the caller's room."""
-    return (
-        np.empty(k, np.int64),
-        np.empty(6),
-        np.empty((6, 6)),
-        np.empty((3, 3)),
-        np.empty((1, LIN)),
-    )
+    """Scratch of :func:`_gate_track`: candidate list, prediction, and a linearisation row
+    for pairs past the caller's room."""
+    return np.empty(k, np.int64), np.empty(6), np.empty((6, 6)), np.empty((1, LIN))
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -483,15 +533,12 @@ def _gate_tracks_par(
     ds,
     ids,
     dpos,
-    spread,
     t_det,
     x,
     P,
     t_trk,
     hits,
-    rows,
-    z_all,
-    R_all,
+    zc,
     s,
     rot,
     q,
@@ -505,18 +552,18 @@ def _gate_tracks_par(
     """:func:`_gate_track` for every active track, in n_threads contiguous blocks at once;
     each track writes only its own count and slots, so the result is the serial one."""
     n_act = act.size
-    k = rows.size
+    k = zc.shape[0]
     for b in prange(n_threads):
         w = _gate_work(k)
         for a in range(b * n_act // n_threads, (b + 1) * n_act // n_threads):
             cnt[a] = _gate_track(
-                a, act, tp, base, grid, start, ds, ids, dpos, spread, t_det, x, P, t_trk,
-                hits, rows, z_all, R_all, s, rot, q, gate_d2, max_speed, sd, sc, sl,
+                a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
+                hits, zc, s, rot, q, gate_d2, max_speed, sd, sc, sl,
                 a * SLOT, SLOT, w,
             )  # fmt: skip
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _gate_track(
     a,
     act,
@@ -527,15 +574,12 @@ def _gate_track(
     ds,
     ids,
     dpos,
-    spread,
     t_det,
     x,
     P,
     t_trk,
     hits,
-    rows,
-    z_all,
-    R_all,
+    zc,
     s,
     rot,
     q,
@@ -551,7 +595,7 @@ def _gate_track(
     """Active track a's gated pairs, in detection order: the first `cap` detections, costs
     (d² + ln|S|) and linearisations written at out_d[o0…], out_c[o0…], out_lin[o0…];
     returns how many gated (which may exceed cap: the caller makes room and asks again)."""
-    near, xo, Po, HP, spare = w
+    near, xo, Po, spare = w
     x_lo, y_lo, cell, nx, ny, reach_max = grid
     i = act[a]
     b = base[a]
@@ -591,7 +635,6 @@ def _gate_track(
     n_g = 0
     for v in range(n_near):
         j = near[v]
-        d = rows[j]
         _predict_pair(xi, Pi, t_det[j] - t_trk[i], q, xo, Po, False)
         # Most candidates fail on range alone, and cheaply: for SPD S,
         # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
@@ -602,18 +645,18 @@ def _gate_track(
         u2 = xo[2] - s[2]
         rr2 = u0 * u0 + u1 * u1 + u2 * u2
         s_rr2 = (
-            R_all[d, 0, 0] * rr2
+            zc[j, 5] * rr2
             + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
             + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
             + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
         )
-        nu_r = z_all[d, 0] - np.sqrt(rr2)
+        nu_r = zc[j, 0] - np.sqrt(rr2)
         if nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2:
             continue
         if n_g < cap:
-            d2, sq_det = _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, out_lin, o0 + n_g)
+            d2, sq_det = _aer_gate(xo, Po, zc, j, s, rot, out_lin, o0 + n_g)
         else:
-            d2, sq_det = _aer_gate(xo, Po, z_all, R_all, d, s, rot, HP, spare, 0)
+            d2, sq_det = _aer_gate(xo, Po, zc, j, s, rot, spare, 0)
         if not d2 <= gate_d2:
             continue
         if young:
@@ -622,7 +665,7 @@ def _gate_track(
             for c in range(3):
                 diff = dpos[j, c] - x[i, c]
                 hop2 += diff * diff
-            lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * spread[j]
+            lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * zc[j, 11]
             if not np.sqrt(hop2) <= lim:
                 continue
         if n_g < cap:
@@ -916,8 +959,16 @@ def cv_pos_update(x, P, i, T, q, z_all, R_all, d, s, rot):  # pragma: no cover -
     xo = np.empty(6)
     Po = np.empty((6, 6))
     lin = np.empty((1, LIN))
+    zc = np.zeros((1, DET))
+    zc[0, 0] = z_all[d, 0]
+    zc[0, 1] = np.sin(z_all[d, 1] * _RAD)
+    zc[0, 2] = np.cos(z_all[d, 1] * _RAD)
+    zc[0, 3] = np.sin(z_all[d, 2] * _RAD)
+    zc[0, 4] = np.cos(z_all[d, 2] * _RAD)
+    for c, (a, b) in enumerate(((0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (2, 2))):
+        zc[0, 5 + c] = R_all[d, a, b]
     _predict_pair(x[i], P[i], T, q, xo, Po, False)
-    _aer_gate(xo, Po, z_all, R_all, d, s, rot, np.empty((3, 3)), lin, 0)
+    _aer_gate(xo, Po, zc, 0, s, rot, lin, 0)
     _lin_update(x, P, i, T, q, lin, 0, update_work())
 
 
@@ -940,8 +991,7 @@ def apply_scan(
     radar,
     rows,
     t_all,
-    z_all,
-    R_all,
+    zc,
     s,
     rot,
     q,
@@ -1007,25 +1057,9 @@ def apply_scan(
             d = rows[js[u]]
             if i >= n_rows:
                 _initiate_one(
-                    i,
-                    d,
-                    x,
-                    P,
-                    t_trk,
-                    status,
-                    hits,
-                    looks_,
-                    misses,
-                    last_hit,
-                    radar,
-                    t_all,
-                    z_all,
-                    R_all,
-                    s,
-                    rot,
-                    v_var,
-                    w,
-                )
+                    i, zc[js[u]], t_all[d], x, P, t_trk, status, hits, looks_, misses,
+                    last_hit, radar, s, rot, v_var, w,
+                )  # fmt: skip
                 n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
                 continue
             if not updated:
@@ -1066,38 +1100,20 @@ def _initiate_work():  # pragma: no cover - compiled
 
 @njit(cache=True, error_model="numpy")
 def _initiate_one(
-    i,
-    d,
-    x,
-    P,
-    t_trk,
-    status,
-    hits,
-    looks,
-    misses,
-    last_hit,
-    radar,
-    t_all,
-    z_all,
-    R_all,
-    s,
-    rot,
-    v_var,
-    w,
+    i, z, t, x, P, t_trk, status, hits, looks, misses, last_hit, radar, s, rot, v_var, w
 ):  # pragma: no cover - compiled
-    """A tentative track at row i from detection d: the measurement-conditioned unbiased
-    conversion of `filters.converted_measurement`, velocity σ² v_var per axis."""
+    """A tentative track at row i from the detection z (a `detection_rows` row) at time t:
+    the measurement-conditioned unbiased conversion of `filters.converted_measurement`,
+    velocity σ² v_var per axis."""
     cov, ct, tmp, g, alpha, conv = w
-    var_r = R_all[d, 0, 0]
-    var_az = R_all[d, 1, 1] * _RAD * _RAD
-    var_el = R_all[d, 2, 2] * _RAD * _RAD
+    var_r = z[5]
+    var_az = z[8] * _RAD * _RAD
+    var_el = z[10] * _RAD * _RAD
     alpha[0] = 0.5 * (var_az + var_el)
     alpha[1] = 0.5 * (var_az + var_el)
     alpha[2] = 0.5 * var_el
-    r = z_all[d, 0]
-    az = z_all[d, 1] * _RAD
-    el = z_all[d, 2] * _RAD
-    sa, ca, se, ce = np.sin(az), np.cos(az), np.sin(el), np.cos(el)
+    r = z[0]
+    sa, ca, se, ce = z[1], z[2], z[3], z[4]
     g[0] = ce * sa
     g[1] = ce * ca
     g[2] = se
@@ -1106,9 +1122,9 @@ def _initiate_one(
     # _moment_excess
     a_az = -math.expm1(-2 * var_az)
     a_el = -math.expm1(-2 * var_el)
-    c2a = np.cos(2 * az)
-    c2e = np.cos(2 * el)
     ce2, sa2, ca2 = ce * ce, sa * sa, ca * ca
+    c2a = ca2 - sa2  # cos 2az
+    c2e = ce2 - se * se
     e00 = 0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * sa2 - 0.25 * a_az * a_el * c2a * c2e
     e11 = -0.5 * a_az * c2a * ce2 - 0.5 * a_el * c2e * ca2 + 0.25 * a_az * a_el * c2a * c2e
     e22 = 0.5 * a_el * c2e
@@ -1151,14 +1167,14 @@ def _initiate_one(
         for b in range(3):
             P[i, a, b] = 0.5 * (ct[a, b] + ct[b, a])
         P[i, a + 3, a + 3] = v_var
-    t_trk[i] = t_all[d]
+    t_trk[i] = t
     status[i] = TENTATIVE
     hits[i] = 1
     looks[i] = 1
     misses[i] = 0
     for c in range(last_hit.shape[1]):
         last_hit[i, c] = -np.inf
-    last_hit[i, radar] = t_all[d]
+    last_hit[i, radar] = t
 
 
 @njit(cache=True, error_model="numpy")

@@ -301,7 +301,10 @@ class Tracker:
         events = self._events(det)
         n_updates = 0
         n_windows = 0
-        z_all, R_all = _measurements(det)
+        # measurement vectors and R of every detection, for the general path (built only if
+        # it runs: the compiled scan reads the columns)
+        z_all: NDArray | None = None
+        R_all: NDArray | None = None
         with_rr = [
             self.config.use_range_rate and not np.isnan(g.radar.sigma_range_rate_mps)
             for g in self.geometry
@@ -314,10 +317,10 @@ class Tracker:
                 # the whole scan is timed: a thread pool's cost also shows after its call
                 n_threads = self._threads.pick() if rows.size >= scanpass.PARALLEL_MIN else 1
                 tic = time.perf_counter()
-                n_updates += self._compiled_batch(
-                    tracks, geo, r, rows, det, z_all, R_all, out, n_threads
-                )
+                n_updates += self._compiled_batch(tracks, geo, r, rows, det, out, n_threads)
             elif rows.size:
+                if z_all is None or R_all is None:
+                    z_all, R_all = _measurements(det)
                 n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
             self._close_window(tracks, geo, r, ta, tb, out)
             if compiled:
@@ -420,16 +423,24 @@ class Tracker:
         r: int,
         rows: NDArray[np.intp],
         det: Detections,
-        z_all: NDArray,
-        R_all: NDArray,
         out: _Rows,
         n_threads: int = 1,
     ) -> int:
         """`_batch` for the EKF + GNN on a radar without range rate, as `scanpass` passes
-        (the gate and the update on n_threads threads where the scan is large enough)."""
+        (the gate and the update on n_threads threads where the scan is large enough),
+        reading the detections' own columns."""
         est, cfg = self.estimator, self.config
         assert isinstance(est, KalmanEstimator)
         q = est.model.q_m2ps3
+        zc = scanpass.detection_rows(
+            rows,
+            det.range_m,
+            det.az_deg,
+            det.el_deg,
+            det.range_sigma_m,
+            det.az_sigma_deg,
+            det.el_sigma_deg,
+        )
         pt, pd, pc, gated, lin = scanpass.gate_scan(
             tracks.x,
             tracks.P,
@@ -438,15 +449,8 @@ class Tracker:
             tracks.hits,
             tracks.size,
             rows,
-            det.range_m,
-            det.az_deg,
-            det.el_deg,
-            det.az_sigma_deg,
-            det.el_sigma_deg,
-            det.range_sigma_m,
+            zc,
             det.t_s,
-            z_all,
-            R_all,
             geo.enu_m,
             geo.rot,
             q,
@@ -481,8 +485,7 @@ class Tracker:
             r,
             rows,
             det.t_s,
-            z_all,
-            R_all,
+            zc,
             geo.enu_m,
             geo.rot,
             q,
