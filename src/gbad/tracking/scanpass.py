@@ -328,6 +328,7 @@ def gate_scan(
     t_min = np.inf
     t_max = -np.inf
     reach_max = 0.0
+    reach_sum = 0.0
     k_det = np.sqrt(gate_d2)
     for j in range(k):
         d = rows[j]
@@ -338,6 +339,7 @@ def gate_scan(
             dpos[j, c] = s[c] + (loc0 * rot[0, c] + loc1 * rot[1, c] + loc2 * rot[2, c])
         reach[j] = k_det * zc[j, 12]
         reach_max = max(reach_max, reach[j])
+        reach_sum += reach[j]
         t_det[j] = t_all[d]
         t_sum += t_all[d]
         t_min = min(t_min, t_all[d])
@@ -362,10 +364,15 @@ def gate_scan(
         )
         speed = np.sqrt(x[i, 3] ** 2 + x[i, 4] ** 2 + x[i, 5] ** 2)
         base[a] = k_search * np.sqrt(var) + speed * span
-        rad[a] = base[a] + reach_max
     # Candidates on a horizontal grid of detections (cells about a median search radius):
     # a track visits the cells its sphere's box touches, a handful, where a sweep along one
     # axis would visit a whole slab of the coverage. Same predicate, so the same pairs.
+    # Reach runs over two decades (a weak detection far out is wide), so the wide few
+    # (reach over twice the mean) have cells of their own: a track's box is as wide as the
+    # widest detection only over those.
+    r_narrow = min(2.0 * (reach_sum / k), reach_max)
+    for a in range(n_act):
+        rad[a] = base[a] + r_narrow
     x_lo = np.inf
     x_hi = -np.inf
     y_lo = np.inf
@@ -382,14 +389,15 @@ def gate_scan(
         cell *= 2.0
     nx = int((x_hi - x_lo) / cell) + 1
     ny = int((y_hi - y_lo) / cell) + 1
+    n_cell = nx * ny
     cell_of = np.empty(k, np.int64)
-    start = np.zeros(nx * ny + 1, np.int64)
+    start = np.zeros(2 * n_cell + 1, np.int64)  # the narrow detections' cells, then the wide
     for j in range(k):
         cx = int((dpos[j, 0] - x_lo) / cell)
         cy = int((dpos[j, 1] - y_lo) / cell)
-        cell_of[j] = cy * nx + cx
+        cell_of[j] = cy * nx + cx + (n_cell if reach[j] > r_narrow else 0)
         start[cell_of[j] + 1] += 1
-    for c in range(nx * ny):
+    for c in range(2 * n_cell):
         start[c + 1] += start[c]
     fill = start[:-1].copy()
     ds = np.empty((k, 4))  # detections grouped by cell, contiguous: position and reach
@@ -401,7 +409,7 @@ def gate_scan(
         for c in range(3):
             ds[u, c] = dpos[j, c]
         ds[u, 3] = reach[j]
-    grid = (x_lo, y_lo, cell, nx, ny, reach_max)
+    grid = (x_lo, y_lo, cell, nx, ny, r_narrow, reach_max)
     if n_threads > 1:
         return _gate_scan_par(
             n_threads, k, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P,
@@ -596,39 +604,41 @@ def _gate_track(
     (d² + ln|S|) and linearisations written at out_d[o0…], out_c[o0…], out_lin[o0…];
     returns how many gated (which may exceed cap: the caller makes room and asks again)."""
     near, xo, Po, spare = w
-    x_lo, y_lo, cell, nx, ny, reach_max = grid
+    x_lo, y_lo, cell, nx, ny, r_narrow, reach_max = grid
     i = act[a]
     b = base[a]
-    r = b + reach_max
     tx, ty, tz = tp[a, 0], tp[a, 1], tp[a, 2]
-    # the box a hair wider than the widest sphere, against rounding at a cell's edge
-    fx0 = (tx - 1.000001 * r - x_lo) / cell
-    fx1 = (tx + 1.000001 * r - x_lo) / cell
-    fy0 = (ty - 1.000001 * r - y_lo) / cell
-    fy1 = (ty + 1.000001 * r - y_lo) / cell
-    if not (fx1 >= 0.0 and fy1 >= 0.0 and fx0 < nx and fy0 < ny):
-        return 0
-    cx0 = max(int(fx0), 0) if fx0 > 0.0 else 0
-    cx1 = min(int(fx1), nx - 1)
-    cy0 = max(int(fy0), 0) if fy0 > 0.0 else 0
-    cy1 = min(int(fy1), ny - 1)
     n_near = 0
-    for cy in range(cy0, cy1 + 1):
-        # the cells cx0..cx1 of a grid row hold one contiguous run of detections
-        for u in range(start[cy * nx + cx0], start[cy * nx + cx1 + 1]):
-            dx = ds[u, 0] - tx
-            dy = ds[u, 1] - ty
-            dz = ds[u, 2] - tz
-            rr = (b + ds[u, 3]) * (1.0 + 1e-9)
-            if dx * dx + dy * dy + dz * dz <= rr * rr:
-                j = ids[u]
-                # insertion keeps each track's detections in index order
-                v = n_near
-                while v > 0 and near[v - 1] > j:
-                    near[v] = near[v - 1]
-                    v -= 1
-                near[v] = j
-                n_near += 1
+    for wide in range(2):
+        r = b + (reach_max if wide else r_narrow)
+        c0 = wide * nx * ny
+        # the box a hair wider than the class's widest sphere, against rounding at an edge
+        fx0 = (tx - 1.000001 * r - x_lo) / cell
+        fx1 = (tx + 1.000001 * r - x_lo) / cell
+        fy0 = (ty - 1.000001 * r - y_lo) / cell
+        fy1 = (ty + 1.000001 * r - y_lo) / cell
+        if not (fx1 >= 0.0 and fy1 >= 0.0 and fx0 < nx and fy0 < ny):
+            continue
+        cx0 = max(int(fx0), 0) if fx0 > 0.0 else 0
+        cx1 = min(int(fx1), nx - 1)
+        cy0 = max(int(fy0), 0) if fy0 > 0.0 else 0
+        cy1 = min(int(fy1), ny - 1)
+        for cy in range(cy0, cy1 + 1):
+            # the cells cx0..cx1 of a grid row hold one contiguous run of detections
+            for u in range(start[c0 + cy * nx + cx0], start[c0 + cy * nx + cx1 + 1]):
+                dx = ds[u, 0] - tx
+                dy = ds[u, 1] - ty
+                dz = ds[u, 2] - tz
+                rr = (b + ds[u, 3]) * (1.0 + 1e-9)
+                if dx * dx + dy * dy + dz * dz <= rr * rr:
+                    j = ids[u]
+                    # insertion keeps each track's detections in index order
+                    v = n_near
+                    while v > 0 and near[v - 1] > j:
+                        near[v] = near[v - 1]
+                        v -= 1
+                    near[v] = j
+                    n_near += 1
     young = hits[i] == 1
     xi = x[i]
     Pi = P[i]
@@ -1012,24 +1022,28 @@ def apply_scan(
     promotion straight after its update — so that `order_rows` finds them sorted: the
     detections come in time order, and the few rows of one instant are put in id order.
 
-    With n_threads > 1, the updates (each writes only its own
-    track's row) run first on n_threads threads, then the rest as before: the same results.
+    The updates (each writes only its own track's row) run first, on n_threads threads
+    where asked, then the rest: the same results either way.
     """
     k = rows.size
-    updated = n_threads > 1 and ap.size > 0
-    if updated:
+    # The updates first, in pair order — track order, so through the track table in one
+    # sweep rather than in the detections' time order — then the bookkeeping.
+    if n_threads > 1:
         _update_par(n_threads, ap, pt, pd, rows, x, P, t_trk, t_all, q, lin)
+    else:
+        wu = update_work()
+        for v in range(ap.size):
+            p = ap[v]
+            i = pt[p]
+            _lin_update(x, P, i, t_all[rows[pd[p]]] - t_trk[i], q, lin, p, wu)
     trk_of = np.full(k, -1, np.int64)
-    pair_of = np.full(k, -1, np.int64)
     for v in range(ap.size):
         trk_of[pd[ap[v]]] = pt[ap[v]]
-        pair_of[pd[ap[v]]] = ap[v]
     n_new = 0
     for j in range(k):
         if not gated[j]:
             trk_of[j] = n_rows + n_new
             n_new += 1
-    wu = update_work()
     w = _initiate_work()
     ids = np.empty(k, np.int64)
     js = np.empty(k, np.int64)
@@ -1062,8 +1076,6 @@ def apply_scan(
                 )  # fmt: skip
                 n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
                 continue
-            if not updated:
-                _lin_update(x, P, i, t_all[d] - t_trk[i], q, lin, pair_of[js[u]], wu)
             t_trk[i] = t_all[d]
             hits[i] += 1
             misses[i] = 0
