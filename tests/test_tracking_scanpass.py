@@ -319,6 +319,22 @@ def test_cv_pos_update_equals_predict_and_ekf_update(seed):
     assert np.all(np.linalg.eigvalsh(Po) > 0)
 
 
+def test_update_predicts_as_the_gate():
+    """The update's prediction (`_predict_full`) is the gate's (`_predict_pair`) bit for
+    bit, so the linearisation the gate made is of the state the update corrects."""
+    rng = np.random.default_rng(12)
+    n = 300
+    x = rng.normal(size=(n, 6)) * 1e3
+    A = rng.normal(size=(n, 6, 6))
+    P = A @ np.swapaxes(A, 1, 2) * 50.0
+    for i, t in enumerate(rng.uniform(-2.0, 3.0, n)):
+        xa, Pa, xb, Pb = np.empty(6), np.empty((6, 6)), np.empty(6), np.empty((6, 6))
+        scanpass._predict_pair(x[i], P[i], t, Q * [1.0, 0.5, 0.25], xa, Pa, True)
+        scanpass._predict_full(x, P, i, t, Q * [1.0, 0.5, 0.25], xb, Pb)
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(Pa, Pb)
+
+
 def _scan(tracks, z_all, R_all, sig, t_det, enu, rot, last_hit, out, n_threads=1):
     """One scan through the compiled passes: gate, assign, apply. Returns the chosen
     (track, detection) pairs, the rows written and the tracks added."""

@@ -926,6 +926,28 @@ def update_work():  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy")
+def _predict_full(x, P, i, t, q, xo, Po):  # pragma: no cover - compiled
+    """`_predict_pair` of row i with `full`, in its arithmetic, unrolled by blocks (the
+    update's prediction, which the gate's position block must equal)."""
+    at = abs(t)
+    for a in range(3):
+        xo[a] = x[i, a] + t * x[i, a + 3]
+        xo[a + 3] = x[i, a + 3]
+        for b in range(3):
+            Po[a, b] = (
+                P[i, a, b] + t * P[i, a + 3, b] + (t * P[i, a, b + 3] + t * t * P[i, a + 3, b + 3])
+            )
+            Po[a, b + 3] = P[i, a, b + 3] + t * P[i, a + 3, b + 3]
+            Po[a + 3, b] = P[i, a + 3, b] + t * P[i, a + 3, b + 3]
+            Po[a + 3, b + 3] = P[i, a + 3, b + 3]
+    for a in range(3):
+        Po[a, a] += q[a] * at * at * at / 3.0
+        Po[a, a + 3] += q[a] * t * at / 2.0
+        Po[a + 3, a] += q[a] * t * at / 2.0
+        Po[a + 3, a + 3] += q[a] * at
+
+
+@njit(cache=True, error_model="numpy")
 def _lin_update(x, P, i, T, q, lin, p, w):  # pragma: no cover - compiled
     """Row i of (x, P), in place: CV prediction by a signed step T (`_predict_pair`, the
     gate's own arithmetic), then the EKF update by the linearisation lin[p] the gate made
@@ -940,7 +962,7 @@ def _lin_update(x, P, i, T, q, lin, p, w):  # pragma: no cover - compiled
     is rounding (`tests/test_tracking_scanpass.py` holds it to the NumPy path).
     """
     xp, Pp, G = w
-    _predict_pair(x[i], P[i], T, q, xp, Pp, True)
+    _predict_full(x, P, i, T, q, xp, Pp)
     h = lin[p]
     for r in range(6):
         for c in range(3):
