@@ -5,24 +5,28 @@ costs more in overhead than in arithmetic, and the scan is a long chain of
 them. For the CV + EKF + GNN tracker on a radar without range rate, a scan is
 instead:
 
+0. :func:`detection_rows` — the scan's detections as one contiguous block (range,
+   sine and cosine of both angles, R, spread), the trigonometry done once;
 1. :func:`gate_scan` — detections to the tracking frame, each track's search
-   sphere, a sorted sweep for candidate pairs, each pair's CV prediction to
-   its detection's own time and the AER χ² gate (the arithmetic of
-   `fastpath.cv_gate`, on the position block only), and the speed check of
-   one-detection tracks;
-2. :func:`assign_stage`, once for confirmed tracks and once for tentative
-   ones — union-find clusters of the stage's pairs; a cluster with one track
-   or one detection takes its cheapest pair at once, and only the others
-   (real conflicts) go back to Python for `scipy.optimize.linear_sum_assignment`,
-   on the same dense matrices `association.gnn_assign` builds, so with the
-   same answer;
+   sphere against each detection's reach on a grid, each candidate's CV
+   prediction to its detection's own time and the AER χ² gate (the Jacobian
+   of `fastpath.cv_gate`, on the position block only, d² and ln|S| through the
+   Cholesky factor of S), the speed check of one-detection tracks; each gated
+   pair's linearisation is kept (`LIN`);
+2. :func:`assign` — confirmed tracks, then tentative ones on what is left
+   (:func:`assign_stage`): union-find clusters of the stage's pairs; a
+   cluster with one track or one detection takes its cheapest pair at once,
+   the others (real conflicts) are solved exactly by :func:`lsa` on the same
+   dense matrices `association.gnn_assign` gives `scipy.optimize.linear_sum_assignment`,
+   so with the same answer;
 3. :func:`apply_scan` — once both stages have chosen (they read only the
-   gate's costs): each assigned track predicted to its detection's time and
-   updated by :func:`cv_pos_update` (the EKF update specialised to a CV state
-   and a position-only measurement), counters and M-of-N promotion, and
-   tentative tracks from detections no track gated (Mo et al.'s
-   measurement-conditioned conversion, as `filters.converted_measurement`),
-   with the output rows written in the final table's order;
+   gate's costs): each chosen pair's track predicted to its detection's time
+   and updated from the gate's linearisation (:func:`_lin_update`, the EKF
+   update specialised to a CV state and a position-only measurement),
+   counters and M-of-N promotion, and tentative tracks from detections no
+   track gated (Mo et al.'s measurement-conditioned conversion, as
+   `filters.converted_measurement`), with the output rows written in the
+   final table's order;
 4. :func:`rows_sorted` at the end, so the rows are sorted only where they are
    not already (several radars whose windows interleave);
 5. :func:`looks` and :func:`settle`, for every window of every radar and any

@@ -462,7 +462,7 @@ class Tracker:
         )
         # Confirmed tracks choose first, tentative ones take what is left (`scanpass.assign`);
         # both read only the gate's costs, so the updates wait for both and go in one
-        # pass, in time order, on the gate's linearisations.
+        # pass, from the gate's linearisations.
         ap = scanpass.assign(pt, pd, pc, tracks.status, tracks.size, len(rows))
         n_new = len(rows) - int(np.count_nonzero(gated))
         tracks.reserve(n_new)
