@@ -84,9 +84,10 @@ from gbad.tracking.association import gate_threshold
 from gbad.tracking.tracker import RadarGeometry, _Threads
 
 DIFFERENCES = [
-    "pre-gate: gbad finds candidate (track, detection) pairs within a search sphere "
-    "around each predicted track (association.candidate_pairs) and predicts only those; "
-    "Stone Soup predicts every track to every detection's time (all pairs)",
+    "pre-gate: gbad finds candidate (track, detection) pairs whose search sphere around "
+    "the predicted track touches the detection's own reach (association.candidate_pairs) "
+    "and predicts only those; Stone Soup predicts every track to every detection's time "
+    "(all pairs)",
     "GNN cost: gbad d² + ln|S| with every gated pair admissible; Stone Soup Mahalanobis d "
     "(not squared) with a missed-detection cost of √gate per track",
     "new tracks: gbad starts one only from a detection that gated with no track; Stone "
