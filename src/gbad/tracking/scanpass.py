@@ -100,30 +100,18 @@ def _row(fb, ib, n, t, row, status, x, P, hits, det):  # pragma: no cover - comp
 
 
 @njit(cache=True, error_model="numpy")
-def _predict_pair(x, P, t, q, xo, Po, full):  # pragma: no cover - compiled
-    """CV prediction by a signed step t, in `fastpath._gate_kernel`'s arithmetic;
-    `full` False fills only the position block (all the gate reads)."""
+def _predict_pos(x, P, t, q, xo, Po):  # pragma: no cover - compiled
+    """CV prediction by a signed step t, in `fastpath._gate_kernel`'s arithmetic: the state
+    and the position block of the covariance (all the gate reads; `_predict_full` gives
+    the rest, the same block bit for bit)."""
     at = abs(t)
     for i in range(3):
         xo[i] = x[i] + t * x[i + 3]
         xo[i + 3] = x[i + 3]
-    n = 6 if full else 3
-    for i in range(n):
-        for j in range(n):
-            v = P[i, j]
-            if i < 3:
-                v += t * P[i + 3, j]
-                if j < 3:
-                    v += t * P[i, j + 3] + t * t * P[i + 3, j + 3]
-            elif j < 3:
-                v += t * P[i, j + 3]
-            Po[i, j] = v
+        for j in range(3):
+            Po[i, j] = P[i, j] + t * P[i + 3, j] + (t * P[i, j + 3] + t * t * P[i + 3, j + 3])
     for a in range(3):
         Po[a, a] += q[a] * at * at * at / 3.0
-        if full:
-            Po[a, a + 3] += q[a] * t * at / 2.0
-            Po[a + 3, a] += q[a] * t * at / 2.0
-            Po[a + 3, a + 3] += q[a] * at
 
 
 #: Floats of a gated pair's linearisation, kept for its update (`_aer_gate` writes them,
@@ -414,11 +402,13 @@ def gate_scan(
             ds[u, c] = dpos[j, c]
         ds[u, 3] = reach[j]
     grid = (x_lo, y_lo, cell, nx, ny, r_narrow, reach_max)
+    # what every track's gate reads (`_gate_track`)
+    ctx = (
+        act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits, zc, s, rot, q,
+        gate_d2, max_speed,
+    )  # fmt: skip
     if n_threads > 1:
-        return _gate_scan_par(
-            n_threads, k, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P,
-            t_trk, hits, zc, s, rot, q, gate_d2, max_speed, gated,
-        )  # fmt: skip
+        return _gate_scan_par(n_threads, k, ctx, gated)
     cap = max(16, 2 * k)
     pt = np.empty(cap, np.int64)
     pd = np.empty(cap, np.int64)
@@ -427,10 +417,7 @@ def gate_scan(
     n_p = 0
     w = _gate_work(k)
     for a in range(n_act):
-        n_g = _gate_track(
-            a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits,
-            zc, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p, cap - n_p, w,
-        )  # fmt: skip
+        n_g = _gate_track(a, ctx, pd, pc, lin, n_p, cap - n_p, w)
         if n_g > cap - n_p:  # out of room: grow, and the same track again, into place
             cap = max(2 * cap, n_p + n_g)
             pt2 = np.empty(cap, np.int64)
@@ -442,11 +429,7 @@ def gate_scan(
             pc2[:n_p] = pc[:n_p]
             lin2[:n_p] = lin[:n_p]
             pt, pd, pc, lin = pt2, pd2, pc2, lin2
-            _gate_track(
-                a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
-                hits, zc, s, rot, q, gate_d2, max_speed, pd, pc, lin, n_p,
-                n_g, w,
-            )  # fmt: skip
+            _gate_track(a, ctx, pd, pc, lin, n_p, n_g, w)
         for v in range(n_p, n_p + n_g):
             pt[v] = act[a]
             gated[pd[v]] = True
@@ -455,43 +438,18 @@ def gate_scan(
 
 
 @njit(cache=True, error_model="numpy")
-def _gate_scan_par(
-    n_threads,
-    k,
-    act,
-    tp,
-    base,
-    grid,
-    start,
-    ds,
-    ids,
-    dpos,
-    t_det,
-    x,
-    P,
-    t_trk,
-    hits,
-    zc,
-    s,
-    rot,
-    q,
-    gate_d2,
-    max_speed,
-    gated,
-):  # pragma: no cover - compiled
+def _gate_scan_par(n_threads, k, ctx, gated):  # pragma: no cover - compiled
     """The track loop of :func:`gate_scan` on n_threads threads. Each track's gated pairs go
     to its own SLOT slots (a track with more is gated again, alone, straight into the final
     arrays), then the slots are compacted in track order: the serial loop's pairs, in its
     order, whatever the threads' timing."""
+    act = ctx[0]
     n_act = act.size
     cnt = np.empty(n_act, np.int64)
     sd = np.empty(n_act * SLOT, np.int64)
     sc = np.empty(n_act * SLOT)
     sl = np.empty((n_act * SLOT, LIN))
-    _gate_tracks_par(
-        n_threads, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
-        hits, zc, s, rot, q, gate_d2, max_speed, cnt, sd, sc, sl,
-    )  # fmt: skip
+    _gate_tracks_par(n_threads, k, ctx, cnt, sd, sc, sl)
     n_p = 0
     for a in range(n_act):
         n_p += cnt[a]
@@ -509,10 +467,7 @@ def _gate_scan_par(
                 pc[o + v] = sc[a * SLOT + v]
                 lin[o + v] = sl[a * SLOT + v]
         else:  # more pairs than slots: the same pass again, straight into place
-            _gate_track(
-                a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
-                hits, zc, s, rot, q, gate_d2, max_speed, pd, pc, lin, o, c, w,
-            )  # fmt: skip
+            _gate_track(a, ctx, pd, pc, lin, o, c, w)
         for v in range(c):
             pt[o + v] = act[a]
             gated[pd[o + v]] = True
@@ -535,78 +490,28 @@ def _gate_work(k):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _gate_tracks_par(
-    n_threads,
-    act,
-    tp,
-    base,
-    grid,
-    start,
-    ds,
-    ids,
-    dpos,
-    t_det,
-    x,
-    P,
-    t_trk,
-    hits,
-    zc,
-    s,
-    rot,
-    q,
-    gate_d2,
-    max_speed,
-    cnt,
-    sd,
-    sc,
-    sl,
-):  # pragma: no cover - compiled
+def _gate_tracks_par(n_threads, k, ctx, cnt, sd, sc, sl):  # pragma: no cover - compiled
     """:func:`_gate_track` for every active track, in n_threads contiguous blocks at once;
     each track writes only its own count and slots, so the result is the serial one."""
-    n_act = act.size
-    k = zc.shape[0]
+    n_act = ctx[0].size
+    # (a prange body takes no tuple holding a tuple: the grid goes in on its own)
+    head, grid, tail = ctx[:3], ctx[3], ctx[4:]
     for b in prange(n_threads):
         w = _gate_work(k)
         for a in range(b * n_act // n_threads, (b + 1) * n_act // n_threads):
-            cnt[a] = _gate_track(
-                a, act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk,
-                hits, zc, s, rot, q, gate_d2, max_speed, sd, sc, sl,
-                a * SLOT, SLOT, w,
-            )  # fmt: skip
+            cnt[a] = _gate_track(a, (*head, grid, *tail), sd, sc, sl, a * SLOT, SLOT, w)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _gate_track(
-    a,
-    act,
-    tp,
-    base,
-    grid,
-    start,
-    ds,
-    ids,
-    dpos,
-    t_det,
-    x,
-    P,
-    t_trk,
-    hits,
-    zc,
-    s,
-    rot,
-    q,
-    gate_d2,
-    max_speed,
-    out_d,
-    out_c,
-    out_lin,
-    o0,
-    cap,
-    w,
-):  # pragma: no cover - compiled
-    """Active track a's gated pairs, in detection order: the first `cap` detections, costs
-    (d² + ln|S|) and linearisations written at out_d[o0…], out_c[o0…], out_lin[o0…];
-    returns how many gated (which may exceed cap: the caller makes room and asks again)."""
+def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover - compiled
+    """Active track a's gated pairs (ctx: what `gate_scan` made of the scan), in detection
+    order: the first `cap` detections, costs (d² + ln|S|) and linearisations written at
+    out_d[o0…], out_c[o0…], out_lin[o0…]; returns how many gated (which may exceed cap:
+    the caller makes room and asks again)."""
+    (
+        act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits, zc, s, rot, q,
+        gate_d2, max_speed,
+    ) = ctx  # fmt: skip
     near, xo, Po, spare = w
     x_lo, y_lo, cell, nx, ny, r_narrow, reach_max = grid
     i = act[a]
@@ -649,7 +554,7 @@ def _gate_track(
     n_g = 0
     for v in range(n_near):
         j = near[v]
-        _predict_pair(xi, Pi, t_det[j] - t_trk[i], q, xo, Po, False)
+        _predict_pos(xi, Pi, t_det[j] - t_trk[i], q, xo, Po)
         # Most candidates fail on range alone, and cheaply: for SPD S,
         # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
         # line of sight; here multiplied through by |xo − s|², which spares the
@@ -931,8 +836,8 @@ def update_work():  # pragma: no cover - compiled
 
 @njit(cache=True, error_model="numpy")
 def _predict_full(x, P, i, t, q, xo, Po):  # pragma: no cover - compiled
-    """`_predict_pair` of row i with `full`, in its arithmetic, unrolled by blocks (the
-    update's prediction, which the gate's position block must equal)."""
+    """CV prediction of row i by a signed step t, state and whole covariance (the update's);
+    its position block is `_predict_pos`'s, in the same arithmetic."""
     at = abs(t)
     for a in range(3):
         xo[a] = x[i, a] + t * x[i, a + 3]
@@ -953,7 +858,7 @@ def _predict_full(x, P, i, t, q, xo, Po):  # pragma: no cover - compiled
 
 @njit(cache=True, error_model="numpy")
 def _lin_update(x, P, i, T, q, lin, p, w):  # pragma: no cover - compiled
-    """Row i of (x, P), in place: CV prediction by a signed step T (`_predict_pair`, the
+    """Row i of (x, P), in place: CV prediction by a signed step T (`_predict_full`, the
     gate's own arithmetic), then the EKF update by the linearisation lin[p] the gate made
     of this very prediction.
 
@@ -1003,7 +908,7 @@ def cv_pos_update(x, P, i, T, q, z_all, R_all, d, s, rot):  # pragma: no cover -
     zc[0, 4] = np.cos(z_all[d, 2] * _RAD)
     for c, (a, b) in enumerate(((0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (2, 2))):
         zc[0, 5 + c] = R_all[d, a, b]
-    _predict_pair(x[i], P[i], T, q, xo, Po, False)
+    _predict_pos(x[i], P[i], T, q, xo, Po)
     _aer_gate(xo, Po, zc, 0, s, rot, lin, 0)
     _lin_update(x, P, i, T, q, lin, 0, update_work())
 
