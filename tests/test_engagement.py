@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gbad.api import load_builtin, run_scenario
-from gbad.engagement.interceptor import INTERCEPTORS
+from gbad.engagement.profiles import INTERCEPTORS
 from gbad.scenario.loader import ScenarioError, parse_scenario
 
 
@@ -92,7 +92,7 @@ def test_salvo_2_on_a_battery_with_one_missile_is_a_clear_error():
 
 def test_inline_interceptor_speed_override_sets_the_nominal_peak():
     from gbad.engagement.control import with_peak_speed
-    from gbad.engagement.interceptor import speed_profile
+    from gbad.engagement.prediction import speed_profile
 
     faster = with_peak_speed(INTERCEPTORS["cheongung-2"], 1300.0)
     assert np.max(speed_profile(faster).speed_mps) == pytest.approx(1300.0, abs=0.1)

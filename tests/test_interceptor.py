@@ -14,18 +14,20 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gbad.engagement.interceptor import (
+from gbad.engagement.interceptor import fly_interceptors
+from gbad.engagement.prediction import predict_intercept
+from gbad.engagement.profiles import (
     CHEONGUNG_1,
     CHEONGUNG_2,
     INTERCEPTORS,
+    draw_kills,
+    interceptor_profile,
+    kill_probability,
+)
+from gbad.engagement.targets import (
     TargetSamples,
     Uplink,
     constant_velocity_target,
-    draw_kills,
-    fly_interceptors,
-    interceptor_profile,
-    kill_probability,
-    predict_intercept,
     weaving_target,
 )
 

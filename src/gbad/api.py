@@ -28,12 +28,9 @@ from gbad.earth import (
     radar_horizon_range_m,
 )
 from gbad.engagement.control import EngagementResult, run_engagements
-from gbad.engagement.interceptor import (
-    INTERCEPTORS,
-    InterceptorProfile,
-    fly_interceptors,
-    predict_intercept,
-)
+from gbad.engagement.interceptor import fly_interceptors
+from gbad.engagement.prediction import predict_intercept
+from gbad.engagement.profiles import INTERCEPTORS, InterceptorProfile
 from gbad.engagement.threat import evaluate as evaluate_threats
 from gbad.engagement.wta import assign
 from gbad.locating.locate import cep_m

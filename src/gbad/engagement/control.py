@@ -5,7 +5,7 @@ Every ``decision_interval_s`` the station takes the air picture as it stands the
 the threats (:mod:`.threat`), and assigns the ready launchers' interceptors to
 them (:mod:`.wta`, the static objective with the threat values). A pair is
 feasible when the predicted intercept point lies inside the interceptor's
-envelope (:func:`.interceptor.predict_intercept`) and the battery's reaction time
+envelope (:func:`.prediction.predict_intercept`) and the battery's reaction time
 has passed since the track was confirmed. Doctrine: ``shoot-look-shoot`` fires
 one interceptor, waits for the radar's kill assessment (``kill_assessment_s``
 after the intercept) and engages again on a miss; ``salvo-2`` fires two, one
@@ -34,13 +34,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2enu, ecef_vectors2enu
-from gbad.engagement.interceptor import (
-    TargetSamples,
-    fly_interceptors,
-    interceptor_profile,
-    predict_intercept,
-)
+from gbad.engagement.interceptor import fly_interceptors
 from gbad.engagement.mfr import MfrBudget, book_frame
+from gbad.engagement.prediction import predict_intercept
+from gbad.engagement.profiles import interceptor_profile
+from gbad.engagement.targets import TargetSamples
 from gbad.engagement.threat import ENGAGEABLE, Assets, evaluate
 from gbad.engagement.wta import assign, shots_per_target_cap
 from gbad.world.truth import Truth
@@ -439,9 +437,9 @@ def with_peak_speed(profile, speed_mps: float):
     """The profile with both motors' thrust scaled so its nominal peak speed is ``speed_mps``.
 
     The peak is the fastest point of the profile's own straight flights (every path
-    elevation of :func:`.interceptor.speed_profile`); the scale is found by bisection.
+    elevation of :func:`.prediction.speed_profile`); the scale is found by bisection.
     """
-    from gbad.engagement.interceptor import speed_profile
+    from gbad.engagement.prediction import speed_profile
 
     def peak(k: float) -> float:
         p = replace(
