@@ -159,9 +159,9 @@ BAD_CASES = [
     ),
     (
         "unknown doctrine",
-        'doctrine = "shoot-look-shoot"',
-        'doctrine = "shoot-shoot-look"',
-        ["batteries[0]", "doctrine", "'shoot-look-shoot' or 'salvo-2'"],
+        'ballistic = "salvo-2" }',
+        'ballistic = "salvo-3" }',
+        ["batteries[0]", "doctrine", "ballistic", "'shoot-look-shoot' or 'salvo-2'"],
     ),
     (
         "negative inventory",

@@ -307,11 +307,19 @@ def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
         )
     eng = s.get("engagement")
     if eng:
-        leak = ", ".join(f"{k} {v}" for k, v in sorted(eng["leakers_by_kind"].items())) or "none"
-        alive = ", ".join(k for k, v in eng["assets_survived"].items() if v) or "none"
+        why = eng["leak_reason_by_threat"]
+        tasked = ", ".join(
+            f"{k} ({why_k})" for k, why_k in why.items() if not why_k.startswith("not tasked")
+        )
+        untasked = eng["leakers_not_tasked"]
+        damage = ", ".join(f"{k} {v:.2f}" for k, v in eng["damage_by_asset"].items())
+        per_kill = eng["interceptors_per_kill"]
         console.print(
-            f"Battery: {eng['interceptors_spent']} interceptors, {eng['kills']} kills; "
-            f"leakers: {leak}; assets surviving: {alive}"
+            f"Battery: {eng['interceptors_spent']} interceptors, {eng['kills']} kills"
+            + (f" ({per_kill:.1f} per kill)" if per_kill else "")
+            + f", {eng['false_kill_declarations']} false kill declarations; "
+            f"leaked (tasked): {tasked or 'none'}; "
+            f"{untasked} rounds left to counter-artillery; damage: {damage}"
         )
     console.print(f"Results in [bold]{out.resolve()}[/bold]:")
     for name, path in s["files"].items():

@@ -178,6 +178,8 @@ def engage(
             model.scenario.origin,
             min(firsts) if firsts else None,
             engaged.occupancy,
+            engage_rounds=any(b.engage_rounds for b in model.batteries),
+            queued=engaged.queued,
         )
     return engaged
 

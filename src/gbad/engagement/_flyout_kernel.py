@@ -45,7 +45,16 @@ P_MAX_TOF = 16  # s
 P_MIN_SPEED = 17  # m/s, after burnout
 P_GROUND_H = 18  # m above the ellipsoid
 P_LOOK_COS = 19  # cosine of the seeker's half-angle field of regard
-N_PARAMS = 20
+P_TGT_BALLISTIC = 20  # 1: the midcourse extrapolates the uplinked target under gravity and drag
+P_TGT_BETA = 21  # kg/m², the target's ballistic coefficient m/(C_D·A) for that drag
+P_IDEAL_SEEKER = 22  # 1: the seeker sees the true line of sight (no noise, radome or filter)
+P_ANGLE_NOISE = 23  # rad, 1-σ thermal angle noise at lock-on range (falls as range²)
+P_GLINT_M = 24  # m, 1-σ glint (apparent wander of the reflection centre over the target)
+P_GLINT_TAU = 25  # s, glint correlation time
+P_RADOME = 26  # rad/rad, radome boresight-error slope
+P_FILTER_TAU = 27  # s, the guidance filter's time constant (LOS-rate estimate)
+P_BLIND_RANGE = 28  # m, inside it the seeker gives no new data; the command is held
+N_PARAMS = 29
 
 END_CLOSEST_APPROACH = 0
 END_GROUND = 1
@@ -204,37 +213,46 @@ def _tgo(t, speed, dist, tgo, nom_s, nom_v, nom_dt):
 
 
 @njit(cache=True)
-def _guidance(st, tg, est, acquired, t, tgo_prev, prm, nom_s, nom_v, nom_dt, g_vec, rho, out):
-    """Commanded lateral acceleration (before limiting) into out; returns the new t_go."""
+def _guidance(
+    st, los, est, acc_t, acquired, t, tgo_prev, prm, nom_s, nom_v, nom_dt, g_vec, rho, out
+):
+    """Commanded lateral acceleration (before limiting) into out; returns the new t_go.
+
+    ``los`` holds the seeker's estimate in homing: unit line of sight (0:3), its
+    rotation rate Ω (3:6, rad/s) and the closing speed (6).
+    """
     vx, vy, vz = st[3], st[4], st[5]
     speed = math.sqrt(vx * vx + vy * vy + vz * vz)
     tgo = tgo_prev
     if acquired:
         # True proportional navigation on the seeker's line of sight:
-        # a = N'·V_c·(Ω × r̂), Ω = r × v_r / r², perpendicular to the LOS.
-        rx, ry, rz = tg[0] - st[0], tg[1] - st[1], tg[2] - st[2]
-        wx, wy, wz = tg[3] - vx, tg[4] - vy, tg[5] - vz
-        r2 = rx * rx + ry * ry + rz * rz
-        r = math.sqrt(r2)
-        vc = -(rx * wx + ry * wy + rz * wz) / r
-        ox = (ry * wz - rz * wy) / r2
-        oy = (rz * wx - rx * wz) / r2
-        oz = (rx * wy - ry * wx) / r2
-        k = prm[P_NAV] * vc / r
-        out[0] = k * (oy * rz - oz * ry)
-        out[1] = k * (oz * rx - ox * rz)
-        out[2] = k * (ox * ry - oy * rx)
+        # a = N'·V_c·(Ω × r̂), perpendicular to the LOS.
+        k = prm[P_NAV] * los[6]
+        out[0] = k * (los[4] * los[2] - los[5] * los[1])
+        out[1] = k * (los[5] * los[0] - los[3] * los[2])
+        out[2] = k * (los[3] * los[1] - los[4] * los[0])
     else:
         # Midcourse: steer the velocity at the predicted intercept point of the
-        # uplinked (constant-velocity) target, heading error nulled at a rate
-        # set by the heading gain.
+        # uplinked target (constant velocity, or under gravity and drag for a
+        # ballistic one), heading error nulled at a rate set by the heading gain.
+        # The time to go is a fixed point of "time to fly to where the target will
+        # be then"; against a target faster than the interceptor the plain
+        # iteration diverges (its slope is about V_t/V_m), so it is under-relaxed
+        # by 1/(1 + V_t/V_m), which makes it contract for any speed ratio.
+        vt = math.sqrt(est[3] ** 2 + est[4] ** 2 + est[5] ** 2)
+        w = 1.0 / (1.0 + vt / max(speed, 1.0))
         px, py, pz = est[0], est[1], est[2]
-        for _ in range(2):
-            px = est[0] + est[3] * tgo
-            py = est[1] + est[4] * tgo
-            pz = est[2] + est[5] * tgo
+        for _ in range(6):
+            h2 = 0.5 * tgo * tgo
+            px = est[0] + est[3] * tgo + acc_t[0] * h2
+            py = est[1] + est[4] * tgo + acc_t[1] * h2
+            pz = est[2] + est[5] * tgo + acc_t[2] * h2
             dist = math.sqrt((px - st[0]) ** 2 + (py - st[1]) ** 2 + (pz - st[2]) ** 2)
-            tgo = _tgo(t, speed, dist, tgo, nom_s, nom_v, nom_dt)
+            tgo = tgo + w * (_tgo(t, speed, dist, tgo, nom_s, nom_v, nom_dt) - tgo)
+        h2 = 0.5 * tgo * tgo
+        px = est[0] + est[3] * tgo + acc_t[0] * h2
+        py = est[1] + est[4] * tgo + acc_t[1] * h2
+        pz = est[2] + est[5] * tgo + acc_t[2] * h2
         dx, dy, dz = px - st[0], py - st[1], pz - st[2]
         dn = math.sqrt(dx * dx + dy * dy + dz * dz)
         out[0] = 0.0
@@ -274,6 +292,118 @@ def _guidance(st, tg, est, acquired, t, tgo_prev, prm, nom_s, nom_v, nom_dt, g_v
         out[1] *= f
         out[2] *= f
     return tgo
+
+
+@njit(cache=True)
+def _target_accel(est, prm, cd_row, mach_step, rotating, out):
+    """The uplinked target's acceleration for the midcourse extrapolation (ECEF, m/s²).
+
+    Zero for an air target (constant velocity). For a ballistic one: gravity with
+    the rotating-frame terms at its estimated state, plus drag −ρ·v·|v|/(2β) with
+    the ballistic coefficient β the station gave.
+    """
+    out[0] = 0.0
+    out[1] = 0.0
+    out[2] = 0.0
+    if prm[P_TGT_BALLISTIC] <= 0.0:
+        return
+    gx, gy, gz = _accel(
+        est[0], est[1], est[2], est[3], est[4], est[5], 1.0, 0.0, 0.0,
+        cd_row, mach_step, rotating, GRAVITY_J2, False,
+    )  # fmt: skip
+    rho, _ = density_and_speed_of_sound_scalar(_approx_height_m(est[0], est[1], est[2]))
+    v = math.sqrt(est[3] ** 2 + est[4] ** 2 + est[5] ** 2)
+    k = rho * v / (2.0 * prm[P_TGT_BETA])
+    out[0] = gx - k * est[3]
+    out[1] = gy - k * est[4]
+    out[2] = gz - k * est[5]
+
+
+@njit(cache=True)
+def _seeker(st, tg, prm, h, noise, sk, first, los):
+    """One look of the seeker: the line of sight it reports, filtered into a LOS rate.
+
+    ``sk`` is the seeker's state: filtered LOS (0:3), its rate (3:6), glint (6:8).
+    Errors on the true LOS, in order: the radome bends it away from the body
+    (velocity) axis by ``P_RADOME`` × the look angle; thermal noise of 1-σ
+    ``P_ANGLE_NOISE`` at lock-on range, falling as range² (SNR ∝ 1/R⁴); glint,
+    a Gauss-Markov wander of the reflection centre of 1-σ ``P_GLINT_M`` metres.
+    An α-β filter of time constant ``P_FILTER_TAU`` turns the reported LOS into
+    a rate. Inside the blind range nothing new is seen and the estimate is held.
+    Writes unit LOS (0:3), Ω (3:6) and the closing speed (6) into ``los``.
+    """
+    rx, ry, rz = tg[0] - st[0], tg[1] - st[1], tg[2] - st[2]
+    wx, wy, wz = tg[3] - st[3], tg[4] - st[4], tg[5] - st[5]
+    r2 = rx * rx + ry * ry + rz * rz
+    r = math.sqrt(r2)
+    los[6] = -(rx * wx + ry * wy + rz * wz) / r  # Doppler closing speed
+    if prm[P_IDEAL_SEEKER] > 0.0:
+        los[0], los[1], los[2] = rx / r, ry / r, rz / r
+        los[3] = (ry * wz - rz * wy) / r2
+        los[4] = (rz * wx - rx * wz) / r2
+        los[5] = (rx * wy - ry * wx) / r2
+        return
+    ux, uy, uz = rx / r, ry / r, rz / r
+    if first:
+        # Lock-on: the filter starts on the true LOS and its true rate (the uplink cue).
+        sk[0], sk[1], sk[2] = ux, uy, uz
+        ox = (ry * wz - rz * wy) / r2
+        oy = (rz * wx - rx * wz) / r2
+        oz = (rx * wy - ry * wx) / r2
+        sk[3] = oy * uz - oz * uy
+        sk[4] = oz * ux - ox * uz
+        sk[5] = ox * uy - oy * ux
+        sk[6] = 0.0
+        sk[7] = 0.0
+    if r > prm[P_BLIND_RANGE]:
+        speed = math.sqrt(st[3] ** 2 + st[4] ** 2 + st[5] ** 2)
+        if prm[P_RADOME] != 0.0 and speed > 0.0:
+            bx, by, bz = st[3] / speed, st[4] / speed, st[5] / speed
+            c = ux * bx + uy * by + uz * bz
+            ex, ey, ez = ux - c * bx, uy - c * by, uz - c * bz
+            en = math.sqrt(ex * ex + ey * ey + ez * ez)
+            if en > 1e-12:
+                d = prm[P_RADOME] * math.atan2(en, c)
+                cd, sd = math.cos(d), math.sin(d)
+                ux, uy, uz = cd * ux + sd * ex / en, cd * uy + sd * ey / en, cd * uz + sd * ez / en
+        # Two axes across the LOS.
+        if abs(uz) < 0.9:
+            ax_, ay_, az_ = -uy, ux, 0.0
+        else:
+            ax_, ay_, az_ = 0.0, -uz, uy
+        an = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
+        ax_, ay_, az_ = ax_ / an, ay_ / an, az_ / an
+        bx_, by_, bz_ = uy * az_ - uz * ay_, uz * ax_ - ux * az_, ux * ay_ - uy * ax_
+        rr = min(r, prm[P_ACQ_RANGE]) / prm[P_ACQ_RANGE]
+        s_th = prm[P_ANGLE_NOISE] * rr * rr
+        phi = math.exp(-h / prm[P_GLINT_TAU])
+        q = math.sqrt(max(1.0 - phi * phi, 0.0))
+        sk[6] = phi * sk[6] + q * noise[2]
+        sk[7] = phi * sk[7] + q * noise[3]
+        e1 = s_th * noise[0] + prm[P_GLINT_M] * sk[6] / r
+        e2 = s_th * noise[1] + prm[P_GLINT_M] * sk[7] / r
+        mx, my, mz = ux + e1 * ax_ + e2 * bx_, uy + e1 * ay_ + e2 * by_, uz + e1 * az_ + e2 * bz_
+        mn = math.sqrt(mx * mx + my * my + mz * mz)
+        mx, my, mz = mx / mn, my / mn, mz / mn
+        # α-β filter, critically damped-ish (ζ = 0.7) at ω = 1/τ.
+        wdt = h / prm[P_FILTER_TAU]
+        alpha = min(1.4 * wdt, 0.9)
+        beta = min(wdt * wdt, 0.5)
+        px, py, pz = sk[0] + sk[3] * h, sk[1] + sk[4] * h, sk[2] + sk[5] * h
+        ex, ey, ez = mx - px, my - py, mz - pz
+        sk[0], sk[1], sk[2] = px + alpha * ex, py + alpha * ey, pz + alpha * ez
+        sk[3] += beta / h * ex
+        sk[4] += beta / h * ey
+        sk[5] += beta / h * ez
+        n = math.sqrt(sk[0] ** 2 + sk[1] ** 2 + sk[2] ** 2)
+        sk[0] /= n
+        sk[1] /= n
+        sk[2] /= n
+    # Ω = û × dû/dt (the part of the rate across the LOS).
+    los[0], los[1], los[2] = sk[0], sk[1], sk[2]
+    los[3] = sk[1] * sk[5] - sk[2] * sk[4]
+    los[4] = sk[2] * sk[3] - sk[0] * sk[5]
+    los[5] = sk[0] * sk[4] - sk[1] * sk[3]
 
 
 @njit(cache=True)
@@ -332,6 +462,7 @@ def flyout_kernel(
     up_t,  # (M, U) uplink times
     up_x,  # (M, U, 6) uplinked target estimates (ECEF)
     up_n,  # (M,) valid uplinks
+    noise,  # (M, S, 4) standard normals for the seeker, one row per step (S >= 1)
     dt,
     rotating,
     record_every,  # record every n-th step (0: none)
@@ -358,6 +489,10 @@ def flyout_kernel(
         tg = np.empty(6)
         tg_prev = np.empty(6)
         est = np.empty(6)
+        acc_t = np.zeros(3)
+        los = np.zeros(7)
+        sk = np.zeros(8)
+        n_noise = noise.shape[1]
         a_c = np.zeros(3)
         a_l = np.zeros(3)
         a_new = np.zeros(3)
@@ -416,13 +551,21 @@ def flyout_kernel(
                         if look >= prm[P_LOOK_COS]:
                             acquired = True
                             acq_t = t
+                            _seeker(
+                                st, tg, prm, h, noise[j, min(n_step, n_noise - 1)], sk, True, los
+                            )
+                elif acquired:
+                    _seeker(st, tg, prm, h, noise[j, min(n_step, n_noise - 1)], sk, False, los)
                 if not acquired:
                     while i_up + 1 < up_n[j] and up_t[j, i_up + 1] <= t0 + t:
                         i_up += 1
                     age = t0 + t - up_t[j, i_up]
+                    for k in range(6):
+                        est[k] = up_x[j, i_up, k]
+                    _target_accel(est, prm, cd_row, mach_step, rotating, acc_t)
                     for k in range(3):
-                        est[k] = up_x[j, i_up, k] + up_x[j, i_up, 3 + k] * age
-                        est[3 + k] = up_x[j, i_up, 3 + k]
+                        est[k] += est[3 + k] * age + 0.5 * acc_t[k] * age * age
+                        est[3 + k] += acc_t[k] * age
                 gx, gy, gz = _accel(
                     st[0],
                     st[1],
@@ -442,7 +585,9 @@ def flyout_kernel(
                 g_vec[0] = gx
                 g_vec[1] = gy
                 g_vec[2] = gz
-                tgo = _guidance(st, tg, est, acquired, t, tgo, prm, ns, nv, nom_dt, g_vec, rho, a_c)
+                tgo = _guidance(
+                    st, los, est, acc_t, acquired, t, tgo, prm, ns, nv, nom_dt, g_vec, rho, a_c
+                )
             else:
                 a_c[0] = 0.0
                 a_c[1] = 0.0

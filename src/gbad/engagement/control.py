@@ -34,12 +34,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2enu, ecef_vectors2enu
+from gbad.engagement.endgame import (
+    CLASS_OF_KIND,
+    GLINT_M,
+    NOMINAL_RCS_M2,
+    KillAssessment,
+    estimate_beta,
+)
 from gbad.engagement.interceptor import fly_interceptors
 from gbad.engagement.mfr import MfrBudget, book_frame
 from gbad.engagement.prediction import predict_intercept
 from gbad.engagement.profiles import interceptor_profile
 from gbad.engagement.targets import TargetSamples
-from gbad.engagement.threat import ENGAGEABLE, Assets, evaluate
+from gbad.engagement.threat import ENGAGEABLE, Assets, KindMemory, evaluate
 from gbad.engagement.wta import assign, shots_per_target_cap
 from gbad.world.truth import Truth
 
@@ -61,11 +68,13 @@ ENGAGEMENT_COLUMNS = (
     "end_north_m",
     "end_up_m",
     "predicted_time_of_flight_s",
+    "target_kind",
+    "station_kind",
+    "missile_worked",
+    "assessed",
 )
 #: The vertical acceleration of a track is taken over about this much of its history (s).
 ACC_WINDOW_S = 8.0
-#: Decisions at which a track must look like free flight before it is taken for a round.
-FREE_FLIGHT_VOTES = 3
 #: A track not updated for this long is not engaged (s).
 STALE_TRACK_S = 10.0
 #: Threats whose value is below this share of the top asset value are not engaged.
@@ -97,6 +106,8 @@ class EngagementResult:
     occupancy: dict[str, NDArray]
     killed_at: dict[int, float]
     summary: dict[str, Any] = field(default_factory=dict)
+    #: Engagements the assignment wanted but no fire-control channel was free for.
+    queued: dict[str, NDArray] = field(default_factory=dict)
 
 
 def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
@@ -112,7 +123,7 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     before = tab["t_s"] <= t
     if not np.any(before):
         z = np.zeros((0, 3))
-        return np.zeros(0, dtype=np.int64), z, z, np.zeros(0)
+        return np.zeros(0, dtype=np.int64), z, z, np.zeros(0), np.zeros(0)
     idx = np.flatnonzero(before)
     # The last row ≤ t of each track.
     last = idx[np.r_[tid[idx][1:] != tid[idx][:-1], True]]
@@ -131,10 +142,20 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     key = tid.astype(float) * 1e7 + tab["t_s"]
     back = np.searchsorted(key, tid[last] * 1e7 + tab["t_s"][last] - ACC_WINDOW_S, side="right")
     back = np.clip(back, 0, len(key) - 1)
-    same = (tid[back] == tid[last]) & (tab["t_s"][last] - tab["t_s"][back] > 1.0)
+    # A tentative track's first velocities are guesses: differences start at confirmation.
+    confirmed_at = np.array([first_confirm.get(int(k), np.inf) for k in tid[last]])
+    same = (
+        (tid[back] == tid[last])
+        & (tab["t_s"][last] - tab["t_s"][back] > 1.0)
+        & (tab["t_s"][back] >= confirmed_at)
+    )
     span = np.where(same, tab["t_s"][last] - tab["t_s"][back], np.nan)
     acc_up = (tab["v_up_mps"][last] - tab["v_up_mps"][back]) / span
-    return tid[last].astype(np.int64), pos + vel * dt[:, None], vel, acc_up
+    vel_back = np.column_stack(
+        [tab["v_east_mps"][back], tab["v_north_mps"][back], tab["v_up_mps"][back]]
+    )
+    acc_along = (np.linalg.norm(vel, axis=1) - np.linalg.norm(vel_back, axis=1)) / span
+    return tid[last].astype(np.int64), pos + vel * dt[:, None], vel, acc_up, acc_along
 
 
 def _truth_samples(truth: Truth, obj: int, origin) -> TargetSamples:
@@ -175,7 +196,8 @@ def run_engagements(
     """Run every battery of the scenario over the air picture; see the module doc.
 
     ``cues``: the locator's solutions (`locates.parquet` columns). A track flying where
-    a located round is at that moment is that round, not an air target.
+    a round located for good (a final, confident solution) is at that moment is that
+    round, not an air target.
     """
     cfg = config or ControlConfig()
     hdr = model.scenario
@@ -187,45 +209,32 @@ def run_engagements(
     conf = tab["status"] == "confirmed"
     for k, t in zip(tab["track_id"][conf], tab["t_s"][conf], strict=True):
         first_confirm.setdefault(int(k), float(t))
-    launchers, profiles, doctrine, reaction, interval, reload_s = _batteries(model, origin)
+    bat = _batteries(model, origin)
+    launchers = bat.launchers
 
     rows: dict[str, list] = {c: [] for c in ENGAGEMENT_COLUMNS}
     threat_rows: dict[str, list] = {
         c: [] for c in ("t_s", "track_id", "rank", "value", "kind", "time_to_asset_s")
     }
-    in_flight: dict[int, list[float]] = {}  # track -> assessment times of its interceptors
-    assessed_killed: set[int] = set()
-    votes: dict[int, int] = {}
-    missile: set[int] = set()
+    queued: dict[str, list] = {c: [] for c in ("t_s", "battery_id", "track_id")}
+    st = _StationState()
+    kinds = KindMemory()
     killed_at: dict[int, float] = {}
     budget = MfrBudget()
     occ: dict[str, list] = {}
-    n_fired = 0
     for t in np.arange(0.0, hdr.duration_s, cfg.decision_interval_s):
-        ids, pos, vel, acc_up = _picture(tab, first_confirm, float(t))
-        for k in list(in_flight):
-            in_flight[k] = [a for a in in_flight[k] if a > t]
-            if not in_flight[k]:
-                del in_flight[k]
-        live = np.array([int(k) not in assessed_killed for k in ids], dtype=bool)
-        ids, pos, vel, acc_up = ids[live], pos[live], vel[live], acc_up[live]
-        _book(occ, book_frame(budget, float(t), pos, vel, ids, set(in_flight), assets))
+        ids, pos, vel, acc_up, acc_along = _picture(tab, first_confirm, float(t))
+        st.expire(float(t))
+        live = np.array([int(k) not in st.assessed_killed for k in ids], dtype=bool)
+        ids, pos, vel = ids[live], pos[live], vel[live]
+        acc_up, acc_along = acc_up[live], acc_along[live]
+        _book(occ, book_frame(budget, float(t), pos, vel, ids, set(st.in_flight), assets))
         if ids.size == 0 or not launchers:
             continue
-        tp = evaluate(pos, vel, assets, acc_up)
-        # A track seen in free flight at FREE_FLIGHT_VOTES decisions stays a round (and
-        # one once seen as a ballistic missile stays one): its estimated acceleration is
-        # noisy, and a shell near its apex flies as level as an aircraft.
-        for k, kind in zip(ids, tp.kind, strict=True):
-            if kind in ("artillery", "ballistic"):
-                votes[int(k)] = votes.get(int(k), 0) + 1
-            if kind == "ballistic":
-                missile.add(int(k))
-        sticky = np.array([votes.get(int(k), 0) >= FREE_FLIGHT_VOTES for k in ids], dtype=bool)
-        tp.kind[sticky & (tp.kind != "ballistic")] = "artillery"
+        kind = kinds.update(ids, pos, vel, acc_up)
         if cues is not None:
-            tp.kind[_cued_rounds(cues, float(t), pos) & (tp.kind != "ballistic")] = "artillery"
-        tp.kind[np.isin(ids, list(missile))] = "ballistic"
+            kind[_cued_rounds(cues, float(t), pos) & (kind != "ballistic")] = "artillery"
+        tp = evaluate(pos, vel, assets, kind=kind)
         for r in tp.order[:20]:
             threat_rows["t_s"].append(float(t))
             threat_rows["track_id"].append(int(ids[r]))
@@ -233,48 +242,72 @@ def run_engagements(
             threat_rows["value"].append(float(tp.value[r]))
             threat_rows["kind"].append(str(tp.kind[r]))
             threat_rows["time_to_asset_s"].append(float(tp.time_to_asset_s[r].min()))
-        worth = (tp.value >= MIN_THREAT_SHARE * assets.value.max()) & np.isin(tp.kind, ENGAGEABLE)
-        free = np.array([int(k) not in in_flight for k in ids], dtype=bool)
-        targets = np.flatnonzero(worth & free)
+        engageable = ENGAGEABLE + (("artillery",) if any(bat.engage_rounds.values()) else ())
+        worth = (tp.value >= MIN_THREAT_SHARE * assets.value.max()) & np.isin(tp.kind, engageable)
+        free = np.array([int(k) not in st.in_flight for k in ids], dtype=bool)
+        targets = np.flatnonzero(worth & free & kinds.settled(ids))
         ready = [i for i, ln in enumerate(launchers) if ln.missiles > 0 and ln.ready_s <= t]
         if targets.size == 0 or not ready:
             continue
+        speed = np.linalg.norm(vel[targets], axis=1)
+        beta = np.where(
+            tp.kind[targets] == "ballistic",
+            estimate_beta(speed, vel[targets, 2], acc_along[targets], pos[targets, 2]),
+            np.inf,
+        )
+        rcs = np.array([NOMINAL_RCS_M2[str(k)] for k in tp.kind[targets]])
         # Every (ready launcher, target) pair in one prediction per battery.
         pk = np.zeros((len(ready), targets.size))
         tof = np.full((len(ready), targets.size), np.nan)
         for battery in {launchers[i].battery for i in ready}:
             mine = [a for a, i in enumerate(ready) if launchers[i].battery == battery]
-            prof = profiles[battery]
+            prof = bat.profiles[battery]
             lau = np.repeat(np.stack([launchers[ready[a]].enu_m for a in mine]), targets.size, 0)
             pip = predict_intercept(
                 prof,
                 lau,
                 np.tile(pos[targets], (len(mine), 1)),
                 np.tile(vel[targets], (len(mine), 1)),
+                target_beta_kg_m2=np.tile(beta, len(mine)),
+                target_rcs_m2=np.tile(rcs, len(mine)),
                 origin=origin,
                 margin_m=1000.0,
             )
             reacted = np.array(
-                [first_confirm[int(ids[j])] + reaction[battery] <= t for j in targets]
+                [first_confirm[int(ids[j])] + bat.reaction[battery] <= t for j in targets]
             )
-            ok = pip.inside.reshape(len(mine), -1) & reacted[None, :]
-            pk[mine] = np.where(ok, prof.pk_max, 0.0)
+            allowed = bat.engage_rounds[battery] | (tp.kind[targets] != "artillery")
+            plan_pk = np.array([prof.planning_pk(CLASS_OF_KIND[str(k)]) for k in tp.kind[targets]])
+            ok = pip.inside.reshape(len(mine), -1) & (reacted & allowed)[None, :]
+            pk[mine] = np.where(ok, plan_pk[None, :], 0.0)
             tof[mine] = pip.time_of_flight_s.reshape(len(mine), -1)
         if not np.any(pk > 0):
             continue
-        cap = np.array([shots_per_target_cap(doctrine[launchers[ready[0]].battery])] * targets.size)
+        lead = launchers[ready[0]].battery
+        cap = np.array(
+            [shots_per_target_cap(bat.doctrine_for(lead, str(k))) for k in tp.kind[targets]]
+        )
         inventory = np.array([min(launchers[i].missiles, 2) for i in ready])
         plan = assign(tp.value[targets], pk, inventory, cap=cap, feasible=pk > 0)
+        # Each battery guides at most its fire-control channels at once; the most valuable
+        # targets get them, the rest wait in the queue for the next decision.
+        busy = st.channels_busy(float(t))
         shots = []
-        for a, b in zip(*np.nonzero(plan.shots), strict=True):
-            for s in range(int(plan.shots[a, b])):
-                shots.append((ready[a], targets[b], s, tof[a, b]))
+        for b in np.argsort(-tp.value[targets], kind="stable"):
+            for a in np.flatnonzero(plan.shots[:, b]):
+                battery = launchers[ready[a]].battery
+                for s in range(int(plan.shots[a, b])):
+                    if busy.get(battery, 0) >= bat.channels[battery]:
+                        queued["t_s"].append(float(t))
+                        queued["battery_id"].append(battery)
+                        queued["track_id"].append(int(ids[targets[b]]))
+                        break
+                    busy[battery] = busy.get(battery, 0) + 1
+                    shots.append((ready[a], targets[b], s, tof[a, b]))
         if not shots:
             continue
-        n_fired += _fire(
-            shots, launchers, profiles, interval, reload_s, ids, tab, track_truth, truth,
-            origin, float(t), rng, cfg, rows, in_flight, assessed_killed, killed_at, n_fired,
-        )  # fmt: skip
+        _fire(shots, bat, ids, tp.kind, beta_of(targets, beta), tab, track_truth, truth,
+              origin, float(t), rng, cfg, rows, st, killed_at)  # fmt: skip
     engagements = _engagement_table(rows)
     _abort_late(engagements, killed_at)
     threats = {
@@ -286,21 +319,67 @@ def run_engagements(
         "time_to_asset_s": np.array(threat_rows["time_to_asset_s"], dtype=float),
     }
     occupancy = {k: np.array(v) for k, v in occ.items()}
-    return EngagementResult(engagements, threats, occupancy, killed_at)
+    result = EngagementResult(engagements, threats, occupancy, killed_at)
+    result.queued = {
+        "t_s": np.array(queued["t_s"], dtype=float),
+        "battery_id": np.array(queued["battery_id"], dtype=object),
+        "track_id": np.array(queued["track_id"], dtype=np.int64),
+    }
+    return result
+
+
+def beta_of(targets: NDArray[np.intp], beta: Array) -> dict[int, float]:
+    """Target row -> the ballistic coefficient the station assumes (inf: not ballistic)."""
+    return {int(j): float(b) for j, b in zip(targets, beta, strict=True)}
+
+
+@dataclass
+class _StationState:
+    """What the station believes and has in the air."""
+
+    #: track -> [(time its interceptor's outcome is assessed, battery, end of guidance)]
+    in_flight: dict[int, list[tuple[float, str, float]]] = field(default_factory=dict)
+    assessed_killed: set[int] = field(default_factory=set)
+    n_fired: int = 0
+
+    def expire(self, t: float) -> None:
+        for k in list(self.in_flight):
+            self.in_flight[k] = [x for x in self.in_flight[k] if x[0] > t]
+            if not self.in_flight[k]:
+                del self.in_flight[k]
+
+    def channels_busy(self, t: float) -> dict[str, int]:
+        """Interceptors each battery is guiding at t (an uplink channel each)."""
+        busy: dict[str, int] = {}
+        for shots in self.in_flight.values():
+            for _, battery, end_t in shots:
+                if end_t > t:
+                    busy[battery] = busy.get(battery, 0) + 1
+        return busy
 
 
 #: A track within this distance (m, horizontal) of a located round's path is that round.
 CUE_GATE_M = 1500.0
+#: A locate cues the station only when its impact point is this sure (CEP, m) [nominal].
+CUE_MAX_POI_CEP_M = 500.0
 
 
 def _cued_rounds(cues: dict[str, NDArray], t: float, pos: Array) -> NDArray[np.bool_]:
-    """Tracks that are rounds the weapon-locating radar has located by time t.
+    """Tracks that are rounds the weapon-locating radar has located for good by time t.
 
     The round's place at t is taken on the straight line from its point of origin to
     its point of impact, at the share of its flight time gone: its horizontal speed
     changes slowly, so the error is far below the gate.
     """
-    ok = cues["located"] & (cues["t_s"] <= t) & (cues["predicted_impact_t_s"] > t)
+    # Only final solutions that are sure of the impact: an interim solution on three
+    # dwells of a slow aircraft can look like a round.
+    ok = (
+        cues["located"]
+        & cues["final"]
+        & (cues["poi_cep_m"] <= CUE_MAX_POI_CEP_M)
+        & (cues["t_s"] <= t)
+        & (cues["predicted_impact_t_s"] > t)
+    )
     if not np.any(ok) or len(pos) == 0:
         return np.zeros(len(pos), dtype=bool)
     t0 = cues["launch_t_s"][ok]
@@ -318,101 +397,112 @@ def _book(occ: dict[str, list], frame: dict[str, float]) -> None:
 
 
 def _fire(
-    shots, launchers, profiles, interval, reload_s, ids, tab, track_truth, truth, origin, t,
-    rng, cfg, rows, in_flight, assessed_killed, killed_at, n_fired,
-) -> int:  # fmt: skip
-    """Launch, fly and assess one decision's shots; returns how many were fired."""
+    shots, bat, ids, kinds, beta, tab, track_truth, truth, origin, t, rng, cfg, rows, st,
+    killed_at,
+) -> None:  # fmt: skip
+    """Launch, fly and assess one decision's shots.
+
+    Physics decides the outcome: the interceptor flies at the object the track follows
+    (a false track leads it at nothing), its seeker sees that object's RCS and glint, the
+    missile works with its reliability and kills with P_k(miss, the object's class). The
+    station learns only the radar's kill assessment, which can be wrong.
+    """
+    launchers = bat.launchers
     launch_t = []
     for i, _, s, _ in shots:
         ln = launchers[i]
-        t_l = max(t, ln.ready_s) + s * interval[ln.battery]
+        t_l = max(t, ln.ready_s) + s * bat.interval[ln.battery]
         launch_t.append(t_l)
         ln.missiles -= 1
-        ln.ready_s = t_l + interval[ln.battery]
+        ln.ready_s = t_l + bat.interval[ln.battery]
         if ln.missiles == 0 and ln.reloads > 0:
             ln.reloads -= 1
             ln.missiles = ln.capacity
-            ln.ready_s = t_l + reload_s[ln.battery]
-    m = len(shots)
+            ln.ready_s = t_l + bat.reload_s[ln.battery]
     tracks = [int(ids[j]) for _, j, _, _ in shots]
     objs = [int(track_truth.get(str(k), -1)) for k in tracks]
-    # The interceptor flies at what is really there; a false track leads it at nothing.
     targets = [
         _truth_samples(truth, o - 1, origin) if o > 0 else _track_samples(tab, k, t)
         for o, k in zip(objs, tracks, strict=True)
     ]
     uplinks = [_track_samples(tab, k, t) for k in tracks]
-    fly = [
-        fly_interceptors(
-            profiles[launchers[i].battery],
-            launchers[i].enu_m,
+    for (i, j, _, tof), lt, tgt, up, k, o in zip(
+        shots, launch_t, targets, uplinks, tracks, objs, strict=True
+    ):
+        ln = launchers[i]
+        prof = bat.profiles[ln.battery]
+        true_kind = truth.kind[o - 1] if o > 0 else "false_track"
+        f = fly_interceptors(
+            prof,
+            ln.enu_m,
             lt,
             tgt,
             uplink=up,
             rng=rng,
             origin=origin,
             dt_s=0.01,
+            target_rcs_m2=float(truth.rcs_m2[o - 1]) if o > 0 else None,
+            target_glint_m=GLINT_M.get(true_kind, 0.0),
+            target_beta_kg_m2=beta[int(j)],
         )
-        for (i, _, _, _), lt, tgt, up in zip(shots, launch_t, targets, uplinks, strict=True)
-    ]
-    for n, ((i, _, _, tof), lt, f, k, o) in enumerate(
-        zip(shots, launch_t, fly, tracks, objs, strict=True)
-    ):
-        ln = launchers[i]
-        prof = profiles[ln.battery]
         miss = float(f.miss_distance_m[0])
         closest = bool(f.intercepted[0])
-        p_kill = float(prof.kill_probability(miss)) if (closest and o > 0) else 0.0
-        kill = bool(rng.random() < p_kill)
+        worked = bool(rng.random() < prof.reliability)
+        p_kill = float(prof.kill_probability(miss, true_kind)) if (closest and o > 0) else 0.0
+        kill = worked and bool(rng.random() < p_kill)
+        declared = bool(bat.assessment[ln.battery].declare(np.array(kill), rng))
         end_t = float(f.end_t_s[0])
-        if kill and o > 0 and o not in killed_at:
+        if kill and o not in killed_at:
             killed_at[o] = end_t
-        outcome = "kill" if kill else "miss"
-        in_flight.setdefault(k, []).append(end_t + cfg.kill_assessment_s)
-        if kill:
+        st.in_flight.setdefault(k, []).append((end_t + cfg.kill_assessment_s, ln.battery, end_t))
+        if declared:
             # The station learns it at the assessment time; until then the track is
             # held as engaged (in_flight), so marking it now changes nothing sooner.
-            assessed_killed.add(k)
+            st.assessed_killed.add(k)
         end = f.end_pos_enu_m[0]
+        st.n_fired += 1
         for col, val in (
-            ("interceptor_id", n_fired + n + 1),
+            ("interceptor_id", st.n_fired),
             ("battery_id", ln.battery),
             ("launcher_id", ln.id),
             ("track_id", k),
             ("truth_id", o),
             ("launch_t_s", lt),
             ("end_t_s", end_t),
-            ("outcome", outcome),
+            ("outcome", "kill" if kill else "miss"),
             ("end_reason", str(f.end_reason[0])),
             ("miss_distance_m", miss),
-            ("kill_probability", p_kill),
+            ("kill_probability", prof.reliability * p_kill),
             ("end_east_m", float(end[0])),
             ("end_north_m", float(end[1])),
             ("end_up_m", float(end[2])),
             ("predicted_time_of_flight_s", float(tof)),
+            ("target_kind", true_kind),
+            ("station_kind", str(kinds[j])),
+            ("missile_worked", worked),
+            ("assessed", "kill" if declared else "miss"),
         ):
             rows[col].append(val)
-    return m
 
 
 def _abort_late(eng: dict[str, NDArray], killed_at: dict[int, float]) -> None:
-    """An interceptor that arrives after its target was destroyed by another: aborted."""
+    """An interceptor that arrives after its target was destroyed (by another, or at a track
+    still coasting on a dead object): aborted, whatever its own draw said."""
     for r in range(len(eng["outcome"])):
         o = int(eng["truth_id"][r])
-        if (
-            o in killed_at
-            and eng["end_t_s"][r] > killed_at[o] + 1e-9
-            and eng["outcome"][r] != "kill"
-        ):
+        if o in killed_at and eng["end_t_s"][r] > killed_at[o] + 1e-9:
             eng["outcome"][r] = "aborted"
 
 
 def _engagement_table(rows: dict[str, list]) -> dict[str, NDArray]:
-    text = {"battery_id", "launcher_id", "outcome", "end_reason"}
+    text = {"battery_id", "launcher_id", "outcome", "end_reason", "target_kind", "station_kind",
+            "assessed"}  # fmt: skip
     ints = {"interceptor_id", "track_id", "truth_id"}
     out = {}
     for c in ENGAGEMENT_COLUMNS:
         dtype = object if c in text else (np.int64 if c in ints else float)
+        if c == "missile_worked":
+            dtype = bool
         out[c] = np.array(rows[c], dtype=dtype)
     return out
 
@@ -477,12 +567,31 @@ def with_peak_speed(profile, speed_mps: float):
     return p_k
 
 
-def _batteries(model, origin):
+@dataclass
+class _Batteries:
+    """Every battery's launchers and settings, by battery id."""
+
+    launchers: list[_Launcher] = field(default_factory=list)
+    profiles: dict[str, Any] = field(default_factory=dict)
+    doctrine: dict[str, Any] = field(default_factory=dict)
+    reaction: dict[str, float] = field(default_factory=dict)
+    interval: dict[str, float] = field(default_factory=dict)
+    reload_s: dict[str, float] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
+    engage_rounds: dict[str, bool] = field(default_factory=dict)
+    assessment: dict[str, KillAssessment] = field(default_factory=dict)
+
+    def doctrine_for(self, battery: str, kind: str) -> str:
+        """The battery's doctrine against a track of the station's kind."""
+        d = self.doctrine[battery]
+        return d if isinstance(d, str) else getattr(d, kind)
+
+
+def _batteries(model, origin) -> _Batteries:
     from gbad.earth.wgs84 import geodetic2enu
 
     o = model.scenario.origin
-    launchers: list[_Launcher] = []
-    profiles, doctrine, reaction, interval, reload_s = {}, {}, {}, {}, {}
+    out = _Batteries()
     for b in model.batteries:
         spec = b.interceptor
         if isinstance(spec, str):
@@ -497,13 +606,17 @@ def _batteries(model, origin):
             prof = replace(prof, **over)
             if spec.speed_mps is not None:
                 prof = with_peak_speed(prof, spec.speed_mps)
-        profiles[b.id] = prof
-        doctrine[b.id] = b.doctrine
-        reaction[b.id] = b.reaction_time_s
-        interval[b.id] = b.launch_interval_s
-        reload_s[b.id] = b.reload_s
+        out.profiles[b.id] = prof
+        out.doctrine[b.id] = b.doctrine
+        out.reaction[b.id] = b.reaction_time_s
+        out.interval[b.id] = b.launch_interval_s
+        out.reload_s[b.id] = b.reload_s
+        out.channels[b.id] = b.fire_control_channels
+        out.engage_rounds[b.id] = b.engage_rounds
+        ka = b.kill_assessment
+        out.assessment[b.id] = KillAssessment(ka.p_false_kill, ka.p_missed_kill)
         for ln in b.launchers:
             lat, lon, alt = ln.position.to_geodetic(o)
             enu = np.array(geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m))
-            launchers.append(_Launcher(b.id, ln.id, enu, ln.missiles, b.reloads, ln.missiles))
-    return launchers, profiles, doctrine, reaction, interval, reload_s
+            out.launchers.append(_Launcher(b.id, ln.id, enu, ln.missiles, b.reloads, ln.missiles))
+    return out

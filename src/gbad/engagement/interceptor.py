@@ -163,7 +163,28 @@ def _params(p: InterceptorProfile, ground_h_m: float) -> Array:
     prm[_k.P_MIN_SPEED] = p.min_speed_mps
     prm[_k.P_GROUND_H] = ground_h_m
     prm[_k.P_LOOK_COS] = math.cos(math.radians(p.seeker_field_of_regard_deg))
+    prm[_k.P_TGT_BALLISTIC] = 0.0
+    prm[_k.P_TGT_BETA] = math.inf
+    prm[_k.P_IDEAL_SEEKER] = 0.0
+    prm[_k.P_ANGLE_NOISE] = p.seeker_angle_noise_rad
+    prm[_k.P_GLINT_M] = 0.0
+    prm[_k.P_GLINT_TAU] = p.seeker_glint_tau_s
+    prm[_k.P_RADOME] = p.radome_slope
+    prm[_k.P_FILTER_TAU] = p.guidance_filter_tau_s
+    prm[_k.P_BLIND_RANGE] = p.seeker_blind_range_m
     return prm
+
+
+def _per_interceptor(name: str, value: ArrayLike | None, default: float, m: int) -> Array:
+    """A scalar or (M,) keyword as (M,) floats; None gives the default."""
+    if value is None:
+        return np.full(m, default)
+    a = np.asarray(value, dtype=float).reshape(-1)
+    if a.size not in (1, m):
+        raise ValueError(f"{name} has {a.size} values for {m} interceptors: give one or {m}")
+    if np.any(np.isnan(a)):
+        raise ValueError(f"{name} must not be NaN")
+    return np.broadcast_to(a, (m,)).copy()
 
 
 def fly_interceptors(
@@ -180,6 +201,10 @@ def fly_interceptors(
     record: bool = False,
     record_every: int = 10,
     rotating: bool = True,
+    target_rcs_m2: ArrayLike | None = None,
+    target_glint_m: ArrayLike | None = None,
+    target_beta_kg_m2: ArrayLike | None = None,
+    ideal_seeker: bool = False,
 ) -> Flyout:
     """Fly M guided interceptors against their targets; see the module doc for the model.
 
@@ -202,6 +227,15 @@ def fly_interceptors(
     dt_s: the RK4 step (s); 0.01 s by default.
     record: keep the path, every ``record_every`` steps.
     rotating: keep the Coriolis and centrifugal terms (False treats ECEF as inertial).
+    target_rcs_m2: scalar or (M,), the target's RCS: the seeker locks on at the profile's
+        acquisition range × (RCS / ``seeker_reference_rcs_m2``)^¼; default the reference.
+    target_glint_m: scalar or (M,), 1-σ glint of the target (m); default 0.
+    target_beta_kg_m2: scalar or (M,), the ballistic coefficient the midcourse assumes:
+        finite, the uplinked target is extrapolated under gravity and drag (a ballistic
+        track); inf or None (default), at constant velocity.
+    ideal_seeker: the seeker sees the true line of sight: no angle noise, glint, radome
+        error, filter lag or blind range. For guidance-law efficiency tests only; a real
+        seeker is the default, and then ``rng`` is needed.
     """
     if not (isinstance(dt_s, int | float) and math.isfinite(dt_s) and 0.0 < dt_s <= 0.1):
         raise ValueError(f"dt_s must be in (0, 0.1] s, got {dt_s!r}")
@@ -276,6 +310,24 @@ def fly_interceptors(
 
     up_t, up_x = _uplinks(uplink, rng, frame, t_launch, max_tof, tgt_t, tgt_x, tgt_n, m)
     up_n = np.full(m, up_t.shape[1], dtype=np.int64)
+    rcs = _per_interceptor("target_rcs_m2", target_rcs_m2, np.nan, m)
+    glint = _per_interceptor("target_glint_m", target_glint_m, 0.0, m)
+    beta = _per_interceptor("target_beta_kg_m2", target_beta_kg_m2, math.inf, m)
+    if np.any(rcs <= 0.0) or np.any(glint < 0.0) or np.any(beta <= 0.0):
+        raise ValueError("target_rcs_m2 and target_beta_kg_m2 must be > 0, target_glint_m >= 0")
+    noisy = not ideal_seeker and (
+        any(p.seeker_angle_noise_rad > 0.0 for p in profs) or bool(np.any(glint > 0.0))
+    )
+    if noisy:
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(
+                "seeker errors need a numpy.random.Generator: pass rng=np.random.default_rng(seed), "
+                "or ideal_seeker=True for a perfect seeker"
+            )
+        n_steps = math.ceil(max_tof.max() / dt_s) + 8
+        noise = rng.standard_normal((m, n_steps, 4))
+    else:
+        noise = np.zeros((m, 1, 4))
 
     # Launch state: on the launcher, moving along the local vertical at the ejection speed.
     pos0 = frame.to_ecef(launcher)
@@ -312,6 +364,12 @@ def fly_interceptors(
     nom_s = np.ascontiguousarray(nom_s)
     nom_v = np.ascontiguousarray(nom_v)
     prm = np.stack([_params(p, g) for p, g in zip(profs, ground_h, strict=True)])
+    ref_rcs = np.array([p.seeker_reference_rcs_m2 for p in profs])
+    prm[:, _k.P_ACQ_RANGE] *= np.where(np.isnan(rcs), 1.0, (rcs / ref_rcs) ** 0.25)
+    prm[:, _k.P_GLINT_M] = glint
+    prm[:, _k.P_TGT_BALLISTIC] = np.isfinite(beta)
+    prm[:, _k.P_TGT_BETA] = np.where(np.isfinite(beta), beta, 1.0)
+    prm[:, _k.P_IDEAL_SEEKER] = float(ideal_seeker)
 
     n_rec = math.ceil(max_tof.max() / dt_s / record_every) + 6 if record else 1
     rec_t = np.full((m, n_rec), np.nan)
@@ -337,6 +395,7 @@ def fly_interceptors(
         up_t,
         up_x,
         up_n,
+        np.ascontiguousarray(noise),
         float(dt_s),
         bool(rotating),
         record_every if record else 0,

@@ -76,6 +76,22 @@ class InterceptorProfile:
     max_altitude_m: float
     max_time_of_flight_s: float
     min_speed_mps: float
+    #: The seeker locks on at ``seeker_acquisition_range_m`` against this RCS; against
+    #: another it scales as RCS^¼ (the radar range equation at a fixed SNR).
+    seeker_reference_rcs_m2: float = 1.0
+    seeker_angle_noise_rad: float = 0.0
+    seeker_glint_tau_s: float = 0.05
+    radome_slope: float = 0.0
+    guidance_filter_tau_s: float = 0.1
+    seeker_blind_range_m: float = 0.0
+    #: Probability that a missile works end to end (motor, uplink, seeker, fuze, warhead).
+    reliability: float = 1.0
+    #: Per target class (a truth kind): (class, lethal radius m, fall-off m, P_k within the
+    #: radius, planning P_k). The fall-off is σ of the hit-to-kill law's Gaussian tail (unused
+    #: by the Carleton law). The planning P_k is what the station assumes when it assigns:
+    #: reliability × the mean P_k over the misses this model flies against that class
+    #: (docs/engagement.md, held to it by tests/test_endgame.py).
+    class_lethality: tuple[tuple[str, float, float, float, float], ...] = ()
     source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -113,6 +129,9 @@ class InterceptorProfile:
             "pk_falloff_m",
             "min_range_m",
             "min_speed_mps",
+            "seeker_angle_noise_rad",
+            "radome_slope",
+            "seeker_blind_range_m",
         )
         for name in non_negative:
             v = getattr(self, name)
@@ -130,6 +149,19 @@ class InterceptorProfile:
             raise ValueError(f"{where}: a hit_to_kill profile needs pk_falloff_m > 0")
         if self.seeker_field_of_regard_deg > 90.0:
             raise ValueError(f"{where}: seeker_field_of_regard_deg must be in (0, 90]")
+        for name in ("seeker_reference_rcs_m2", "seeker_glint_tau_s", "guidance_filter_tau_s"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0.0):
+                raise ValueError(f"{where}: {name} must be a finite number > 0, got {v!r}")
+        if not 0.0 < self.reliability <= 1.0:
+            raise ValueError(f"{where}: reliability must be in (0, 1], got {self.reliability!r}")
+        for row in self.class_lethality:
+            ok = len(row) == 5 and row[1] > 0.0 and row[2] > 0.0
+            if not (ok and 0.0 < row[3] <= 1.0 and 0.0 <= row[4] <= 1.0):
+                raise ValueError(
+                    f"{where}: class_lethality rows are (class, lethal_radius_m > 0, "
+                    f"falloff_m > 0, pk in (0, 1], planning pk in [0, 1]), got {row!r}"
+                )
         if self.pk_max > 1.0:
             raise ValueError(f"{where}: pk_max must be in (0, 1], got {self.pk_max}")
         if not self.min_range_m < self.max_range_m:
@@ -164,15 +196,37 @@ class InterceptorProfile:
         x = np.clip(np.asarray(mach, dtype=float), m[0], m[-1])
         return PchipInterpolator(m, c, extrapolate=False)(x)
 
-    def kill_probability(self, miss_distance_m: ArrayLike) -> Array:
-        """Single-shot kill probability at the given miss distance(s) (m); see the class doc."""
+    def lethality_against(self, target_class: str | None) -> tuple[float, float, float, float]:
+        """(lethal radius m, fall-off m, P_k within the radius, planning P_k) against a class;
+        the profile's own ``lethal_radius_m``, ``pk_falloff_m`` and ``pk_max`` (planning:
+        reliability × pk_max) for a class it has no row for."""
+        for row in self.class_lethality:
+            if row[0] == target_class:
+                return float(row[1]), float(row[2]), float(row[3]), float(row[4])
+        return (
+            self.lethal_radius_m,
+            self.pk_falloff_m,
+            self.pk_max,
+            self.reliability * self.pk_max,
+        )
+
+    def planning_pk(self, target_class: str | None) -> float:
+        """The single-shot P_k the station assumes against a class (reliability included)."""
+        return self.lethality_against(target_class)[3]
+
+    def kill_probability(
+        self, miss_distance_m: ArrayLike, target_class: str | None = None
+    ) -> Array:
+        """Kill probability of a working missile at the given miss distance(s) (m) against a
+        target class (see the class doc); the missile's ``reliability`` is drawn apart."""
         d = np.asarray(miss_distance_m, dtype=float)
         if np.any(~(d >= 0.0)):
             raise ValueError("miss_distance_m must be >= 0 (NaN is not a distance)")
+        radius, falloff, pk_max, _ = self.lethality_against(target_class)
         if self.lethality == "hit_to_kill":
-            x = np.maximum(d - self.lethal_radius_m, 0.0) / self.pk_falloff_m
-            return self.pk_max * np.exp(-0.5 * x * x)
-        return self.pk_max * np.exp(-((d / self.lethal_radius_m) ** 2))
+            x = np.maximum(d - radius, 0.0) / falloff
+            return pk_max * np.exp(-0.5 * x * x)
+        return pk_max * np.exp(-((d / radius) ** 2))
 
 
 # A slender supersonic SAM body: C_D (frontal area) rising through transonic to
@@ -235,6 +289,22 @@ CHEONGUNG_2 = InterceptorProfile(
     max_altitude_m=20_000.0,
     max_time_of_flight_s=60.0,
     min_speed_mps=300.0,
+    seeker_reference_rcs_m2=1.0,
+    seeker_angle_noise_rad=0.015,
+    seeker_glint_tau_s=0.05,
+    radome_slope=0.01,
+    guidance_filter_tau_s=0.1,
+    seeker_blind_range_m=50.0,
+    reliability=0.95,
+    class_lethality=(
+        ("ballistic_missile", 1.0, 1.0, 0.9, 0.85),
+        ("aircraft", 6.0, 3.0, 0.9, 0.85),
+        ("cruise_missile", 2.0, 1.0, 0.9, 0.85),
+        ("uav", 3.0, 1.5, 0.95, 0.9),
+        ("shell", 0.5, 0.5, 0.7, 0.4),
+        ("mortar", 0.5, 0.5, 0.7, 0.4),
+        ("rocket", 0.5, 0.5, 0.7, 0.4),
+    ),
     source="cheongung-2 (KM-SAM Block II, hit-to-kill; REFERENCES.md 'Cheongung': Block II "
     "hit-to-kill, enhanced-lethality warhead, canard control and side thrusters). "
     + _COMMON_SOURCE,
@@ -271,6 +341,22 @@ CHEONGUNG_1 = InterceptorProfile(
     max_altitude_m=20_000.0,
     max_time_of_flight_s=60.0,
     min_speed_mps=300.0,
+    seeker_reference_rcs_m2=1.0,
+    seeker_angle_noise_rad=0.02,
+    seeker_glint_tau_s=0.05,
+    radome_slope=0.015,
+    guidance_filter_tau_s=0.15,
+    seeker_blind_range_m=80.0,
+    reliability=0.92,
+    class_lethality=(
+        ("ballistic_missile", 4.0, 1.0, 0.3, 0.2),
+        ("aircraft", 12.0, 1.0, 0.9, 0.75),
+        ("cruise_missile", 8.0, 1.0, 0.85, 0.7),
+        ("uav", 10.0, 1.0, 0.9, 0.8),
+        ("shell", 3.0, 1.0, 0.3, 0.2),
+        ("mortar", 3.0, 1.0, 0.3, 0.2),
+        ("rocket", 3.0, 1.0, 0.3, 0.2),
+    ),
     source="cheongung-1 (KM-SAM Block I; REFERENCES.md 'Cheongung': Block I proximity fuze "
     "with a fragment-focusing warhead; turn-over authority by jet vanes [nominal]). "
     + _COMMON_SOURCE,

@@ -21,7 +21,7 @@ The ranked list orders tracks by that value, most threatening first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,6 +51,91 @@ class Assets:
     enu_m: Array  # (A, 3)
     radius_m: Array  # (A,)
     value: Array  # (A,)
+
+
+#: A track becomes a round once the mean of its vertical accelerations over at least
+#: ROUND_MIN_DECISIONS decisions is below ROUND_FALL_MPS2 (free flight) or above
+#: BOOST_MPS2 (a rocket's boost, which the track's velocity follows for seconds), and
+#: stops being one only when the mean comes back inside ROUND_EXIT_MPS2 (hysteresis):
+#: one noisy estimate flips nothing. Aircraft, UAVs and cruise missiles hold their
+#: height: their mean vertical acceleration stays within a few m/s².
+ROUND_MIN_DECISIONS = 3
+#: The tracker's velocity lags a round's fall, so its mean shows about −5 to −8 m/s²
+#: rather than −g: the bar is set below what level flight shows (|mean| ≲ 1 m/s²).
+ROUND_FALL_MPS2 = -4.0
+BOOST_MPS2 = 8.0
+ROUND_EXIT_MPS2 = (-2.0, 4.0)
+#: A track is classified (and may be engaged) once it has shown ROUND_MIN_DECISIONS
+#: vertical accelerations over at least SETTLE_DECISIONS decisions; one whose updates
+#: are too sparse to show any is classified from its kinematics after SETTLE_SPARSE.
+SETTLE_DECISIONS = 5
+SETTLE_SPARSE = 10
+#: Each vertical acceleration is clipped to this (m/s²) before it joins the mean.
+ACC_CLIP_MPS2 = 30.0
+#: The mean is over the whole track, up to this many decisions, then a moving average.
+ROUND_MEMORY_DECISIONS = 30
+#: Decisions faster than BALLISTIC_MISSILE_MPS before a track is a ballistic missile for good.
+BALLISTIC_MIN_DECISIONS = 2
+
+
+@dataclass
+class KindMemory:
+    """Each track's kind from its whole history, with hysteresis (:meth:`update`).
+
+    The instantaneous kind (:func:`classify_kind` without acceleration) is overruled by
+    what the track has shown over time: a mean vertical acceleration of free flight makes
+    it a round (artillery), speeds of a ballistic missile make it one for good.
+    """
+
+    mean_acc_up: dict[int, float] = field(default_factory=dict)
+    n: dict[int, int] = field(default_factory=dict)
+    seen: dict[int, int] = field(default_factory=dict)
+    fast: dict[int, int] = field(default_factory=dict)
+    round_: set[int] = field(default_factory=set)
+
+    def settled(self, ids: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Tracks classified for good enough to engage (see SETTLE_DECISIONS): the station
+        engages nothing it cannot yet tell from a round."""
+        out = []
+        for k in ids.tolist():
+            seen, n = self.seen.get(k, 0), self.n.get(k, 0)
+            out.append(
+                (seen >= SETTLE_DECISIONS and n >= ROUND_MIN_DECISIONS) or seen >= SETTLE_SPARSE
+            )
+        return np.array(out, dtype=bool)
+
+    def update(
+        self, ids: NDArray[np.int64], pos_enu_m: Array, vel_enu_mps: Array, acc_up_mps2: Array
+    ) -> NDArray[np.object_]:
+        """Fold in one decision's estimates; the kind of each track now."""
+        kind = classify_kind(pos_enu_m, vel_enu_mps)
+        speed = np.linalg.norm(vel_enu_mps, axis=-1)
+        out = kind.copy()
+        for i, k in enumerate(ids.tolist()):
+            self.seen[k] = self.seen.get(k, 0) + 1
+            # One wild estimate (a track jumping to another plot) moves the mean little.
+            a = float(np.clip(acc_up_mps2[i], -ACC_CLIP_MPS2, ACC_CLIP_MPS2))
+            if np.isfinite(a):
+                n = min(self.n.get(k, 0) + 1, ROUND_MEMORY_DECISIONS)
+                m = self.mean_acc_up.get(k, 0.0)
+                self.mean_acc_up[k] = m + (a - m) / n
+                self.n[k] = n
+            if speed[i] >= BALLISTIC_MISSILE_MPS:
+                self.fast[k] = self.fast.get(k, 0) + 1
+            mean = self.mean_acc_up.get(k, 0.0)
+            if self.n.get(k, 0) >= ROUND_MIN_DECISIONS and not (
+                ROUND_FALL_MPS2 <= mean <= BOOST_MPS2
+            ):
+                self.round_.add(k)
+            elif k in self.round_ and ROUND_EXIT_MPS2[0] < mean < ROUND_EXIT_MPS2[1]:
+                self.round_.discard(k)
+            if self.fast.get(k, 0) >= BALLISTIC_MIN_DECISIONS:
+                out[i] = "ballistic"
+            elif k in self.round_ or kind[i] == "artillery":
+                out[i] = "artillery"
+            elif kind[i] == "ballistic":
+                out[i] = "aircraft"  # one fast estimate is not yet a missile
+        return out
 
 
 @dataclass
@@ -94,11 +179,20 @@ def classify_kind(
 
 
 def evaluate(
-    pos_enu_m: Array, vel_enu_mps: Array, assets: Assets, acc_up_mps2: Array | None = None
+    pos_enu_m: Array,
+    vel_enu_mps: Array,
+    assets: Assets,
+    acc_up_mps2: Array | None = None,
+    kind: NDArray[np.object_] | None = None,
 ) -> ThreatPicture:
-    """Threat picture of N tracks against the assets, all at one instant."""
+    """Threat picture of N tracks against the assets, all at one instant.
+
+    ``kind``: each track's kind when the caller knows it better (:class:`KindMemory`);
+    otherwise it is classified from this instant alone.
+    """
     n = len(pos_enu_m)
-    kind = classify_kind(pos_enu_m, vel_enu_mps, acc_up_mps2)
+    if kind is None:
+        kind = classify_kind(pos_enu_m, vel_enu_mps, acc_up_mps2)
     ballistic = (kind == "ballistic") | (kind == "artillery")
     t = np.linspace(0.0, HORIZON_S, 1201)  # 0.5 s steps: fine for CPA of ≤ 600 s paths
     acc = np.zeros((n, 3))

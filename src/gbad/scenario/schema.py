@@ -355,12 +355,39 @@ class InterceptorSpec(Strict):
     altitude_max_m: PosFloat | None = None
 
 
+Doctrine = Literal["shoot-look-shoot", "salvo-2"]
+
+
+class DoctrineByClass(Strict):
+    """Doctrine per kind of target the station has labelled a track with."""
+
+    aircraft: Doctrine = "shoot-look-shoot"
+    cruise_missile: Doctrine = "shoot-look-shoot"
+    uav: Doctrine = "shoot-look-shoot"
+    ballistic: Doctrine = "salvo-2"
+    artillery: Doctrine = "shoot-look-shoot"
+
+
+class KillAssessmentSpec(Strict):
+    """How often the radar's kill assessment is wrong (nominal defaults)."""
+
+    p_false_kill: Annotated[float, Field(ge=0, le=1)] = 0.05
+    p_missed_kill: Annotated[float, Field(ge=0, le=1)] = 0.10
+
+
 class Battery(Strict):
     id: Identifier
     radar: Identifier
     launchers: Annotated[list[Launcher], Field(min_length=1)]
     interceptor: Literal["cheongung-1", "cheongung-2"] | InterceptorSpec = "cheongung-2"
-    doctrine: Literal["shoot-look-shoot", "salvo-2"] = "shoot-look-shoot"
+    #: One doctrine for every target, or a table by the station's kind of target.
+    doctrine: Doctrine | DoctrineByClass = Field(default_factory=DoctrineByClass)
+    #: Interceptors the radar can guide at once (uplink channels) [nominal].
+    fire_control_channels: Annotated[int, Field(ge=1, le=64)] = 6
+    #: Shells, mortar bombs and artillery rockets are engaged only when this is set:
+    #: a Cheongung battery is not a counter-rocket system.
+    engage_rounds: bool = False
+    kill_assessment: KillAssessmentSpec = Field(default_factory=KillAssessmentSpec)
     reaction_time_s: NonNegFloat = 5.0
     #: A launcher fires at most one interceptor per this interval (s).
     launch_interval_s: Annotated[float, Field(gt=0, le=600)] = 2.0
@@ -371,7 +398,12 @@ class Battery(Strict):
     @model_validator(mode="after")
     def _doctrine_possible(self) -> Battery:
         total = sum(ln.missiles for ln in self.launchers)
-        if self.doctrine == "salvo-2" and total < 2:
+        salvo = (
+            self.doctrine == "salvo-2"
+            if isinstance(self.doctrine, str)
+            else "salvo-2" in self.doctrine.model_dump().values()
+        )
+        if salvo and total < 2:
             raise ValueError(
                 f"doctrine 'salvo-2' fires two interceptors at a target, but the battery's "
                 f"launchers hold {total} in all; give them at least 2 or use 'shoot-look-shoot'"
