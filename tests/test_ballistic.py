@@ -6,7 +6,7 @@
   potential; a 1-D rocket equation);
 - drag flight and Coriolis drift: py-ballisticcalc 3.1.1 (its RK4 engine, G7 and
   custom C_D tables, ICAO atmosphere, 3-D Coriolis from latitude and azimuth);
-- maximum ranges: the published figures in REFERENCES.md;
+- maximum ranges: the published figures in docs/references.md;
 - aiming: flying the solution and measuring where it lands.
 """
 
@@ -226,7 +226,7 @@ def test_g7_bullet_matches_py_ballisticcalc(el_deg: float) -> None:
 
 
 def test_155mm_max_range_near_published_m198_figure() -> None:
-    # M198 with M107 at top charge: 18.2 km (REFERENCES.md, weaponsystems.net).
+    # M198 with M107 at top charge: 18.2 km (docs/references.md, weaponsystems.net).
     # Tolerance 3 %: a point-mass model with the public M101 drag fit (not the
     # M107's own, and no yaw drag) is not a firing table; measured +1.9 %.
     r, el = max_range_m(SHELL, SHELL.top_charge_mps, launch_lat_deg=45.0)
@@ -236,14 +236,14 @@ def test_155mm_max_range_near_published_m198_figure() -> None:
 
 def test_calibrated_ranges_hold() -> None:
     # These three figures were calibrated into munitions.py (see each `source`)
-    # against REFERENCES.md: mortar 8.14 km, 9M22U 20 km; the srbm is nominal
+    # against docs/references.md: mortar 8.14 km, 9M22U 20 km; the srbm is nominal
     # (300 km class). This pins the calibration: the same model must give them.
     r, _ = max_range_m([MORTAR, ROCKET, SRBM], launch_lat_deg=45.0, azimuth_deg=0.0)
     assert r[0] == pytest.approx(8140.0, abs=20.0)
     assert r[1] == pytest.approx(20000.0, abs=60.0)
     assert r[2] == pytest.approx(300e3, rel=0.005)
     # The rocket's elevation_min_deg was set so its minimum range is the
-    # published 1.6 km (REFERENCES.md).
+    # published 1.6 km (docs/references.md).
     f = fly(ROCKET, 45.0, 0.0, 0.0, ROCKET.elevation_min_deg, 0.0, ROCKET.top_charge_mps)
     assert f.ground_range_m()[0] == pytest.approx(1600.0, abs=100.0)
 

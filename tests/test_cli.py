@@ -1,7 +1,7 @@
 """The command line as a user meets it: exit codes, messages, files on disk.
 
 Result files must be readable by pandas, Polars and DuckDB with the columns
-DESIGN.md promises, bit-identical for the same seed, and never half-written.
+docs/design.md promises, bit-identical for the same seed, and never half-written.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Where the expected numbers come from:
 
 - closed forms for the square-law detector (noise-only statistic Gamma(N, 1)):
-  Swerling 1, one pulse: Pd = Pfa^(1/(1+SNR)) (REFERENCES.md); Swerling 1, N pulses, and
+  Swerling 1, one pulse: Pd = Pfa^(1/(1+SNR)) (docs/references.md); Swerling 1, N pulses, and
   Swerling 3, N = 1 or 2 (Meyer & Mayer, *Radar Target Detection*, 1973; the same
   expressions are in Mahafza, *Radar Systems Analysis and Design Using MATLAB*, ch. 2);
   Swerling 2: each pulse's output is exponential with mean 1 + SNR, so
@@ -70,7 +70,7 @@ def test_swerling0_matches_scipy_noncentral_chi_square() -> None:
 
 
 def test_swerling1_single_pulse_closed_form() -> None:
-    """Swerling 1, one pulse: Pd = Pfa^(1/(1+SNR)) (REFERENCES.md, the sdr notes)."""
+    """Swerling 1, one pulse: Pd = Pfa^(1/(1+SNR)) (docs/references.md, the sdr notes)."""
     snr = np.logspace(-3, 5, 60)
     for pfa in (1e-2, 1e-6, 1e-12):
         np.testing.assert_allclose(
@@ -193,7 +193,7 @@ _ALB_PFA = np.array([1e-7, 1e-6, 1e-5, 1e-4, 1e-3])[:, None]
 
 
 def test_albersheim_reference_value() -> None:
-    """sdr.albersheim(0.9, 1e-6, n_nc=1) = 13.114 dB (REFERENCES.md; MATLAB albersheim);
+    """sdr.albersheim(0.9, 1e-6, n_nc=1) = 13.114 dB (docs/references.md; MATLAB albersheim);
     the exact square-law value is 13.1835 dB (sdr.min_snr docs: 13.183490056794499).
     With one pulse the linear and square-law detectors are the same test."""
     assert float(sdr.albersheim(0.9, 1e-6, n_nc=1)) == pytest.approx(13.114, abs=1e-3)
@@ -281,7 +281,7 @@ def _shnidman_diff_db(swerling: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def test_shnidman_reference_value() -> None:
-    """sdr.shnidman(0.9, 1e-6, n_nc=1, swerling=1) = 21.346 dB (REFERENCES.md); the exact
+    """sdr.shnidman(0.9, 1e-6, n_nc=1, swerling=1) = 21.346 dB (docs/references.md); the exact
     Swerling 1 value, from Pd = Pfa^(1/(1+SNR)), is 10·log10(ln 1e-6 / ln 0.9 - 1)
     = 21.144 dB. Shnidman is 0.20 dB high at its own reference point."""
     assert float(sdr.shnidman(0.9, 1e-6, n_nc=1, swerling=1)) == pytest.approx(21.346, abs=5e-4)
@@ -418,7 +418,7 @@ def test_draw_looks_integrated_snr_has_the_swerling_law(swerling: int) -> None:
 
 
 def test_draw_looks_is_seeded_and_leaves_inputs_alone() -> None:
-    """DESIGN.md: the same seed gives the same draws; the caller's array is not changed."""
+    """docs/design.md: the same seed gives the same draws; the caller's array is not changed."""
     snr = np.array([0.5, 5.0, 50.0, 500.0])
     before = snr.copy()
     a = draw_looks(snr, 1e-6, 8, 3, np.random.default_rng(3))
@@ -505,7 +505,7 @@ def test_expected_false_alarms() -> None:
     ],
 )
 def test_bad_arguments_name_the_argument_value_and_valid_range(call, pattern) -> None:
-    """DESIGN.md: bad input gets a clear error saying what is wrong and what is valid."""
+    """docs/design.md: bad input gets a clear error saying what is wrong and what is valid."""
     with pytest.raises(ValueError, match=pattern):
         call()
 

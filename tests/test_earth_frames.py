@@ -158,7 +158,7 @@ def test_enu_aer_vectorised_match_pymap3d() -> None:
     [(0.0, 1000.0, 0.0), (1000.0, 0.0, 90.0), (0.0, -1000.0, 180.0), (-1000.0, 0.0, 270.0)],
 )
 def test_azimuth_is_clockwise_from_north(e: float, n: float, az_expected: float) -> None:
-    # DESIGN.md: azimuth clockwise from true north, so due east is 90 deg.
+    # docs/design.md: azimuth clockwise from true north, so due east is 90 deg.
     az, el, rng_m = wgs84.enu2aer(e, n, 0.0)
     assert az == pytest.approx(az_expected, abs=1e-12)
     assert el == pytest.approx(0.0, abs=1e-12)
@@ -252,7 +252,7 @@ def test_local_geodetic_round_trip(
 def test_local2geodetic_constant_up_is_level(
     lat0: float, lon0: float, alt0: float, up: float, seed: int
 ) -> None:
-    # DESIGN.md: constant up_m is level flight, height alt0 + up_m everywhere,
+    # docs/design.md: constant up_m is level flight, height alt0 + up_m everywhere,
     # even 300 km out where the tangent plane is ~7 km above the ground.
     rng = np.random.default_rng(seed)
     east, north = rng.uniform(-300e3, 300e3, (2, 50))
@@ -262,7 +262,7 @@ def test_local2geodetic_constant_up_is_level(
 
 
 def test_transforms_do_not_mutate_inputs() -> None:
-    # DESIGN.md: never mutate the caller's arrays.
+    # docs/design.md: never mutate the caller's arrays.
     rng = np.random.default_rng(7)
     lat = rng.uniform(-80, 80, 100)
     lon = rng.uniform(-180, 180, 100)

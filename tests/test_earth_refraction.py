@@ -1,13 +1,13 @@
 """Effective-earth (4/3) model against published values and closed forms.
 
 Authorities:
-- MATLAB Radar Toolbox documentation examples (REFERENCES.md): ``height2range``,
+- MATLAB Radar Toolbox documentation examples (docs/references.md): ``height2range``,
   ``height2grndrange``, ``range2height`` / ``el2height`` and ``height2el``. MATLAB
   prints them in ``format short``, five significant digits, so the true value
   lies within half a unit of the last printed digit: that half unit is the
   tolerance (0.5 m for 2.7125e+04, 0.05 m for 7.9325e+03, 5e-5 deg for 0.5129).
 - The effective radius 1 / (1/R + dN/dh) with R = 6371 km and -39e-9 /m, printed
-  as 8.4774e+06 m (REFERENCES.md; MATLAB ``effearthradius``).
+  as 8.4774e+06 m (docs/references.md; MATLAB ``effearthradius``).
 - The radar horizon closed form sqrt(2 R h) and the 4.12 sqrt(h) km rule of thumb.
 """
 
@@ -26,7 +26,7 @@ R_EFF = rf.EFFECTIVE_EARTH_RADIUS_M
 
 
 def test_effective_radius_standard_gradient() -> None:
-    # REFERENCES.md: -39e-9 /m -> ~8.4774e6 m, printed with 5 significant digits (+-50 m).
+    # docs/references.md: -39e-9 /m -> ~8.4774e6 m, printed with 5 significant digits (+-50 m).
     # Measured: 8,477,361.5 m (|diff| 38.5 m from the printed 8.4774e6).
     assert abs(rf.effective_earth_radius_m() - 8.4774e6) <= 50.0
     assert R_EFF == pytest.approx(1.0 / (1.0 / 6371000.0 - 39e-9), rel=1e-15)

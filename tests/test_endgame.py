@@ -2,7 +2,7 @@
 the model's own flyouts, a real seeker's misses, P_k per class, kill assessment, and the
 station's classification with hysteresis.
 
-Authorities: the 3-DOF flyout itself (DESIGN.md: "engagement: flyouts of the model itself
+Authorities: the 3-DOF flyout itself (docs/design.md: "engagement: flyouts of the model itself
 for feasibility"); Zarchan, Tactical and Strategic Missile Guidance (PN against a
 non-manoeuvring target has no miss with a perfect seeker: any miss is the seeker's).
 """

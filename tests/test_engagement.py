@@ -126,7 +126,7 @@ def test_the_srbm_is_engaged_by_a_ripple_and_no_round_is_engaged(default):
     assert len(srbm) >= 2
     first_two = srbm.sort_values("launch_t_s").launch_t_s.to_numpy()[:2]
     assert first_two[1] - first_two[0] <= 2.0 * 2.0 + 1e-9
-    # Intercepts in the Block II band (REFERENCES.md: about 15-20 km).
+    # Intercepts in the Block II band (docs/references.md: about 15-20 km).
     assert ((srbm.end_up_m > 10e3) & (srbm.end_up_m < 20e3)).all()
     # Cheongung is not a counter-rocket system: no interceptor at a round without the opt-in.
     assert not eng.truth_id.map(kind).isin(["shell", "mortar", "rocket"]).any()

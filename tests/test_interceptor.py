@@ -1,6 +1,6 @@
 """Cheongung-class interceptor: profiles, guided flyout, intercept prediction, kill assessment.
 
-Authorities: REFERENCES.md "Cheongung" (about Mach 4.5, 40 km max range, Block II
+Authorities: docs/references.md "Cheongung" (about Mach 4.5, 40 km max range, Block II
 intercepts up to ~20 km altitude) and "Proportional navigation" (Zarchan: PN
 against a non-manoeuvring target with a first-order lag and enough time to go
 has zero miss in the limit; any miss left is integration error, so a physical
@@ -50,7 +50,7 @@ def test_profiles_are_the_scenario_names_and_nominal() -> None:
     assert set(INTERCEPTORS) == {"cheongung-1", "cheongung-2"}
     for name, p in INTERCEPTORS.items():
         assert p.name == name
-        assert "REFERENCES.md" in p.source and "[nominal]" in p.source
+        assert "docs/references.md" in p.source and "[nominal]" in p.source
         assert 3.0 <= p.nav_constant <= 5.0
         assert p.max_range_m == 40_000.0 and p.max_altitude_m == 20_000.0
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -63,7 +63,7 @@ def test_profiles_are_the_scenario_names_and_nominal() -> None:
 def test_speed_peaks_near_mach_4_5(name: str) -> None:
     f = constant_velocity_target(NON_MANOEUVRING_POS, NON_MANOEUVRING_VEL)
     r = fly_ideal(name, [0.0, 0.0, 0.0], 0.0, f)
-    # REFERENCES.md: "about Mach 4.5"; the motor was calibrated to it.
+    # docs/references.md: "about Mach 4.5"; the motor was calibrated to it.
     assert np.all(np.abs(r.peak_mach - 4.5) < 0.45), r.peak_mach
 
 

@@ -82,7 +82,7 @@ def ridge_tif(tmp_path: Path) -> Path:
 
 
 def test_flat_ground_height_broadcasts() -> None:
-    # DESIGN.md: without a DEM the ground is the ellipsoid raised to the origin's altitude.
+    # docs/design.md: without a DEM the ground is the ellipsoid raised to the origin's altitude.
     ground = FlatGround(40.0)
     h = ground.height_m(np.zeros((2, 3)), 127.0)
     assert h.shape == (2, 3)

@@ -1,6 +1,6 @@
 """Scoring after the fact: which truth object each track follows.
 
-This is the one place that joins estimates with truth on purpose (DESIGN.md):
+This is the one place that joins estimates with truth on purpose (docs/design.md):
 a track's `truth_id` is the majority `truth_id` of the detections behind its
 updates (-1 if none, or if false alarms are the majority).
 """

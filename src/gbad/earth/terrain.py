@@ -53,7 +53,7 @@ class Ground(Protocol):
 class FlatGround:
     """The ellipsoid raised by ``alt_m``: the ground of a scenario without a DEM.
 
-    DESIGN.md: without a DEM the ground is the ellipsoid raised to the
+    docs/design.md: without a DEM the ground is the ellipsoid raised to the
     scenario origin's altitude, so ``FlatGround(origin_alt_m)``.
     """
 

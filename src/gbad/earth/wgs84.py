@@ -1,6 +1,6 @@
 """WGS-84 frames: geodetic, ECEF, local ENU and AER, vectorised.
 
-Conventions (as in DESIGN.md):
+Conventions (as in docs/design.md):
 - geodetic: latitude/longitude in degrees, height above the ellipsoid in metres;
 - ECEF: Earth-centred, Earth-fixed Cartesian, metres;
 - ENU: east/north/up on the tangent plane of a reference point, metres;
@@ -201,7 +201,7 @@ def local2geodetic(
 ) -> tuple[Array, Array, Array]:
     """A scenario-file local position to geodetic.
 
-    DESIGN.md's convention: east/north place the point on the origin's tangent
+    docs/design.md's convention: east/north place the point on the origin's tangent
     plane; `up_m` is height above the origin's altitude at that point, along
     the local vertical. So constant `up_m` is level flight and `up_m = 0` is the
     ground of a scenario without a DEM (the ellipsoid raised to the origin's

@@ -1,6 +1,6 @@
 """Cheongung-class (KM-SAM) interceptor profiles: airframe, motor, guidance, seeker, lethality.
 
-Everything here is nominal and public (REFERENCES.md, "Cheongung" and
+Everything here is nominal and public (docs/references.md, "Cheongung" and
 "Proportional navigation"); figures that no public source gives are marked
 ``[nominal]`` in each profile's ``source`` and are parameters, not facts.
 """
@@ -248,10 +248,10 @@ _SAM_CD_MACH: tuple[tuple[float, float], ...] = (
 )
 
 _COMMON_SOURCE = (
-    "REFERENCES.md 'Cheongung': max engagement range 40 km; Block II intercepts in the "
+    "docs/references.md 'Cheongung': max engagement range 40 km; Block II intercepts in the "
     "15-20 km altitude band (taken as max altitude 20 km); vertical cold launch, motor ignites "
     "in the air; about Mach 4.5; MFR uplink, seeker switches on near the target. "
-    "REFERENCES.md 'Proportional navigation': a_c = N'·V_c·λ̇, N' 3-5, first-order "
+    "docs/references.md 'Proportional navigation': a_c = N'·V_c·λ̇, N' 3-5, first-order "
     "autopilot lag and g limit (Zarchan). Airframe 400 kg, 0.275 m diameter [unverified, "
     "widely quoted]. Motor split, C_D(M), g limit, autopilot lag, seeker range, lethality, "
     "min range, max time of flight: [nominal], not published; the motor's thrusts were found by "
@@ -305,7 +305,7 @@ CHEONGUNG_2 = InterceptorProfile(
         ("mortar", 0.5, 0.5, 0.7, 0.4),
         ("rocket", 0.5, 0.5, 0.7, 0.4),
     ),
-    source="cheongung-2 (KM-SAM Block II, hit-to-kill; REFERENCES.md 'Cheongung': Block II "
+    source="cheongung-2 (KM-SAM Block II, hit-to-kill; docs/references.md 'Cheongung': Block II "
     "hit-to-kill, enhanced-lethality warhead, canard control and side thrusters). "
     + _COMMON_SOURCE,
 )
@@ -357,7 +357,7 @@ CHEONGUNG_1 = InterceptorProfile(
         ("mortar", 3.0, 1.0, 0.3, 0.2),
         ("rocket", 3.0, 1.0, 0.3, 0.2),
     ),
-    source="cheongung-1 (KM-SAM Block I; REFERENCES.md 'Cheongung': Block I proximity fuze "
+    source="cheongung-1 (KM-SAM Block I; docs/references.md 'Cheongung': Block I proximity fuze "
     "with a fragment-focusing warhead; turn-over authority by jet vanes [nominal]). "
     + _COMMON_SOURCE,
 )

@@ -112,7 +112,7 @@ def _check_position_keys(data: Any, extra_keys: tuple[str, ...] = ()) -> Any:
 
 
 class Position(Strict):
-    """A point given as geodetic or as scenario-local coordinates (DESIGN.md)."""
+    """A point given as geodetic or as scenario-local coordinates (docs/design.md)."""
 
     lat_deg: Latitude | None = None
     lon_deg: Longitude | None = None
@@ -131,7 +131,7 @@ class Position(Strict):
         return self.lat_deg is not None
 
     def to_geodetic(self, origin: Geodetic) -> tuple[float, float, float]:
-        """(lat_deg, lon_deg, alt_m) of this point, by DESIGN.md's local convention."""
+        """(lat_deg, lon_deg, alt_m) of this point, by docs/design.md's local convention."""
         if self.is_geodetic:
             return (float(self.lat_deg), float(self.lon_deg), float(self.alt_m or 0.0))
         lat, lon, alt = local2geodetic(

@@ -1,6 +1,6 @@
 """Built-in munition profiles: mass, calibre, drag curve, charges, motor, dispersion.
 
-Public, nominal figures only (see REFERENCES.md, "Munitions (nominal)"). Every
+Public, nominal figures only (see docs/references.md, "Munitions (nominal)"). Every
 profile says in ``source`` where each figure comes from; a figure found by
 flying the model (a motor thrust, a charge's muzzle velocity) says how it was
 found, so it can be found again (tests/test_ballistic.py flies the same shots
@@ -130,7 +130,7 @@ class MunitionProfile:
 
 
 def _m107_cd_table() -> tuple[tuple[float, float], ...]:
-    # The public fit for the 155 mm shell (REFERENCES.md): K_D = 0.0579 for
+    # The public fit for the 155 mm shell (docs/references.md): K_D = 0.0579 for
     # M <= 0.9 and ((0.9415 + 0.1327 M)^2 - 1)/M^2 for 1.3 < M <= 2.6,
     # C_D = (8/π) K_D. The fit says nothing in 0.9 < M <= 1.3: PCHIP bridges it.
     sub = [0.0, 0.3, 0.6, 0.8, 0.9]
@@ -146,7 +146,7 @@ _155MM = MunitionProfile(
     mass_kg=42.9,
     diameter_m=0.155,
     cd_mach=_m107_cd_table(),
-    # Top charge 684 m/s (REFERENCES.md, [unverified]); lower charges nominal,
+    # Top charge 684 m/s (docs/references.md, [unverified]); lower charges nominal,
     # spaced so that their range bands overlap.
     charges_mps=(210.0, 275.0, 340.0, 400.0, 470.0, 560.0, 684.0),
     thrust_n=0.0,
@@ -159,7 +159,7 @@ _155MM = MunitionProfile(
     elevation_sigma_mrad=0.5,
     azimuth_sigma_mrad=0.5,
     source=(
-        "REFERENCES.md 'Munitions (nominal)': 155 mm HE M107 family, 42.9 kg (M114 data); "
+        "docs/references.md 'Munitions (nominal)': 155 mm HE M107 family, 42.9 kg (M114 data); "
         "C_D(M) from the public M101 fit (Rabbath & Corriveau, Def. Tech. 15(5) 2019), "
         "PCHIP; top charge 684 m/s [unverified]; M198 max range 18.2 km with M107 "
         "(weaponsystems.net). Lower charges, elevation limits (M198: -5 to +72 deg) and "
@@ -200,7 +200,7 @@ _120MM_MORTAR = MunitionProfile(
     elevation_sigma_mrad=1.0,
     azimuth_sigma_mrad=1.0,
     source=(
-        "REFERENCES.md 'Munitions (nominal)': 120 mm mortar MO-120-RT, 18.7 kg cartridge, "
+        "docs/references.md 'Munitions (nominal)': 120 mm mortar MO-120-RT, 18.7 kg cartridge, "
         "8.14 km max range, elevation 30-85 deg. C_D(M) nominal (fin-stabilised bomb). "
         "Top-charge muzzle velocity nominal, calibrated to 8.14 km: "
         f"{MORTAR_CHARGES_MPS[-1]:.1f} m/s gives the maximum range 8140 m (point-mass model, "
@@ -242,7 +242,7 @@ _122MM_ROCKET = MunitionProfile(
     elevation_sigma_mrad=2.0,
     azimuth_sigma_mrad=2.0,
     source=(
-        "REFERENCES.md 'Munitions (nominal)': 122 mm rocket 9M22U, ~65 kg (66 kg used), "
+        "docs/references.md 'Munitions (nominal)': 122 mm rocket 9M22U, ~65 kg (66 kg used), "
         "1.6-20 km. Burn time 1.9 s, propellant 20.5 kg, tube-exit speed "
         f"{ROCKET_EXIT_MPS:.0f} m/s, C_D(M) and dispersion nominal. "
         f"Thrust nominal, calibrated to 20 km: {ROCKET_THRUST_N:.0f} N gives the maximum "

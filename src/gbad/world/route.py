@@ -1,6 +1,6 @@
 """Waypoint flight: straight legs joined by coordinated turns at a bank limit.
 
-The route lives in the scenario's local coordinates (DESIGN.md): east/north
+The route lives in the scenario's local coordinates (docs/design.md): east/north
 on the origin's tangent plane, up as height above the origin's altitude. The
 horizontal path is flown in that plane and mapped to the curved Earth only at
 the end, so level flight stays level over hundreds of kilometres. The plane's
