@@ -78,3 +78,15 @@ def as_rows(name: str, a: ArrayLike, width: int | None) -> Array:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite")
     return arr
+
+
+def as_column(name: str, value: ArrayLike | None, default: float, n: int) -> Array:
+    """A scalar or (N,) keyword as (N,) floats; None gives the default (which may be NaN)."""
+    if value is None:
+        return np.full(n, default)
+    a = np.asarray(value, dtype=float).reshape(-1)
+    if a.size not in (1, n):
+        raise ValueError(f"{name} has {a.size} values for {n} rows: give one or {n}")
+    if np.any(np.isnan(a)):
+        raise ValueError(f"{name} must not be NaN")
+    return np.broadcast_to(a, (n,)).copy()

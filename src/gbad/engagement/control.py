@@ -222,6 +222,7 @@ def run_engagements(
     killed_at: dict[int, float] = {}
     budget = MfrBudget()
     occ: dict[str, list] = {}
+    engageable = ENGAGEABLE + (("artillery",) if any(bat.engage_rounds.values()) else ())
     for t in np.arange(0.0, hdr.duration_s, cfg.decision_interval_s):
         ids, pos, vel, acc_up, acc_along = _picture(tab, first_confirm, float(t))
         st.expire(float(t))
@@ -242,7 +243,6 @@ def run_engagements(
             threat_rows["value"].append(float(tp.value[r]))
             threat_rows["kind"].append(str(tp.kind[r]))
             threat_rows["time_to_asset_s"].append(float(tp.time_to_asset_s[r].min()))
-        engageable = ENGAGEABLE + (("artillery",) if any(bat.engage_rounds.values()) else ())
         worth = (tp.value >= MIN_THREAT_SHARE * assets.value.max()) & np.isin(tp.kind, engageable)
         free = np.array([int(k) not in st.in_flight for k in ids], dtype=bool)
         targets = np.flatnonzero(worth & free & kinds.settled(ids))
@@ -306,7 +306,9 @@ def run_engagements(
                     shots.append((ready[a], targets[b], s, tof[a, b]))
         if not shots:
             continue
-        _fire(shots, bat, ids, tp.kind, beta_of(targets, beta), tab, track_truth, truth,
+        beta_of_row = np.full(len(ids), np.inf)
+        beta_of_row[targets] = beta
+        _fire(shots, bat, ids, tp.kind, beta_of_row, tab, track_truth, truth,
               origin, float(t), rng, cfg, rows, st, killed_at)  # fmt: skip
     engagements = _engagement_table(rows)
     _abort_late(engagements, killed_at)
@@ -326,11 +328,6 @@ def run_engagements(
         "track_id": np.array(queued["track_id"], dtype=np.int64),
     }
     return result
-
-
-def beta_of(targets: NDArray[np.intp], beta: Array) -> dict[int, float]:
-    """Target row -> the ballistic coefficient the station assumes (inf: not ballistic)."""
-    return {int(j): float(b) for j, b in zip(targets, beta, strict=True)}
 
 
 @dataclass
@@ -443,7 +440,7 @@ def _fire(
             dt_s=0.01,
             target_rcs_m2=float(truth.rcs_m2[o - 1]) if o > 0 else None,
             target_glint_m=GLINT_M.get(true_kind, 0.0),
-            target_beta_kg_m2=beta[int(j)],
+            target_beta_kg_m2=float(beta[j]),
         )
         miss = float(f.miss_distance_m[0])
         closest = bool(f.intercepted[0])

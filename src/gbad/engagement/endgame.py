@@ -57,6 +57,12 @@ BETA_BAND = (0.5, 2.0)
 MIN_DRAG_MPS2 = 2.0
 
 
+def station_density_kgpm3(height_m: np.ndarray) -> np.ndarray:
+    """The station's air: an exponential atmosphere, 1.225 kg/m³ at the ground and a scale
+    height of 7.2 km (its own model for prediction, not the truth's US 1976)."""
+    return 1.225 * np.exp(-np.maximum(height_m, 0.0) / 7200.0)
+
+
 @dataclass(frozen=True)
 class KillAssessment:
     """The radar's verdict on an intercept, which can be wrong [nominal rates].
@@ -90,7 +96,7 @@ def estimate_beta(
     g = 9.80665
     v = np.maximum(speed_mps, 1.0)
     drag = -decel_along_mps2 - g * climb_mps / v
-    rho = 1.225 * np.exp(-np.maximum(height_m, 0.0) / 7200.0)
+    rho = station_density_kgpm3(height_m)
     with np.errstate(divide="ignore", invalid="ignore"):
         beta = rho * v * v / (2.0 * drag)
     lo, hi = BETA_BAND

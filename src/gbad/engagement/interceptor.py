@@ -77,7 +77,7 @@ from numpy.typing import ArrayLike, NDArray
 from gbad.earth.atmosphere import G0_MPS2
 from gbad.earth.wgs84 import ecef2geodetic
 from gbad.engagement import _flyout_kernel as _k
-from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_rows, broadcast_leading
+from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_column, as_rows, broadcast_leading
 from gbad.engagement.prediction import NOMINAL_DT_S, predict_intercept, speed_profile
 from gbad.engagement.profiles import (
     MACH_STEP,
@@ -173,18 +173,6 @@ def _params(p: InterceptorProfile, ground_h_m: float) -> Array:
     prm[_k.P_FILTER_TAU] = p.guidance_filter_tau_s
     prm[_k.P_BLIND_RANGE] = p.seeker_blind_range_m
     return prm
-
-
-def _per_interceptor(name: str, value: ArrayLike | None, default: float, m: int) -> Array:
-    """A scalar or (M,) keyword as (M,) floats; None gives the default."""
-    if value is None:
-        return np.full(m, default)
-    a = np.asarray(value, dtype=float).reshape(-1)
-    if a.size not in (1, m):
-        raise ValueError(f"{name} has {a.size} values for {m} interceptors: give one or {m}")
-    if np.any(np.isnan(a)):
-        raise ValueError(f"{name} must not be NaN")
-    return np.broadcast_to(a, (m,)).copy()
 
 
 def fly_interceptors(
@@ -310,9 +298,9 @@ def fly_interceptors(
 
     up_t, up_x = _uplinks(uplink, rng, frame, t_launch, max_tof, tgt_t, tgt_x, tgt_n, m)
     up_n = np.full(m, up_t.shape[1], dtype=np.int64)
-    rcs = _per_interceptor("target_rcs_m2", target_rcs_m2, np.nan, m)
-    glint = _per_interceptor("target_glint_m", target_glint_m, 0.0, m)
-    beta = _per_interceptor("target_beta_kg_m2", target_beta_kg_m2, math.inf, m)
+    rcs = as_column("target_rcs_m2", target_rcs_m2, np.nan, m)
+    glint = as_column("target_glint_m", target_glint_m, 0.0, m)
+    beta = as_column("target_beta_kg_m2", target_beta_kg_m2, math.inf, m)
     if np.any(rcs <= 0.0) or np.any(glint < 0.0) or np.any(beta <= 0.0):
         raise ValueError("target_rcs_m2 and target_beta_kg_m2 must be > 0, target_glint_m >= 0")
     noisy = not ideal_seeker and (

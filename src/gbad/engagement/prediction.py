@@ -11,8 +11,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from gbad.earth.atmosphere import G0_MPS2, density_kgpm3, speed_of_sound_mps
-from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_rows, broadcast_leading
+from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_column, as_rows, broadcast_leading
+from gbad.engagement.endgame import station_density_kgpm3
 from gbad.engagement.profiles import MACH_STEP, InterceptorProfile, cd_row, interceptor_profile
+from gbad.world.ballistic import hermite_states
 
 Array = NDArray[np.float64]
 
@@ -186,7 +188,7 @@ def ballistic_path(
         c = p.copy()
         c[:, 2] += EARTH_RADIUS_M
         r = np.linalg.norm(c, axis=1, keepdims=True)
-        rho = 1.225 * np.exp(-np.maximum(r - EARTH_RADIUS_M, 0.0) / 7200.0)
+        rho = station_density_kgpm3(r - EARTH_RADIUS_M)
         speed = np.linalg.norm(v, axis=1, keepdims=True)
         return -G0_MPS2 * (EARTH_RADIUS_M / r) ** 2 * c / r - rho * speed * v / (2.0 * b)
 
@@ -215,19 +217,9 @@ def _hermite_at(ps: Array, vs: Array, step_s: float, t_s: Array) -> tuple[Array,
     s = u - i
     rows = np.arange(len(ps))[:, None]
     p0, p1, v0, v1 = ps[rows, i], ps[rows, i + 1], vs[rows, i], vs[rows, i + 1]
-    s = s[..., None]
-    late = s > 1.0  # beyond the last node: straight on
-    sc = np.minimum(s, 1.0)
-    s2, s3 = sc * sc, sc * sc * sc
-    pos = (
-        (2 * s3 - 3 * s2 + 1) * p0
-        + (s3 - 2 * s2 + sc) * step_s * v0
-        + (-2 * s3 + 3 * s2) * p1
-        + (s3 - s2) * step_s * v1
-    )
-    vel = ((6 * s2 - 6 * sc) * p0 + (3 * s2 - 4 * sc + 1) * step_s * v0
-           + (-6 * s2 + 6 * sc) * p1 + (3 * s2 - 2 * sc) * step_s * v1) / step_s  # fmt: skip
-    pos = np.where(late, p1 + v1 * (s - 1.0) * step_s, pos)
+    pos, vel = hermite_states(p0, v0, p1, v1, step_s, np.minimum(s, 1.0))
+    late = (s > 1.0)[..., None]  # beyond the last node: straight on
+    pos = np.where(late, p1 + v1 * (s[..., None] - 1.0) * step_s, pos)
     vel = np.where(late, v1, vel)
     return (pos, vel) if two else (pos[:, 0], vel[:, 0])
 
@@ -289,8 +281,8 @@ def predict_intercept(
     vel = broadcast_leading("target_vel_enu_mps", vel, 3, n)
     acc = broadcast_leading("target_acc_enu_mps2", acc, 3, n)
     lau = broadcast_leading("launcher_enu_m", lau, 3, n)
-    beta = _column("target_beta_kg_m2", target_beta_kg_m2, math.inf, n)
-    rcs = _column("target_rcs_m2", target_rcs_m2, p.seeker_reference_rcs_m2, n)
+    beta = as_column("target_beta_kg_m2", target_beta_kg_m2, math.inf, n)
+    rcs = as_column("target_rcs_m2", target_rcs_m2, p.seeker_reference_rcs_m2, n)
     if np.any(beta <= 0.0) or np.any(rcs <= 0.0):
         raise ValueError("target_beta_kg_m2 and target_rcs_m2 must be > 0")
     sp = speed_profile(p)
@@ -380,15 +372,6 @@ def predict_intercept(
     )
 
 
-def _column(name: str, value: ArrayLike | None, default: float, n: int) -> Array:
-    if value is None:
-        return np.full(n, default)
-    a = np.asarray(value, dtype=float).reshape(-1)
-    if a.size not in (1, n) or np.any(np.isnan(a)):
-        raise ValueError(f"{name} must be one number or {n}, none NaN")
-    return np.broadcast_to(a, (n,)).copy()
-
-
 def _end_game(p, rel, v_arr, v_t, pip, acc, beta, rcs, tof):
     """Look angle at lock-on (deg), PN's acceleration demand (m/s²) and homing time (s),
     from the collision triangle at the intercept point."""
@@ -400,7 +383,7 @@ def _end_game(p, rel, v_arr, v_t, pip, acc, beta, rcs, tof):
     # The target's acceleration less gravity (which the interceptor's autopilot takes out
     # of its own): drag for a ballistic path, the given acceleration otherwise.
     speed_t = np.linalg.norm(v_t, axis=-1, keepdims=True)
-    rho = 1.225 * np.exp(-np.clip(np.nan_to_num(pip[:, 2:3]), 0.0, None) / 7200.0)
+    rho = station_density_kgpm3(np.nan_to_num(pip[:, 2:3]))
     drag = -rho * speed_t * v_t / (2.0 * np.where(np.isfinite(beta), beta, np.inf)[:, None])
     a_rel = np.where(np.isfinite(beta)[:, None], drag, acc)
     los = w / vc[:, None]

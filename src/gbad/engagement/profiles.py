@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -310,40 +310,21 @@ CHEONGUNG_2 = InterceptorProfile(
     + _COMMON_SOURCE,
 )
 
-#: Block I: proximity fuze and fragment-focusing warhead.
-CHEONGUNG_1 = InterceptorProfile(
+#: Block I: proximity fuze and fragment-focusing warhead; the same airframe, motor and envelope
+#: as Block II, a slower autopilot, a shorter-range seeker.
+CHEONGUNG_1 = replace(
+    CHEONGUNG_2,
     name="cheongung-1",
-    mass_kg=400.0,
-    diameter_m=0.275,
-    cd_mach=_SAM_CD_MACH,
-    eject_speed_mps=25.0,
-    ignition_delay_s=0.5,
-    boost_thrust_n=130_000.0,
-    boost_time_s=3.6,
-    boost_propellant_kg=190.0,
-    sustain_thrust_n=8_000.0,
-    sustain_time_s=8.0,
-    sustain_propellant_kg=26.0,
     g_limit=30.0,
     side_accel_mps2=50.0,
-    q_full_control_pa=40_000.0,
     autopilot_tau_s=0.30,
     nav_constant=3.5,
-    heading_gain_per_s=1.5,
     seeker_acquisition_range_m=12_000.0,
-    seeker_field_of_regard_deg=45.0,
     lethality="carleton",
     lethal_radius_m=12.0,
     pk_max=0.9,
     pk_falloff_m=0.0,
-    min_range_m=1_000.0,
-    max_range_m=40_000.0,
-    max_altitude_m=20_000.0,
-    max_time_of_flight_s=60.0,
-    min_speed_mps=300.0,
-    seeker_reference_rcs_m2=1.0,
     seeker_angle_noise_rad=0.02,
-    seeker_glint_tau_s=0.05,
     radome_slope=0.015,
     guidance_filter_tau_s=0.15,
     seeker_blind_range_m=80.0,
@@ -358,8 +339,8 @@ CHEONGUNG_1 = InterceptorProfile(
         ("rocket", 3.0, 1.0, 0.3, 0.2),
     ),
     source="cheongung-1 (KM-SAM Block I; docs/references.md 'Cheongung': Block I proximity fuze "
-    "with a fragment-focusing warhead; turn-over authority by jet vanes [nominal]). "
-    + _COMMON_SOURCE,
+    "with a fragment-focusing warhead; turn-over authority by jet vanes [nominal]). Airframe, "
+    "motor and envelope as cheongung-2. " + _COMMON_SOURCE,
 )
 
 #: The built-in profiles, by the names the scenario schema uses.

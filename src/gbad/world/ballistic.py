@@ -359,9 +359,14 @@ def _ground_floor(ground: GroundLike, m: int, launch_alt: Array) -> tuple[Array,
     return np.broadcast_to(g, (m,)).copy(), None
 
 
-def _hermite(p0: Array, v0: Array, p1: Array, v1: Array, h: Array, s: Array) -> tuple[Array, Array]:
-    s = s[:, None]
-    h = h[:, None]
+def hermite_states(
+    p0: Array, v0: Array, p1: Array, v1: Array, h: ArrayLike, s: ArrayLike
+) -> tuple[Array, Array]:
+    """Position and velocity at fraction ``s`` of steps of length ``h`` on cubic Hermite
+    curves through states (p0, v0) and (p1, v1), each (..., 3); ``h`` and ``s`` broadcast
+    over the leading axes."""
+    s = np.asarray(s, dtype=float)[..., None]
+    h = np.asarray(h, dtype=float)[..., None]
     s2, s3 = s * s, s * s * s
     pos = (
         (2 * s3 - 3 * s2 + 1) * p0
@@ -434,7 +439,7 @@ def terrain_crossings(
             0.5 * (lo + hi),
         )
         s = np.clip(s, lo, hi)
-        pos_s, _ = _hermite(p0, v0, p1, v1, h, s)
+        pos_s, _ = hermite_states(p0, v0, p1, v1, h, s)
         g, _ = _terrain_agl(terrain, pos_s)
         up = g > 0.0
         g_hi = np.where(up & (side == 1), 0.5 * g_hi, g_hi)
@@ -446,7 +451,7 @@ def terrain_crossings(
         side = np.where(up, 1, -1)
         if np.all((np.abs(g) < 1e-4) | (hi - lo < 1e-12)):
             break
-    pos_s, vel_s = _hermite(p0, v0, p1, v1, h, s)
+    pos_s, vel_s = hermite_states(p0, v0, p1, v1, h, s)
     t_cross[r] = t0 + s * h
     state[r, :3] = pos_s
     state[r, 3:] = vel_s
