@@ -28,7 +28,8 @@ from gbad.earth.wgs84 import (
     geodetic2ecef,
     geodetic2enu,
 )
-from gbad.world.ballistic import fly, ground_range_m, max_range_m, solve_aim
+from gbad.world.aiming import max_range_m, solve_aim
+from gbad.world.ballistic import fly, ground_range_m
 from gbad.world.munitions import MUNITIONS, MunitionProfile
 
 SHELL = MUNITIONS["155mm-he"]

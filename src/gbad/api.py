@@ -56,7 +56,8 @@ from gbad.sensors.detection_file import DetectionFileError, Detections, read_det
 from gbad.sensors.radar import RadarModel, simulate_radar
 from gbad.sim import RunResult, engage, locate, run_scenario, score_tracks, simulate, track
 from gbad.tracking.tracker import Tracker, TrackerResult
-from gbad.world.ballistic import Flight, fly, solve_aim
+from gbad.world.aiming import solve_aim
+from gbad.world.ballistic import Flight, fly
 from gbad.world.build import build_truth
 from gbad.world.munitions import MUNITIONS, MunitionProfile
 from gbad.world.truth import Truth

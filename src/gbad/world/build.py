@@ -149,7 +149,8 @@ def _ballistic_objects(
     threats: list[Threat], origin, t_grid: Array, rng: np.random.Generator, ground: object | None
 ) -> list[dict]:
     # Imported here: the integrator is JIT-compiled and only ballistic scenarios need it.
-    from gbad.world.ballistic import fly, solve_aim
+    from gbad.world.aiming import solve_aim
+    from gbad.world.ballistic import fly
     from gbad.world.munitions import MUNITIONS
 
     # A flat ground is a plain altitude to the integrator (no terrain look-ups).
