@@ -81,7 +81,7 @@ from gbad.scenario.loader import LoadedScenario, parse_scenario
 from gbad.sensors.detection_file import Detections, from_columns
 from gbad.sim import radar_models, simulate, track
 from gbad.tracking.association import gate_threshold
-from gbad.tracking.tracker import RadarGeometry, _Threads
+from gbad.tracking.buffers import RadarGeometry, _Threads
 
 DIFFERENCES = [
     "pre-gate: gbad finds candidate (track, detection) pairs whose search sphere around "

@@ -181,7 +181,7 @@ def test_thread_choice_follows_the_cheaper_way_and_probes_less_when_sure():
     """`_Threads` (fed made-up costs, no clock): each way tried, then the cheaper one,
     the other tried again after PROBE scans, twice as late each time the probe confirms,
     at once PROBE_MAX late when the probe was far off, and back to PROBE on a change."""
-    from gbad.tracking.tracker import _Threads
+    from gbad.tracking.buffers import _Threads
 
     assert _Threads(1).pick() == 1
     th = _Threads(2)

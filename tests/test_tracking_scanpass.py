@@ -26,8 +26,9 @@ from gbad.scenario.loader import LoadedScenario, parse_scenario
 from gbad.sensors.detection_file import from_columns
 from gbad.sim import radar_models, simulate
 from gbad.tracking import association, fastpath, filters, models, scanpass
+from gbad.tracking.buffers import RadarGeometry, _Rows, _Tracks
 from gbad.tracking.estimators import initial_state, predict_signed
-from gbad.tracking.tracker import RadarGeometry, Tracker, _Rows, _Tracks
+from gbad.tracking.tracker import Tracker
 
 Q = np.array([100.0, 100.0, 100.0])
 GATE = association.gate_threshold(3, 0.9997)
@@ -623,7 +624,7 @@ def test_a_target_above_the_radar_horizontal_is_always_in_sight():
 def test_measurements_kernel_equals_numpy(seed):
     """`scanpass.measurements` (z and diagonal R of every detection) is the NumPy
     `_measurements_np` bit for bit, NaN range rates and their σ included."""
-    from gbad.tracking.tracker import _measurements, _measurements_np
+    from gbad.tracking.buffers import _measurements, _measurements_np
 
     rng = np.random.default_rng(seed)
     n = 257

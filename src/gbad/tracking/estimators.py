@@ -19,7 +19,7 @@ from gbad.scenario.schema import TrackerConfig
 from gbad.tracking import fastpath, filters, models
 
 if TYPE_CHECKING:
-    from gbad.tracking.tracker import RadarGeometry, _Tracks
+    from gbad.tracking.buffers import RadarGeometry, _Tracks
 
 Array = NDArray[np.float64]
 

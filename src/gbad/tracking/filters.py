@@ -888,7 +888,7 @@ def cmkf_update(
 # slower whenever the other core was busy (thread-pool barriers waiting on a
 # descheduled worker), and Monte Carlo runs already fill the cores. (The tracker's
 # compiled scan passes do use threads, but only where timing shows they pay:
-# `tracker._Threads`.)
+# `buffers._Threads`.)
 # error_model="numpy": a division by zero gives inf/nan as in the NumPy path
 # instead of a per-division check and exception (~20 % of the kernel's time).
 

@@ -23,7 +23,7 @@ from gbad.tracking.estimators import (
 )
 
 if TYPE_CHECKING:
-    from gbad.tracking.tracker import RadarGeometry, _Tracks
+    from gbad.tracking.buffers import RadarGeometry, _Tracks
 
 Array = NDArray[np.float64]
 N_STATE = 10

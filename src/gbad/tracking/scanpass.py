@@ -40,11 +40,11 @@ on several threads (`n_threads`; the tracker asks for them only for scans of at 
 each track writes only its own slots or its own row, and the results are compacted in
 track order, so they are bit for bit the serial ones. Whether threads pay is a matter of
 load, not of results (see the note above `filters._cv_ekf_rows`): the tracker decides by
-timing both ways (`tracker._Threads`).
+timing both ways (`buffers._Threads`).
 
-Track columns are those of `tracker._Tracks`; output rows go to two growable
+Track columns are those of `buffers._Tracks`; output rows go to two growable
 column-major buffers (`ROW_FLOATS` and `ROW_INTS`, one buffer row per column)
-that `tracker._Rows` owns.
+that `buffers._Rows` owns.
 """
 
 from __future__ import annotations
