@@ -23,7 +23,9 @@ AIR_KINDS = {"aircraft", "cruise_missile", "uav", "ballistic_missile"}
 def default_run():
     loaded = load_builtin("airbase-defence")
     truth, det_cols, _, _ = simulate(loaded)
-    det = from_columns(det_cols, radar_models(loaded), "sim").search_only()
+    det = from_columns(det_cols, radar_models(loaded), "sim").for_air_tracker(radar_models(loaded))[
+        0
+    ]
     result = track(loaded, det)
     rows = truth_table(truth, loaded)
     air = score_tracks(loaded, rows, result, det, truth)
@@ -68,7 +70,10 @@ def test_the_tracker_never_reads_truth_ids(default_run):
     loaded, _, det_cols, _, result, _, _ = default_run
     blind = dict(det_cols)
     blind["truth_id"] = np.random.default_rng(0).permutation(det_cols["truth_id"])
-    again = track(loaded, from_columns(blind, radar_models(loaded), "blind").search_only())
+    again = track(
+        loaded,
+        from_columns(blind, radar_models(loaded), "blind").for_air_tracker(radar_models(loaded))[0],
+    )
     for key in ("t_s", "track_id", "east_m", "status"):
         np.testing.assert_array_equal(result.rows[key], again.rows[key])
 

@@ -110,6 +110,7 @@ def _track(
     from gbad.record import write_json, write_parquet
     from gbad.sensors.detection_file import read_detections
     from gbad.sim import (
+        air_detections,
         locate,
         locating_tables,
         radar_models,
@@ -119,7 +120,7 @@ def _track(
     )
 
     det_all = read_detections(det_path, radar_models(loaded))
-    det = det_all.search_only()
+    det, air_radars = air_detections(loaded, det_all)
     truth_rows = None
     if truth is not None:
         try:
@@ -141,7 +142,7 @@ def _track(
             raise TruthFileError(truth, [f"missing column(s) {missing}"])
         truth_rows = {k: table.column(k).to_numpy() for k in need}
     tic = time.perf_counter()
-    result = track(loaded, det)
+    result = track(loaded, det, radars=air_radars)
     wall = time.perf_counter() - tic
     summary: dict = {
         "simulated": True,
@@ -154,7 +155,7 @@ def _track(
     }
     truth_ids = None
     if truth_rows is not None:
-        air = score_tracks(loaded, truth_rows, result, det)
+        air = score_tracks(loaded, truth_rows, result, det, radars=air_radars)
         truth_ids = air.pop("track_truth_ids")
         air.pop("gospa_series")
         summary["air_picture"] = air
@@ -172,8 +173,8 @@ def _track(
     write_parquet(out / "alerts.parquet", alerts, meta)
     write_json(out / "summary.json", summary)
     console.print(
-        f"{len(det)} search detections -> {result.n_tracks} tracks ({result.n_confirmed} "
-        f"confirmed); {len(det_all) - len(det)} track-dwell detections -> "
+        f"{len(det)} air detections -> {result.n_tracks} tracks ({result.n_confirmed} "
+        f"confirmed); {len(det_all) - len(det)} weapon-locating dwell detections -> "
         f"{summary['locator']['tracks_located']} of {located.n_tracks} weapon tracks located, "
         f"{summary['locator']['alerts']} warnings "
         f"({wall:.2f} s tracking); results in {out.resolve()}"

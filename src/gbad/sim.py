@@ -24,13 +24,23 @@ from gbad.analysis.locating import crlb_ceps, majority_truth, score_locates
 from gbad.analysis.report import write_report
 from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
-from gbad.engagement.control import EngagementResult, run_engagements, scenario_assets
+from gbad.engagement.control import (
+    DWELL_COLUMNS,
+    EngagementResult,
+    run_engagements,
+    scenario_assets,
+)
 from gbad.locating.locator import LocatorResult, run_locator
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
 from gbad.scenario.schema import DEFAULT_MUNITION
 from gbad.sensors.detection_file import Detections, from_columns
-from gbad.sensors.radar import DETECTION_COLUMNS, RadarModel, simulate_radar
+from gbad.sensors.radar import (
+    DETECTION_COLUMNS,
+    RadarModel,
+    simulate_radar,
+    simulate_track_dwells,
+)
 from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult
 from gbad.world.build import build_truth
 from gbad.world.truth import Truth
@@ -106,11 +116,17 @@ def simulate(
 
 def _occupancy_table(occ: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The multifunction radar's booking per decision (an empty table with its schema)."""
-    cols = ("t_s", "search_share", "track_share", "uplink_share", "tracks", "tracks_degraded")
-    return {
-        c: np.asarray(occ.get(c, []), dtype=np.int64 if c.startswith("tracks") else float)
-        for c in cols
-    }
+    cols = (
+        "t_s",
+        "search_share",
+        "track_share",
+        "uplink_share",
+        "tracks",
+        "tracks_degraded",
+        "track_dwells",
+    )
+    counts = ("tracks", "tracks_degraded", "track_dwells")
+    return {c: np.asarray(occ.get(c, []), dtype=np.int64 if c in counts else float) for c in cols}
 
 
 def _occupancy_summary(occ: dict[str, np.ndarray]) -> dict[str, float]:
@@ -129,15 +145,25 @@ def radar_models(loaded: LoadedScenario) -> list[RadarModel]:
     return [RadarModel.from_scenario(r, origin) for r in loaded.model.radars]
 
 
+def air_detections(loaded: LoadedScenario, det: Detections) -> tuple[Detections, list[RadarModel]]:
+    """The detections the air tracker takes and the radars (track channels too) they index."""
+    return det.for_air_tracker(radar_models(loaded))
+
+
 def track(
     loaded: LoadedScenario,
     det: Detections,
     progress: Callable[[float], None] | None = None,
+    radars: list[RadarModel] | None = None,
 ) -> TrackerResult:
-    """Run the scenario's tracker over validated detections."""
+    """Run the scenario's tracker over validated detections.
+
+    ``radars``: what ``det.radar_index`` indexes (`air_detections`); the scenario's
+    radars when not given.
+    """
     model = loaded.model
     tracker = Tracker(
-        radar_models(loaded),
+        radars if radars is not None else radar_models(loaded),
         model.scenario.origin,
         model.tracker,
         model.scenario.refractivity_gradient_per_m,
@@ -185,7 +211,7 @@ def engage(
 
 
 #: Most runs of the air picture and the battery in closing the loop on kills.
-MAX_LOOP_PASSES = 4
+MAX_LOOP_PASSES = 3
 
 
 def without_killed(
@@ -202,6 +228,99 @@ def without_killed(
     kill_of[real] = t_kill[tid[real] - 1]
     keep = detections["t_s"] <= kill_of
     return ended, {k: v[keep] for k, v in detections.items()}
+
+
+#: The multifunction radars' track dwells' random stream (apart, like the engagement's).
+DWELL_STREAM = 2**31 - 2
+
+
+def _no_dwells() -> dict[str, np.ndarray]:
+    return {c: np.zeros(0, dtype=object if c == "radar_id" else float) for c in DWELL_COLUMNS}
+
+
+def dwell_detections(
+    loaded: LoadedScenario, truth: Truth, dwells: dict[str, np.ndarray], seed: int, run: int
+) -> dict[str, np.ndarray]:
+    """Detections of the booked track dwells (`EngagementResult.dwells`), every radar.
+
+    One generator per call from the run's seed: the same bookings give the same
+    detections in every pass of the loop. A dwell at a false track finds nothing.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, DWELL_STREAM)))
+    hdr = loaded.model.scenario
+    ground = make_ground(loaded)
+    out = []
+    for rm in radar_models(loaded):
+        mine = (dwells["radar_id"] == rm.id) & (dwells["truth_id"] > 0)
+        if np.any(mine):
+            out.append(
+                simulate_track_dwells(
+                    rm,
+                    truth,
+                    dwells["truth_id"][mine].astype(np.intp) - 1,
+                    dwells["t_s"][mine],
+                    dwells["track_id"][mine].astype(np.int64),
+                    rng,
+                    ground,
+                    hdr.refractivity_gradient_per_m,
+                )
+            )
+    return _merge(out)
+
+
+#: The loop has settled when a pass kills the objects it was fed, each within this of
+#: the time it was fed (s), ...
+KILL_TIME_TOL_S = 2.0
+#: ... and books all but this share of the dwells it was fed (by object and time).
+DWELL_CHANGE_TOL = 0.05
+
+
+def _settled(engaged: EngagementResult, killed: dict[int, float], booked: dict) -> bool:
+    """Whether a pass's kills and bookings are those it was run with, near enough.
+
+    Not bit for bit: each pass's picture differs a little, which moves the station's
+    decisions by a decision interval and the draws of every later shot with them.
+    """
+    kills = engaged.killed_at
+    if set(kills) != set(killed):
+        return False
+    if any(abs(kills[o] - killed[o]) > KILL_TIME_TOL_S for o in kills):
+        return False
+    new, old = _dwell_keys(engaged.dwells), _dwell_keys(booked)
+    return len(new ^ old) <= DWELL_CHANGE_TOL * max(len(new | old), 1)
+
+
+def _dwell_keys(dwells: dict[str, np.ndarray]) -> set[tuple[str, int, float]]:
+    """Dwells by radar, object and time (track numbers differ between passes)."""
+    return set(
+        zip(dwells["radar_id"], dwells["truth_id"].tolist(), dwells["t_s"].tolist(), strict=True)
+    )
+
+
+def _same_detections(a: Detections, b: Detections | None) -> bool:
+    return (
+        b is not None
+        and len(a) == len(b)
+        and bool(np.array_equal(a.t_s, b.t_s))
+        and bool(np.array_equal(a.radar_index, b.radar_index))
+        and bool(np.array_equal(a.range_m, b.range_m))
+    )
+
+
+def _number_dwells_as_tracked(det: dict[str, np.ndarray], dwells: dict[str, np.ndarray]) -> None:
+    """Give the dwell detections the track numbers of the final air picture where its
+    booking has the same dwell: each pass numbers its tracks afresh."""
+    final = {
+        (r, int(o), float(t)): int(k)
+        for r, o, t, k in zip(
+            dwells["radar_id"], dwells["truth_id"], dwells["t_s"], dwells["track_id"], strict=True
+        )
+    }
+    det["dwell_track_id"] = det["dwell_track_id"].copy()
+    for i in np.flatnonzero(det["dwell_track_id"] >= 0):
+        k = final.get((det["radar_id"][i], int(det["truth_id"][i]), float(det["t_s"][i])))
+        if k is not None:
+            det["dwell_track_id"][i] = k
 
 
 def locate(loaded: LoadedScenario, det: Detections) -> LocatorResult:
@@ -261,11 +380,13 @@ def score_locating(
     )
 
 
-def detection_positions(loaded: LoadedScenario, det: Detections) -> np.ndarray:
+def detection_positions(
+    loaded: LoadedScenario, det: Detections, radars: list[RadarModel] | None = None
+) -> np.ndarray:
     """Each detection's position in the scenario ENU frame (for scoring)."""
     origin = loaded.model.scenario.origin
     pos = np.zeros((len(det), 3))
-    for i, radar in enumerate(radar_models(loaded)):
+    for i, radar in enumerate(radars if radars is not None else radar_models(loaded)):
         mine = det.radar_index == i
         geo = RadarGeometry.of(radar, origin)
         pos[mine] = geo.to_tracking_frame(det.range_m[mine], det.az_deg[mine], det.el_deg[mine])
@@ -278,6 +399,7 @@ def score_tracks(
     result: TrackerResult,
     det: Detections,
     truth: Truth | None = None,
+    radars: list[RadarModel] | None = None,
 ) -> dict[str, Any]:
     """Air-picture metrics; with the simulation's `truth`, exact truth at detection times."""
     truth_at = None
@@ -296,7 +418,7 @@ def score_tracks(
         result.detection_index,
         det.t_s,
         det.truth_id,
-        detection_positions(loaded, det),
+        detection_positions(loaded, det, radars),
         c_m=loaded.model.tracker.metric_cutoff_m,
         duration_s=loaded.model.scenario.duration_s,
         truth_at=truth_at,
@@ -330,33 +452,56 @@ def run_scenario(
     """Simulate and write truth, objects, detections and summary into `out_dir`."""
     truth_all, detections_all, summary, timing = simulate(loaded, seed, run, progress)
     radars = radar_models(loaded)
-    # Close the loop: a destroyed object stops reflecting. Detections were simulated
-    # for everything, so the air picture and the battery are run again without the
-    # killed objects' later detections until the kills stop changing.
+    # Close the loop. A destroyed object stops reflecting, and the multifunction radar
+    # dwells on what the battery books. Search detections were simulated for
+    # everything, so the air picture and the battery are run again, without the killed
+    # objects' later detections and with the last pass's booked dwells, until kills and
+    # bookings stop changing.
     killed: dict[int, float] = {}
-    timing["tracker_wall_s"] = timing["engagement_wall_s"] = 0.0
+    booked = _no_dwells()
+    timing["tracker_wall_s"] = timing["engagement_wall_s"] = timing["locator_wall_s"] = 0.0
     passes = 0
+    located = located_on = None
+    converged = False
     for _ in range(MAX_LOOP_PASSES):
         passes += 1
-        truth, detections = without_killed(truth_all, detections_all, killed)
+        tic = time.perf_counter()
+        dwelt = dwell_detections(loaded, truth_all, booked, summary["seed"], run)
+        timing["detections_wall_s"] += time.perf_counter() - tic
+        truth, detections = without_killed(
+            truth_all, _merge([detections_all, dwelt]) if len(dwelt["t_s"]) else detections_all,
+            killed,
+        )  # fmt: skip
         tic = time.perf_counter()
         det = from_columns(detections, radars, "<simulated detections>")
-        det_air = det.search_only()
-        result = track(loaded, det_air, (lambda f: progress("tracker", f)) if progress else None)
+        det_air, air_radars = det.for_air_tracker(radars)
+        result = track(
+            loaded, det_air, (lambda f: progress("tracker", f)) if progress else None, air_radars
+        )
         timing["tracker_wall_s"] += time.perf_counter() - tic
         truth_rows = truth_table(truth, loaded)
-        air = score_tracks(loaded, truth_rows, result, det_air, truth)
+        air = score_tracks(loaded, truth_rows, result, det_air, truth, air_radars)
         tic = time.perf_counter()
-        located = locate(loaded, det)
-        timing["locator_wall_s"] = time.perf_counter() - tic
+        det_wl = det.for_locator(radars)
+        # The station's cues come from the open-loop locates: a kill changes the
+        # weapon-locating radar's input only where it tracked an air target, whose
+        # solutions are no cue. The files get the locates of the final input.
+        if located is None:
+            located, located_on = locate(loaded, det_wl), det_wl
+        cues = located.locates
+        timing["locator_wall_s"] += time.perf_counter() - tic
         tic = time.perf_counter()
-        engaged = engage(
-            loaded, result, air["track_truth_ids"], truth_all, summary, run, located.locates
-        )
+        engaged = engage(loaded, result, air["track_truth_ids"], truth_all, summary, run, cues)
         timing["engagement_wall_s"] += time.perf_counter() - tic
-        if engaged.killed_at == killed:
+        converged = _settled(engaged, killed, booked)
+        if converged:
             break
-        killed = engaged.killed_at
+        killed, booked = engaged.killed_at, engaged.dwells
+    if not _same_detections(det_wl, located_on):
+        tic = time.perf_counter()
+        located = locate(loaded, det_wl)
+        timing["locator_wall_s"] += time.perf_counter() - tic
+    _number_dwells_as_tracked(detections, engaged.dwells)
     # Counts of what was really seen (without the killed objects' later detections);
     # each radar's time line stays as simulated.
     lines = {rid: r.get("time_line") for rid, r in summary["radars"].items()}
@@ -366,12 +511,12 @@ def run_scenario(
             summary["radars"][rid]["time_line"] = line
     if "engagement" in summary:
         summary["engagement"]["loop_passes"] = passes
-        summary["engagement"]["loop_converged"] = engaged.killed_at == killed
+        summary["engagement"]["loop_converged"] = converged
     summary["air_picture"] = {
         k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
     }
     summary["tracker"] = tracker_summary(loaded, result)
-    locates, alerts = locating_tables(located, det.truth_id)
+    locates, alerts = locating_tables(located, det_wl.truth_id)
     if located.n_tracks:
         o = loaded.model.scenario.origin
         munitions = {t.id: t.munition or DEFAULT_MUNITION.get(t.kind) for t in loaded.model.threats}
@@ -382,7 +527,7 @@ def run_scenario(
         locates["poo_crlb_cep_m"], locates["poi_crlb_cep_m"] = crlb_ceps(
             locates,
             located.detection_rows,
-            det,
+            det_wl,
             radars,
             truth,
             munition_of,

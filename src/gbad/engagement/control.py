@@ -27,6 +27,7 @@ its detections.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -42,7 +43,7 @@ from gbad.engagement.endgame import (
     estimate_beta,
 )
 from gbad.engagement.interceptor import fly_interceptors
-from gbad.engagement.mfr import MfrBudget, book_frame
+from gbad.engagement.mfr import MfrBudget, book_frame, dwell_times
 from gbad.engagement.prediction import predict_intercept
 from gbad.engagement.profiles import interceptor_profile
 from gbad.engagement.targets import TargetSamples
@@ -108,6 +109,8 @@ class EngagementResult:
     summary: dict[str, Any] = field(default_factory=dict)
     #: Engagements the assignment wanted but no fire-control channel was free for.
     queued: dict[str, NDArray] = field(default_factory=dict)
+    #: The multifunction radars' booked track dwells (`DWELL_COLUMNS`), one row a dwell.
+    dwells: dict[str, NDArray] = field(default_factory=dict)
 
 
 def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
@@ -222,32 +225,43 @@ def run_engagements(
     killed_at: dict[int, float] = {}
     budget = MfrBudget()
     occ: dict[str, list] = {}
+    dwells: dict[str, list] = {c: [] for c in DWELL_COLUMNS}
     engageable = ENGAGEABLE + (("artillery",) if any(bat.engage_rounds.values()) else ())
     for t in np.arange(0.0, hdr.duration_s, cfg.decision_interval_s):
         ids, pos, vel, acc_up, acc_along = _picture(tab, first_confirm, float(t))
         st.expire(float(t))
-        live = np.array([int(k) not in st.assessed_killed for k in ids], dtype=bool)
+        live = np.array([st.assessed_killed.get(int(k), np.inf) > t for k in ids], dtype=bool)
         ids, pos, vel = ids[live], pos[live], vel[live]
         acc_up, acc_along = acc_up[live], acc_along[live]
-        _book(occ, book_frame(budget, float(t), pos, vel, ids, set(st.in_flight), assets))
-        if ids.size == 0 or not launchers:
+        targets = np.zeros(0, dtype=np.intp)
+        if ids.size and launchers:
+            kind = kinds.update(ids, pos, vel, acc_up)
+            if cues is not None:
+                kind[_cued_rounds(cues, float(t), pos) & (kind != "ballistic")] = "artillery"
+            tp = evaluate(pos, vel, assets, kind=kind)
+            for r in tp.order[:20]:
+                threat_rows["t_s"].append(float(t))
+                threat_rows["track_id"].append(int(ids[r]))
+                threat_rows["rank"].append(int(tp.rank[r]))
+                threat_rows["value"].append(float(tp.value[r]))
+                threat_rows["kind"].append(str(tp.kind[r]))
+                threat_rows["time_to_asset_s"].append(float(tp.time_to_asset_s[r].min()))
+            worth = (tp.value >= MIN_THREAT_SHARE * assets.value.max()) & np.isin(
+                tp.kind, engageable
+            )
+            candidate = worth & kinds.settled(ids)
+            free = np.array([int(k) not in st.in_flight for k in ids], dtype=bool)
+            targets = np.flatnonzero(candidate & free)
+        else:
+            candidate = np.zeros(len(ids), dtype=bool)
+        _book_dwells(
+            budget, float(t), cfg.decision_interval_s, ids, pos, vel, candidate, st, bat,
+            track_truth, assets, occ, dwells,
+        )  # fmt: skip
+        if targets.size == 0:
             continue
-        kind = kinds.update(ids, pos, vel, acc_up)
-        if cues is not None:
-            kind[_cued_rounds(cues, float(t), pos) & (kind != "ballistic")] = "artillery"
-        tp = evaluate(pos, vel, assets, kind=kind)
-        for r in tp.order[:20]:
-            threat_rows["t_s"].append(float(t))
-            threat_rows["track_id"].append(int(ids[r]))
-            threat_rows["rank"].append(int(tp.rank[r]))
-            threat_rows["value"].append(float(tp.value[r]))
-            threat_rows["kind"].append(str(tp.kind[r]))
-            threat_rows["time_to_asset_s"].append(float(tp.time_to_asset_s[r].min()))
-        worth = (tp.value >= MIN_THREAT_SHARE * assets.value.max()) & np.isin(tp.kind, engageable)
-        free = np.array([int(k) not in st.in_flight for k in ids], dtype=bool)
-        targets = np.flatnonzero(worth & free & kinds.settled(ids))
         ready = [i for i, ln in enumerate(launchers) if ln.missiles > 0 and ln.ready_s <= t]
-        if targets.size == 0 or not ready:
+        if not ready:
             continue
         speed = np.linalg.norm(vel[targets], axis=1)
         beta = np.where(
@@ -322,6 +336,14 @@ def run_engagements(
     }
     occupancy = {k: np.array(v) for k, v in occ.items()}
     result = EngagementResult(engagements, threats, occupancy, killed_at)
+    result.dwells = {
+        c: np.array(v, dtype=object if c == "radar_id" else None) for c, v in dwells.items()
+    }
+    for c in ("track_id", "truth_id"):
+        result.dwells[c] = result.dwells[c].astype(np.int64)
+    for c in ("t_s", "rate_hz"):
+        result.dwells[c] = result.dwells[c].astype(float)
+    result.dwells["engaged"] = result.dwells["engaged"].astype(bool)
     result.queued = {
         "t_s": np.array(queued["t_s"], dtype=float),
         "battery_id": np.array(queued["battery_id"], dtype=object),
@@ -336,7 +358,8 @@ class _StationState:
 
     #: track -> [(time its interceptor's outcome is assessed, battery, end of guidance)]
     in_flight: dict[int, list[tuple[float, str, float]]] = field(default_factory=dict)
-    assessed_killed: set[int] = field(default_factory=set)
+    #: track -> when the station declared it killed
+    assessed_killed: dict[int, float] = field(default_factory=dict)
     n_fired: int = 0
 
     def expire(self, t: float) -> None:
@@ -388,13 +411,36 @@ def _cued_rounds(cues: dict[str, NDArray], t: float, pos: Array) -> NDArray[np.b
     return np.any(d <= CUE_GATE_M, axis=1)
 
 
-def _book(occ: dict[str, list], frame: dict[str, float]) -> None:
+#: A booked track dwell: when, for which track, on which radar, at what revisit rate;
+#: ``truth_id`` is the object the track follows (where the beam will find it).
+DWELL_COLUMNS = ("t_s", "track_id", "truth_id", "radar_id", "rate_hz", "engaged")
+
+
+def _book_dwells(
+    budget, t, interval, ids, pos, vel, candidate, st, bat, track_truth, assets, occ, dwells
+) -> None:
+    """Book one decision's radar time; tracks under engagement and the candidate targets
+    get track dwells at their booked rates (the others are left to the search)."""
+    engaged = np.array([int(k) in st.in_flight for k in ids], dtype=bool)
+    frame, rate = book_frame(budget, t, pos, vel, ids, set(st.in_flight), assets)
+    row, t_dwell = dwell_times(t, interval, np.where(engaged | candidate, rate, 0.0))
+    frame["track_dwells"] = row.size
     for k, v in frame.items():
         occ.setdefault(k, []).append(v)
+    default_radar = next(iter(bat.radar.values()), "")
+    for r, td in zip(row, t_dwell, strict=True):
+        k = int(ids[r])
+        guiding = st.in_flight.get(k)
+        dwells["t_s"].append(float(td))
+        dwells["track_id"].append(k)
+        dwells["truth_id"].append(int(track_truth.get(str(k), -1)))
+        dwells["radar_id"].append(bat.radar[guiding[0][1]] if guiding else default_radar)
+        dwells["rate_hz"].append(float(rate[r]))
+        dwells["engaged"].append(bool(engaged[r]))
 
 
 def _fire(
-    shots, bat, ids, kinds, beta, tab, track_truth, truth, origin, t, rng, cfg, rows, st,
+    shots, bat, ids, kinds, beta, tab, track_truth, truth, origin, t, rng_run, cfg, rows, st,
     killed_at,
 ) -> None:  # fmt: skip
     """Launch, fly and assess one decision's shots.
@@ -429,6 +475,7 @@ def _fire(
         ln = launchers[i]
         prof = bat.profiles[ln.battery]
         true_kind = truth.kind[o - 1] if o > 0 else "false_track"
+        rng = _shot_rng(rng_run, ln.id, k if o <= 0 else -o, lt)
         f = fly_interceptors(
             prof,
             ln.enu_m,
@@ -453,9 +500,9 @@ def _fire(
             killed_at[o] = end_t
         st.in_flight.setdefault(k, []).append((end_t + cfg.kill_assessment_s, ln.battery, end_t))
         if declared:
-            # The station learns it at the assessment time; until then the track is
-            # held as engaged (in_flight), so marking it now changes nothing sooner.
-            st.assessed_killed.add(k)
+            # The station learns it at the assessment time; until then it is engaged.
+            at = end_t + cfg.kill_assessment_s
+            st.assessed_killed[k] = min(at, st.assessed_killed.get(k, np.inf))
         end = f.end_pos_enu_m[0]
         st.n_fired += 1
         for col, val in (
@@ -480,6 +527,21 @@ def _fire(
             ("assessed", "kill" if declared else "miss"),
         ):
             rows[col].append(val)
+
+
+def _shot_rng(
+    rng: np.random.Generator, launcher: str, target: int, launch_t_s: float
+) -> np.random.Generator:
+    """The draws of one shot (seeker noise, reliability, kill, assessment), from the run's
+    seed and the shot itself: the same shot draws the same whatever else changed in the
+    run, so the closed loop's passes differ only where the picture does."""
+    seq = rng.bit_generator.seed_seq
+    if not isinstance(seq, np.random.SeedSequence):
+        return rng
+    key = (zlib.crc32(launcher.encode()), target + 2**31, round(launch_t_s * 1000))
+    return np.random.default_rng(
+        np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key))
+    )
 
 
 def _abort_late(eng: dict[str, NDArray], killed_at: dict[int, float]) -> None:
@@ -575,6 +637,7 @@ class _Batteries:
     interval: dict[str, float] = field(default_factory=dict)
     reload_s: dict[str, float] = field(default_factory=dict)
     channels: dict[str, int] = field(default_factory=dict)
+    radar: dict[str, str] = field(default_factory=dict)
     engage_rounds: dict[str, bool] = field(default_factory=dict)
     assessment: dict[str, KillAssessment] = field(default_factory=dict)
 
@@ -609,6 +672,7 @@ def _batteries(model, origin) -> _Batteries:
         out.interval[b.id] = b.launch_interval_s
         out.reload_s[b.id] = b.reload_s
         out.channels[b.id] = b.fire_control_channels
+        out.radar[b.id] = b.radar
         out.engage_rounds[b.id] = b.engage_rounds
         ka = b.kill_assessment
         out.assessment[b.id] = KillAssessment(ka.p_false_kill, ka.p_missed_kill)

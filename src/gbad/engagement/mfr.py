@@ -11,8 +11,12 @@ Each decision frame the radar's time is booked in priority order:
 
 When the tracks want more than is left, the least urgent ones get a lower rate
 (their share is scaled down), never the search's minimum. The booking is
-recorded over time (`radar_occupancy` in the summary); it is a scheduling model
-that does not feed back into the simulated detections.
+recorded over time (`radar_occupancy`), and it drives the radar: the tracks
+under engagement and the station's candidate targets get track dwells at their
+booked rate (`dwell_times`), which the run simulates as detections
+(:func:`gbad.sensors.radar.simulate_track_dwells`) and the tracker takes on the
+radar's track channel. The search frame keeps the scenario's period: the track
+load is booked in the time above the search's minimum share.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.engagement.threat import Assets
+from gbad.sensors.radar import TRACK_DWELL_WINDOW_S
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,35 @@ class MfrBudget:
     engaged_rate_hz: float = 4.0
     search_share_min: float = 0.3
 
+    def __post_init__(self) -> None:
+        # The tracker takes one dwell per track per window.
+        top = max(self.base_rate_hz, self.near_rate_hz, self.fast_rate_hz, self.engaged_rate_hz)
+        if top * TRACK_DWELL_WINDOW_S > 1.0 + 1e-9:
+            raise ValueError(
+                f"MFR revisit rates must be <= {1 / TRACK_DWELL_WINDOW_S:g} Hz (got {top:g} Hz)"
+            )
+
+
+def dwell_times(t0_s: float, interval_s: float, rate_hz: NDArray) -> tuple[NDArray, NDArray]:
+    """Track dwells booked in [t0, t0 + interval) at each track's rate: (track index, time).
+
+    Dwells lie on each rate's own grid ((j + ½)/rate), so a track whose rate stays put
+    is revisited evenly across decisions, and at most once per tracker window
+    (`TRACK_DWELL_WINDOW_S` divides 1 s and every grid point of a rate <= 4 Hz lies
+    inside one window).
+    """
+    rate = np.asarray(rate_hz, dtype=float)
+    idx, times = [], []
+    for i in np.flatnonzero(rate > 0):
+        j0 = int(np.ceil(t0_s * rate[i] - 0.5 - 1e-9))
+        j1 = int(np.ceil((t0_s + interval_s) * rate[i] - 0.5 - 1e-9))
+        t = (np.arange(j0, j1) + 0.5) / rate[i]
+        idx.append(np.full(t.size, i))
+        times.append(t)
+    if not idx:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    return np.concatenate(idx).astype(np.intp), np.concatenate(times)
+
 
 def book_frame(
     budget: MfrBudget,
@@ -47,8 +81,9 @@ def book_frame(
     track_ids: NDArray,
     engaged: set[int],
     assets: Assets,
-) -> dict[str, float]:
-    """One frame's booking: shares of time (0..1) and how many tracks got their full rate."""
+) -> tuple[dict[str, float], NDArray]:
+    """One frame's booking: shares of time (0..1) and how many tracks got their full rate;
+    and each track's booked (served) revisit rate in Hz."""
     n = len(track_ids)
     eng = np.array([int(k) in engaged for k in track_ids], dtype=bool)
     if n:
@@ -72,18 +107,24 @@ def book_frame(
     left = max(1.0 - budget.search_share_min - uplink, 0.0)
     eng_share = min(want_eng, left)
     left -= eng_share
-    rest = ~eng
-    order = np.argsort(d[rest], kind="stable")
-    want = rate[rest][order] * budget.track_dwell_s
+    booked = rate.copy()
+    if want_eng > eng_share + 1e-12:
+        booked[eng] *= eng_share / want_eng
+    rest = np.flatnonzero(~eng)
+    order = rest[np.argsort(d[rest], kind="stable")]
+    want = rate[order] * budget.track_dwell_s
     cum = np.cumsum(want)
     served = cum <= left + 1e-12
-    track_share = eng_share + (float(cum[served][-1]) if served.any() else 0.0)
+    used = float(cum[served][-1]) if served.any() else 0.0
+    track_share = eng_share + used
     # Those beyond the budget share what is left, at a lower rate.
     degraded = int((~served).sum())
     if degraded:
-        track_share += max(left - (float(cum[served][-1]) if served.any() else 0.0), 0.0)
+        spare = max(left - used, 0.0)
+        track_share += spare
+        booked[order[~served]] *= spare / float(want[~served].sum())
     search = 1.0 - uplink - track_share
-    return {
+    frame = {
         "t_s": t_s,
         "search_share": search,
         "track_share": track_share,
@@ -91,3 +132,4 @@ def book_frame(
         "tracks": n,
         "tracks_degraded": degraded + int(want_eng > eng_share + 1e-12) * int(eng.sum()),
     }
+    return frame, booked

@@ -14,11 +14,13 @@ A detection file is Parquet with one row per detection:
 | `range_sigma_m`, `az_sigma_deg`, `el_sigma_deg` | m, deg, deg | no | finite, > 0 (1) |
 | `range_rate_sigma_mps` | m/s | no | > 0, or NaN where not measured |
 | `truth_id` | — | no | integer; read for scoring only, never by the tracker |
-| `dwell_track_id` | — | no | integer ≥ −1: a weapon-locating radar's own track number (2) |
+| `dwell_track_id` | — | no | integer ≥ −1: the track a dwell was booked for (2) |
 
 (1) Default: the radar's accuracy from the scenario, scaled by `snr_db` when given.
-(2) The track whose dwell made the detection (−1: a search detection). Such
-detections go to the locator, not to the air tracker.
+(2) The track whose dwell made the detection (−1: a search detection). A
+weapon-locating radar's dwell detections go to the locator, not to the air
+tracker; a multifunction radar's (its booked track dwells) update the air tracks
+but start none.
 
 Radars report in time order; rows of different radars may interleave out of
 order (the tracker sorts them into one time line).
@@ -27,7 +29,7 @@ order (the tracker sorts them into one time line).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,11 +92,38 @@ class Detections:
             }
         )
 
-    def search_only(self) -> Detections:
-        """Without weapon-locating track dwells: what the air tracker takes."""
-        if self.dwell_track_id is None or not np.any(self.dwell_track_id >= 0):
-            return self
-        return self.take(np.flatnonzero(self.dwell_track_id < 0))
+    def for_locator(self, radars: list[RadarModel]) -> Detections:
+        """The weapon-locating radars' track-dwell detections: what the locator takes."""
+        dwell = self.dwell_track_id
+        if dwell is None:
+            return self.take(np.zeros(0, dtype=np.intp))
+        locating = np.array([r.dwells is not None for r in radars], dtype=bool)
+        return self.take(np.flatnonzero((dwell >= 0) & locating[self.radar_index]))
+
+    def for_air_tracker(self, radars: list[RadarModel]) -> tuple[Detections, list[RadarModel]]:
+        """What the air tracker takes, and the radars it takes them from.
+
+        A weapon-locating radar's track dwells go to the locator, not here. A
+        multifunction radar's track dwells stay, moved to that radar's track channel
+        (:meth:`RadarModel.track_channel`), appended to the radar list: they are
+        looks at one track each, not a scan of the sky.
+        """
+        dwell = self.dwell_track_id
+        if dwell is None or not np.any(dwell >= 0):
+            return self, list(radars)
+        locating = np.array([r.dwells is not None for r in radars], dtype=bool)
+        is_dwell = dwell >= 0
+        keep = np.flatnonzero(~(is_dwell & locating[self.radar_index]))
+        out = self.take(keep)
+        channel_of = np.full(len(radars), -1, dtype=np.int64)
+        channels = []
+        for i in np.unique(out.radar_index[out.dwell_track_id >= 0]):
+            channel_of[i] = len(radars) + len(channels)
+            channels.append(radars[i].track_channel())
+        moved = out.dwell_track_id >= 0
+        index = out.radar_index.copy()
+        index[moved] = channel_of[index[moved]]
+        return replace(out, radar_index=index), [*radars, *channels]
 
 
 def _rows(bad: NDArray[np.bool_]) -> str:

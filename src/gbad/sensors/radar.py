@@ -14,7 +14,7 @@ round. All (object, scan) pairs of a block of scans are evaluated together.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,9 @@ DEFAULT_ACCURACY_SNR_DB = 20.0
 FALSE_ALARM_RANGE_RATE_MPS = 1000.0
 #: Scans evaluated together; bounds memory on long scenarios.
 SCANS_PER_BLOCK = 64
+#: A multifunction radar's track dwells are taken by the tracker in windows this long,
+#: each track dwelled at most once a window: revisit rates up to 1/this (4 Hz).
+TRACK_DWELL_WINDOW_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,17 @@ class RadarModel:
             dwells=radar.dwells
             if radar.dwells is not None or radar.role != "weapon_locating"
             else Dwells(),
+        )
+
+    def track_channel(self) -> RadarModel:
+        """This multifunction radar's track dwells as a radar of their own for the tracker.
+
+        A dwell looks where a track is predicted, so at most one detection per track
+        per `TRACK_DWELL_WINDOW_S`; it updates tracks but starts none, and a dwell that
+        finds nothing is no miss of the search (scan kind ``dwell``).
+        """
+        return replace(
+            self, id=f"{self.id}#track", scan_kind="dwell", period_s=TRACK_DWELL_WINDOW_S
         )
 
     # -- geometry -----------------------------------------------------------------------
@@ -263,6 +277,43 @@ def simulate_radar(
         if k not in ("radar_id", "dwell_track_id")
     }
     out["dwell_track_id"] = np.full(len(out["t_s"]), -1, dtype=np.int64)
+    order = np.argsort(out["t_s"], kind="stable")
+    out = {k: v[order] for k, v in out.items()}
+    out["radar_id"] = np.full(len(order), radar.id, dtype=object)
+    return out
+
+
+def simulate_track_dwells(
+    radar: RadarModel,
+    truth: Truth,
+    obj: NDArray[np.intp],
+    t_s: NDArray,
+    dwell_track_id: NDArray[np.int64],
+    rng: np.random.Generator,
+    ground: object,
+    refractivity_gradient_per_m: float = -39e-9,
+) -> dict[str, NDArray]:
+    """Detections of a multifunction radar's booked track dwells, time-ordered.
+
+    Dwell d points the beam at truth object ``obj[d]`` (index into `truth`) at
+    ``t_s[d]``: the object its track follows, where the track predicts it. It sees
+    the object if alive, in coverage and over the horizon, and detects it with the
+    radar's own Swerling statistics and accuracy. Columns as `simulate_radar`, with
+    ``dwell_track_id`` the booked track.
+    """
+    obj = np.asarray(obj, dtype=np.intp)
+    t_s = np.asarray(t_s, dtype=float)
+    radius_m = effective_earth_radius_m(refractivity_gradient_per_m)
+    seen, az, el, rng_m, rr, _ = looks_at(radar, truth, obj, t_s, ground, radius_m)
+    idx = np.flatnonzero(seen)
+    snr_mean = radar.snr_constant * truth.rcs_m2[obj[idx]] / rng_m[idx] ** 4
+    detected, snr_look = draw_looks(snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng)
+    d = idx[detected]
+    out = measured(
+        radar, t_s[d], truth.object_id[obj[d]], az[d], el[d], rng_m[d], rr[d],
+        snr_look[detected], rng,
+    )  # fmt: skip
+    out["dwell_track_id"] = np.asarray(dwell_track_id, dtype=np.int64)[d]
     order = np.argsort(out["t_s"], kind="stable")
     out = {k: v[order] for k, v in out.items()}
     out["radar_id"] = np.full(len(order), radar.id, dtype=object)

@@ -51,6 +51,8 @@ _SCAN_KINDS = {
     "rotating": scanpass.SCAN_ROTATING,
     "sector": scanpass.SCAN_SECTOR,
     "electronic": scanpass.SCAN_ELECTRONIC,
+    # A multifunction radar's track channel (`RadarModel.track_channel`): never scanned.
+    "dwell": scanpass.SCAN_ELECTRONIC,
 }
 
 
@@ -182,7 +184,9 @@ class Tracker:
             k1 = int(np.floor(t_last / width))
             win = np.floor(det.t_s[mine] / width).astype(np.int64) - k0
             bounds = np.searchsorted(win, np.arange(k1 - k0 + 2))
-            for k in range(k1 - k0 + 1):
+            # A track channel's empty window looked at nothing: no event.
+            windows = np.unique(win) if geo.radar.scan_kind == "dwell" else range(k1 - k0 + 1)
+            for k in windows:
                 rows = mine[bounds[k] : bounds[k + 1]]
                 events.append(((k0 + k + 1) * width, ri, (k0 + k) * width, rows))
         events.sort(key=lambda e: (e[0], e[1]))
@@ -212,6 +216,15 @@ class Tracker:
         for e, (tb, r, ta, rows) in enumerate(events):
             geo = self.geometry[r]
             n_windows += 1
+            if geo.radar.scan_kind == "dwell":
+                # Looks at held tracks: they update confirmed tracks only, start none, and
+                # a dwell that found nothing is not a miss of the search.
+                if z_all is None or R_all is None:
+                    z_all, R_all = _measurements(det)
+                n_updates += self._batch(
+                    tracks, geo, r, rows, det, z_all, R_all, out, track_dwells=True
+                )
+                continue
             compiled = rows.size > 0 and self._compiled and not with_rr[r]
             if compiled:
                 # the whole scan is timed: a thread pool's cost also shows after its call
@@ -246,8 +259,13 @@ class Tracker:
         z_all: NDArray,
         R_all: NDArray,
         out: _Rows,
+        track_dwells: bool = False,
     ) -> int:
-        """Associate one batch of detections, update, and start tracks from the rest."""
+        """Associate one batch of detections, update, and start tracks from the rest.
+
+        ``track_dwells``: the batch is track dwells, for confirmed tracks only and
+        starting none.
+        """
         est, cfg = self.estimator, self.config
         with_rr = cfg.use_range_rate and not np.isnan(geo.radar.sigma_range_rate_mps)
         m = 4 if with_rr else 3
@@ -283,6 +301,8 @@ class Tracker:
                     hop = np.linalg.norm(det_pos[dj] - tracks.x[active[ti], :3], axis=1)
                     dt = np.abs(t_det[dj] - tracks.t_s[active[ti]])
                     ok &= ~young | (hop <= cfg.max_speed_mps * dt + 2.0 * spread[dj])
+                if track_dwells:
+                    ok &= tracks.status[active[ti]] == CONFIRMED
                 pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[ok]
                 gated_dets[pairs.dj] = True
                 # Confirmed tracks choose first; tentative ones take what is left, so
@@ -301,7 +321,7 @@ class Tracker:
                             tracks, active, pairs[sel], scan, taken, out
                         )
         new = np.flatnonzero(~gated_dets)
-        if new.size:
+        if new.size and not track_dwells:
             x0, P0, extra = est.initiate(
                 t_det[new],
                 z_all[rows[new]],
