@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from gbad.api import load_builtin
-from gbad.engagement.control import _truth_samples
 from gbad.engagement.endgame import GLINT_M, NOMINAL_BETA_KG_M2, KillAssessment
 from gbad.engagement.interceptor import fly_interceptors
 from gbad.engagement.prediction import BALLISTIC_STEP_S, ballistic_path, predict_intercept
 from gbad.engagement.profiles import CHEONGUNG_2
+from gbad.engagement.shots import _truth_samples
 from gbad.engagement.targets import TargetSamples, Uplink, constant_velocity_target
 from gbad.engagement.threat import KindMemory
 from gbad.sim import make_ground

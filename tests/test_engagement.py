@@ -92,7 +92,7 @@ def test_salvo_2_on_a_battery_with_one_missile_is_a_clear_error():
 
 
 def test_inline_interceptor_speed_override_sets_the_nominal_peak():
-    from gbad.engagement.control import with_peak_speed
+    from gbad.engagement.battery import with_peak_speed
     from gbad.engagement.prediction import speed_profile
 
     faster = with_peak_speed(INTERCEPTORS["cheongung-2"], 1300.0)

@@ -27,53 +27,32 @@ its detections.
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from gbad.earth.wgs84 import ecef2enu, ecef_vectors2enu
+from gbad.engagement.battery import _batteries, scenario_assets
 from gbad.engagement.endgame import (
     CLASS_OF_KIND,
-    GLINT_M,
     NOMINAL_RCS_M2,
-    KillAssessment,
     estimate_beta,
 )
-from gbad.engagement.interceptor import fly_interceptors
 from gbad.engagement.mfr import MfrBudget, book_frame, dwell_times
 from gbad.engagement.prediction import predict_intercept
-from gbad.engagement.profiles import interceptor_profile
-from gbad.engagement.targets import TargetSamples
-from gbad.engagement.threat import ENGAGEABLE, Assets, KindMemory, evaluate
+from gbad.engagement.shots import (
+    ENGAGEMENT_COLUMNS,
+    _abort_late,
+    _engagement_table,
+    _fire,
+)
+from gbad.engagement.threat import ENGAGEABLE, KindMemory, evaluate
 from gbad.engagement.wta import assign, shots_per_target_cap
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
 
-ENGAGEMENT_COLUMNS = (
-    "interceptor_id",
-    "battery_id",
-    "launcher_id",
-    "track_id",
-    "truth_id",
-    "launch_t_s",
-    "end_t_s",
-    "outcome",
-    "end_reason",
-    "miss_distance_m",
-    "kill_probability",
-    "end_east_m",
-    "end_north_m",
-    "end_up_m",
-    "predicted_time_of_flight_s",
-    "target_kind",
-    "station_kind",
-    "missile_worked",
-    "assessed",
-)
 #: The vertical acceleration of a track is taken over about this much of its history (s).
 ACC_WINDOW_S = 8.0
 #: A track not updated for this long is not engaged (s).
@@ -87,17 +66,6 @@ class ControlConfig:
     decision_interval_s: float = 1.0
     kill_assessment_s: float = 2.0
     uplink_rate_hz: float = 1.0
-
-
-@dataclass
-class _Launcher:
-    battery: str
-    id: str
-    enu_m: Array
-    missiles: int
-    reloads: int
-    capacity: int
-    ready_s: float = 0.0
 
 
 @dataclass
@@ -159,32 +127,6 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     )
     acc_along = (np.linalg.norm(vel, axis=1) - np.linalg.norm(vel_back, axis=1)) / span
     return tid[last].astype(np.int64), pos + vel * dt[:, None], vel, acc_up, acc_along
-
-
-def _truth_samples(truth: Truth, obj: int, origin) -> TargetSamples:
-    lat0, lon0, alt0 = origin
-    alive = (truth.t_grid_s >= truth.t_start_s[obj]) & (truth.t_grid_s <= truth.t_end_s[obj])
-    p = truth.pos_ecef_m[obj, alive]
-    v = truth.vel_ecef_mps[obj, alive]
-    e, n, u = ecef2enu(p[:, 0], p[:, 1], p[:, 2], lat0, lon0, alt0)
-    ve, vn, vu = ecef_vectors2enu(v[:, 0], v[:, 1], v[:, 2], lat0, lon0)
-    return TargetSamples(
-        truth.t_grid_s[alive], np.column_stack([e, n, u]), np.column_stack([ve, vn, vu])
-    )
-
-
-def _track_samples(tab: dict[str, NDArray], track: int, t_from: float) -> TargetSamples:
-    m = np.flatnonzero(tab["track_id"] == track)
-    t = tab["t_s"][m]
-    keep = np.r_[True, np.diff(t) > 1e-6]  # status rows repeat their update's time
-    m = m[keep]
-    first = max(int(np.searchsorted(tab["t_s"][m], t_from, side="right")) - 1, 0)
-    m = m[first:]
-    return TargetSamples(
-        tab["t_s"][m],
-        np.column_stack([tab["east_m"][m], tab["north_m"][m], tab["up_m"][m]]),
-        np.column_stack([tab["v_east_mps"][m], tab["v_north_mps"][m], tab["v_up_mps"][m]]),
-    )
 
 
 def run_engagements(
@@ -437,247 +379,3 @@ def _book_dwells(
         dwells["radar_id"].append(bat.radar[guiding[0][1]] if guiding else default_radar)
         dwells["rate_hz"].append(float(rate[r]))
         dwells["engaged"].append(bool(engaged[r]))
-
-
-def _fire(
-    shots, bat, ids, kinds, beta, tab, track_truth, truth, origin, t, rng_run, cfg, rows, st,
-    killed_at,
-) -> None:  # fmt: skip
-    """Launch, fly and assess one decision's shots.
-
-    Physics decides the outcome: the interceptor flies at the object the track follows
-    (a false track leads it at nothing), its seeker sees that object's RCS and glint, the
-    missile works with its reliability and kills with P_k(miss, the object's class). The
-    station learns only the radar's kill assessment, which can be wrong.
-    """
-    launchers = bat.launchers
-    launch_t = []
-    for i, _, s, _ in shots:
-        ln = launchers[i]
-        t_l = max(t, ln.ready_s) + s * bat.interval[ln.battery]
-        launch_t.append(t_l)
-        ln.missiles -= 1
-        ln.ready_s = t_l + bat.interval[ln.battery]
-        if ln.missiles == 0 and ln.reloads > 0:
-            ln.reloads -= 1
-            ln.missiles = ln.capacity
-            ln.ready_s = t_l + bat.reload_s[ln.battery]
-    tracks = [int(ids[j]) for _, j, _, _ in shots]
-    objs = [int(track_truth.get(str(k), -1)) for k in tracks]
-    targets = [
-        _truth_samples(truth, o - 1, origin) if o > 0 else _track_samples(tab, k, t)
-        for o, k in zip(objs, tracks, strict=True)
-    ]
-    uplinks = [_track_samples(tab, k, t) for k in tracks]
-    for (i, j, _, tof), lt, tgt, up, k, o in zip(
-        shots, launch_t, targets, uplinks, tracks, objs, strict=True
-    ):
-        ln = launchers[i]
-        prof = bat.profiles[ln.battery]
-        true_kind = truth.kind[o - 1] if o > 0 else "false_track"
-        rng = _shot_rng(rng_run, ln.id, k if o <= 0 else -o, lt)
-        f = fly_interceptors(
-            prof,
-            ln.enu_m,
-            lt,
-            tgt,
-            uplink=up,
-            rng=rng,
-            origin=origin,
-            dt_s=0.01,
-            target_rcs_m2=float(truth.rcs_m2[o - 1]) if o > 0 else None,
-            target_glint_m=GLINT_M.get(true_kind, 0.0),
-            target_beta_kg_m2=float(beta[j]),
-        )
-        miss = float(f.miss_distance_m[0])
-        closest = bool(f.intercepted[0])
-        worked = bool(rng.random() < prof.reliability)
-        p_kill = float(prof.kill_probability(miss, true_kind)) if (closest and o > 0) else 0.0
-        kill = worked and bool(rng.random() < p_kill)
-        declared = bool(bat.assessment[ln.battery].declare(np.array(kill), rng))
-        end_t = float(f.end_t_s[0])
-        if kill and o not in killed_at:
-            killed_at[o] = end_t
-        st.in_flight.setdefault(k, []).append((end_t + cfg.kill_assessment_s, ln.battery, end_t))
-        if declared:
-            # The station learns it at the assessment time; until then it is engaged.
-            at = end_t + cfg.kill_assessment_s
-            st.assessed_killed[k] = min(at, st.assessed_killed.get(k, np.inf))
-        end = f.end_pos_enu_m[0]
-        st.n_fired += 1
-        for col, val in (
-            ("interceptor_id", st.n_fired),
-            ("battery_id", ln.battery),
-            ("launcher_id", ln.id),
-            ("track_id", k),
-            ("truth_id", o),
-            ("launch_t_s", lt),
-            ("end_t_s", end_t),
-            ("outcome", "kill" if kill else "miss"),
-            ("end_reason", str(f.end_reason[0])),
-            ("miss_distance_m", miss),
-            ("kill_probability", prof.reliability * p_kill),
-            ("end_east_m", float(end[0])),
-            ("end_north_m", float(end[1])),
-            ("end_up_m", float(end[2])),
-            ("predicted_time_of_flight_s", float(tof)),
-            ("target_kind", true_kind),
-            ("station_kind", str(kinds[j])),
-            ("missile_worked", worked),
-            ("assessed", "kill" if declared else "miss"),
-        ):
-            rows[col].append(val)
-
-
-def _shot_rng(
-    rng: np.random.Generator, launcher: str, target: int, launch_t_s: float
-) -> np.random.Generator:
-    """The draws of one shot (seeker noise, reliability, kill, assessment), from the run's
-    seed and the shot itself: the same shot draws the same whatever else changed in the
-    run, so the closed loop's passes differ only where the picture does."""
-    seq = rng.bit_generator.seed_seq
-    if not isinstance(seq, np.random.SeedSequence):
-        return rng
-    key = (zlib.crc32(launcher.encode()), target + 2**31, round(launch_t_s * 1000))
-    return np.random.default_rng(
-        np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key))
-    )
-
-
-def _abort_late(eng: dict[str, NDArray], killed_at: dict[int, float]) -> None:
-    """An interceptor that arrives after its target was destroyed (by another, or at a track
-    still coasting on a dead object): aborted, whatever its own draw said."""
-    for r in range(len(eng["outcome"])):
-        o = int(eng["truth_id"][r])
-        if o in killed_at and eng["end_t_s"][r] > killed_at[o] + 1e-9:
-            eng["outcome"][r] = "aborted"
-
-
-def _engagement_table(rows: dict[str, list]) -> dict[str, NDArray]:
-    text = {"battery_id", "launcher_id", "outcome", "end_reason", "target_kind", "station_kind",
-            "assessed"}  # fmt: skip
-    ints = {"interceptor_id", "track_id", "truth_id"}
-    out = {}
-    for c in ENGAGEMENT_COLUMNS:
-        dtype = object if c in text else (np.int64 if c in ints else float)
-        if c == "missile_worked":
-            dtype = bool
-        out[c] = np.array(rows[c], dtype=dtype)
-    return out
-
-
-def scenario_assets(model) -> Assets:
-    """The scenario's defended assets in its ENU frame."""
-    from gbad.earth.wgs84 import geodetic2enu
-
-    o = model.scenario.origin
-    enu, radius, value, ids = [], [], [], []
-    for a in model.assets:
-        lat, lon, alt = a.position.to_geodetic(o)
-        enu.append(geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m))
-        radius.append(a.radius_m)
-        value.append(a.value)
-        ids.append(a.id)
-    return Assets(tuple(ids), np.array(enu, dtype=float).reshape(-1, 3),
-                  np.array(radius, dtype=float), np.array(value, dtype=float))  # fmt: skip
-
-
-def with_peak_speed(profile, speed_mps: float):
-    """The profile with both motors' thrust scaled so its nominal peak speed is ``speed_mps``.
-
-    The peak is the fastest point of the profile's own straight flights (every path
-    elevation of :func:`.prediction.speed_profile`); the scale is found by bisection.
-    """
-    from gbad.engagement.prediction import speed_profile
-
-    def peak(k: float) -> float:
-        p = replace(
-            profile,
-            boost_thrust_n=profile.boost_thrust_n * k,
-            sustain_thrust_n=profile.sustain_thrust_n * k,
-        )
-        return float(np.max(speed_profile(p).speed_mps)), p
-
-    lo, hi = 0.05, 4.0
-    f_lo, f_hi = peak(lo)[0] - speed_mps, peak(hi)[0] - speed_mps
-    if f_lo > 0 or f_hi < 0:
-        raise ValueError(
-            f"interceptor speed_mps {speed_mps:g} is out of reach of {profile.name!r} "
-            f"by thrust scaling ({f_lo + speed_mps:.0f}-{f_hi + speed_mps:.0f} m/s)"
-        )
-    # Illinois regula falsi: the peak speed is smooth and monotone in the scale.
-    side = 0
-    for _ in range(30):
-        k = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        f_k, p_k = peak(k)
-        f_k -= speed_mps
-        if abs(f_k) < 0.1:
-            return p_k
-        if f_k < 0:
-            lo, f_lo = k, f_k
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        else:
-            hi, f_hi = k, f_k
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-    return p_k
-
-
-@dataclass
-class _Batteries:
-    """Every battery's launchers and settings, by battery id."""
-
-    launchers: list[_Launcher] = field(default_factory=list)
-    profiles: dict[str, Any] = field(default_factory=dict)
-    doctrine: dict[str, Any] = field(default_factory=dict)
-    reaction: dict[str, float] = field(default_factory=dict)
-    interval: dict[str, float] = field(default_factory=dict)
-    reload_s: dict[str, float] = field(default_factory=dict)
-    channels: dict[str, int] = field(default_factory=dict)
-    radar: dict[str, str] = field(default_factory=dict)
-    engage_rounds: dict[str, bool] = field(default_factory=dict)
-    assessment: dict[str, KillAssessment] = field(default_factory=dict)
-
-    def doctrine_for(self, battery: str, kind: str) -> str:
-        """The battery's doctrine against a track of the station's kind."""
-        d = self.doctrine[battery]
-        return d if isinstance(d, str) else getattr(d, kind)
-
-
-def _batteries(model, origin) -> _Batteries:
-    from gbad.earth.wgs84 import geodetic2enu
-
-    o = model.scenario.origin
-    out = _Batteries()
-    for b in model.batteries:
-        spec = b.interceptor
-        if isinstance(spec, str):
-            prof = interceptor_profile(spec)
-        else:
-            prof = interceptor_profile(spec.base)
-            over = {}
-            if spec.range_max_m is not None:
-                over["max_range_m"] = spec.range_max_m
-            if spec.altitude_max_m is not None:
-                over["max_altitude_m"] = spec.altitude_max_m
-            prof = replace(prof, **over)
-            if spec.speed_mps is not None:
-                prof = with_peak_speed(prof, spec.speed_mps)
-        out.profiles[b.id] = prof
-        out.doctrine[b.id] = b.doctrine
-        out.reaction[b.id] = b.reaction_time_s
-        out.interval[b.id] = b.launch_interval_s
-        out.reload_s[b.id] = b.reload_s
-        out.channels[b.id] = b.fire_control_channels
-        out.radar[b.id] = b.radar
-        out.engage_rounds[b.id] = b.engage_rounds
-        ka = b.kill_assessment
-        out.assessment[b.id] = KillAssessment(ka.p_false_kill, ka.p_missed_kill)
-        for ln in b.launchers:
-            lat, lon, alt = ln.position.to_geodetic(o)
-            enu = np.array(geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m))
-            out.launchers.append(_Launcher(b.id, ln.id, enu, ln.missiles, b.reloads, ln.missiles))
-    return out
