@@ -27,7 +27,7 @@ from gbad.earth import (
     local2geodetic,
     radar_horizon_range_m,
 )
-from gbad.engagement.control import EngagementResult, run_engagements
+from gbad.engagement.control import EngagementResult, Station, run_engagements
 from gbad.engagement.interceptor import fly_interceptors
 from gbad.engagement.prediction import predict_intercept
 from gbad.engagement.profiles import INTERCEPTORS, InterceptorProfile
@@ -54,8 +54,18 @@ from gbad.sensors.detection import (
 )
 from gbad.sensors.detection_file import DetectionFileError, Detections, read_detections
 from gbad.sensors.radar import RadarModel, simulate_radar
-from gbad.sim import RunResult, engage, locate, run_scenario, score_tracks, simulate, track
-from gbad.tracking.tracker import Tracker, TrackerResult
+from gbad.sim import (
+    ClosedLoop,
+    RunResult,
+    engage,
+    fight,
+    locate,
+    run_scenario,
+    score_tracks,
+    simulate,
+    track,
+)
+from gbad.tracking.tracker import Tracker, TrackerResult, TrackerSession
 from gbad.world.aiming import solve_aim
 from gbad.world.ballistic import Flight, fly
 from gbad.world.build import build_truth
@@ -65,6 +75,7 @@ from gbad.world.truth import Truth
 __all__ = [
     "INTERCEPTORS",
     "MUNITIONS",
+    "ClosedLoop",
     "DetectionFileError",
     "Detections",
     "EngagementResult",
@@ -78,9 +89,11 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "Station",
     "Terrain",
     "Tracker",
     "TrackerResult",
+    "TrackerSession",
     "Truth",
     "aer2enu",
     "assign",
@@ -98,6 +111,7 @@ __all__ = [
     "enu2aer",
     "enu2ecef",
     "evaluate_threats",
+    "fight",
     "fly",
     "fly_interceptors",
     "geodetic2ecef",

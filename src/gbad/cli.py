@@ -229,14 +229,16 @@ def _run(
         n_radars = max(1, len(loaded.model.radars))
         done = {"radars": 0.0}
 
-        # Shares of the bar: truth 10 %, the radars 30 %, the tracker 60 % (what they
-        # take on the default scenario).
+        # Shares of the bar: truth 10 %, the radars 30 %, the locator 20 %, the tracker and
+        # battery 40 % (near what they take on the default scenario).
         def progress(what: str, fraction: float) -> None:
             if what.startswith("radar"):
                 done["radars"] += fraction
                 completed = 0.1 + 0.3 * done["radars"] / n_radars
-            elif what == "tracker":
-                completed = 0.4 + 0.6 * fraction
+            elif what == "locator":
+                completed = 0.4
+            elif what == "tracker and battery":
+                completed = 0.6 + 0.4 * fraction
             else:
                 completed = 0.05
             bar.update(task, description=what, completed=completed)

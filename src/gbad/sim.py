@@ -25,8 +25,8 @@ from gbad.analysis.report import write_report
 from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
 from gbad.engagement.control import (
-    DWELL_COLUMNS,
     EngagementResult,
+    Station,
     run_engagements,
     scenario_assets,
 )
@@ -41,7 +41,7 @@ from gbad.sensors.radar import (
     simulate_radar,
     simulate_track_dwells,
 )
-from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult
+from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult, TrackerSession
 from gbad.world.build import build_truth
 from gbad.world.truth import Truth
 
@@ -184,73 +184,167 @@ def engage(
     run: int,
     cues: dict[str, np.ndarray] | None = None,
 ) -> EngagementResult:
-    """Fight the run's batteries over the air picture; puts its score in ``summary``.
+    """The batteries over a finished air picture, open loop (the booked dwells are not
+    sensed, killed objects' echoes stay); puts its score in ``summary``. A run closes
+    the loop with `fight` instead.
 
     ``cues``: the locator's solutions, which tell the station which tracks are rounds.
     """
-    model = loaded.model
     rng = np.random.default_rng(
         np.random.SeedSequence(summary["seed"], spawn_key=(run, ENGAGEMENT_STREAM))
     )
-    engaged = run_engagements(model, result.rows, track_truth, truth, rng, cues=cues)
-    if model.batteries:
-        firsts = [t["first_detection_t_s"] for t in summary["threats"].values()]
-        firsts = [f for f in firsts if f is not None]
-        summary["engagement"] = score_engagements(
-            engaged.engagements,
-            engaged.killed_at,
-            truth,
-            scenario_assets(model),
-            model.scenario.origin,
-            min(firsts) if firsts else None,
-            engaged.occupancy,
-            engage_rounds=any(b.engage_rounds for b in model.batteries),
-            queued=engaged.queued,
-        )
+    engaged = run_engagements(loaded.model, result.rows, track_truth, truth, rng, cues=cues)
+    score_battery(loaded, engaged, truth, summary)
     return engaged
 
 
-#: Most runs of the air picture and the battery in closing the loop on kills.
-MAX_LOOP_PASSES = 3
-
-
-def without_killed(
-    truth: Truth, detections: dict[str, np.ndarray], killed_at: dict[int, float]
-) -> tuple[Truth, dict[str, np.ndarray]]:
-    """Truth ended at each kill, and the detections of killed objects after it dropped."""
-    if not killed_at:
-        return truth, detections
-    t_kill = np.array([killed_at.get(int(i), np.inf) for i in truth.object_id])
-    ended = replace(truth, t_end_s=np.minimum(truth.t_end_s, t_kill))
-    tid = detections["truth_id"]
-    kill_of = np.full(len(tid), np.inf)
-    real = tid > 0
-    kill_of[real] = t_kill[tid[real] - 1]
-    keep = detections["t_s"] <= kill_of
-    return ended, {k: v[keep] for k, v in detections.items()}
+def score_battery(
+    loaded: LoadedScenario, engaged: EngagementResult, truth: Truth, summary: dict[str, Any]
+) -> None:
+    """The batteries' figures into ``summary["engagement"]`` (when the scenario has any)."""
+    model = loaded.model
+    if not model.batteries:
+        return
+    firsts = [t["first_detection_t_s"] for t in summary["threats"].values()]
+    firsts = [f for f in firsts if f is not None]
+    summary["engagement"] = score_engagements(
+        engaged.engagements,
+        engaged.killed_at,
+        truth,
+        scenario_assets(model),
+        model.scenario.origin,
+        min(firsts) if firsts else None,
+        engaged.occupancy,
+        engage_rounds=any(b.engage_rounds for b in model.batteries),
+        queued=engaged.queued,
+    )
 
 
 #: The multifunction radars' track dwells' random stream (apart, like the engagement's).
 DWELL_STREAM = 2**31 - 2
 
 
-def _no_dwells() -> dict[str, np.ndarray]:
-    return {c: np.zeros(0, dtype=object if c == "radar_id" else float) for c in DWELL_COLUMNS}
+@dataclass
+class ClosedLoop:
+    """What the closed loop of picture and battery leaves: the air tracker's result and
+    the detections it had (the search less the destroyed objects' later echoes, plus the
+    track dwells), the weapon-locating radars' detections, and the battery's result."""
+
+    tracked: TrackerResult
+    det_air: Detections
+    air_radars: list[RadarModel]
+    det_wl: Detections
+    engaged: EngagementResult
 
 
-def dwell_detections(
-    loaded: LoadedScenario, truth: Truth, dwells: dict[str, np.ndarray], seed: int, run: int
-) -> dict[str, np.ndarray]:
-    """Detections of the booked track dwells (`EngagementResult.dwells`), every radar.
+def fight(
+    loaded: LoadedScenario,
+    truth: Truth,
+    det: Detections,
+    seed: int,
+    run: int,
+    cues: dict[str, np.ndarray] | None = None,
+    progress: Progress | None = None,
+) -> ClosedLoop:
+    """The air picture and the batteries in one closed loop, decision by decision.
 
-    One generator per call from the run's seed: the same bookings give the same
-    detections in every pass of the loop. A dwell at a false track finds nothing.
+    At each decision the tracker has taken every scan window ended by then; the
+    station decides on that picture and books its radar's track dwells until the
+    next decision, which are sensed at once (:func:`simulate_track_dwells`) and fed
+    to the tracker on the radar's track channel. An object is destroyed when an
+    interceptor kills it; from then on it reflects nothing, so its later detections
+    are dropped as the tracker comes to them (the station learns of the kill only
+    through its kill assessment). Without batteries this is the tracker on its own.
+
+    ``cues``: the locator's solutions, which tell the station which tracks are rounds.
     """
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, DWELL_STREAM)))
-    hdr = loaded.model.scenario
+    model = loaded.model
+    radars = radar_models(loaded)
+    by_id = {r.id: i for i, r in enumerate(radars)}
+    channels = sorted({by_id[b.radar] for b in model.batteries})
+    det_air, air_radars = det.for_air_tracker(radars, channels)
+    det_wl = det.for_locator(radars)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, ENGAGEMENT_STREAM)))
+    station = Station(model, truth, rng, cues=cues)
+    killed_at = station.killed_at
+    tracker = Tracker(
+        air_radars, model.scenario.origin, model.tracker, model.scenario.refractivity_gradient_per_m
+    )
+
+    def exists(rows: np.ndarray) -> np.ndarray:
+        return _alive(session.det.truth_id[rows], session.det.t_s[rows], killed_at)
+
+    session = TrackerSession(tracker, det_air, keep=exists if model.batteries else None)
+    dwell_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, DWELL_STREAM)))
     ground = make_ground(loaded)
+    times = station.decision_times() if model.batteries else np.zeros(0)
+    for n, t in enumerate(times):
+        session.advance(float(t))
+        station.see(session.rows_view())
+        booked = station.decide(float(t), lambda ids: _truth_of(session, ids))
+        sensed = _sense_dwells(loaded, radars, truth, booked, dwell_rng, ground)
+        if len(sensed["t_s"]):
+            more, _ = from_columns(sensed, radars, "<track dwells>").for_air_tracker(
+                radars, channels
+            )
+            session.add(more)
+        if progress and n % 20 == 0:
+            progress("tracker and battery", n / len(times))
+    session.advance(np.inf, (lambda f: progress("tracker and battery", f)) if progress else None)
+    tracked, det_kept = session.finish()
+    station.see(session.rows_view())
+    engaged = station.finish()
+    wl_alive = _alive(det_wl.truth_id, det_wl.t_s, killed_at)
+    det_wl = det_wl if wl_alive.all() else det_wl.take(np.flatnonzero(wl_alive))
+    return ClosedLoop(tracked, det_kept, air_radars, det_wl, engaged)
+
+
+def _alive(truth_id: np.ndarray, t_s: np.ndarray, killed_at: dict[int, float]) -> np.ndarray:
+    """Which detections are of objects not yet destroyed (false alarms always are)."""
+    if not killed_at:
+        return np.ones(len(t_s), dtype=bool)
+    ids = np.fromiter(killed_at, dtype=np.int64)
+    at = np.fromiter(killed_at.values(), dtype=float)
+    order = np.argsort(ids)
+    ids, at = ids[order], at[order]
+    j = np.clip(np.searchsorted(ids, truth_id), 0, len(ids) - 1)
+    hit = ids[j] == truth_id
+    return ~hit | (t_s <= at[j])
+
+
+def _truth_of(session: TrackerSession, track_ids: np.ndarray) -> np.ndarray:
+    """The object each track follows (physics): the commonest truth among its updates'
+    detections so far; -1 for a false track."""
+    v = session.rows_view()
+    mine = np.isin(v["track_id"], track_ids) & (v["_det"] >= 0)
+    k = v["track_id"][mine]
+    obj = session.det.truth_id[v["_det"][mine]]
+    out = np.full(len(track_ids), -1, dtype=np.int64)
+    if not k.size:
+        return out
+    pairs, counts = np.unique(np.column_stack([k, obj]), axis=0, return_counts=True)
+    # Sorted by track then object: the last of the top count per track wins ties.
+    order = np.lexsort((counts, pairs[:, 0]))
+    pairs = pairs[order]
+    last = np.r_[pairs[1:, 0] != pairs[:-1, 0], True]
+    best = dict(zip(pairs[last, 0].tolist(), pairs[last, 1].tolist(), strict=True))
+    for n, trk in enumerate(np.asarray(track_ids).tolist()):
+        out[n] = best.get(trk, -1) if best.get(trk, -1) > 0 else -1
+    return out
+
+
+def _sense_dwells(
+    loaded: LoadedScenario,
+    radars: list[RadarModel],
+    truth: Truth,
+    dwells: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    ground: object,
+) -> dict[str, np.ndarray]:
+    """Detections of booked track dwells (`EngagementResult.dwells`); a dwell at a false
+    track finds nothing."""
     out = []
-    for rm in radar_models(loaded):
+    for rm in radars:
         mine = (dwells["radar_id"] == rm.id) & (dwells["truth_id"] > 0)
         if np.any(mine):
             out.append(
@@ -259,68 +353,13 @@ def dwell_detections(
                     truth,
                     dwells["truth_id"][mine].astype(np.intp) - 1,
                     dwells["t_s"][mine],
-                    dwells["track_id"][mine].astype(np.int64),
+                    dwells["track_id"][mine],
                     rng,
                     ground,
-                    hdr.refractivity_gradient_per_m,
+                    loaded.model.scenario.refractivity_gradient_per_m,
                 )
             )
     return _merge(out)
-
-
-#: The loop has settled when a pass kills the objects it was fed, each within this of
-#: the time it was fed (s), ...
-KILL_TIME_TOL_S = 2.0
-#: ... and books all but this share of the dwells it was fed (by object and time).
-DWELL_CHANGE_TOL = 0.05
-
-
-def _settled(engaged: EngagementResult, killed: dict[int, float], booked: dict) -> bool:
-    """Whether a pass's kills and bookings are those it was run with, near enough.
-
-    Not bit for bit: each pass's picture differs a little, which moves the station's
-    decisions by a decision interval and the draws of every later shot with them.
-    """
-    kills = engaged.killed_at
-    if set(kills) != set(killed):
-        return False
-    if any(abs(kills[o] - killed[o]) > KILL_TIME_TOL_S for o in kills):
-        return False
-    new, old = _dwell_keys(engaged.dwells), _dwell_keys(booked)
-    return len(new ^ old) <= DWELL_CHANGE_TOL * max(len(new | old), 1)
-
-
-def _dwell_keys(dwells: dict[str, np.ndarray]) -> set[tuple[str, int, float]]:
-    """Dwells by radar, object and time (track numbers differ between passes)."""
-    return set(
-        zip(dwells["radar_id"], dwells["truth_id"].tolist(), dwells["t_s"].tolist(), strict=True)
-    )
-
-
-def _same_detections(a: Detections, b: Detections | None) -> bool:
-    return (
-        b is not None
-        and len(a) == len(b)
-        and bool(np.array_equal(a.t_s, b.t_s))
-        and bool(np.array_equal(a.radar_index, b.radar_index))
-        and bool(np.array_equal(a.range_m, b.range_m))
-    )
-
-
-def _number_dwells_as_tracked(det: dict[str, np.ndarray], dwells: dict[str, np.ndarray]) -> None:
-    """Give the dwell detections the track numbers of the final air picture where its
-    booking has the same dwell: each pass numbers its tracks afresh."""
-    final = {
-        (r, int(o), float(t)): int(k)
-        for r, o, t, k in zip(
-            dwells["radar_id"], dwells["truth_id"], dwells["t_s"], dwells["track_id"], strict=True
-        )
-    }
-    det["dwell_track_id"] = det["dwell_track_id"].copy()
-    for i in np.flatnonzero(det["dwell_track_id"] >= 0):
-        k = final.get((det["radar_id"][i], int(det["truth_id"][i]), float(det["t_s"][i])))
-        if k is not None:
-            det["dwell_track_id"][i] = k
 
 
 def locate(loaded: LoadedScenario, det: Detections) -> LocatorResult:
@@ -452,56 +491,41 @@ def run_scenario(
     """Simulate and write truth, objects, detections and summary into `out_dir`."""
     truth_all, detections_all, summary, timing = simulate(loaded, seed, run, progress)
     radars = radar_models(loaded)
-    # Close the loop. A destroyed object stops reflecting, and the multifunction radar
-    # dwells on what the battery books. Search detections were simulated for
-    # everything, so the air picture and the battery are run again, without the killed
-    # objects' later detections and with the last pass's booked dwells, until kills and
-    # bookings stop changing.
-    killed: dict[int, float] = {}
-    booked = _no_dwells()
-    timing["tracker_wall_s"] = timing["engagement_wall_s"] = timing["locator_wall_s"] = 0.0
-    passes = 0
-    located = located_on = None
-    converged = False
-    for _ in range(MAX_LOOP_PASSES):
-        passes += 1
+    det_all = from_columns(detections_all, radars, "<simulated detections>")
+    # The weapon-locating radar's own loop is open: its locates cue the station (each
+    # solution only from the time it was made) and are recomputed for the files only
+    # where a kill took an air target's echoes from it.
+    tic = time.perf_counter()
+    if progress:
+        progress("locator", 0.0)
+    det_wl_open = det_all.for_locator(radars)
+    located = locate(loaded, det_wl_open)
+    timing["locator_wall_s"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    loop = fight(loaded, truth_all, det_all, summary["seed"], run, located.locates, progress)
+    timing["tracker_and_battery_wall_s"] = time.perf_counter() - tic
+    result, engaged, det_air = loop.tracked, loop.engaged, loop.det_air
+    if len(loop.det_wl) != len(det_wl_open):
         tic = time.perf_counter()
-        dwelt = dwell_detections(loaded, truth_all, booked, summary["seed"], run)
-        timing["detections_wall_s"] += time.perf_counter() - tic
-        truth, detections = without_killed(
-            truth_all, _merge([detections_all, dwelt]) if len(dwelt["t_s"]) else detections_all,
-            killed,
-        )  # fmt: skip
-        tic = time.perf_counter()
-        det = from_columns(detections, radars, "<simulated detections>")
-        det_air, air_radars = det.for_air_tracker(radars)
-        result = track(
-            loaded, det_air, (lambda f: progress("tracker", f)) if progress else None, air_radars
+        located = locate(loaded, loop.det_wl)
+        timing["locator_wall_s"] += time.perf_counter() - tic
+    det_wl = loop.det_wl
+    killed = engaged.killed_at
+    truth = (
+        replace(
+            truth_all,
+            t_end_s=np.minimum(
+                truth_all.t_end_s,
+                [killed.get(int(i), np.inf) for i in truth_all.object_id],
+            ),
         )
-        timing["tracker_wall_s"] += time.perf_counter() - tic
-        truth_rows = truth_table(truth, loaded)
-        air = score_tracks(loaded, truth_rows, result, det_air, truth, air_radars)
-        tic = time.perf_counter()
-        det_wl = det.for_locator(radars)
-        # The station's cues come from the open-loop locates: a kill changes the
-        # weapon-locating radar's input only where it tracked an air target, whose
-        # solutions are no cue. The files get the locates of the final input.
-        if located is None:
-            located, located_on = locate(loaded, det_wl), det_wl
-        cues = located.locates
-        timing["locator_wall_s"] += time.perf_counter() - tic
-        tic = time.perf_counter()
-        engaged = engage(loaded, result, air["track_truth_ids"], truth_all, summary, run, cues)
-        timing["engagement_wall_s"] += time.perf_counter() - tic
-        converged = _settled(engaged, killed, booked)
-        if converged:
-            break
-        killed, booked = engaged.killed_at, engaged.dwells
-    if not _same_detections(det_wl, located_on):
-        tic = time.perf_counter()
-        located = locate(loaded, det_wl)
-        timing["locator_wall_s"] += time.perf_counter() - tic
-    _number_dwells_as_tracked(detections, engaged.dwells)
+        if killed
+        else truth_all
+    )
+    detections = _merge([det_air.to_columns(loop.air_radars), det_wl.to_columns(radars)])
+    truth_rows = truth_table(truth, loaded)
+    air = score_tracks(loaded, truth_rows, result, det_air, truth, loop.air_radars)
+    score_battery(loaded, engaged, truth_all, summary)
     # Counts of what was really seen (without the killed objects' later detections);
     # each radar's time line stays as simulated.
     lines = {rid: r.get("time_line") for rid, r in summary["radars"].items()}
@@ -509,9 +533,6 @@ def run_scenario(
     for rid, line in lines.items():
         if line is not None:
             summary["radars"][rid]["time_line"] = line
-    if "engagement" in summary:
-        summary["engagement"]["loop_passes"] = passes
-        summary["engagement"]["loop_converged"] = converged
     summary["air_picture"] = {
         k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
     }

@@ -15,14 +15,14 @@ interval, holds ``missiles`` and reloads after ``reload_s`` when it has reloads.
 The interceptor flies (:func:`.interceptor.fly_interceptors`) against the real
 object the track follows, guided in midcourse by the track's own estimates (the
 uplink) and at the end by its seeker; the kill is drawn from the miss distance
-with the run's generator. Physics may look at truth; the station may not: it
+with the shot's own generator. Physics may look at truth; the station may not: it
 learns of a kill only through the kill assessment.
 
-Modelling limits: sensing is open loop — detections were simulated before the
-engagement, so a killed object's later detections are dropped from the picture
-only through the station's own kill assessment (its track is no longer engaged),
-and the multifunction radar's schedule (:mod:`.mfr`) is booked, not fed back into
-its detections.
+The station is stepped (`Station`): a run (:func:`gbad.sim.fight`) advances the
+tracker to each decision, lets the station decide on the picture as it then
+stands, and senses the track dwells it booked (:mod:`.mfr`) before the next one;
+a killed object's echoes stop at its kill. `run_engagements` steps it over a
+finished picture instead (open loop: dwells booked, not sensed).
 """
 
 from __future__ import annotations
@@ -43,12 +43,17 @@ from gbad.engagement.mfr import MfrBudget, book_frame, dwell_times
 from gbad.engagement.prediction import predict_intercept
 from gbad.engagement.shots import (
     ENGAGEMENT_COLUMNS,
+    Shot,
     _abort_late,
     _engagement_table,
-    _fire,
+    fly,
+    launch,
+    settle,
 )
 from gbad.engagement.threat import ENGAGEABLE, KindMemory, evaluate
 from gbad.engagement.wta import assign, shots_per_target_cap
+from gbad.tracking.buffers import STATUS_NAMES
+from gbad.tracking.scanpass import CONFIRMED, DELETED
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
@@ -99,7 +104,7 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     # The last row ≤ t of each track.
     last = idx[np.r_[tid[idx][1:] != tid[idx][:-1], True]]
     ok = (
-        (tab["status"][last] != "deleted")
+        (tab["status"][last] != DELETED)
         & (t - tab["t_s"][last] <= STALE_TRACK_S)
         & np.array([first_confirm.get(int(k), np.inf) <= t for k in tid[last]], dtype=bool)
     )
@@ -138,73 +143,149 @@ def run_engagements(
     config: ControlConfig | None = None,
     cues: dict[str, NDArray] | None = None,
 ) -> EngagementResult:
-    """Run every battery of the scenario over the air picture; see the module doc.
+    """Run every battery of the scenario over a finished air picture (open loop: the
+    booked dwells are recorded, not sensed); see the module doc and `Station`.
 
-    ``cues``: the locator's solutions (`locates.parquet` columns). A track flying where
-    a round located for good (a final, confident solution) is at that moment is that
-    round, not an air target.
+    ``track_truth``: the object each track follows (track id as text -> truth id), for
+    the physics of the flyouts. ``cues``: the locator's solutions (`Station`).
     """
-    cfg = config or ControlConfig()
-    hdr = model.scenario
-    o = hdr.origin
-    origin = (o.lat_deg, o.lon_deg, o.alt_m)
-    assets = scenario_assets(model)
-    tab = _track_table(track_rows)
-    first_confirm: dict[int, float] = {}
-    conf = tab["status"] == "confirmed"
-    for k, t in zip(tab["track_id"][conf], tab["t_s"][conf], strict=True):
-        first_confirm.setdefault(int(k), float(t))
-    bat = _batteries(model, origin)
-    launchers = bat.launchers
+    station = Station(model, truth, rng, config, cues)
+    rows = dict(track_rows)
+    status = np.asarray(rows["status"])
+    if status.dtype.kind in "OUS":
+        codes = np.zeros(len(status), dtype=np.int64)
+        for code, name in enumerate(STATUS_NAMES):
+            codes[status == name] = code
+        rows["status"] = codes
+    station.see(rows)
 
-    rows: dict[str, list] = {c: [] for c in ENGAGEMENT_COLUMNS}
-    threat_rows: dict[str, list] = {
-        c: [] for c in ("t_s", "track_id", "rank", "value", "kind", "time_to_asset_s")
-    }
-    queued: dict[str, list] = {c: [] for c in ("t_s", "battery_id", "track_id")}
-    st = _StationState()
-    kinds = KindMemory()
-    killed_at: dict[int, float] = {}
-    budget = MfrBudget()
-    occ: dict[str, list] = {}
-    dwells: dict[str, list] = {c: [] for c in DWELL_COLUMNS}
-    engageable = ENGAGEABLE + (("artillery",) if any(bat.engage_rounds.values()) else ())
-    for t in np.arange(0.0, hdr.duration_s, cfg.decision_interval_s):
-        ids, pos, vel, acc_up, acc_along = _picture(tab, first_confirm, float(t))
-        st.expire(float(t))
+    def truth_of(ids: NDArray) -> NDArray[np.int64]:
+        return np.array([track_truth.get(str(int(k)), -1) for k in ids], dtype=np.int64)
+
+    for t in station.decision_times():
+        station.decide(float(t), truth_of)
+    return station.finish()
+
+
+#: A shot is flown from this long before its predicted intercept (s), again at each
+#: decision, and settled at the decision before its closest approach.
+FLY_LEAD_S = 5.0
+#: The track columns the station reads.
+_TABLE_COLUMNS = (
+    "t_s", "track_id", "status", "east_m", "north_m", "up_m",
+    "v_east_mps", "v_north_mps", "v_up_mps",
+)  # fmt: skip
+
+
+class Station:
+    """The engagement control station, one decision at a time (see the module doc).
+
+    A run feeds it the air picture as it grows (`see`), asks for each decision
+    (`decide`, which returns the track dwells it booked, for the radar to sense), and
+    ends with `finish`. The interceptors it launches fly while time goes on: each is
+    flown again at every decision from ``FLY_LEAD_S`` before its predicted intercept,
+    with the track as it then stands for its uplink, and settled (kill drawn, assessed)
+    at the decision before it reaches its target, so the run learns of a kill before the
+    radar would see past it.
+    """
+
+    def __init__(
+        self,
+        model,
+        truth: Truth,
+        rng: np.random.Generator,
+        config: ControlConfig | None = None,
+        cues: dict[str, NDArray] | None = None,
+    ) -> None:
+        self.cfg = config or ControlConfig()
+        self.duration_s = float(model.scenario.duration_s)
+        o = model.scenario.origin
+        self.origin = (o.lat_deg, o.lon_deg, o.alt_m)
+        self.truth, self.rng, self.cues = truth, rng, cues
+        self.assets = scenario_assets(model)
+        self.bat = _batteries(model, self.origin)
+        self.st = _StationState()
+        self.kinds = KindMemory()
+        #: object -> when it was destroyed (physics: the run drops its later echoes)
+        self.killed_at: dict[int, float] = {}
+        self.budget = MfrBudget()
+        self.pending: list[Shot] = []
+        self.engageable = ENGAGEABLE + (
+            ("artillery",) if any(self.bat.engage_rounds.values()) else ()
+        )
+        self.first_confirm: dict[int, float] = {}
+        self.tab: dict[str, NDArray] = {c: np.zeros(0) for c in _TABLE_COLUMNS}
+        self._seen = 0
+        self._rows: dict[str, list] = {c: [] for c in ENGAGEMENT_COLUMNS}
+        self._threats: dict[str, list] = {c: [] for c in THREAT_COLUMNS}
+        self._queued: dict[str, list] = {c: [] for c in ("t_s", "battery_id", "track_id")}
+        self._occ: dict[str, list] = {}
+        self._dwells: dict[str, list] = {c: [] for c in DWELL_COLUMNS}
+
+    def decision_times(self) -> NDArray[np.float64]:
+        return np.arange(0.0, self.duration_s, self.cfg.decision_interval_s)
+
+    def see(self, rows: dict[str, NDArray]) -> None:
+        """The air picture's rows so far (status as codes; rows already seen come first,
+        as `TrackerSession.rows_view` gives them)."""
+        new = slice(self._seen, len(rows["t_s"]))
+        conf = rows["status"][new] == CONFIRMED
+        for k, t in zip(rows["track_id"][new][conf], rows["t_s"][new][conf], strict=True):
+            if t < self.first_confirm.get(int(k), np.inf):
+                self.first_confirm[int(k)] = float(t)
+        self._seen = len(rows["t_s"])
+        self.tab = _track_table({c: rows[c] for c in _TABLE_COLUMNS})
+
+    def decide(self, t: float, truth_of) -> dict[str, NDArray]:
+        """One decision at ``t``; returns the track dwells booked until the next one.
+
+        ``truth_of(track_ids) -> truth ids``: the objects tracks follow (physics: where a
+        dwell's beam or an interceptor finds something)."""
+        cfg, bat, st, tab = self.cfg, self.bat, self.st, self.tab
+        self._fly_due(t, final=False)
+        ids, pos, vel, acc_up, acc_along = _picture(tab, self.first_confirm, t)
+        st.expire(t)
         live = np.array([st.assessed_killed.get(int(k), np.inf) > t for k in ids], dtype=bool)
         ids, pos, vel = ids[live], pos[live], vel[live]
         acc_up, acc_along = acc_up[live], acc_along[live]
         targets = np.zeros(0, dtype=np.intp)
-        if ids.size and launchers:
-            kind = kinds.update(ids, pos, vel, acc_up)
-            if cues is not None:
-                kind[_cued_rounds(cues, float(t), pos) & (kind != "ballistic")] = "artillery"
-            tp = evaluate(pos, vel, assets, kind=kind)
+        candidate = np.zeros(len(ids), dtype=bool)
+        if ids.size and bat.launchers:
+            kind = self.kinds.update(ids, pos, vel, acc_up)
+            if self.cues is not None:
+                kind[_cued_rounds(self.cues, t, pos) & (kind != "ballistic")] = "artillery"
+            tp = evaluate(pos, vel, self.assets, kind=kind)
             for r in tp.order[:20]:
-                threat_rows["t_s"].append(float(t))
-                threat_rows["track_id"].append(int(ids[r]))
-                threat_rows["rank"].append(int(tp.rank[r]))
-                threat_rows["value"].append(float(tp.value[r]))
-                threat_rows["kind"].append(str(tp.kind[r]))
-                threat_rows["time_to_asset_s"].append(float(tp.time_to_asset_s[r].min()))
-            worth = (tp.value >= MIN_THREAT_SHARE * assets.value.max()) & np.isin(
-                tp.kind, engageable
+                for c, v in zip(
+                    THREAT_COLUMNS,
+                    (t, int(ids[r]), int(tp.rank[r]), float(tp.value[r]), str(tp.kind[r]),
+                     float(tp.time_to_asset_s[r].min())),
+                    strict=True,
+                ):  # fmt: skip
+                    self._threats[c].append(v)
+            worth = (tp.value >= MIN_THREAT_SHARE * self.assets.value.max()) & np.isin(
+                tp.kind, self.engageable
             )
-            candidate = worth & kinds.settled(ids)
+            candidate = worth & self.kinds.settled(ids)
             free = np.array([int(k) not in st.in_flight for k in ids], dtype=bool)
             targets = np.flatnonzero(candidate & free)
-        else:
-            candidate = np.zeros(len(ids), dtype=bool)
-        _book_dwells(
-            budget, float(t), cfg.decision_interval_s, ids, pos, vel, candidate, st, bat,
-            track_truth, assets, occ, dwells,
+        booked = _book_dwells(
+            self.budget, t, cfg.decision_interval_s, ids, pos, vel, candidate, st, bat,
+            truth_of, self.assets, self._occ,
         )  # fmt: skip
-        if targets.size == 0:
-            continue
+        for c in DWELL_COLUMNS:
+            self._dwells[c].extend(booked[c].tolist())
+        if targets.size:
+            self._engage(t, ids, pos, vel, acc_along, tp, targets, truth_of)
+        return booked
+
+    def _engage(self, t, ids, pos, vel, acc_along, tp, targets, truth_of) -> None:
+        """Assign the ready launchers to the targets and launch what the channels allow."""
+        bat, st = self.bat, self.st
+        launchers = bat.launchers
         ready = [i for i, ln in enumerate(launchers) if ln.missiles > 0 and ln.ready_s <= t]
         if not ready:
-            continue
+            return
         speed = np.linalg.norm(vel[targets], axis=1)
         beta = np.where(
             tp.kind[targets] == "ballistic",
@@ -226,11 +307,11 @@ def run_engagements(
                 np.tile(vel[targets], (len(mine), 1)),
                 target_beta_kg_m2=np.tile(beta, len(mine)),
                 target_rcs_m2=np.tile(rcs, len(mine)),
-                origin=origin,
+                origin=self.origin,
                 margin_m=1000.0,
             )
             reacted = np.array(
-                [first_confirm[int(ids[j])] + bat.reaction[battery] <= t for j in targets]
+                [self.first_confirm[int(ids[j])] + bat.reaction[battery] <= t for j in targets]
             )
             allowed = bat.engage_rounds[battery] | (tp.kind[targets] != "artillery")
             plan_pk = np.array([prof.planning_pk(CLASS_OF_KIND[str(k)]) for k in tp.kind[targets]])
@@ -238,7 +319,7 @@ def run_engagements(
             pk[mine] = np.where(ok, plan_pk[None, :], 0.0)
             tof[mine] = pip.time_of_flight_s.reshape(len(mine), -1)
         if not np.any(pk > 0):
-            continue
+            return
         lead = launchers[ready[0]].battery
         cap = np.array(
             [shots_per_target_cap(bat.doctrine_for(lead, str(k))) for k in tp.kind[targets]]
@@ -247,66 +328,94 @@ def run_engagements(
         plan = assign(tp.value[targets], pk, inventory, cap=cap, feasible=pk > 0)
         # Each battery guides at most its fire-control channels at once; the most valuable
         # targets get them, the rest wait in the queue for the next decision.
-        busy = st.channels_busy(float(t))
+        busy = st.channels_busy(t)
         shots = []
         for b in np.argsort(-tp.value[targets], kind="stable"):
             for a in np.flatnonzero(plan.shots[:, b]):
                 battery = launchers[ready[a]].battery
                 for s in range(int(plan.shots[a, b])):
                     if busy.get(battery, 0) >= bat.channels[battery]:
-                        queued["t_s"].append(float(t))
-                        queued["battery_id"].append(battery)
-                        queued["track_id"].append(int(ids[targets[b]]))
+                        self._queued["t_s"].append(t)
+                        self._queued["battery_id"].append(battery)
+                        self._queued["track_id"].append(int(ids[targets[b]]))
                         break
                     busy[battery] = busy.get(battery, 0) + 1
                     shots.append((ready[a], targets[b], s, tof[a, b]))
         if not shots:
-            continue
+            return
         beta_of_row = np.full(len(ids), np.inf)
         beta_of_row[targets] = beta
-        _fire(shots, bat, ids, tp.kind, beta_of_row, tab, track_truth, truth,
-              origin, float(t), rng, cfg, rows, st, killed_at)  # fmt: skip
-    engagements = _engagement_table(rows)
-    _abort_late(engagements, killed_at)
-    threats = {
-        "t_s": np.array(threat_rows["t_s"], dtype=float),
-        "track_id": np.array(threat_rows["track_id"], dtype=np.int64),
-        "rank": np.array(threat_rows["rank"], dtype=np.int64),
-        "value": np.array(threat_rows["value"], dtype=float),
-        "kind": np.array(threat_rows["kind"], dtype=object),
-        "time_to_asset_s": np.array(threat_rows["time_to_asset_s"], dtype=float),
-    }
-    occupancy = {k: np.array(v) for k, v in occ.items()}
-    result = EngagementResult(engagements, threats, occupancy, killed_at)
-    result.dwells = {
-        c: np.array(v, dtype=object if c == "radar_id" else None) for c, v in dwells.items()
-    }
-    for c in ("track_id", "truth_id"):
-        result.dwells[c] = result.dwells[c].astype(np.int64)
-    for c in ("t_s", "rate_hz"):
-        result.dwells[c] = result.dwells[c].astype(float)
-    result.dwells["engaged"] = result.dwells["engaged"].astype(bool)
-    result.queued = {
-        "t_s": np.array(queued["t_s"], dtype=float),
-        "battery_id": np.array(queued["battery_id"], dtype=object),
-        "track_id": np.array(queued["track_id"], dtype=np.int64),
-    }
-    return result
+        fired = launch(shots, bat, ids, tp.kind, beta_of_row, t, truth_of, st.n_fired + 1)
+        st.n_fired += len(fired)
+        for shot in fired:
+            st.take_off(shot)
+        self.pending.extend(fired)
+
+    def _fly_due(self, t: float, final: bool) -> None:
+        """Fly the shots near their intercept; settle those that reach it before the next
+        decision (every one when ``final``)."""
+        horizon = t + self.cfg.decision_interval_s
+        for shot in list(self.pending):
+            if not final and t < shot.predicted_end_t_s - FLY_LEAD_S:
+                continue
+            flight, rng = fly(shot, self.bat, self.tab, self.truth, self.origin, self.rng)
+            if final or float(flight.end_t_s[0]) < horizon:
+                settle(shot, flight, rng, self.bat, self.truth, self.cfg.kill_assessment_s,
+                       self._rows, self.st, self.killed_at)  # fmt: skip
+                self.pending.remove(shot)
+
+    def finish(self) -> EngagementResult:
+        """Settle the shots still in the air (on the whole picture) and gather the result."""
+        self._fly_due(self.duration_s, final=True)
+        engagements = _engagement_table(self._rows)
+        _abort_late(engagements, self.killed_at)
+        th = self._threats
+        threats = {
+            c: np.array(th[c], dtype=d)
+            for c, d in zip(THREAT_COLUMNS, (float, np.int64, np.int64, float, object, float),
+                            strict=True)
+        }  # fmt: skip
+        occupancy = {k: np.array(v) for k, v in self._occ.items()}
+        result = EngagementResult(engagements, threats, occupancy, self.killed_at)
+        result.dwells = _dwell_table(self._dwells)
+        result.queued = {
+            "t_s": np.array(self._queued["t_s"], dtype=float),
+            "battery_id": np.array(self._queued["battery_id"], dtype=object),
+            "track_id": np.array(self._queued["track_id"], dtype=np.int64),
+        }
+        return result
+
+
+THREAT_COLUMNS = ("t_s", "track_id", "rank", "value", "kind", "time_to_asset_s")
 
 
 @dataclass
 class _StationState:
     """What the station believes and has in the air."""
 
-    #: track -> [(time its interceptor's outcome is assessed, battery, end of guidance)]
-    in_flight: dict[int, list[tuple[float, str, float]]] = field(default_factory=dict)
+    #: track -> {interceptor: (when its outcome is assessed, battery, end of guidance)};
+    #: an interceptor still flying has both times infinite
+    in_flight: dict[int, dict[int, tuple[float, str, float]]] = field(default_factory=dict)
     #: track -> when the station declared it killed
     assessed_killed: dict[int, float] = field(default_factory=dict)
     n_fired: int = 0
 
+    def take_off(self, shot: Shot) -> None:
+        self.in_flight.setdefault(shot.track_id, {})[shot.interceptor_id] = (
+            np.inf, shot.battery, np.inf,
+        )  # fmt: skip
+
+    def land(self, interceptor: int, track: int, assess_t: float, end_t: float,
+             declared: bool) -> None:  # fmt: skip
+        battery = self.in_flight[track][interceptor][1]
+        self.in_flight[track][interceptor] = (assess_t, battery, end_t)
+        if declared:
+            # The station learns it at the assessment time; until then it is engaged.
+            self.assessed_killed[track] = min(assess_t, self.assessed_killed.get(track, np.inf))
+
     def expire(self, t: float) -> None:
         for k in list(self.in_flight):
-            self.in_flight[k] = [x for x in self.in_flight[k] if x[0] > t]
+            self.in_flight[k] = {i: x for i, x in self.in_flight[k].items() if x[0] > t}
             if not self.in_flight[k]:
                 del self.in_flight[k]
 
@@ -314,7 +423,7 @@ class _StationState:
         """Interceptors each battery is guiding at t (an uplink channel each)."""
         busy: dict[str, int] = {}
         for shots in self.in_flight.values():
-            for _, battery, end_t in shots:
+            for _, battery, end_t in shots.values():
                 if end_t > t:
                     busy[battery] = busy.get(battery, 0) + 1
         return busy
@@ -359,8 +468,8 @@ DWELL_COLUMNS = ("t_s", "track_id", "truth_id", "radar_id", "rate_hz", "engaged"
 
 
 def _book_dwells(
-    budget, t, interval, ids, pos, vel, candidate, st, bat, track_truth, assets, occ, dwells
-) -> None:
+    budget, t, interval, ids, pos, vel, candidate, st, bat, truth_of, assets, occ
+) -> dict[str, NDArray]:
     """Book one decision's radar time; tracks under engagement and the candidate targets
     get track dwells at their booked rates (the others are left to the search)."""
     engaged = np.array([int(k) in st.in_flight for k in ids], dtype=bool)
@@ -370,12 +479,23 @@ def _book_dwells(
     for k, v in frame.items():
         occ.setdefault(k, []).append(v)
     default_radar = next(iter(bat.radar.values()), "")
-    for r, td in zip(row, t_dwell, strict=True):
-        k = int(ids[r])
-        guiding = st.in_flight.get(k)
-        dwells["t_s"].append(float(td))
-        dwells["track_id"].append(k)
-        dwells["truth_id"].append(int(track_truth.get(str(k), -1)))
-        dwells["radar_id"].append(bat.radar[guiding[0][1]] if guiding else default_radar)
-        dwells["rate_hz"].append(float(rate[r]))
-        dwells["engaged"].append(bool(engaged[r]))
+    track = ids[row].astype(np.int64)
+    radar = [
+        bat.radar[next(iter(st.in_flight[k].values()))[1]] if k in st.in_flight else default_radar
+        for k in track.tolist()
+    ]
+    return _dwell_table(
+        {
+            "t_s": t_dwell,
+            "track_id": track,
+            "truth_id": truth_of(track) if track.size else np.zeros(0, dtype=np.int64),
+            "radar_id": radar,
+            "rate_hz": rate[row],
+            "engaged": engaged[row],
+        }
+    )
+
+
+def _dwell_table(cols) -> dict[str, NDArray]:
+    types = (float, np.int64, np.int64, object, float, bool)
+    return {c: np.asarray(cols[c], dtype=d) for c, d in zip(DWELL_COLUMNS, types, strict=True)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,94 +63,118 @@ def _track_samples(tab: dict[str, NDArray], track: int, t_from: float) -> Target
     )
 
 
-def _fire(
-    shots, bat, ids, kinds, beta, tab, track_truth, truth, origin, t, rng_run, cfg, rows, st,
-    killed_at,
-) -> None:  # fmt: skip
-    """Launch, fly and assess one decision's shots.
+@dataclass
+class Shot:
+    """An interceptor launched and not yet assessed."""
 
-    Physics decides the outcome: the interceptor flies at the object the track follows
-    (a false track leads it at nothing), its seeker sees that object's RCS and glint, the
-    missile works with its reliability and kills with P_k(miss, the object's class). The
-    station learns only the radar's kill assessment, which can be wrong.
-    """
-    launchers = bat.launchers
-    launch_t = []
-    for i, _, s, _ in shots:
-        ln = launchers[i]
+    interceptor_id: int
+    launcher: int  # index into the batteries' launchers
+    battery: str
+    track_id: int
+    #: The object the track follows at launch (physics; -1: a false track).
+    truth_id: int
+    launch_t_s: float
+    predicted_time_of_flight_s: float
+    station_kind: str
+    beta_kg_m2: float
+
+    @property
+    def predicted_end_t_s(self) -> float:
+        return self.launch_t_s + self.predicted_time_of_flight_s
+
+
+def launch(shots, bat, ids, kinds, beta, t, truth_of, first_id: int) -> list[Shot]:
+    """One decision's shots leave their launchers: ``shots`` (launcher index, target row,
+    place in the salvo, predicted time of flight); a launcher fires once per launch
+    interval and reloads when empty."""
+    out = []
+    objs = truth_of(np.array([int(ids[j]) for _, j, _, _ in shots], dtype=np.int64))
+    for n, ((i, j, s, tof), o) in enumerate(zip(shots, objs, strict=True)):
+        ln = bat.launchers[i]
         t_l = max(t, ln.ready_s) + s * bat.interval[ln.battery]
-        launch_t.append(t_l)
         ln.missiles -= 1
         ln.ready_s = t_l + bat.interval[ln.battery]
         if ln.missiles == 0 and ln.reloads > 0:
             ln.reloads -= 1
             ln.missiles = ln.capacity
             ln.ready_s = t_l + bat.reload_s[ln.battery]
-    tracks = [int(ids[j]) for _, j, _, _ in shots]
-    objs = [int(track_truth.get(str(k), -1)) for k in tracks]
-    targets = [
-        _truth_samples(truth, o - 1, origin) if o > 0 else _track_samples(tab, k, t)
-        for o, k in zip(objs, tracks, strict=True)
-    ]
-    uplinks = [_track_samples(tab, k, t) for k in tracks]
-    for (i, j, _, tof), lt, tgt, up, k, o in zip(
-        shots, launch_t, targets, uplinks, tracks, objs, strict=True
+        out.append(
+            Shot(first_id + n, i, ln.battery, int(ids[j]), int(o), t_l, float(tof),
+                 str(kinds[j]), float(beta[j]))
+        )  # fmt: skip
+    return out
+
+
+def fly(shot: Shot, bat, tab: dict[str, NDArray], truth: Truth, origin, rng_run):
+    """The shot's flight as far as the track is known in ``tab``: the interceptor flies at
+    the object the track follows (a false track leads it at nothing), guided in midcourse
+    by the track's estimates from launch on, extrapolated past the last. Returns the
+    flight and the shot's own generator, ready for the end-game draws."""
+    ln = bat.launchers[shot.launcher]
+    o, k = shot.truth_id, shot.track_id
+    true_kind = truth.kind[o - 1] if o > 0 else "false_track"
+    rng = _shot_rng(rng_run, ln.id, k if o <= 0 else -o, shot.launch_t_s)
+    target = (
+        _truth_samples(truth, o - 1, origin) if o > 0 else _track_samples(tab, k, shot.launch_t_s)
+    )
+    f = fly_interceptors(
+        bat.profiles[shot.battery],
+        ln.enu_m,
+        shot.launch_t_s,
+        target,
+        uplink=_track_samples(tab, k, shot.launch_t_s),
+        rng=rng,
+        origin=origin,
+        dt_s=0.01,
+        target_rcs_m2=float(truth.rcs_m2[o - 1]) if o > 0 else None,
+        target_glint_m=GLINT_M.get(true_kind, 0.0),
+        target_beta_kg_m2=shot.beta_kg_m2,
+    )
+    return f, rng
+
+
+def settle(shot: Shot, flight, rng, bat, truth: Truth, kill_assessment_s: float, rows, st,
+           killed_at) -> None:  # fmt: skip
+    """The end game of a flown shot: the missile works with its reliability and kills with
+    P_k(miss, the object's class); the station learns only the radar's kill assessment,
+    which can be wrong, at the assessment time."""
+    ln = bat.launchers[shot.launcher]
+    prof = bat.profiles[shot.battery]
+    o, k = shot.truth_id, shot.track_id
+    true_kind = truth.kind[o - 1] if o > 0 else "false_track"
+    miss = float(flight.miss_distance_m[0])
+    closest = bool(flight.intercepted[0])
+    worked = bool(rng.random() < prof.reliability)
+    p_kill = float(prof.kill_probability(miss, true_kind)) if (closest and o > 0) else 0.0
+    kill = worked and bool(rng.random() < p_kill)
+    declared = bool(bat.assessment[shot.battery].declare(np.array(kill), rng))
+    end_t = float(flight.end_t_s[0])
+    if kill and o not in killed_at:
+        killed_at[o] = end_t
+    st.land(shot.interceptor_id, k, end_t + kill_assessment_s, end_t, declared)
+    end = flight.end_pos_enu_m[0]
+    for col, val in (
+        ("interceptor_id", shot.interceptor_id),
+        ("battery_id", shot.battery),
+        ("launcher_id", ln.id),
+        ("track_id", k),
+        ("truth_id", o),
+        ("launch_t_s", shot.launch_t_s),
+        ("end_t_s", end_t),
+        ("outcome", "kill" if kill else "miss"),
+        ("end_reason", str(flight.end_reason[0])),
+        ("miss_distance_m", miss),
+        ("kill_probability", prof.reliability * p_kill),
+        ("end_east_m", float(end[0])),
+        ("end_north_m", float(end[1])),
+        ("end_up_m", float(end[2])),
+        ("predicted_time_of_flight_s", shot.predicted_time_of_flight_s),
+        ("target_kind", true_kind),
+        ("station_kind", shot.station_kind),
+        ("missile_worked", worked),
+        ("assessed", "kill" if declared else "miss"),
     ):
-        ln = launchers[i]
-        prof = bat.profiles[ln.battery]
-        true_kind = truth.kind[o - 1] if o > 0 else "false_track"
-        rng = _shot_rng(rng_run, ln.id, k if o <= 0 else -o, lt)
-        f = fly_interceptors(
-            prof,
-            ln.enu_m,
-            lt,
-            tgt,
-            uplink=up,
-            rng=rng,
-            origin=origin,
-            dt_s=0.01,
-            target_rcs_m2=float(truth.rcs_m2[o - 1]) if o > 0 else None,
-            target_glint_m=GLINT_M.get(true_kind, 0.0),
-            target_beta_kg_m2=float(beta[j]),
-        )
-        miss = float(f.miss_distance_m[0])
-        closest = bool(f.intercepted[0])
-        worked = bool(rng.random() < prof.reliability)
-        p_kill = float(prof.kill_probability(miss, true_kind)) if (closest and o > 0) else 0.0
-        kill = worked and bool(rng.random() < p_kill)
-        declared = bool(bat.assessment[ln.battery].declare(np.array(kill), rng))
-        end_t = float(f.end_t_s[0])
-        if kill and o not in killed_at:
-            killed_at[o] = end_t
-        st.in_flight.setdefault(k, []).append((end_t + cfg.kill_assessment_s, ln.battery, end_t))
-        if declared:
-            # The station learns it at the assessment time; until then it is engaged.
-            at = end_t + cfg.kill_assessment_s
-            st.assessed_killed[k] = min(at, st.assessed_killed.get(k, np.inf))
-        end = f.end_pos_enu_m[0]
-        st.n_fired += 1
-        for col, val in (
-            ("interceptor_id", st.n_fired),
-            ("battery_id", ln.battery),
-            ("launcher_id", ln.id),
-            ("track_id", k),
-            ("truth_id", o),
-            ("launch_t_s", lt),
-            ("end_t_s", end_t),
-            ("outcome", "kill" if kill else "miss"),
-            ("end_reason", str(f.end_reason[0])),
-            ("miss_distance_m", miss),
-            ("kill_probability", prof.reliability * p_kill),
-            ("end_east_m", float(end[0])),
-            ("end_north_m", float(end[1])),
-            ("end_up_m", float(end[2])),
-            ("predicted_time_of_flight_s", float(tof)),
-            ("target_kind", true_kind),
-            ("station_kind", str(kinds[j])),
-            ("missile_worked", worked),
-            ("assessed", "kill" if declared else "miss"),
-        ):
-            rows[col].append(val)
+        rows[col].append(val)
 
 
 def _shot_rng(
@@ -177,6 +202,7 @@ def _abort_late(eng: dict[str, NDArray], killed_at: dict[int, float]) -> None:
 
 
 def _engagement_table(rows: dict[str, list]) -> dict[str, NDArray]:
+    """The engagement rows as columns, in order of interceptor (shots settle out of order)."""
     text = {"battery_id", "launcher_id", "outcome", "end_reason", "target_kind", "station_kind",
             "assessed"}  # fmt: skip
     ints = {"interceptor_id", "track_id", "truth_id"}
@@ -186,4 +212,5 @@ def _engagement_table(rows: dict[str, list]) -> dict[str, NDArray]:
         if c == "missile_worked":
             dtype = bool
         out[c] = np.array(rows[c], dtype=dtype)
-    return out
+    order = np.argsort(out["interceptor_id"], kind="stable")
+    return {c: v[order] for c, v in out.items()}

@@ -100,30 +100,72 @@ class Detections:
         locating = np.array([r.dwells is not None for r in radars], dtype=bool)
         return self.take(np.flatnonzero((dwell >= 0) & locating[self.radar_index]))
 
-    def for_air_tracker(self, radars: list[RadarModel]) -> tuple[Detections, list[RadarModel]]:
+    def for_air_tracker(
+        self, radars: list[RadarModel], channels: list[int] | None = None
+    ) -> tuple[Detections, list[RadarModel]]:
         """What the air tracker takes, and the radars it takes them from.
 
         A weapon-locating radar's track dwells go to the locator, not here. A
         multifunction radar's track dwells stay, moved to that radar's track channel
-        (:meth:`RadarModel.track_channel`), appended to the radar list: they are
-        looks at one track each, not a scan of the sky.
+        (:meth:`RadarModel.track_channel`), appended to the radar list in the order of
+        ``channels`` (indices into ``radars``; default: the radars with such dwells).
         """
-        dwell = self.dwell_track_id
-        if dwell is None or not np.any(dwell >= 0):
-            return self, list(radars)
+        dwell = self.dwell_track_id if self.dwell_track_id is not None else np.full(len(self), -1)
         locating = np.array([r.dwells is not None for r in radars], dtype=bool)
         is_dwell = dwell >= 0
         keep = np.flatnonzero(~(is_dwell & locating[self.radar_index]))
-        out = self.take(keep)
+        out = self.take(keep) if keep.size < len(self) else self
+        moved = is_dwell[keep]
+        if channels is None:
+            channels = [int(i) for i in np.unique(out.radar_index[moved])]
         channel_of = np.full(len(radars), -1, dtype=np.int64)
-        channels = []
-        for i in np.unique(out.radar_index[out.dwell_track_id >= 0]):
-            channel_of[i] = len(radars) + len(channels)
-            channels.append(radars[i].track_channel())
-        moved = out.dwell_track_id >= 0
+        channel_of[channels] = len(radars) + np.arange(len(channels))
         index = out.radar_index.copy()
         index[moved] = channel_of[index[moved]]
-        return replace(out, radar_index=index), [*radars, *channels]
+        if np.any(index < 0):
+            lost = out.radar_index[moved][channel_of[out.radar_index[moved]] < 0]
+            raise ValueError(f"radar {radars[int(lost[0])].id!r} has track dwells but no channel")
+        return (
+            replace(out, radar_index=index),
+            [*radars, *(radars[i].track_channel() for i in channels)],
+        )
+
+    def concat(self, more: Detections) -> Detections:
+        """These detections, then ``more`` (not re-sorted)."""
+
+        def both(f: str) -> NDArray | None:
+            a, b = getattr(self, f), getattr(more, f)
+            if a is None and b is None:
+                return None
+            a = np.full(len(self), -1, dtype=np.int64) if a is None else a
+            b = np.full(len(more), -1, dtype=np.int64) if b is None else b
+            return np.concatenate([a, b])
+
+        return Detections(**{f: both(f) for f in self.__dataclass_fields__})
+
+    def to_columns(self, radars: list[RadarModel]) -> dict[str, NDArray]:
+        """Detection-file columns (a track channel's rows under its radar's id), in time
+        order."""
+        ids = np.array([r.channel_of or r.id for r in radars], dtype=object)
+        order = np.argsort(self.t_s, kind="stable")
+        cols = {
+            "t_s": self.t_s,
+            "radar_id": ids[self.radar_index] if len(self) else np.zeros(0, dtype=object),
+            "range_m": self.range_m,
+            "az_deg": self.az_deg,
+            "el_deg": self.el_deg,
+            "range_rate_mps": self.range_rate_mps,
+            "snr_db": self.snr_db,
+            "truth_id": self.truth_id,
+            "range_sigma_m": self.range_sigma_m,
+            "az_sigma_deg": self.az_sigma_deg,
+            "el_sigma_deg": self.el_sigma_deg,
+            "range_rate_sigma_mps": self.range_rate_sigma_mps,
+            "dwell_track_id": self.dwell_track_id
+            if self.dwell_track_id is not None
+            else np.full(len(self), -1, dtype=np.int64),
+        }
+        return {k: np.asarray(v)[order] for k, v in cols.items()}
 
 
 def _rows(bad: NDArray[np.bool_]) -> str:

@@ -80,6 +80,8 @@ class RadarModel:
     bias_el_deg: float = 0.0
     #: A weapon-locating radar's fence and track-dwell time line (schema `Dwells`).
     dwells: Any = None
+    #: The radar whose track channel this is (`track_channel`); None for a radar.
+    channel_of: str | None = None
 
     @classmethod
     def from_scenario(cls, radar: Radar, origin: Geodetic) -> RadarModel:
@@ -150,7 +152,11 @@ class RadarModel:
         finds nothing is no miss of the search (scan kind ``dwell``).
         """
         return replace(
-            self, id=f"{self.id}#track", scan_kind="dwell", period_s=TRACK_DWELL_WINDOW_S
+            self,
+            id=f"{self.id}#track",
+            scan_kind="dwell",
+            period_s=TRACK_DWELL_WINDOW_S,
+            channel_of=self.id,
         )
 
     # -- geometry -----------------------------------------------------------------------

@@ -287,6 +287,14 @@ class _Rows:
         t = tracks.t_s[rows] if t_s is None else t_s
         self._block(tracks, rows, est, t, tracks.status[rows], -1)
 
+    def view(self) -> dict[str, NDArray]:
+        """The rows written so far by column name, unsorted, status as codes (views)."""
+        F, Ii = self.f[:, : self.n], self.i[:, : self.n]
+        return {
+            **dict(zip(scanpass.ROW_FLOATS, F, strict=True)),
+            **dict(zip(scanpass.ROW_INTS, Ii, strict=True)),
+        }
+
     def finish(self) -> dict[str, NDArray]:
         """The rows in order of time, then track id; equal keys (an update and its
         promotion) in the order written."""

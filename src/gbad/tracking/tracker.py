@@ -22,6 +22,7 @@ The tracker never reads `truth_id`.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -164,7 +165,9 @@ class Tracker:
         return self._gate_cache[m]
 
     # ------------------------------------------------------------------ events
-    def _events(self, det: Detections) -> list[tuple[float, int, float, NDArray[np.intp]]]:
+    def _events(
+        self, det: Detections, dwell_only: bool = False
+    ) -> list[tuple[float, int, float, NDArray[np.intp]]]:
         """The time line: one entry per scan of each radar, ordered by the scan's end.
 
         Entry (tb, radar, ta, rows): the radar's detections in [ta, tb). A
@@ -178,6 +181,8 @@ class Tracker:
             return events
         t_first, t_last = float(det.t_s[0]), float(det.t_s[-1])
         for ri, geo in enumerate(self.geometry):
+            if dwell_only and geo.radar.scan_kind != "dwell":
+                continue
             width = geo.radar.period_s
             mine = np.flatnonzero(det.radar_index == ri)
             k0 = int(np.floor(t_first / width))
@@ -196,58 +201,10 @@ class Tracker:
     def run(
         self, det: Detections, progress: Callable[[float], None] | None = None
     ) -> TrackerResult:
-        est = self.estimator
-        tracks = _Tracks(est.n)
-        tracks.extra["last_hit_s"] = np.full((tracks.capacity, len(self.geometry)), -np.inf)
-        # Each detection gives at most one row (an update or a new track); promotions and
-        # deletions add a few per cent.
-        out = _Rows(capacity=len(det) + len(det) // 4 + 4096)
-        events = self._events(det)
-        n_updates = 0
-        n_windows = 0
-        # measurement vectors and R of every detection, for the general path (built only if
-        # it runs: the compiled scan reads the columns)
-        z_all: NDArray | None = None
-        R_all: NDArray | None = None
-        with_rr = [
-            self.config.use_range_rate and not np.isnan(g.radar.sigma_range_rate_mps)
-            for g in self.geometry
-        ]
-        for e, (tb, r, ta, rows) in enumerate(events):
-            geo = self.geometry[r]
-            n_windows += 1
-            if geo.radar.scan_kind == "dwell":
-                # Looks at held tracks: they update confirmed tracks only, start none, and
-                # a dwell that found nothing is not a miss of the search.
-                if z_all is None or R_all is None:
-                    z_all, R_all = _measurements(det)
-                n_updates += self._batch(
-                    tracks, geo, r, rows, det, z_all, R_all, out, track_dwells=True
-                )
-                continue
-            compiled = rows.size > 0 and self._compiled and not with_rr[r]
-            if compiled:
-                # the whole scan is timed: a thread pool's cost also shows after its call
-                n_threads = self._threads.pick() if rows.size >= scanpass.PARALLEL_MIN else 1
-                tic = time.perf_counter()
-                n_updates += self._compiled_batch(tracks, geo, r, rows, det, out, n_threads)
-            elif rows.size:
-                if z_all is None or R_all is None:
-                    z_all, R_all = _measurements(det)
-                n_updates += self._batch(tracks, geo, r, rows, det, z_all, R_all, out)
-            self._close_window(tracks, geo, r, ta, tb, out)
-            if compiled:
-                self._threads.record(n_threads, time.perf_counter() - tic, rows.size)
-            if progress and e % 500 == 0:
-                progress(e / max(1, len(events)))
-        rows_out = out.finish()
-        # tracks with a confirmed row (integer codes and a mask: no string compare, no sort)
-        ever = np.zeros(tracks.size + 1, dtype=bool)
-        ever[rows_out["track_id"][out.status_codes() == CONFIRMED]] = True
-        confirmed_ever = int(np.count_nonzero(ever))
-        return TrackerResult(
-            rows_out, tracks.size, confirmed_ever, n_updates, n_windows, out.det_index()
-        )
+        """Track every detection, start to end (a `TrackerSession` run through)."""
+        session = TrackerSession(self, det)
+        session.advance(np.inf, progress)
+        return session.finish()[0]
 
     def _batch(
         self,
@@ -625,3 +582,143 @@ def _pair_lookup(ti: NDArray, dj: NDArray, at: NDArray, ad: NDArray) -> NDArray[
     want = at.astype(np.int64) * (int(dj.max()) + 1) + ad
     order = np.argsort(key)
     return order[np.searchsorted(key, want, sorter=order)]
+
+
+class TrackerSession:
+    """One run of a tracker, fed as time goes on (the closed loop with a battery).
+
+    It starts with the detections known from the outset (every radar's scans) and
+    takes more while it runs: a multifunction radar's track dwells, booked by the
+    battery as it fights (`add`, on the radar's track channel only). `advance`
+    processes every window that has ended by a time, in the order `Tracker.run` would;
+    the rows so far can be read at any time (`rows_view`).
+
+    ``keep(rows) -> mask``: which of a window's detections exist when it is processed;
+    the simulation uses it to drop a destroyed object's echoes. The tracker itself
+    never reads what it is given to decide that.
+    """
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        det: Detections,
+        keep: Callable[[NDArray[np.intp]], NDArray[np.bool_]] | None = None,
+    ) -> None:
+        self.tracker = tracker
+        self.det = det
+        self.keep = keep
+        self.tracks = _Tracks(tracker.estimator.n)
+        self.tracks.extra["last_hit_s"] = np.full(
+            (self.tracks.capacity, len(tracker.geometry)), -np.inf
+        )
+        # Each detection gives at most one row (an update or a new track); promotions and
+        # deletions add a few per cent.
+        self.out = _Rows(capacity=len(det) + len(det) // 4 + 4096)
+        self.dropped = np.zeros(len(det), dtype=bool)
+        self.n_updates = 0
+        self.n_windows = 0
+        # measurement vectors and R of every detection, for the general path (built only if
+        # it runs: the compiled scan reads the columns)
+        self._z: NDArray | None = None
+        self._R: NDArray | None = None
+        self._with_rr = [
+            tracker.config.use_range_rate and not np.isnan(g.radar.sigma_range_rate_mps)
+            for g in tracker.geometry
+        ]
+        # (end, radar, sequence, start, rows): sorted by end then radar, hence a heap.
+        self._queue = [
+            (tb, r, i, ta, rows) for i, (tb, r, ta, rows) in enumerate(tracker._events(det))
+        ]
+        self._n_queued = len(self._queue)
+
+    def add(self, more: Detections) -> None:
+        """Append track-channel detections that are not yet due."""
+        if not len(more):
+            return
+        geometry = self.tracker.geometry
+        if any(geometry[r].radar.scan_kind != "dwell" for r in np.unique(more.radar_index)):
+            raise ValueError("only a track channel's dwells can join a running tracker")
+        base = len(self.det)
+        self.det = self.det.concat(more)
+        self.dropped = np.concatenate([self.dropped, np.zeros(len(more), dtype=bool)])
+        if self._z is not None and self._R is not None:
+            z, R = _measurements(more)
+            self._z, self._R = np.concatenate([self._z, z]), np.concatenate([self._R, R])
+        for tb, r, ta, rows in self.tracker._events(more, dwell_only=True):
+            heapq.heappush(self._queue, (tb, r, self._n_queued, ta, rows + base))
+            self._n_queued += 1
+
+    def advance(self, t_s: float, progress: Callable[[float], None] | None = None) -> None:
+        """Process every window that has ended by ``t_s``."""
+        total = max(1, len(self._queue))
+        done = 0
+        while self._queue and self._queue[0][0] <= t_s:
+            tb, r, _, ta, rows = heapq.heappop(self._queue)
+            self._window(tb, r, ta, rows)
+            if progress and done % 500 == 0:
+                progress(done / total)
+            done += 1
+
+    def _measurements(self) -> tuple[NDArray, NDArray]:
+        if self._z is None or self._R is None:
+            self._z, self._R = _measurements(self.det)
+        return self._z, self._R
+
+    def _window(self, tb: float, r: int, ta: float, rows: NDArray[np.intp]) -> None:
+        trk, tracks, out, det = self.tracker, self.tracks, self.out, self.det
+        geo = trk.geometry[r]
+        self.n_windows += 1
+        if self.keep is not None and rows.size:
+            ok = self.keep(rows)
+            self.dropped[rows[~ok]] = True
+            rows = rows[ok]
+        if geo.radar.scan_kind == "dwell":
+            # Looks at held tracks: they update confirmed tracks only, start none, and
+            # a dwell that found nothing is not a miss of the search.
+            if rows.size:
+                z, R = self._measurements()
+                self.n_updates += trk._batch(
+                    tracks, geo, r, rows, det, z, R, out, track_dwells=True
+                )
+            return
+        compiled = rows.size > 0 and trk._compiled and not self._with_rr[r]
+        if compiled:
+            # the whole scan is timed: a thread pool's cost also shows after its call
+            n_threads = trk._threads.pick() if rows.size >= scanpass.PARALLEL_MIN else 1
+            tic = time.perf_counter()
+            self.n_updates += trk._compiled_batch(tracks, geo, r, rows, det, out, n_threads)
+        elif rows.size:
+            z, R = self._measurements()
+            self.n_updates += trk._batch(tracks, geo, r, rows, det, z, R, out)
+        trk._close_window(tracks, geo, r, ta, tb, out)
+        if compiled:
+            trk._threads.record(n_threads, time.perf_counter() - tic, rows.size)
+
+    def rows_view(self) -> dict[str, NDArray]:
+        """The rows written so far, in the order written (views: read, do not keep)."""
+        return self.out.view()
+
+    def finish(self) -> tuple[TrackerResult, Detections]:
+        """Process what is left; the result, and the detections that existed (those
+        ``keep`` dropped are gone; ``detection_index`` points into what is returned)."""
+        self.advance(np.inf)
+        out = self.out
+        rows_out = out.finish()
+        # tracks with a confirmed row (integer codes and a mask: no string compare, no sort)
+        ever = np.zeros(self.tracks.size + 1, dtype=bool)
+        ever[rows_out["track_id"][out.status_codes() == CONFIRMED]] = True
+        det_index = out.det_index()
+        kept = ~self.dropped
+        if not kept.all():
+            new = np.cumsum(kept) - 1
+            det_index = np.where(det_index >= 0, new[np.maximum(det_index, 0)], -1)
+        result = TrackerResult(
+            rows_out,
+            self.tracks.size,
+            int(np.count_nonzero(ever)),
+            self.n_updates,
+            self.n_windows,
+            det_index,
+        )
+        det = self.det if kept.all() else self.det.take(np.flatnonzero(kept))
+        return result, det
