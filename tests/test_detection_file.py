@@ -168,3 +168,57 @@ def test_random_corruption_gives_only_file_errors(detections, edits):
         assert str(exc).startswith("fuzz.parquet: invalid detection file")
     else:
         assert np.all(np.isfinite(det.range_m)) and np.all(det.range_m > 0)
+
+
+def _dwell_file():
+    """Two MFR search plots, one MFR track dwell, one weapon-locating dwell."""
+    return {
+        "t_s": np.array([0.0, 0.5, 0.6, 0.7]),
+        "radar_id": np.array(["mfr", "mfr", "wlr", "mfr"], dtype=object),
+        "range_m": np.array([10e3, 11e3, 12e3, 13e3]),
+        "az_deg": np.array([10.0, 11.0, 12.0, 13.0]),
+        "el_deg": np.array([1.0, 2.0, 3.0, 4.0]),
+        "dwell_track_id": np.array([-1, 7, 3, -1], dtype=np.int64),
+        "truth_id": np.array([1, 1, 2, -1], dtype=np.int64),
+    }
+
+
+def test_mfr_dwells_go_to_the_tracker_on_a_track_channel_and_wlr_dwells_to_the_locator():
+    det = from_columns(_dwell_file(), RADARS, "dwells")
+    air, radars = det.for_air_tracker(RADARS)
+    assert len(air) == 3 and len(radars) == len(RADARS) + 1
+    channel = radars[-1]
+    assert channel.scan_kind == "dwell" and channel.channel_of == "mfr"
+    # The dwell moves to the channel; search plots stay on the radar itself.
+    assert air.radar_index.tolist() == [0, len(RADARS), 0]
+    assert det.for_locator(RADARS).range_m.tolist() == [12e3]
+    # Columns come back under the radar's own id, in time order.
+    cols = air.to_columns(radars)
+    assert cols["radar_id"].tolist() == ["mfr", "mfr", "mfr"]
+    assert cols["dwell_track_id"].tolist() == [-1, 7, -1]
+    both = air.concat(det.for_locator(RADARS))
+    assert len(both) == 4 and both.dwell_track_id.tolist() == [-1, 7, -1, 3]
+
+
+def test_a_radar_with_dwells_but_no_channel_is_named():
+    det = from_columns(_dwell_file(), RADARS, "dwells")
+    with pytest.raises(ValueError, match="radar 'mfr' has track dwells but no channel"):
+        det.for_air_tracker(RADARS, channels=[])
+
+
+@given(st.lists(st.floats(0.0, 600.0, allow_nan=False), min_size=1, max_size=30))
+@settings(max_examples=40, deadline=None)
+def test_columns_round_trip_through_validation(times):
+    n = len(times)
+    cols = {
+        "t_s": np.array(times),
+        "radar_id": np.array(["lrsr"] * n, dtype=object),
+        "range_m": np.linspace(5e3, 9e3, n),
+        "az_deg": np.linspace(0.0, 359.0, n),
+        "el_deg": np.linspace(-1.0, 5.0, n),
+    }
+    cols["t_s"].sort()
+    det = from_columns(cols, RADARS, "round trip")
+    back = from_columns(det.to_columns(RADARS), RADARS, "again")
+    for f in ("t_s", "range_m", "az_deg", "el_deg", "range_sigma_m", "radar_index"):
+        np.testing.assert_array_equal(getattr(back, f), getattr(det, f))

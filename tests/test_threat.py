@@ -52,3 +52,42 @@ def test_kinds_from_kinematics():
     assert classify_kind(pos, vel).tolist() == [
         "aircraft", "cruise_missile", "uav", "ballistic", "artillery"
     ]  # fmt: skip
+
+
+def test_an_aircraft_threatens_from_stand_off_and_not_once_it_turns_away():
+    from gbad.engagement.threat import STANDOFF_M
+
+    # Inbound at 3 km, heading to pass 8 km east of the base: inside an aircraft's
+    # stand-off reach (1 km + 15 km), far outside a cruise missile's (1 km).
+    pos = np.array([[8000.0, 40000.0, 3000.0]])
+    vel = np.array([[0.0, -250.0, 0.0]])
+    kind = np.array(["aircraft"], dtype=object)
+    tp = evaluate(pos, vel, ASSETS, kind=kind)
+    reach = 1000.0 + STANDOFF_M["aircraft"]
+    arrive = (40000.0 - np.sqrt(reach**2 - 8000.0**2)) / 250.0
+    assert tp.time_to_asset_s[0, 0] == pytest.approx(arrive, abs=0.5)
+    assert tp.value[0] > 0.5 * 10.0 / (1.0 + arrive / 60.0)
+    cm = evaluate(pos, vel, ASSETS, kind=np.array(["cruise_missile"], dtype=object))
+    assert cm.value[0] < 0.05 * tp.value[0]
+    # The same aircraft opening from the base, outside its reach: no threat at all.
+    away = evaluate(np.array([[8000.0, 20000.0, 3000.0]]), -vel, ASSETS, kind=kind)
+    assert away.value[0] == 0.0
+
+
+def test_kind_memory_counts_an_update_once_and_no_slow_track_is_a_round():
+    from gbad.engagement.threat import ROUND_MIN_SAMPLES, KindMemory
+
+    mem = KindMemory()
+    ids = np.array([1, 2])
+    pos = np.array([[20e3, 0.0, 3000.0], [10e3, 0.0, 1000.0]])
+    vel = np.array([[-200.0, 0.0, -50.0], [-50.0, 0.0, -5.0]])  # a falling round, a UAV
+    acc = np.array([-9.0, -12.0])
+    # The same update seen at many decisions is one sample: no verdict yet.
+    for _ in range(3 * ROUND_MIN_SAMPLES):
+        kind = mem.update(ids, pos, vel, acc, np.array([5.0, 5.0]))
+    assert mem.n[1] == 1 and kind[0] != "artillery"
+    for k in range(ROUND_MIN_SAMPLES):
+        kind = mem.update(ids, pos, vel, acc, np.array([6.0 + k, 6.0 + k]))
+    assert kind[0] == "artillery"
+    # A 50 m/s track whose settling filter shows a fall is a UAV, not a round.
+    assert kind[1] == "uav"

@@ -50,7 +50,13 @@ from gbad.engagement.shots import (
     launch,
     settle,
 )
-from gbad.engagement.threat import ENGAGEABLE, KindMemory, evaluate
+from gbad.engagement.threat import (
+    ENGAGEABLE,
+    GRAVITY_MPS2,
+    ROUND_MIN_SPEED_MPS,
+    KindMemory,
+    evaluate,
+)
 from gbad.engagement.wta import assign, shots_per_target_cap
 from gbad.tracking.buffers import STATUS_NAMES
 from gbad.tracking.scanpass import CONFIRMED, DELETED
@@ -60,6 +66,12 @@ Array = NDArray[np.float64]
 
 #: The vertical acceleration of a track is taken over about this much of its history (s).
 ACC_WINDOW_S = 8.0
+#: A track's first velocities are its filter settling: accelerations are taken from this
+#: long after it is confirmed (s).
+VELOCITY_SETTLE_S = 6.0
+#: A track whose height is this uncertain (1σ, m) shows nothing of its vertical
+#: acceleration: at long range its height, hence its climb, wanders by tens of m/s.
+ACC_MAX_SIGMA_UP_M = 100.0
 #: A track not updated for this long is not engaged (s).
 STALE_TRACK_S = 10.0
 #: Threats whose value is below this share of the top asset value are not engaged.
@@ -93,13 +105,14 @@ def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
 
 
 def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float):
-    """Each live confirmed track's latest state extrapolated to t, and its vertical
-    acceleration over the last few seconds of its own estimates: (ids, pos, vel, acc_up)."""
+    """Each live confirmed track's latest state extrapolated to t, its vertical and
+    along-track accelerations over the last few seconds of its own estimates, and when
+    that estimate was made: (ids, pos, vel, acc_up, acc_along, t_update)."""
     tid = tab["track_id"]
     before = tab["t_s"] <= t
     if not np.any(before):
         z = np.zeros((0, 3))
-        return np.zeros(0, dtype=np.int64), z, z, np.zeros(0), np.zeros(0)
+        return np.zeros(0, dtype=np.int64), z, z, np.zeros(0), np.zeros(0), np.zeros(0)
     idx = np.flatnonzero(before)
     # The last row ≤ t of each track.
     last = idx[np.r_[tid[idx][1:] != tid[idx][:-1], True]]
@@ -123,15 +136,17 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     same = (
         (tid[back] == tid[last])
         & (tab["t_s"][last] - tab["t_s"][back] > 1.0)
-        & (tab["t_s"][back] >= confirmed_at)
+        & (tab["t_s"][back] >= confirmed_at + VELOCITY_SETTLE_S)
     )
     span = np.where(same, tab["t_s"][last] - tab["t_s"][back], np.nan)
-    acc_up = (tab["v_up_mps"][last] - tab["v_up_mps"][back]) / span
+    sharp = tab["cov_uu_m2"][last] <= ACC_MAX_SIGMA_UP_M**2
+    acc_up = np.where(sharp, (tab["v_up_mps"][last] - tab["v_up_mps"][back]) / span, np.nan)
     vel_back = np.column_stack(
         [tab["v_east_mps"][back], tab["v_north_mps"][back], tab["v_up_mps"][back]]
     )
     acc_along = (np.linalg.norm(vel, axis=1) - np.linalg.norm(vel_back, axis=1)) / span
-    return tid[last].astype(np.int64), pos + vel * dt[:, None], vel, acc_up, acc_along
+    ids = tid[last].astype(np.int64)
+    return ids, pos + vel * dt[:, None], vel, acc_up, acc_along, tab["t_s"][last]
 
 
 def run_engagements(
@@ -173,7 +188,7 @@ FLY_LEAD_S = 5.0
 #: The track columns the station reads.
 _TABLE_COLUMNS = (
     "t_s", "track_id", "status", "east_m", "north_m", "up_m",
-    "v_east_mps", "v_north_mps", "v_up_mps",
+    "v_east_mps", "v_north_mps", "v_up_mps", "cov_uu_m2",
 )  # fmt: skip
 
 
@@ -243,19 +258,24 @@ class Station:
         dwell's beam or an interceptor finds something)."""
         cfg, bat, st, tab = self.cfg, self.bat, self.st, self.tab
         self._fly_due(t, final=False)
-        ids, pos, vel, acc_up, acc_along = _picture(tab, self.first_confirm, t)
+        ids, pos, vel, acc_up, acc_along, t_upd = _picture(tab, self.first_confirm, t)
         st.expire(t)
         live = np.array([st.assessed_killed.get(int(k), np.inf) > t for k in ids], dtype=bool)
         ids, pos, vel = ids[live], pos[live], vel[live]
-        acc_up, acc_along = acc_up[live], acc_along[live]
+        acc_up, acc_along, t_upd = acc_up[live], acc_along[live], t_upd[live]
         targets = np.zeros(0, dtype=np.intp)
         candidate = np.zeros(len(ids), dtype=bool)
         if ids.size and bat.launchers:
-            kind = self.kinds.update(ids, pos, vel, acc_up)
+            kind = self.kinds.update(ids, pos, vel, acc_up, t_upd)
             if self.cues is not None:
-                kind[_cued_rounds(self.cues, t, pos) & (kind != "ballistic")] = "artillery"
+                # A located round's path cues a track that could be a round: a locate on
+                # a slow UAV the weapon-locating radar took for one does not.
+                could = (kind != "ballistic") & (
+                    np.linalg.norm(vel, axis=1) >= ROUND_MIN_SPEED_MPS
+                )
+                kind[_cued_rounds(self.cues, t, pos) & could] = "artillery"
             tp = evaluate(pos, vel, self.assets, kind=kind)
-            for r in tp.order[:20]:
+            for r in tp.order:
                 for c, v in zip(
                     THREAT_COLUMNS,
                     (t, int(ids[r]), int(tp.rank[r]), float(tp.value[r]), str(tp.kind[r]),
@@ -345,7 +365,26 @@ class Station:
             return
         beta_of_row = np.full(len(ids), np.inf)
         beta_of_row[targets] = beta
-        fired = launch(shots, bat, ids, tp.kind, beta_of_row, t, truth_of, st.n_fired + 1)
+        rcs_of_row = np.ones(len(ids))
+        rcs_of_row[targets] = rcs
+
+        def tof_at(i: int, j: int, t_launch: float) -> float:
+            # The station's own extrapolation of the target to the launch time.
+            dt = t_launch - t
+            acc = np.array([0.0, 0.0, -GRAVITY_MPS2 if tp.kind[j] == "ballistic" else 0.0])
+            pip = predict_intercept(
+                bat.profiles[launchers[i].battery],
+                launchers[i].enu_m[None],
+                (pos[j] + vel[j] * dt + 0.5 * acc * dt**2)[None],
+                (vel[j] + acc * dt)[None],
+                target_beta_kg_m2=beta_of_row[j : j + 1],
+                target_rcs_m2=rcs_of_row[j : j + 1],
+                origin=self.origin,
+                margin_m=1000.0,
+            )
+            return float(pip.time_of_flight_s[0])
+
+        fired = launch(shots, bat, ids, tp.kind, beta_of_row, t, truth_of, st.n_fired + 1, tof_at)
         st.n_fired += len(fired)
         for shot in fired:
             st.take_off(shot)

@@ -83,15 +83,20 @@ class Shot:
         return self.launch_t_s + self.predicted_time_of_flight_s
 
 
-def launch(shots, bat, ids, kinds, beta, t, truth_of, first_id: int) -> list[Shot]:
+def launch(shots, bat, ids, kinds, beta, t, truth_of, first_id: int, tof_at=None) -> list[Shot]:
     """One decision's shots leave their launchers: ``shots`` (launcher index, target row,
     place in the salvo, predicted time of flight); a launcher fires once per launch
-    interval and reloads when empty."""
+    interval and reloads when empty. A shot that leaves after the decision (a ripple's
+    second round, a launcher still busy) has its time of flight predicted again for its
+    own launch time by ``tof_at(launcher index, target row, launch time)``."""
     out = []
     objs = truth_of(np.array([int(ids[j]) for _, j, _, _ in shots], dtype=np.int64))
     for n, ((i, j, s, tof), o) in enumerate(zip(shots, objs, strict=True)):
         ln = bat.launchers[i]
         t_l = max(t, ln.ready_s) + s * bat.interval[ln.battery]
+        if tof_at is not None and t_l > t + 1e-9:
+            again = tof_at(i, j, t_l)
+            tof = again if np.isfinite(again) else tof
         ln.missiles -= 1
         ln.ready_s = t_l + bat.interval[ln.battery]
         if ln.missiles == 0 and ln.reloads > 0:

@@ -165,6 +165,8 @@ class Detections:
             if self.dwell_track_id is not None
             else np.full(len(self), -1, dtype=np.int64),
         }
+        if np.isnan(self.snr_db).any():  # not in the file it came from: the sigmas say it all
+            del cols["snr_db"]
         return {k: np.asarray(v)[order] for k, v in cols.items()}
 
 

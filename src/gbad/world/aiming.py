@@ -32,6 +32,7 @@ Array = NDArray[np.float64]
 #: solve_aim's elevation scan only brackets the solution: it flies coarser steps.
 _SCAN_DT_SCALE = 2.5
 
+
 def _repeat(a: Array, s: int) -> Array:
     return np.repeat(a, s, axis=0)
 
@@ -530,7 +531,6 @@ def _reach_report(
                 f"passes highest over it at {el_star[i]:.1f} deg)"
             )
     return "aim point out of reach:\n  " + "\n  ".join(lines)
-
 
 
 __all__ = ["max_range_m", "solve_aim"]
