@@ -18,7 +18,7 @@ from gbad.api import load_builtin
 from gbad.engagement.endgame import GLINT_M, NOMINAL_BETA_KG_M2, KillAssessment
 from gbad.engagement.interceptor import fly_interceptors
 from gbad.engagement.prediction import BALLISTIC_STEP_S, ballistic_path, predict_intercept
-from gbad.engagement.profiles import CHEONGUNG_2
+from gbad.engagement.profiles import CHEONGUNG_1, CHEONGUNG_2
 from gbad.engagement.shots import _truth_samples
 from gbad.engagement.targets import TargetSamples, Uplink, constant_velocity_target
 from gbad.engagement.threat import KindMemory
@@ -115,7 +115,7 @@ def test_feasibility_rule_against_the_model_own_flyouts():
     assert (~hit[~acc]).mean() >= 0.80, (~hit[~acc]).mean()
 
 
-def _flown_pk(kind: str, n: int = 120) -> tuple[np.ndarray, float]:
+def _flown_pk(kind: str, n: int = 120, prof=CHEONGUNG_2) -> tuple[np.ndarray, float]:
     rng = np.random.default_rng(20261206)
     if kind == "ballistic_missile":
         r, _, _ = _srbm_shots(Uplink(1.0, 20.0, 5.0), ideal=False, seed=3)
@@ -128,12 +128,12 @@ def _flown_pk(kind: str, n: int = 120) -> tuple[np.ndarray, float]:
             np.stack([np.full(n, 20e3), y, np.full(n, alt)], -1), [-speed, 0.0, 0.0]
         )
         r = fly_interceptors(
-            CHEONGUNG_2, [0.0, 0.0, 0.0], 0.0, f, rng=rng, uplink=Uplink(1.0, 20.0, 5.0),
+            prof, [0.0, 0.0, 0.0], 0.0, f, rng=rng, uplink=Uplink(1.0, 20.0, 5.0),
             target_rcs_m2=rcs, target_glint_m=GLINT_M[kind],
         )  # fmt: skip
         assert np.all(r.end_reason == "closest_approach")
         miss = r.miss_distance_m
-    pk = CHEONGUNG_2.reliability * np.mean(CHEONGUNG_2.kill_probability(miss, kind))
+    pk = prof.reliability * np.mean(prof.kill_probability(miss, kind))
     return miss, float(pk)
 
 
@@ -145,10 +145,15 @@ def test_a_real_seeker_misses_by_metres_against_an_aircraft():
     assert 3.0 < np.percentile(miss, 90) < 10.0
 
 
-@pytest.mark.parametrize("kind", ["aircraft", "cruise_missile", "uav", "ballistic_missile"])
-def test_planning_pk_is_what_the_flyouts_give(kind):
-    _, pk = _flown_pk(kind)
-    assert pk == pytest.approx(CHEONGUNG_2.planning_pk(kind), abs=0.1), pk
+@pytest.mark.parametrize(
+    ("prof", "kind"),
+    [(CHEONGUNG_2, k) for k in ("aircraft", "cruise_missile", "uav", "ballistic_missile")]
+    + [(CHEONGUNG_1, k) for k in ("aircraft", "cruise_missile", "uav")],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_planning_pk_is_what_the_flyouts_give(prof, kind):
+    _, pk = _flown_pk(kind, prof=prof)
+    assert pk == pytest.approx(prof.planning_pk(kind), abs=0.1), pk
 
 
 def test_kill_assessment_errs_at_its_stated_rates():

@@ -141,6 +141,6 @@ def test_misses_are_metres_not_micrometres_and_outcomes_add_up(default):
     assert hit.miss_distance_m.median() > 0.1  # a real seeker, not the true LOS
     s = default.summary["engagement"]
     assert s["misses"] + s["outcomes"].get("kill", 0) + s["outcomes"].get("aborted", 0) == len(eng)
-    wrong = ((eng.assessed == "kill") & (eng.outcome != "kill")).sum()
+    wrong = ((eng.assessed == "kill") & (eng.outcome == "miss")).sum()
     assert s["false_kill_declarations"] == wrong
     assert s["interceptors_per_kill"] == pytest.approx(len(eng) / s["kills"])

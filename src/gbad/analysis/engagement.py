@@ -101,7 +101,9 @@ def score_engagements(
         "kills": len(killed_at),
         "kills_by_kind": dict(Counter(kinds[killed_ids - 1].tolist())) if killed_ids.size else {},
         "misses": int(np.sum(engagements["outcome"] == "miss")),
-        "false_kill_declarations": int(np.sum(declared & ~out_kill)),
+        # (an aborted interceptor's target was already destroyed: a kill declared on it
+        # is no false one)
+        "false_kill_declarations": int(np.sum(declared & (engagements["outcome"] == "miss"))),
         "missed_kill_declarations": int(np.sum(~declared & out_kill)),
         "interceptors_per_kill": len(launch) / len(killed_at) if killed_at else None,
         "depth_of_fire_mean": float(np.mean(depth)) if depth else None,

@@ -270,9 +270,7 @@ class Station:
             if self.cues is not None:
                 # A located round's path cues a track that could be a round: a locate on
                 # a slow UAV the weapon-locating radar took for one does not.
-                could = (kind != "ballistic") & (
-                    np.linalg.norm(vel, axis=1) >= ROUND_MIN_SPEED_MPS
-                )
+                could = (kind != "ballistic") & (np.linalg.norm(vel, axis=1) >= ROUND_MIN_SPEED_MPS)
                 kind[_cued_rounds(self.cues, t, pos) & could] = "artillery"
             tp = evaluate(pos, vel, self.assets, kind=kind)
             for r in tp.order:
