@@ -1,0 +1,24 @@
+"""The battery's seeded studies, in small: the figures docs/engagement.md states for 100
+SRBM runs and 20 raids of 900 s (`scripts/battery_monte_carlo.py`), on a few runs here."""
+
+from __future__ import annotations
+
+from gbad.battery_study import measure_run, study_report
+
+
+def test_the_srbm_is_engaged_and_killed_in_block_ii_s_band_on_time():
+    rep = study_report("srbm", [measure_run(("srbm", 400.0, 7, r)) for r in range(8)])
+    assert rep["engaged_runs"] == 8
+    assert rep["killed_runs"] >= 7
+    assert rep["shots_intercept_10_20_km"] >= 0.9
+    assert rep["shots_tof_within_2_s"] >= 0.9
+
+
+def test_fighters_that_come_in_are_engaged_those_that_turn_away_are_not():
+    run = measure_run(("raid", 900.0, 7, 0))
+    rep = study_report("raid", [run])
+    assert rep["fighters_1_2_engaged_before_cpa_runs"] == 1
+    assert rep["fighters_3_4_engaged_runs"] == 0
+    # No aircraft, UAV or cruise-missile track is taken for a round on > 2 % of decisions.
+    assert rep["air_tracks"] > 10 and rep["air_tracks_over_2pct"] == 0
+    assert rep["interceptors_at_rounds"] == 0
