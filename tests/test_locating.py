@@ -310,3 +310,34 @@ def test_95_percent_ellipse_of_a_known_covariance():
     assert major[0] == pytest.approx(100.0 * 2.4477, rel=1e-4)
     assert minor[0] == pytest.approx(20.0 * 2.4477, rel=1e-4)
     assert az[0] == pytest.approx(45.0, abs=1e-6)
+
+
+def test_figures_per_kind_of_round_and_alerts_sounding_after_their_latency(counter_battery):
+    import pyarrow.parquet as pq
+
+    s = counter_battery.summary["locating"]
+    per = s["by_class"]
+    objects = pq.read_table(counter_battery.files["objects"]).to_pandas()
+    kinds = objects.kind[objects.kind.isin(["shell", "mortar", "rocket"])].value_counts()
+    assert set(per) == set(kinds.index)
+    for kind, row in per.items():
+        assert row["rounds"] == kinds[kind] == row["located"]
+        assert row["poo_error_share_of_range_p90"] >= row["poo_error_share_of_range_median"]
+        assert 0.0 <= row["poo_share_inside_own_cep"] <= 1.0
+    assert sum(r["warnings_given"] for r in per.values()) == s["warnings_given"]
+    assert sum(r["missed_warnings"] for r in per.values()) == s["missed_warnings"]
+    # The alert sounds the locator's latency after the solution that raised it, and the
+    # warning time counts from then.
+    alerts = pq.read_table(counter_battery.files["alerts"]).to_pandas()
+    latency = counter_battery_latency()
+    assert latency > 0
+    np.testing.assert_allclose(alerts.t_s - alerts.solution_t_s, latency)
+    np.testing.assert_allclose(alerts.warning_s, alerts.predicted_impact_t_s - alerts.t_s)
+    page = counter_battery.files["report"].read_text()
+    assert "<h3>Per kind of round</h3>" in page
+
+
+def counter_battery_latency() -> float:
+    from gbad.api import load_builtin
+
+    return load_builtin("counter-battery").model.locator.alert_latency_s

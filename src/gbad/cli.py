@@ -300,10 +300,21 @@ def _print_summary(console: Console, s: dict, out: Path, wall_s: float) -> None:
         )
     loc = s.get("locating")
     if loc:
+        per = loc.get("by_class", {})
+        poo = ", ".join(
+            f"{k} {100 * v['poo_error_share_of_range_median']:.2g} %"
+            for k, v in per.items()
+            if v["poo_error_share_of_range_median"] is not None
+        )
+        poi = ", ".join(
+            f"{k} {_fmt(v['poi_error_median_m'])} m"
+            for k, v in per.items()
+            if v["poi_error_median_m"] is not None
+        )
         console.print(
             f"Weapon locating: {loc['rounds_located']}/{loc['rounds']} rounds located, "
-            f"{loc['false_locates']} false; POO error median {_fmt(loc['poo_error_median_m'])} m, "
-            f"POI {_fmt(loc['poi_error_median_m'])} m; classes right "
+            f"{loc['false_locates']} false; POO error median (of range) {poo or 'none'}; "
+            f"POI error median {poi or 'none'}; classes right "
             f"{_fmt(100 * (loc['classification_accuracy'] or 0))} %; warnings "
             f"{loc['warnings_given']} (median {_fmt(loc['warning_s_median'])} s), "
             f"{loc['missed_warnings']} missed, {loc['false_alerts']} false"

@@ -132,6 +132,8 @@ def score_locates(
     a_t = alerts["t_s"]
     a_tid = alerts["truth_id"]
     warnings_s = []
+    warned_kind: list[str] = []
+    missed_kind: list[str] = []
     missed = false_alerts = 0
     for asset_id, ae, an, radius in assets:
         hit = rounds[
@@ -144,12 +146,19 @@ def score_locates(
             t_imp = objects["impact_t_s"][obj]
             if np.any(got) and a_t[got].min() < t_imp:
                 warnings_s.append(t_imp - a_t[got].min())
+                warned_kind.append(str(kinds[obj]))
             else:
                 missed += 1
+                missed_kind.append(str(kinds[obj]))
         false_alerts += int(np.sum(mine & ~np.isin(a_tid, hit + 1)))
         warn[asset_id] = {"rounds_landing_inside": int(hit.size)}
     w = np.array(warnings_s)
     hours = max(duration_s, 1e-9) / 3600.0
+    by_class = _by_class(
+        kinds[i], kinds[rounds], poo_err, share, poi_err, inside_own,
+        poi_err <= locates["poi_cep_m"][good], poo_nees, poi_nees,
+        w, np.array(warned_kind, dtype=object), np.array(missed_kind, dtype=object),
+    )  # fmt: skip
     return {
         "tracks_final": int(fin.size),
         "tracks_located": int(fin_loc.size),
@@ -188,7 +197,37 @@ def score_locates(
         "warning_s_p10": _q(w, 0.1),
         "warning_s_max": _q(w, 1.0),
         "assets": warn,
+        "by_class": by_class,
     }
+
+
+def _by_class(
+    kind, round_kinds, poo_err, share, poi_err, poo_in, poi_in, poo_nees, poi_nees,
+    warning_s, warned_kind, missed_kind,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """The figures per kind of round (shell, mortar, rocket): one median across kinds
+    hides what a radar officer needs to know of each."""
+    out = {}
+    for k in sorted(set(round_kinds.tolist())):
+        m = kind == k
+        w = warning_s[warned_kind == k] if warning_s.size else np.zeros(0)
+        out[str(k)] = {
+            "rounds": int(np.sum(round_kinds == k)),
+            "located": int(m.sum()),
+            "poo_error_median_m": _q(poo_err[m], 0.5),
+            "poo_error_share_of_range_median": _q(share[m], 0.5),
+            "poo_error_share_of_range_p90": _q(share[m], 0.9),
+            "poo_share_inside_own_cep": float(poo_in[m].mean()) if m.any() else None,
+            "poo_nees_mean": float(np.mean(poo_nees[m])) if m.any() else None,
+            "poi_error_median_m": _q(poi_err[m], 0.5),
+            "poi_error_p90_m": _q(poi_err[m], 0.9),
+            "poi_share_inside_own_cep": float(poi_in[m].mean()) if m.any() else None,
+            "poi_nees_mean": float(np.mean(poi_nees[m])) if m.any() else None,
+            "warnings_given": int(w.size),
+            "warning_s_median": _q(w, 0.5),
+            "missed_warnings": int(np.sum(missed_kind == k)),
+        }
+    return out
 
 
 def crlb_ceps(

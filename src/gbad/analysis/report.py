@@ -190,8 +190,25 @@ def _locating_section(
         for t, row in confusion.items()
     )
     figures = _table([(k, v) for k, v in loc.items() if not isinstance(v, list | dict)])
+    per = loc.get("by_class", {})
+    cols = list(next(iter(per.values()))) if per else []  # every kind has the same keys
+    by_class = (
+        "<h3>Per kind of round</h3><table><tr><th></th>"
+        + "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        + "</tr>"
+        + "".join(
+            f"<tr><th>{html.escape(k)}</th>"
+            + "".join(f"<td>{html.escape(_fmt(row.get(c)))}</td>" for c in cols)
+            + "</tr>"
+            for k, row in per.items()
+        )
+        + "</table>"
+        if per
+        else ""
+    )
     return f"""<h2>Weapon locating</h2>
 {_svg_locates(locates, sites)}
+{by_class}
 {figures}
 <h3>Classification (rows: truth, columns: locator)</h3>
 <table><tr><th></th>{head}</tr>{body}</table>"""

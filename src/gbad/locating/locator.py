@@ -6,7 +6,8 @@ grows (the prefix up to then) and once on all of it (the final locate): every
 solution is a row of `locates.parquet`. A warning goes out for an asset the first
 time a solution's impact region — the ellipse holding `alert_probability` of the
 impact point's horizontal Gaussian — touches the asset's circle, once that
-impact point is sure enough (CEP at most `alert_max_poi_cep_m`).
+impact point is sure enough (CEP at most `alert_max_poi_cep_m`). It sounds
+`alert_latency_s` later (command and control, the siren); warning time counts from then.
 
 Reads detections only, never `truth_id`.
 """
@@ -65,7 +66,17 @@ LOCATE_COLUMNS = (
     "poi_ellipse95_minor_m",
     "poi_ellipse95_azimuth_deg",
 )
-ALERT_COLUMNS = ("t_s", "asset_id", "radar_id", "track_id", "predicted_impact_t_s", "warning_s")
+#: ``t_s``: when the alert sounds (``solution_t_s`` plus the alert latency); ``warning_s``:
+#: from then to the predicted impact.
+ALERT_COLUMNS = (
+    "t_s",
+    "asset_id",
+    "radar_id",
+    "track_id",
+    "predicted_impact_t_s",
+    "warning_s",
+    "solution_t_s",
+)
 
 
 @dataclass
@@ -294,12 +305,15 @@ def _alerts(
         first = np.ones(len(idx), dtype=bool)
         first[1:] = key[1:] != key[:-1]
         idx = idx[first]
-        out["t_s"].extend(table["t_s"][idx])
+        out["solution_t_s"].extend(table["t_s"][idx])
+        out["t_s"].extend(table["t_s"][idx] + cfg.alert_latency_s)
         out["asset_id"].extend([asset.id] * len(idx))
         out["radar_id"].extend(table["radar_id"][idx])
         out["track_id"].extend(table["track_id"][idx])
         out["predicted_impact_t_s"].extend(table["predicted_impact_t_s"][idx])
-        out["warning_s"].extend(table["predicted_impact_t_s"][idx] - table["t_s"][idx])
+        out["warning_s"].extend(
+            table["predicted_impact_t_s"][idx] - table["t_s"][idx] - cfg.alert_latency_s
+        )
     res = {
         "t_s": np.array(out["t_s"], dtype=float),
         "asset_id": np.array(out["asset_id"], dtype=object),
@@ -307,6 +321,7 @@ def _alerts(
         "track_id": np.array(out["track_id"], dtype=np.int64),
         "predicted_impact_t_s": np.array(out["predicted_impact_t_s"], dtype=float),
         "warning_s": np.array(out["warning_s"], dtype=float),
+        "solution_t_s": np.array(out["solution_t_s"], dtype=float),
     }
     order = np.argsort(res["t_s"], kind="stable")
     return {k: v[order] for k, v in res.items()}

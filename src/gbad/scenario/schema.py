@@ -589,6 +589,9 @@ class LocatorConfig(Strict):
     alert_probability: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
     #: … once the impact point's CEP is below this (m).
     alert_max_poi_cep_m: PosFloat = 500.0
+    #: The alert sounds this long after the solution that raised it: command and
+    #: control plus the siren (s) [assumption, nominal 2-3 s].
+    alert_latency_s: Annotated[float, Field(ge=0, le=60)] = 2.5
 
 
 class Scenario(Strict):
