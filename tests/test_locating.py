@@ -341,3 +341,34 @@ def counter_battery_latency() -> float:
     from gbad.api import load_builtin
 
     return load_builtin("counter-battery").model.locator.alert_latency_s
+
+
+def test_relocating_after_a_kill_is_a_full_rerun_on_what_is_left(counter_battery):
+    from gbad.api import load_builtin
+    from gbad.locating.locator import relocate, run_locator
+    from gbad.sensors.detection_file import read_detections
+    from gbad.sim import make_ground, radar_models
+
+    loaded = load_builtin("counter-battery")
+    m = loaded.model
+    radars = radar_models(loaded)
+    det = read_detections(counter_battery.files["detections"], radars).for_locator(radars)
+    args = (radars, m.scenario.origin, m.locator, make_ground(loaded), m.assets)
+    prev = run_locator(det, *args)
+    # Two tracks lose their last 40 % (their objects destroyed part-way), one all of it.
+    kept = np.ones(len(det), dtype=bool)
+    tracks = np.unique(det.dwell_track_id)
+    for k, share in zip(tracks[[3, 10, 20]], (0.4, 0.4, 1.0), strict=True):
+        rows = np.flatnonzero(det.dwell_track_id == k)
+        kept[rows[int(len(rows) * (1 - share)) :]] = False
+    full = run_locator(det.take(np.flatnonzero(kept)), *args)
+    again = relocate(prev, det, kept, *args)
+    assert again.n_tracks == full.n_tracks == prev.n_tracks - 1
+    assert set(again.locates) == set(full.locates)
+    for c, v in full.locates.items():
+        if v.dtype == object:
+            assert again.locates[c].tolist() == v.tolist(), c
+        else:
+            np.testing.assert_allclose(again.locates[c], v, rtol=1e-9, atol=1e-9, err_msg=c)
+    assert [r.tolist() for r in again.detection_rows] == [r.tolist() for r in full.detection_rows]
+    np.testing.assert_allclose(again.alerts["t_s"], full.alerts["t_s"])

@@ -30,7 +30,7 @@ from gbad.engagement.control import (
     run_engagements,
     scenario_assets,
 )
-from gbad.locating.locator import LocatorResult, run_locator
+from gbad.locating.locator import LocatorResult, relocate, run_locator
 from gbad.record import write_json, write_parquet
 from gbad.scenario.loader import LoadedScenario
 from gbad.scenario.schema import DEFAULT_MUNITION
@@ -504,13 +504,25 @@ def run_scenario(
     tic = time.perf_counter()
     loop = fight(loaded, truth_all, det_all, summary["seed"], run, located.locates, progress)
     timing["tracker_and_battery_wall_s"] = time.perf_counter() - tic
-    result, engaged, det_air = loop.tracked, loop.engaged, loop.det_air
-    if len(loop.det_wl) != len(det_wl_open):
-        tic = time.perf_counter()
-        located = locate(loaded, loop.det_wl)
-        timing["locator_wall_s"] += time.perf_counter() - tic
-    det_wl = loop.det_wl
+    result, engaged = loop.tracked, loop.engaged
+    det_air, det_wl = loop.det_air, loop.det_wl
     killed = engaged.killed_at
+    if len(det_wl) != len(det_wl_open):
+        # A kill took an air target's echoes from the weapon-locating radar: its tracks
+        # are located again, the others stand.
+        tic = time.perf_counter()
+        model = loaded.model
+        located = relocate(
+            located,
+            det_wl_open,
+            _alive(det_wl_open.truth_id, det_wl_open.t_s, killed),
+            radars,
+            model.scenario.origin,
+            model.locator,
+            make_ground(loaded),
+            model.assets,
+        )
+        timing["locator_wall_s"] += time.perf_counter() - tic
     truth = (
         replace(
             truth_all,

@@ -251,6 +251,53 @@ def run_locator(
     return LocatorResult(table, alerts, det_rows, n_groups)
 
 
+def relocate(
+    prev: LocatorResult,
+    det_prev: Detections,
+    kept: NDArray[np.bool_],
+    radars: list[RadarModel],
+    origin: Geodetic,
+    cfg: LocatorConfig,
+    ground: object,
+    assets: list[Asset],
+    world: World | None = None,
+) -> LocatorResult:
+    """`run_locator` on ``det_prev`` less some detections (``kept`` marks those left),
+    from ``prev`` (its result on all of them): only the tracks that lost detections are
+    located again, each as it would be alone. The result indexes the detections left."""
+    if kept.all():
+        return prev
+    wl = np.array([r.dwells is not None for r in radars], dtype=bool)
+    dwell = det_prev.dwell_track_id
+    if dwell is None:
+        return prev
+    ours = wl[det_prev.radar_index] & (dwell >= 0)
+    key = det_prev.radar_index.astype(np.int64) * (1 << 40) + dwell
+    changed = np.unique(key[~kept & ours])
+    left = np.flatnonzero(kept)
+    new_index = np.cumsum(kept) - 1
+    det_new = det_prev.take(left)
+    sub = np.flatnonzero(np.isin(key[left], changed) & ours[left])
+    again = run_locator(det_new.take(sub), radars, origin, cfg, ground, assets, world)
+    index_of = {r.id: i for i, r in enumerate(radars)}
+
+    def keys(table: dict[str, NDArray]) -> NDArray[np.int64]:
+        ri = np.array([index_of[r] for r in table["radar_id"]], dtype=np.int64)
+        return ri * (1 << 40) + table["track_id"].astype(np.int64)
+
+    stay = ~np.isin(keys(prev.locates), changed)
+    table = {c: np.concatenate([v[stay], again.locates[c]]) for c, v in prev.locates.items()}
+    rows = [new_index[r] for r, s in zip(prev.detection_rows, stay, strict=True) if s]
+    rows += [sub[r] for r in again.detection_rows]
+    # run_locator's order: interim solutions by track and time, then the final ones.
+    order = np.lexsort((table["t_s"], keys(table), table["final"]))
+    table = {c: v[order] for c, v in table.items()}
+    n_tracks = int(np.unique(key[left][ours[left]]).size)
+    return LocatorResult(
+        table, _alerts(table, assets, origin, cfg), [rows[i] for i in order], n_tracks
+    )
+
+
 def ellipse95(cov2: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """Semi-axes (m) of the ellipse holding 95 % of N(0, cov2) and its major axis's azimuth.
 
