@@ -27,8 +27,12 @@ from gbad.world.truth import resample
 ORIGIN = (37.1, 127.05, 40.0)
 
 
-def _dwells(name, el_q_deg, speed, t0, t1, sigma_scale=0.0, seed=0, n_rounds=1, radar_sigma=1.0):
-    """A round fired 15 km north of a radar at the origin, seen every 0.05 s in [t0, t1)."""
+def _dwells(
+    name, el_q_deg, speed, t0, t1, sigma_scale=0.0, seed=0, n_rounds=1, radar_sigma=1.0,
+    bias=(0.0, 0.0, 0.0),
+):  # fmt: skip
+    """A round fired 15 km north of a radar at the origin, seen every 0.05 s in [t0, t1);
+    ``bias``: the radar's (range m, azimuth deg, elevation deg) bias on every look."""
     p = MUNITIONS[name]
     lat0 = ORIGIN[0] + 15000 / 111000
     f = fly(p, [lat0], [ORIGIN[1]], [ORIGIN[2]], [el_q_deg], [180.0], [speed], ground=ORIGIN[2])
@@ -49,6 +53,7 @@ def _dwells(name, el_q_deg, speed, t0, t1, sigma_scale=0.0, seed=0, n_rounds=1, 
     k = len(tt)
     group = np.repeat(np.arange(n_rounds), k)
     meas = np.stack([rng_m, az, el, rr], axis=-1)[None] + noise * sig
+    meas[..., :3] += np.asarray(bias)
     obs, positions = observations(
         group,
         n_rounds,
@@ -372,3 +377,36 @@ def test_relocating_after_a_kill_is_a_full_rerun_on_what_is_left(counter_battery
             np.testing.assert_allclose(again.locates[c], v, rtol=1e-9, atol=1e-9, err_msg=c)
     assert [r.tolist() for r in again.detection_rows] == [r.tolist() for r in full.detection_rows]
     np.testing.assert_allclose(again.alerts["t_s"], full.alerts["t_s"])
+
+
+@pytest.mark.parametrize(
+    ("name", "el_q"), [("155mm-he", 35.0), ("120mm-mortar", 60.0), ("122mm-rocket", 35.0)]
+)
+def test_a_radar_bias_moves_the_poo_as_the_geometry_says(name, el_q):
+    """The error budget's sensitivities: an azimuth bias δ moves the point of origin by
+    range × δ across the line of sight; an elevation bias by range × δ × cot γ along it
+    (γ the flight-path angle at launch: the track seen higher meets the ground earlier)."""
+    speed = MUNITIONS[name].top_charge_mps
+    delta = 1e-3  # rad
+    _, _, poo, _ = _dwells(name, el_q, speed, 1.0, 4.0)
+    _, pos, vel = _dwells.truth
+    v0 = np.array(ecef2enu(*(pos[0] + vel[0]), *ORIGIN)) - poo  # launch velocity, ENU
+    gamma = np.arctan2(v0[2], np.hypot(v0[0], v0[1]))
+    radar = np.array(ecef2enu(*geodetic2ecef(ORIGIN[0], ORIGIN[1], ORIGIN[2] + 4.0), *ORIGIN))
+    los = (poo - radar)[:2]
+    rng_h = np.linalg.norm(los)
+    cases = [((0.0, np.degrees(delta), 0.0), rng_h * delta, False)]
+    # A rocket seen in its boost is another matter: its fit takes an elevation bias into
+    # its launch angle and motor (measured: the POO moves by centimetres), so only the
+    # azimuth sensitivity holds for it. Noted for issue 11's error budget.
+    if name != "122mm-rocket":
+        cases.append(((0.0, 0.0, np.degrees(delta)), rng_h * delta / np.tan(gamma), True))
+    for which, want, along in cases:
+        obs, p, _, _ = _dwells(name, el_q, speed, 1.0, 4.0, bias=which)
+        got = locate(obs, p, World(), ORIGIN[2], origin=ORIGIN)
+        assert got.located[0], got.reason[0]
+        shift = (got.poo_enu_m[0] - poo)[:2]
+        u = los / rng_h
+        moved = abs(shift @ u) if along else abs(shift[0] * u[1] - shift[1] * u[0])
+        tol = 0.10 if along else 0.05
+        assert moved == pytest.approx(want, rel=tol), (which, moved, want)
