@@ -32,7 +32,8 @@ def _dwells(
     bias=(0.0, 0.0, 0.0),
 ):  # fmt: skip
     """A round fired 15 km north of a radar at the origin, seen every 0.05 s in [t0, t1);
-    ``bias``: the radar's (range m, azimuth deg, elevation deg) bias on every look."""
+    ``bias``: the radar's (range m, azimuth deg, elevation deg) bias on every look, or
+    one such row per round."""
     p = MUNITIONS[name]
     lat0 = ORIGIN[0] + 15000 / 111000
     f = fly(p, [lat0], [ORIGIN[1]], [ORIGIN[2]], [el_q_deg], [180.0], [speed], ground=ORIGIN[2])
@@ -53,7 +54,8 @@ def _dwells(
     k = len(tt)
     group = np.repeat(np.arange(n_rounds), k)
     meas = np.stack([rng_m, az, el, rr], axis=-1)[None] + noise * sig
-    meas[..., :3] += np.asarray(bias)
+    b = np.asarray(bias, dtype=float)
+    meas[..., :3] += b[:, None, :] if b.ndim == 2 else b  # one bias per round, or for all
     obs, positions = observations(
         group,
         n_rounds,
@@ -410,3 +412,36 @@ def test_a_radar_bias_moves_the_poo_as_the_geometry_says(name, el_q):
         moved = abs(shift @ u) if along else abs(shift[0] * u[1] - shift[1] * u[0])
         tol = 0.10 if along else 0.05
         assert moved == pytest.approx(want, rel=tol), (which, moved, want)
+
+
+@pytest.mark.parametrize(
+    ("name", "el_q", "cls"), [("155mm-he", 35.0, 1), ("120mm-mortar", 60.0, 0), ("122mm-rocket", 35.0, 2)]
+)  # fmt: skip
+def test_claimed_ceps_stay_honest_when_the_radar_has_systematic_errors(name, el_q, cls):
+    """Each round seen by a radar with its own drawn range, north-alignment and tilt
+    errors (3 m, 1 mrad, 1 mrad, 1σ): told only those σ, the locator's claims take them
+    in (consider covariance) and stay honest; blind to them, they would not."""
+    n = 200
+    sigma = np.array([3.0, 1e-3, 1e-3])  # m, rad, rad
+    drawn = np.random.default_rng(11).standard_normal((n, 3)) * sigma
+    bias = np.column_stack([drawn[:, 0], np.degrees(drawn[:, 1]), np.degrees(drawn[:, 2])])
+    speed = MUNITIONS[name].top_charge_mps
+    obs, pos, poo, _ = _dwells(
+        name, el_q, speed, 1.0, 4.0, sigma_scale=1.0, seed=5, n_rounds=n, bias=bias
+    )
+    one = (WEAPON_CLASSES[cls],)
+    blind = locate(obs, pos, World(), ORIGIN[2], origin=ORIGIN, classes=one)
+    told = locate(
+        obs, pos, World(), ORIGIN[2], origin=ORIGIN, classes=one,
+        bias_sigma=np.tile([*sigma, 0.0], (n, 1)),
+    )  # fmt: skip
+    ok = told.located
+    assert ok.mean() >= 0.95
+    # The fits are the same; only the claims differ.
+    np.testing.assert_allclose(told.poo_enu_m[ok], blind.poo_enu_m[ok])
+    err = np.hypot(*(told.poo_enu_m[ok, :2] - poo[:2]).T)
+    assert np.mean(err <= blind.poo_cep_m[ok]) < 0.3
+    assert 0.35 <= np.mean(err <= told.poo_cep_m[ok]) <= 0.65
+    d = (told.poo_enu_m[ok, :2] - poo[:2])[:, :, None]
+    nees = (np.swapaxes(d, 1, 2) @ np.linalg.inv(told.poo_cov_enu_m2[ok, :2, :2]) @ d).ravel()
+    assert 1.5 <= nees.mean() <= 3.0, nees.mean()

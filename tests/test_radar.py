@@ -258,3 +258,40 @@ def test_registration_bias_shifts_every_measurement():
     np.testing.assert_array_equal(real, d1["truth_id"] == 1)
     assert np.mean(d1["range_m"][real] - d0["range_m"][real]) == pytest.approx(50.0, abs=1e-6)
     assert np.mean(d1["az_deg"][real] - d0["az_deg"][real]) == pytest.approx(0.5, abs=1e-9)
+
+
+def test_a_run_draws_the_radars_systematic_errors_from_their_sigma():
+    from gbad.api import load_builtin
+
+    loaded = load_builtin("counter-battery")
+    spec = loaded.model.radars[0]
+    o = loaded.model.scenario.origin
+    plain = RadarModel.from_scenario(spec, o)
+    assert plain.with_drawn_errors(np.random.default_rng(1)) is plain  # no σ: as it stands
+    sig = spec.bias_sigma.model_copy(
+        update={"range_m": 3.0, "az_deg": 0.06, "el_deg": 0.06, "survey_m": 5.0}
+    )
+    model = RadarModel.from_scenario(spec.model_copy(update={"bias_sigma": sig}), o)
+    drawn = [model.with_drawn_errors(np.random.default_rng(s)) for s in range(400)]
+    rng_b = np.array([d.bias_range_m for d in drawn])
+    az_b = np.array([d.bias_az_deg for d in drawn])
+    moved = np.array([(d.ecef_m - model.ecef_m) @ model.enu_rot.T for d in drawn])
+    assert np.std(rng_b) == pytest.approx(3.0, rel=0.15)
+    assert np.std(az_b) == pytest.approx(0.06, rel=0.15)
+    assert np.std(moved[:, :2]) == pytest.approx(5.0, rel=0.15)
+    np.testing.assert_allclose(moved[:, 2], 0.0, atol=1e-6)  # survey error is horizontal
+
+
+def test_a_negative_bias_sigma_is_refused_with_its_key():
+    from pathlib import Path
+
+    from gbad.scenario.loader import ScenarioError
+
+    text = (
+        Path(__file__).parents[1] / "src/gbad/scenario/builtin/counter-battery.toml"
+    ).read_text()
+    bad = text.replace(
+        'role = "weapon_locating"', 'role = "weapon_locating"\nbias_sigma = { az_deg = -1.0 }', 1
+    )
+    with pytest.raises(ScenarioError, match=r"bias_sigma.*az_deg"):
+        parse_scenario(bad, "bad.toml")

@@ -65,6 +65,10 @@ def make_ground(loaded: LoadedScenario) -> FlatGround | Terrain:
     return Terrain.from_geotiff(loaded.base_dir / hdr.dem, height_offset_m=hdr.dem_height_offset_m)
 
 
+#: Each radar's systematic errors' random stream (apart from the per-stage children).
+RADAR_ERROR_STREAM = 2**31 - 3
+
+
 def simulate(
     loaded: LoadedScenario, seed: int | None = None, run: int = 0, progress: Progress | None = None
 ) -> tuple[Truth, dict[str, np.ndarray], dict[str, Any], dict[str, float]]:
@@ -89,7 +93,11 @@ def simulate(
     per_radar = []
     occupancy: dict[str, dict[str, np.ndarray]] = {}
     for i, radar in enumerate(model.radars):
-        rm = RadarModel.from_scenario(radar, hdr.origin)
+        # The radar as this run has it: its systematic errors drawn once, apart.
+        errors = np.random.default_rng(
+            np.random.SeedSequence(seed, spawn_key=(run, RADAR_ERROR_STREAM, i))
+        )
+        rm = RadarModel.from_scenario(radar, hdr.origin).with_drawn_errors(errors)
         occ: dict[str, np.ndarray] = {}
         per_radar.append(
             simulate_radar(

@@ -28,7 +28,15 @@ from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
 from gbad.locating.dynamics import STATUS_OK, World, propagate, to_ground
-from gbad.locating.fit import FD_STEP, FitResult, Model, Observations, fit, residuals
+from gbad.locating.fit import (
+    FD_STEP,
+    FitResult,
+    Model,
+    Observations,
+    fit,
+    residuals,
+    residuals_and_jacobian,
+)
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import _cd_on_grid
 from gbad.world.munitions import MUNITIONS, MunitionProfile
@@ -226,6 +234,14 @@ def ground_point_cov(
     rocket's launch (None) is on the ground by construction, so only its horizontal
     place is uncertain.
     """
+    a = _ground_map(theta, model, world, t_ref, t_at, state)
+    return a @ cov @ np.swapaxes(a, 1, 2)
+
+
+def _ground_map(
+    theta: Array, model: Model, world: World, t_ref: Array, t_at: Array | None, state: Array
+) -> Array:
+    """∂(point on the ground)/∂θ (M, 3, P): see `ground_point_cov`."""
     phi = _position_sensitivity(theta, model, world, t_ref, t_at)
     up = _up_vector(state[:, :3], world)
     if t_at is None:
@@ -234,8 +250,43 @@ def ground_point_cov(
         v = state[:, 3:]
         u_v = np.einsum("mi,mi->m", up, v)
         proj = np.eye(3)[None] - v[:, :, None] * up[:, None, :] / u_v[:, None, None]
-    a = proj @ phi
-    return a @ cov @ np.swapaxes(a, 1, 2)
+    return proj @ phi
+
+
+def consider_cov(
+    theta: Array,
+    cov: Array,
+    obs: Observations,
+    model: Model,
+    world: World,
+    maps: tuple[Array, ...],
+    states: tuple[Array, ...],
+    bias_sigma: Array,
+) -> tuple[Array, ...]:
+    """What the radar's systematic errors add to each ground point's covariance (Schmidt
+    consider analysis): the fit, blind to a bias δb, takes δθ = −cov·Jᵀ·(w ⊙ δb), and the
+    point moves by its map (`_ground_map`) times that; a survey error moves every look, so
+    the point with it, across the ground.
+
+    ``bias_sigma`` (M, 4): σ of range (m), azimuth and elevation (rad), survey (m per
+    horizontal axis) of each track's radar. ``maps`` and ``states``: each point's map
+    (M, 3, P) and state (M, 6).
+    """
+    _, jac, _ = residuals_and_jacobian(theta, obs, model, world)
+    m, k = obs.t_s.shape
+    j_meas = jac[:, : 4 * k].reshape(m, k, 4, -1)  # rows are (look, component)
+    w = obs.weights
+    jtw = np.einsum("mkcf,mkc->mfc", j_meas[:, :, :3], w[:, :, :3])  # (M, P, 3)
+    s = -cov @ jtw  # δθ per unit bias
+    sb = s * bias_sigma[:, None, :3]
+    out = []
+    for a, state in zip(maps, states, strict=True):
+        d = a @ sb  # (M, 3, 3): each bias's 1-σ move of the point
+        c = d @ np.swapaxes(d, 1, 2)
+        up = _up_vector(state[:, :3], world)
+        flat = np.eye(3)[None] - up[:, :, None] * up[:, None, :]
+        out.append(c + bias_sigma[:, 3, None, None] ** 2 * flat)
+    return tuple(out)
 
 
 def _up_vector(pos: Array, world: World) -> Array:
@@ -328,26 +379,36 @@ def ground_points(
 
 
 def point_covariances(
-    res: FitResult, obs: Observations, model: Model, world: World, pts: _Points, rows
+    res: FitResult,
+    obs: Observations,
+    model: Model,
+    world: World,
+    pts: _Points,
+    rows,
+    bias_sigma: Array | None = None,
 ) -> None:
     """Fill the launch/impact covariances and the apogee of ``pts`` at ``rows`` (in place).
 
-    Done for the winning class only: it costs twenty trajectories a track.
+    Done for the winning class only: it costs twenty trajectories a track (nine more
+    with ``bias_sigma``, whose consider terms it adds: `consider_cov`).
     """
     i = rows[pts.ok[rows]]
     if i.size == 0:
         return
     theta, cov, t_ref = res.theta[i], res.cov[i], obs.t_ref_s[i]
-    pts.poi_cov[i] = ground_point_cov(theta, cov, model, world, t_ref, pts.t_impact[i], pts.poi[i])
-    pts.poo_cov[i] = ground_point_cov(
-        theta,
-        cov,
-        model,
-        world,
-        t_ref,
-        None if model.powered else pts.t_launch[i],
-        pts.poo[i],
+    a_poi = _ground_map(theta, model, world, t_ref, pts.t_impact[i], pts.poi[i])
+    a_poo = _ground_map(
+        theta, model, world, t_ref, None if model.powered else pts.t_launch[i], pts.poo[i]
     )
+    pts.poi_cov[i] = a_poi @ cov @ np.swapaxes(a_poi, 1, 2)
+    pts.poo_cov[i] = a_poo @ cov @ np.swapaxes(a_poo, 1, 2)
+    if bias_sigma is not None and np.any(bias_sigma[i] > 0):
+        add_poo, add_poi = consider_cov(
+            theta, cov, obs.take(i), model, world, (a_poo, a_poi), (pts.poo[i], pts.poi[i]),
+            bias_sigma[i],
+        )  # fmt: skip
+        pts.poo_cov[i] += add_poo
+        pts.poi_cov[i] += add_poi
     grid = np.linspace(0.0, 1.0, 48)
     t_grid = pts.t_launch[i, None] + (pts.t_impact[i] - pts.t_launch[i])[:, None] * grid[None]
     path = propagate(
@@ -446,11 +507,14 @@ def locate(
     origin: tuple[float, float, float] | None = None,
     classes: tuple[WeaponClass, ...] = WEAPON_CLASSES,
     theta0: Array | None = None,
+    bias_sigma: Array | None = None,
 ) -> Locates:
     """Fit every class hypothesis to every track, keep the best, find and qualify its points.
 
     ``theta0`` (M, C, 8): each class's starting θ (NaN: start from the data), e.g. the
-    fits of the same tracks a moment earlier (same ``obs.t_ref_s``).
+    fits of the same tracks a moment earlier (same ``obs.t_ref_s``). ``bias_sigma``
+    (M, 4): the σ of each track's radar's systematic errors (`consider_cov`), which the
+    claimed covariances then include.
 
     ``positions`` (M, K, 3): the measurements converted to the world frame (for the
     starting guess). ``origin`` (lat, lon, alt) of the ENU frame of the outputs; for
@@ -494,8 +558,9 @@ def locate(
     any_ok = np.isfinite(costs).any(axis=1)
     for c, cls in enumerate(classes):
         point_covariances(
-            fits[c], obs, cls.model(), world, points[c], np.flatnonzero(any_ok & (best == c))
-        )
+            fits[c], obs, cls.model(), world, points[c], np.flatnonzero(any_ok & (best == c)),
+            bias_sigma,
+        )  # fmt: skip
     rows = np.arange(m)
 
     def pick(get):

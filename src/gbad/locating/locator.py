@@ -172,6 +172,15 @@ def run_locator(
     np.maximum.at(g_last, group, det.t_s[mine])
     t_ref_g = g_first + 0.5 * np.minimum(cfg.min_track_s, g_last - g_first)
     warm = np.full((n_groups, len(WEAPON_CLASSES), 8), np.nan)
+    # What the locator knows of each radar's systematic errors: their σ (consider terms).
+    radar_bias = np.array(
+        [
+            [r.bias_sigma_range_m, np.radians(r.bias_sigma_az_deg),
+             np.radians(r.bias_sigma_el_deg), r.survey_sigma_m]
+            for r in radars
+        ]
+    )  # fmt: skip
+    told = bool(np.any(radar_bias > 0))
     parts: list[tuple[NDArray[np.intp], Locates]] = []
     for k in range(int(rank.max()) + 1):
         in_round = np.flatnonzero(rank == k)
@@ -202,6 +211,7 @@ def run_locator(
                 cfg,
                 origin=(o.lat_deg, o.lon_deg, o.alt_m),
                 theta0=warm[gs],
+                bias_sigma=radar_bias[g_radar[gs]] if told else None,
             )
             warm[gs] = loc.class_theta
             parts.append((batch, loc))

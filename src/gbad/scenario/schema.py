@@ -251,6 +251,19 @@ class Bias(Strict):
     el_deg: Annotated[float, Field(ge=-10, le=10)] = 0.0
 
 
+class BiasSigma(Strict):
+    """A radar's systematic errors as a 1-σ per source: drawn once per run for the truth
+    (what the radar really has), known to the locator only as these σ."""
+
+    range_m: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    #: North alignment.
+    az_deg: Annotated[float, Field(ge=0, le=10)] = 0.0
+    #: Tilt (levelling), taken as an elevation error.
+    el_deg: Annotated[float, Field(ge=0, le=10)] = 0.0
+    #: Emplacement survey: horizontal position error per axis.
+    survey_m: Annotated[float, Field(ge=0, le=1000)] = 0.0
+
+
 class Dwells(Strict):
     """A weapon-locating radar's time line: a search fence plus track dwells on projectiles.
 
@@ -294,6 +307,7 @@ class Radar(Strict):
     beamwidth_el_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
     range_resolution_m: Annotated[float, Field(gt=0, le=1e4)] | None = None
     bias: Bias = Bias()
+    bias_sigma: BiasSigma = BiasSigma()
     #: Weapon-locating radars only: the fence and track-dwell time line.
     dwells: Dwells | None = None
 

@@ -82,6 +82,12 @@ class RadarModel:
     dwells: Any = None
     #: The radar whose track channel this is (`track_channel`); None for a radar.
     channel_of: str | None = None
+    #: 1-σ of the systematic errors a run draws (schema `BiasSigma`): range (m), north
+    #: alignment and tilt (deg), survey (m per horizontal axis).
+    bias_sigma_range_m: float = 0.0
+    bias_sigma_az_deg: float = 0.0
+    bias_sigma_el_deg: float = 0.0
+    survey_sigma_m: float = 0.0
 
     @classmethod
     def from_scenario(cls, radar: Radar, origin: Geodetic) -> RadarModel:
@@ -142,6 +148,29 @@ class RadarModel:
             dwells=radar.dwells
             if radar.dwells is not None or radar.role != "weapon_locating"
             else Dwells(),
+            bias_sigma_range_m=radar.bias_sigma.range_m,
+            bias_sigma_az_deg=radar.bias_sigma.az_deg,
+            bias_sigma_el_deg=radar.bias_sigma.el_deg,
+            survey_sigma_m=radar.bias_sigma.survey_m,
+        )
+
+    def with_drawn_errors(self, rng: np.random.Generator) -> RadarModel:
+        """The radar as a run has it: its systematic errors drawn from their σ and added
+        to the scenario's fixed bias, its antenna moved by the survey error (the scenario
+        position stays what the tracker and the locator believe)."""
+        s = np.array(
+            [self.bias_sigma_range_m, self.bias_sigma_az_deg, self.bias_sigma_el_deg,
+             self.survey_sigma_m, self.survey_sigma_m]
+        )  # fmt: skip
+        if not np.any(s > 0):
+            return self
+        d = rng.standard_normal(5) * s
+        return replace(
+            self,
+            bias_range_m=self.bias_range_m + d[0],
+            bias_az_deg=self.bias_az_deg + d[1],
+            bias_el_deg=self.bias_el_deg + d[2],
+            ecef_m=self.ecef_m + self.enu_rot.T @ np.array([d[3], d[4], 0.0]),
         )
 
     def track_channel(self) -> RadarModel:
