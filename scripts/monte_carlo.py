@@ -1,11 +1,11 @@
-"""Seeded Monte Carlo of the battery on the built-in airbase-defence scenario (issue 10).
+"""Seeded Monte Carlo studies on the built-in scenarios (`gbad.studies`).
 
-Two studies (`gbad.battery_study`), each a batch of independent runs
-(run r of seed s: the run's own random streams, as `gbad run --run r`), run on
-every core:
+Each study is a batch of independent runs (run r of seed s: the run's own random
+streams, as `gbad run --run r`), run on every core:
 
-    python scripts/battery_monte_carlo.py srbm --runs 100
-    python scripts/battery_monte_carlo.py raid --runs 20 --duration 900
+    python scripts/monte_carlo.py srbm --runs 100
+    python scripts/monte_carlo.py raid --runs 20 --duration 900
+    python scripts/monte_carlo.py locating-biased --runs 30
 
 Prints the figures and writes them as JSON (``--out``). Simulated, nominal.
 """
@@ -22,19 +22,21 @@ from pathlib import Path
 # One compiled thread per worker: the workers are the parallelism.
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-from gbad.battery_study import measure_run, study_report
+from gbad.studies import measure_run, study_report
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("study", choices=("srbm", "raid"))
+    ap.add_argument("study", choices=("srbm", "raid", "locating", "locating-biased"))
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--duration", type=float, default=None, help="s (srbm: 400, raid: 900)")
+    ap.add_argument(
+        "--duration", type=float, default=None, help="s (srbm: 400, raid: 900, locating: as built)"
+    )
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
-    duration = a.duration or (400.0 if a.study == "srbm" else 900.0)
+    duration = a.duration or {"srbm": 400.0, "raid": 900.0}.get(a.study)
     jobs = [(a.study, duration, a.seed, r) for r in range(a.runs)]
     tic = time.perf_counter()
     with ProcessPoolExecutor(a.workers) as pool:

@@ -1,9 +1,9 @@
 """The battery's seeded studies, in small: the figures docs/engagement.md states for 100
-SRBM runs and 20 raids of 900 s (`scripts/battery_monte_carlo.py`), on a few runs here."""
+SRBM runs and 20 raids of 900 s (`scripts/monte_carlo.py`), on a few runs here."""
 
 from __future__ import annotations
 
-from gbad.battery_study import measure_run, study_report
+from gbad.studies import measure_run, study_report
 
 
 def test_the_srbm_is_engaged_and_killed_in_block_ii_s_band_on_time():
@@ -22,3 +22,12 @@ def test_fighters_that_come_in_are_engaged_those_that_turn_away_are_not():
     # No aircraft, UAV or cruise-missile track is taken for a round on > 2 % of decisions.
     assert rep["air_tracks"] > 10 and rep["air_tracks_over_2pct"] == 0
     assert rep["interceptors_at_rounds"] == 0
+
+
+def test_the_locating_study_reports_every_kind_of_round():
+    runs = [measure_run(("locating-biased", None, 7, r)) for r in range(2)]
+    rep = study_report("locating-biased", runs)
+    assert set(rep["by_class"]) == {"mortar", "rocket", "shell"}
+    for row in rep["by_class"].values():
+        assert row["located"] >= 0.9 * row["rounds"] > 0
+        assert 0.0 < row["poo_error_share_of_range_median"] < 0.02

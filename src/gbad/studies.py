@@ -1,4 +1,4 @@
-"""The battery's seeded studies on the built-in airbase-defence scenario (issue 10).
+"""Seeded studies on the built-in scenarios: the battery's (issue 10) and the locator's.
 
 - ``srbm``: the default battery, radars and assets against the raid's SRBM alone,
   dispersion on (its launch, motor and re-entry drawn per run). Per run: engaged,
@@ -7,15 +7,19 @@
   Per run: each air track's share of decisions labelled a round, whether fighters 1
   and 2 were engaged before their closest approach to the airbase and 3 and 4 never,
   and interceptors at shells, mortar bombs or rockets.
+- ``locating`` and ``locating-biased``: the built-in counter-battery scenario, as it
+  is or with the weapon-locating radar's systematic errors drawn per run
+  (`LOCATING_BIAS_SIGMA`). Per run: the locator's figures per kind of round.
 
 `measure_run` is one run (run r of seed s: the run's own random streams, as
 ``gbad run --run r``), `study_report` the batch's figures. The command line is
-``scripts/battery_monte_carlo.py``.
+``scripts/monte_carlo.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -30,8 +34,31 @@ ROUNDS = ("shell", "mortar", "rocket")
 AIR = ("aircraft", "uav", "cruise_missile")
 
 
-def study_scenario(study: str, duration_s: float) -> LoadedScenario:
-    """The built-in raid for a study: all of it, or only its SRBM with dispersion on."""
+#: The weapon-locating radar's systematic errors in ``locating-biased`` (1σ): range 3 m,
+#: north alignment and tilt 1 mrad, survey 5 m per axis [nominal].
+LOCATING_BIAS_SIGMA = {"range_m": 3.0, "az_deg": 0.0573, "el_deg": 0.0573, "survey_m": 5.0}
+
+
+def study_scenario(study: str, duration_s: float | None) -> LoadedScenario:
+    """The built-in scenario for a study: the raid, its SRBM alone with dispersion on,
+    or the counter-battery scenario (with the locating radar's errors drawn)."""
+    if study.startswith("locating"):
+        loaded = load_builtin("counter-battery")
+        m = loaded.model
+        if study == "locating-biased":
+            radars = [
+                r.model_copy(
+                    update={"bias_sigma": r.bias_sigma.model_copy(update=LOCATING_BIAS_SIGMA)}
+                )
+                if r.role == "weapon_locating"
+                else r
+                for r in m.radars
+            ]
+            m = m.model_copy(update={"radars": radars})
+        if duration_s is not None:
+            hdr = m.scenario.model_copy(update={"duration_s": duration_s})
+            m = m.model_copy(update={"scenario": hdr})
+        return dataclasses.replace(loaded, model=m)
     loaded = load_builtin("airbase-defence")
     m = loaded.model
     if study == "srbm":
@@ -49,8 +76,12 @@ def measure_run(args: tuple[str, float, int, int]) -> dict:
         tic = time.perf_counter()
         run_scenario(loaded, tmp, seed=seed, run=run)
         wall = time.perf_counter() - tic
-        eng = pd.read_parquet(Path(tmp) / "engagements.parquet")
         out = {"run": run, "wall_s": wall}
+        if study.startswith("locating"):
+            summary = json.loads((Path(tmp) / "summary.json").read_text())
+            out["by_class"] = summary["locating"]["by_class"]
+            return out
+        eng = pd.read_parquet(Path(tmp) / "engagements.parquet")
         if study == "srbm":
             shots = eng[eng.target_kind == "ballistic_missile"]
             out["engaged"] = bool(len(shots))
@@ -97,7 +128,10 @@ def measure_run(args: tuple[str, float, int, int]) -> dict:
 
 
 def study_report(study: str, runs: list[dict]) -> dict:
+    """The batch's figures (see the module doc)."""
     n = len(runs)
+    if study.startswith("locating"):
+        return {"runs": n, "by_class": _locating_report(runs)}
     if study == "srbm":
         alt = np.concatenate([r["intercept_alt_m"] for r in runs]) if runs else np.zeros(0)
         err = np.concatenate([r["tof_error_s"] for r in runs]) if runs else np.zeros(0)
@@ -137,3 +171,34 @@ def study_report(study: str, runs: list[dict]) -> dict:
         "kills_mean": float(np.mean([r["kills"] for r in runs])),
         "wall_s_mean": float(np.mean([r["wall_s"] for r in runs])),
     }
+
+
+def _locating_report(runs: list[dict]) -> dict:
+    """Per kind of round, over every located round of every run: the median and 90th
+    percentile of each run's median POO error as a share of range, the share of rounds
+    inside their own CEP, and the mean and median of the runs' mean NEES."""
+    out = {}
+    for kind in sorted({k for r in runs for k in r["by_class"]}):
+        rows = [r["by_class"][kind] for r in runs if kind in r["by_class"]]
+
+        def col(name: str, rows=rows) -> np.ndarray:
+            return np.array([x[name] for x in rows if x[name] is not None], dtype=float)
+
+        located = np.array([x["located"] for x in rows], dtype=float)
+        inside = np.array([x["poo_share_inside_own_cep"] or 0.0 for x in rows], dtype=float)
+        out[kind] = {
+            "rounds": int(sum(x["rounds"] for x in rows)),
+            "located": int(located.sum()),
+            "poo_error_share_of_range_median": float(
+                np.median(col("poo_error_share_of_range_median"))
+            ),
+            "poo_error_share_of_range_p90": float(
+                np.percentile(col("poo_error_share_of_range_median"), 90)
+            ),
+            "poo_share_inside_own_cep": float(np.sum(inside * located) / max(located.sum(), 1)),
+            "poo_nees_mean_of_runs": float(np.mean(col("poo_nees_mean"))),
+            "poo_nees_median_of_runs": float(np.median(col("poo_nees_mean"))),
+            "poi_error_median_m": float(np.median(col("poi_error_median_m"))),
+            "poi_share_inside_own_cep": float(np.mean(col("poi_share_inside_own_cep"))),
+        }
+    return out
