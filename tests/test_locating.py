@@ -445,3 +445,23 @@ def test_claimed_ceps_stay_honest_when_the_radar_has_systematic_errors(name, el_
     d = (told.poo_enu_m[ok, :2] - poo[:2])[:, :, None]
     nees = (np.swapaxes(d, 1, 2) @ np.linalg.inv(told.poo_cov_enu_m2[ok, :2, :2]) @ d).ravel()
     assert 1.5 <= nees.mean() <= 3.0, nees.mean()
+
+
+def test_the_point_of_origin_claim_takes_in_the_classes_it_could_be():
+    from types import SimpleNamespace
+
+    from gbad.locating.locate import _class_spread
+
+    poo = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    cov = np.tile(np.eye(3), (2, 1, 1))
+    here = [
+        SimpleNamespace(poo=np.zeros((2, 6))),  # the winner
+        SimpleNamespace(poo=np.array([[100.0, 0, 0, 0, 0, 0], [100.0, 0, 0, 0, 0, 0]])),
+        SimpleNamespace(poo=np.full((2, 6), np.nan)),  # no ground met
+    ]
+    # Track 0: the second class explains it nearly as well (cost 2 more); track 1: not at all.
+    costs = np.array([[10.0, 12.0, np.inf], [10.0, 60.0, np.inf]])
+    _class_spread(costs, here, poo, cov)
+    w = np.exp(-1.0) / (1.0 + np.exp(-1.0))
+    assert cov[0, 0, 0] == pytest.approx(1.0 + w * 100.0**2)
+    assert cov[0, 1, 1] == 1.0 and cov[1, 0, 0] == pytest.approx(1.0, abs=1e-6)

@@ -424,6 +424,29 @@ def point_covariances(
     pts.apogee[i] = np.nanmax(world.height_m(path[..., :3]), axis=1)
 
 
+def _class_spread(costs, points, poo, poo_cov) -> None:
+    """Which class fired a round is itself uncertain: the point of origin's claim takes
+    in the other classes' points of origin, weighted by how well each explains the track
+    (exp(−cost/2), normalised), as spread about the winner's (in place). A shell taken
+    for a rocket by a small margin no longer claims a rocket's metre-wide circle.
+
+    Not the impact point's: early in a track the classes' impact points lie kilometres
+    apart, and a claim that wide would hold back the warnings (`LocatorConfig.
+    alert_max_poi_cep_m`); warning on a mixture of the classes' impact regions is left
+    for later."""
+    ok = np.isfinite(costs)
+    finite = np.where(ok, costs, 0.0)
+    low = np.min(np.where(ok, costs, np.inf), axis=1, keepdims=True)
+    rel = finite - np.where(np.isfinite(low), low, 0.0)
+    w = np.where(ok, np.exp(-0.5 * np.clip(rel, 0.0, 700.0)), 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    for c, pts in enumerate(points):
+        d = pts.poo[:, :3] - poo
+        use = (w[:, c] > 0) & np.all(np.isfinite(d), axis=1)
+        poo_cov[use] += w[use, c, None, None] * d[use, :, None] * d[use, None, :]
+
+
 def _fit_class(
     obs: Observations,
     positions: Array,
@@ -584,6 +607,8 @@ def locate(
     poi = pick(lambda c: points[c].poi)[:, :3]
     poo_cov = pick(lambda c: points[c].poo_cov)
     poi_cov = pick(lambda c: points[c].poi_cov)
+    if len(classes) > 1:
+        _class_spread(costs, points, poo, poo_cov)
     kappa = np.array([classes[b].model().kappa_nominal for b in best]) * theta[:, 6]
 
     if origin is not None:
