@@ -232,7 +232,8 @@ class Station:
         self.tab: dict[str, NDArray] = {c: np.zeros(0) for c in _TABLE_COLUMNS}
         self._seen = 0
         self._rows: dict[str, list] = {c: [] for c in ENGAGEMENT_COLUMNS}
-        self._threats: dict[str, list] = {c: [] for c in THREAT_COLUMNS}
+        #: each decision's ranked threats, as THREAT_COLUMNS arrays
+        self._threats: list[tuple[NDArray, ...]] = []
         self._queued: dict[str, list] = {c: [] for c in ("t_s", "battery_id", "track_id")}
         self._occ: dict[str, list] = {}
         self._dwells: dict[str, list] = {c: [] for c in DWELL_COLUMNS}
@@ -273,14 +274,11 @@ class Station:
                 could = (kind != "ballistic") & (np.linalg.norm(vel, axis=1) >= ROUND_MIN_SPEED_MPS)
                 kind[_cued_rounds(self.cues, t, pos) & could] = "artillery"
             tp = evaluate(pos, vel, self.assets, kind=kind)
-            for r in tp.order:
-                for c, v in zip(
-                    THREAT_COLUMNS,
-                    (t, int(ids[r]), int(tp.rank[r]), float(tp.value[r]), str(tp.kind[r]),
-                     float(tp.time_to_asset_s[r].min())),
-                    strict=True,
-                ):  # fmt: skip
-                    self._threats[c].append(v)
+            o = tp.order
+            self._threats.append(
+                (np.full(o.size, t), ids[o], tp.rank[o], tp.value[o], tp.kind[o],
+                 tp.time_to_asset_s[o].min(axis=1))
+            )  # fmt: skip
             worth = (tp.value >= MIN_THREAT_SHARE * self.assets.value.max()) & np.isin(
                 tp.kind, self.engageable
             )
@@ -406,12 +404,13 @@ class Station:
         self._fly_due(self.duration_s, final=True)
         engagements = _engagement_table(self._rows)
         _abort_late(engagements, self.killed_at)
-        th = self._threats
+        types = (float, np.int64, np.int64, float, object, float)
         threats = {
-            c: np.array(th[c], dtype=d)
-            for c, d in zip(THREAT_COLUMNS, (float, np.int64, np.int64, float, object, float),
-                            strict=True)
-        }  # fmt: skip
+            c: np.concatenate([p[i] for p in self._threats]).astype(d)
+            if self._threats
+            else np.zeros(0, dtype=d)
+            for i, (c, d) in enumerate(zip(THREAT_COLUMNS, types, strict=True))
+        }
         occupancy = {k: np.array(v) for k, v in self._occ.items()}
         result = EngagementResult(engagements, threats, occupancy, self.killed_at)
         result.dwells = _dwell_table(self._dwells)
