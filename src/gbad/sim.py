@@ -565,7 +565,7 @@ def run_scenario(
             int(oid): munitions.get(tid)
             for oid, tid in zip(truth.object_id, truth.threat_id, strict=True)
         }
-        locates["poo_crlb_cep_m"], locates["poi_crlb_cep_m"] = crlb_ceps(
+        bounds = crlb_ceps(
             locates,
             located.detection_rows,
             det_wl,
@@ -575,6 +575,7 @@ def run_scenario(
             (o.lat_deg, o.lon_deg, o.alt_m),
             make_ground(loaded),
         )
+        locates.update(bounds)
         summary["locating"] = score_locating(loaded, locates, alerts, truth)
     out = Path(out_dir)
     origin = loaded.model.scenario.origin

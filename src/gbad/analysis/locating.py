@@ -40,6 +40,13 @@ def _efficiency(
         ratio = err[ok] / bound[ok]
         out[f"{point}_cep_over_crlb_cep"] = _q(ratio, 0.5)
         out[f"{point}_with_crlb"] = int(ok.sum())
+        # The same against the bound with the radar's systematic errors (equal to the
+        # ideal one when the scenario gives them no σ).
+        with_bias = locates.get(f"{point}_crlb_bias_cep_m")
+        if with_bias is not None:
+            b = with_bias[rows][ok]
+            out[f"{point}_crlb_bias_cep_median_m"] = _q(b, 0.5)
+            out[f"{point}_cep_over_crlb_bias_cep"] = _q(err[ok] / b, 0.5)
     return out
 
 
@@ -239,8 +246,12 @@ def crlb_ceps(
     munition_of: dict[int, str],
     origin: tuple[float, float, float],
     ground: object,
-) -> tuple[NDArray, NDArray]:
-    """CEP (m) of the Cramér–Rao bound for each locate's POO and POI, NaN where undefined.
+) -> dict[str, NDArray]:
+    """CEP (m) of the Cramér–Rao bound for each locate's POO and POI, NaN where undefined:
+    ``poo_crlb_cep_m``, ``poi_crlb_cep_m`` for the ideal sensor, and
+    ``poo_crlb_bias_cep_m``, ``poi_crlb_bias_cep_m`` with the radar's systematic errors
+    (their σ, as consider terms at the truth: the best a locator blind to their drawn
+    values can claim).
 
     The bound of the dwells actually made: the Fisher information of the locate's own
     detections (their times, radars and reported σ) at the true state, in the true
@@ -254,14 +265,24 @@ def crlb_ceps(
     from gbad.locating.locate import (
         WEAPON_CLASSES,
         cep_m,
+        consider_cov,
         ground_height_fn,
-        ground_point_cov,
+        ground_map,
         observations,
     )
 
     n = len(locates["t_s"])
-    poo = np.full(n, np.nan)
-    poi = np.full(n, np.nan)
+    out = {
+        k: np.full(n, np.nan)
+        for k in ("poo_crlb_cep_m", "poi_crlb_cep_m", "poo_crlb_bias_cep_m", "poi_crlb_bias_cep_m")
+    }
+    radar_bias = np.array(
+        [
+            [r.bias_sigma_range_m, np.radians(r.bias_sigma_az_deg),
+             np.radians(r.bias_sigma_el_deg), r.survey_sigma_m]
+            for r in radars
+        ]
+    )  # fmt: skip
     world = World()
     rot = enu_rotation(origin[0], origin[1])
     gh = ground_height_fn(world, ground)
@@ -309,18 +330,21 @@ def crlb_ceps(
         bound = np.linalg.inv(information(theta, obs, model, world, gh))
         p_l, v_l, _ = truth.state_at(idx, t_launch)
         p_i, v_i, _ = truth.state_at(idx, t_impact)
-        c_poo = ground_point_cov(
-            theta,
-            bound,
-            model,
-            world,
-            obs.t_ref_s,
-            None if model.powered else t_launch,
-            np.column_stack([p_l, v_l]),
+        s_l, s_i = np.column_stack([p_l, v_l]), np.column_stack([p_i, v_i])
+        a_poo = ground_map(
+            theta, model, world, obs.t_ref_s, None if model.powered else t_launch, s_l
         )
-        c_poi = ground_point_cov(
-            theta, bound, model, world, obs.t_ref_s, t_impact, np.column_stack([p_i, v_i])
-        )
-        poo[rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])
-        poi[rows] = cep_m((rot @ c_poi @ rot.T)[:, :2, :2])
-    return poo, poi
+        a_poi = ground_map(theta, model, world, obs.t_ref_s, t_impact, s_i)
+        c_poo = a_poo @ bound @ np.swapaxes(a_poo, 1, 2)
+        c_poi = a_poi @ bound @ np.swapaxes(a_poi, 1, 2)
+        out["poo_crlb_cep_m"][rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])
+        out["poi_crlb_cep_m"][rows] = cep_m((rot @ c_poi @ rot.T)[:, :2, :2])
+        sig = radar_bias[det.radar_index[[detection_rows[i][0] for i in rows]]]
+        if np.any(sig > 0):
+            add_poo, add_poi = consider_cov(
+                theta, bound, obs, model, world, (a_poo, a_poi), (s_l, s_i), sig
+            )
+            c_poo, c_poi = c_poo + add_poo, c_poi + add_poi
+        out["poo_crlb_bias_cep_m"][rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])
+        out["poi_crlb_bias_cep_m"][rows] = cep_m((rot @ c_poi @ rot.T)[:, :2, :2])
+    return out

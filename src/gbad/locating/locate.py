@@ -234,11 +234,11 @@ def ground_point_cov(
     rocket's launch (None) is on the ground by construction, so only its horizontal
     place is uncertain.
     """
-    a = _ground_map(theta, model, world, t_ref, t_at, state)
+    a = ground_map(theta, model, world, t_ref, t_at, state)
     return a @ cov @ np.swapaxes(a, 1, 2)
 
 
-def _ground_map(
+def ground_map(
     theta: Array, model: Model, world: World, t_ref: Array, t_at: Array | None, state: Array
 ) -> Array:
     """∂(point on the ground)/∂θ (M, 3, P): see `ground_point_cov`."""
@@ -265,7 +265,7 @@ def consider_cov(
 ) -> tuple[Array, ...]:
     """What the radar's systematic errors add to each ground point's covariance (Schmidt
     consider analysis): the fit, blind to a bias δb, takes δθ = −cov·Jᵀ·(w ⊙ δb), and the
-    point moves by its map (`_ground_map`) times that; a survey error moves every look, so
+    point moves by its map (`ground_map`) times that; a survey error moves every look, so
     the point with it, across the ground.
 
     ``bias_sigma`` (M, 4): σ of range (m), azimuth and elevation (rad), survey (m per
@@ -396,8 +396,8 @@ def point_covariances(
     if i.size == 0:
         return
     theta, cov, t_ref = res.theta[i], res.cov[i], obs.t_ref_s[i]
-    a_poi = _ground_map(theta, model, world, t_ref, pts.t_impact[i], pts.poi[i])
-    a_poo = _ground_map(
+    a_poi = ground_map(theta, model, world, t_ref, pts.t_impact[i], pts.poi[i])
+    a_poo = ground_map(
         theta, model, world, t_ref, None if model.powered else pts.t_launch[i], pts.poo[i]
     )
     pts.poi_cov[i] = a_poi @ cov @ np.swapaxes(a_poi, 1, 2)
