@@ -243,6 +243,8 @@ class ClosedLoop:
     air_radars: list[RadarModel]
     det_wl: Detections
     engaged: EngagementResult
+    #: which of the weapon-locating detections handed in are left in ``det_wl``
+    wl_kept: np.ndarray
 
 
 def fight(
@@ -302,9 +304,9 @@ def fight(
     tracked, det_kept = session.finish()
     station.see(session.rows_view())
     engaged = station.finish()
-    wl_alive = _alive(det_wl.truth_id, det_wl.t_s, killed_at)
-    det_wl = det_wl if wl_alive.all() else det_wl.take(np.flatnonzero(wl_alive))
-    return ClosedLoop(tracked, det_kept, air_radars, det_wl, engaged)
+    wl_kept = _alive(det_wl.truth_id, det_wl.t_s, killed_at)
+    det_wl = det_wl if wl_kept.all() else det_wl.take(np.flatnonzero(wl_kept))
+    return ClosedLoop(tracked, det_kept, air_radars, det_wl, engaged, wl_kept)
 
 
 def _alive(truth_id: np.ndarray, t_s: np.ndarray, killed_at: dict[int, float]) -> np.ndarray:
@@ -327,18 +329,15 @@ def _truth_of(session: TrackerSession, track_ids: np.ndarray) -> np.ndarray:
     mine = np.isin(v["track_id"], track_ids) & (v["_det"] >= 0)
     k = v["track_id"][mine]
     obj = session.det.truth_id[v["_det"][mine]]
-    out = np.full(len(track_ids), -1, dtype=np.int64)
     if not k.size:
-        return out
+        return np.full(len(track_ids), -1, dtype=np.int64)
     pairs, counts = np.unique(np.column_stack([k, obj]), axis=0, return_counts=True)
     # Sorted by track then object: the last of the top count per track wins ties.
     order = np.lexsort((counts, pairs[:, 0]))
     pairs = pairs[order]
     last = np.r_[pairs[1:, 0] != pairs[:-1, 0], True]
     best = dict(zip(pairs[last, 0].tolist(), pairs[last, 1].tolist(), strict=True))
-    for n, trk in enumerate(np.asarray(track_ids).tolist()):
-        out[n] = best.get(trk, -1) if best.get(trk, -1) > 0 else -1
-    return out
+    return np.array([best.get(k, -1) for k in np.asarray(track_ids).tolist()], dtype=np.int64)
 
 
 def _sense_dwells(
@@ -523,7 +522,7 @@ def run_scenario(
         located = relocate(
             located,
             det_wl_open,
-            _alive(det_wl_open.truth_id, det_wl_open.t_s, killed),
+            loop.wl_kept,
             radars,
             model.scenario.origin,
             model.locator,

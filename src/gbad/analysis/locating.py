@@ -276,13 +276,7 @@ def crlb_ceps(
         k: np.full(n, np.nan)
         for k in ("poo_crlb_cep_m", "poi_crlb_cep_m", "poo_crlb_bias_cep_m", "poi_crlb_bias_cep_m")
     }
-    radar_bias = np.array(
-        [
-            [r.bias_sigma_range_m, np.radians(r.bias_sigma_az_deg),
-             np.radians(r.bias_sigma_el_deg), r.survey_sigma_m]
-            for r in radars
-        ]
-    )  # fmt: skip
+    radar_bias = np.array([r.bias_sigma for r in radars])
     world = World()
     rot = enu_rotation(origin[0], origin[1])
     gh = ground_height_fn(world, ground)

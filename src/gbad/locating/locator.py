@@ -122,9 +122,8 @@ def run_locator(
 ) -> LocatorResult:
     """Locate every weapon-locating radar track in ``det`` and raise the warnings."""
     world = world if world is not None else World()
-    wl = np.array([r.dwells is not None for r in radars], dtype=bool)
     dwell = det.dwell_track_id if det.dwell_track_id is not None else np.full(len(det), -1)
-    mine = np.flatnonzero(wl[det.radar_index] & (dwell >= 0)) if len(radars) else np.zeros(0, int)
+    mine = np.flatnonzero(det.locating_dwells(radars))
     key = det.radar_index[mine].astype(np.int64) * (1 << 40) + dwell[mine]
     uniq, group = np.unique(key, return_inverse=True)
     n_groups = len(uniq)
@@ -173,13 +172,7 @@ def run_locator(
     t_ref_g = g_first + 0.5 * np.minimum(cfg.min_track_s, g_last - g_first)
     warm = np.full((n_groups, len(WEAPON_CLASSES), 8), np.nan)
     # What the locator knows of each radar's systematic errors: their σ (consider terms).
-    radar_bias = np.array(
-        [
-            [r.bias_sigma_range_m, np.radians(r.bias_sigma_az_deg),
-             np.radians(r.bias_sigma_el_deg), r.survey_sigma_m]
-            for r in radars
-        ]
-    )  # fmt: skip
+    radar_bias = np.array([r.bias_sigma for r in radars])
     told = bool(np.any(radar_bias > 0))
     parts: list[tuple[NDArray[np.intp], Locates]] = []
     for k in range(int(rank.max()) + 1):
@@ -277,11 +270,10 @@ def relocate(
     located again, each as it would be alone. The result indexes the detections left."""
     if kept.all():
         return prev
-    wl = np.array([r.dwells is not None for r in radars], dtype=bool)
     dwell = det_prev.dwell_track_id
     if dwell is None:
         return prev
-    ours = wl[det_prev.radar_index] & (dwell >= 0)
+    ours = det_prev.locating_dwells(radars)
     key = det_prev.radar_index.astype(np.int64) * (1 << 40) + dwell
     changed = np.unique(key[~kept & ours])
     left = np.flatnonzero(kept)

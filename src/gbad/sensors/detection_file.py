@@ -92,13 +92,16 @@ class Detections:
             }
         )
 
+    def locating_dwells(self, radars: list[RadarModel]) -> NDArray[np.bool_]:
+        """Which rows are a weapon-locating radar's track dwells (the locator's input)."""
+        if self.dwell_track_id is None or not radars:
+            return np.zeros(len(self), dtype=bool)
+        locating = np.array([r.dwells is not None for r in radars], dtype=bool)
+        return (self.dwell_track_id >= 0) & locating[self.radar_index]
+
     def for_locator(self, radars: list[RadarModel]) -> Detections:
         """The weapon-locating radars' track-dwell detections: what the locator takes."""
-        dwell = self.dwell_track_id
-        if dwell is None:
-            return self.take(np.zeros(0, dtype=np.intp))
-        locating = np.array([r.dwells is not None for r in radars], dtype=bool)
-        return self.take(np.flatnonzero((dwell >= 0) & locating[self.radar_index]))
+        return self.take(np.flatnonzero(self.locating_dwells(radars)))
 
     def for_air_tracker(
         self, radars: list[RadarModel], channels: list[int] | None = None
@@ -111,11 +114,9 @@ class Detections:
         ``channels`` (indices into ``radars``; default: the radars with such dwells).
         """
         dwell = self.dwell_track_id if self.dwell_track_id is not None else np.full(len(self), -1)
-        locating = np.array([r.dwells is not None for r in radars], dtype=bool)
-        is_dwell = dwell >= 0
-        keep = np.flatnonzero(~(is_dwell & locating[self.radar_index]))
+        keep = np.flatnonzero(~self.locating_dwells(radars))
         out = self.take(keep) if keep.size < len(self) else self
-        moved = is_dwell[keep]
+        moved = dwell[keep] >= 0
         if channels is None:
             channels = [int(i) for i in np.unique(out.radar_index[moved])]
         channel_of = np.full(len(radars), -1, dtype=np.int64)

@@ -154,6 +154,15 @@ class RadarModel:
             survey_sigma_m=radar.bias_sigma.survey_m,
         )
 
+    @property
+    def bias_sigma(self) -> Array:
+        """The systematic errors' σ as the locator takes them: range (m), azimuth and
+        elevation (rad), survey (m per horizontal axis)."""
+        return np.array(
+            [self.bias_sigma_range_m, np.radians(self.bias_sigma_az_deg),
+             np.radians(self.bias_sigma_el_deg), self.survey_sigma_m]
+        )  # fmt: skip
+
     def with_drawn_errors(self, rng: np.random.Generator) -> RadarModel:
         """The radar as a run has it: its systematic errors drawn from their σ and added
         to the scenario's fixed bias, its antenna moved by the survey error (the scenario
