@@ -131,7 +131,16 @@ def test_the_srbm_is_engaged_by_a_ripple_and_no_round_is_engaged(default):
     # Cheongung is not a counter-rocket system: no interceptor at a round without the opt-in.
     assert not eng.truth_id.map(kind).isin(["shell", "mortar", "rocket"]).any()
     s = default.summary["engagement"]
-    assert s["leakers_not_tasked"] == 50  # every round, left to counter-artillery
+    # Every round that lands on an asset is left to counter-artillery (the wind and the
+    # lots of the day carry some off their aim points).
+    rounds = objects.kind.isin(["shell", "mortar", "rocket"])
+    assert (
+        s["leakers_by_kind"].get("shell", 0)
+        + s["leakers_by_kind"].get("mortar", 0)
+        + s["leakers_by_kind"].get("rocket", 0)
+        == s["leakers_not_tasked"]
+    )
+    assert 0.6 * rounds.sum() <= s["leakers_not_tasked"] <= rounds.sum()
     assert "srbm-1" not in s["leak_reason_by_threat"]
 
 

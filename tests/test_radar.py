@@ -24,6 +24,10 @@ name = "radar-test"
 origin = {{ lat_deg = 37.0, lon_deg = 127.0, alt_m = 50.0 }}
 duration_s = {duration}
 seed = 11
+
+# The standard atmosphere of the day, every day: these tests check the radar's physics.
+[variability]
+ideal = true
 """
 
 RADAR = """
@@ -267,7 +271,10 @@ def test_a_run_draws_the_radars_systematic_errors_from_their_sigma():
     spec = loaded.model.radars[0]
     o = loaded.model.scenario.origin
     plain = RadarModel.from_scenario(spec, o)
-    assert plain.with_drawn_errors(np.random.default_rng(1)) is plain  # no σ: as it stands
+    # A weapon-locating radar has nominal systematic errors unless the scenario says.
+    np.testing.assert_allclose(plain.bias_sigma, [3.0, 1e-3, 0.3e-3, 4.0], rtol=1e-12)
+    perfect = plain.perfect()
+    assert perfect.with_drawn_errors(np.random.default_rng(1)) is perfect  # no σ: as it stands
     sig = spec.bias_sigma.model_copy(
         update={"range_m": 3.0, "az_deg": 0.06, "el_deg": 0.06, "survey_m": 5.0}
     )

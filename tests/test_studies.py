@@ -25,8 +25,8 @@ def test_fighters_that_come_in_are_engaged_those_that_turn_away_are_not():
 
 
 def test_the_locating_study_reports_every_kind_of_round():
-    runs = [measure_run(("locating-biased", None, 7, r)) for r in range(2)]
-    rep = study_report("locating-biased", runs)
+    runs = [measure_run(("locating", None, 7, r)) for r in range(2)]
+    rep = study_report("locating", runs)
     assert set(rep["by_class"]) == {"mortar", "rocket", "shell"}
     for row in rep["by_class"].values():
         assert row["located"] >= 0.9 * row["rounds"] > 0
@@ -39,12 +39,14 @@ def test_the_bound_with_the_radars_errors_is_wider_than_the_ideal_one(tmp_path):
     from gbad.sim import run_scenario
     from gbad.studies import study_scenario
 
-    run = run_scenario(study_scenario("locating-biased", None), tmp_path, seed=7, run=0)
+    assert study_scenario("locating-ideal", None).model.variability.ideal
+    run = run_scenario(study_scenario("locating", None), tmp_path, seed=7, run=0)
     loc = pq.read_table(run.files["locates"]).to_pandas()
     both = loc[loc.poo_crlb_cep_m.notna() & loc.poo_crlb_bias_cep_m.notna()]
     assert len(both) > 50
     # The ideal sensor's bound (estimator efficiency) and the one a locator told only the
-    # errors' σ can reach: never tighter, and far wider at these ranges (1 mrad ~ 15 m).
+    # errors' σ (the radar's and the world's) can reach: never tighter, and far wider at
+    # these ranges (1 mrad ~ 15 m).
     assert (both.poo_crlb_bias_cep_m >= both.poo_crlb_cep_m - 1e-9).all()
     assert (both.poo_crlb_bias_cep_m > 3.0 * both.poo_crlb_cep_m).mean() > 0.5
     s = run.summary["locating"]

@@ -44,6 +44,7 @@ from gbad.sensors.radar import (
 from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult, TrackerSession
 from gbad.world.build import build_truth
 from gbad.world.truth import Truth
+from gbad.world.variability import MappedGround, WorldDraw, WorldSigma, draw_world
 
 Progress = Callable[[str, float], None]
 
@@ -67,6 +68,49 @@ def make_ground(loaded: LoadedScenario) -> FlatGround | Terrain:
 
 #: Each radar's systematic errors' random stream (apart from the per-stage children).
 RADAR_ERROR_STREAM = 2**31 - 3
+#: The world's variability's random stream (`gbad.world.variability`).
+WORLD_STREAM = 2**31 - 4
+
+
+def world_draw(loaded: LoadedScenario, seed: int, run: int) -> WorldDraw:
+    """The run's air, lots, refraction and map error (nominal under ``ideal``)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, WORLD_STREAM)))
+    return draw_world(loaded.model, rng)
+
+
+def drawn_radars(
+    loaded: LoadedScenario, seed: int, run: int, n_objects: int, world: WorldDraw
+) -> list[RadarModel]:
+    """The radars as the run has them: each one's systematic errors drawn on its own
+    stream (the scenario's radars as they stand under ``ideal``).
+
+    A weapon-locating radar's error budget is whole: its angle floor and multipath
+    wander about each object, and the refraction of the day is left over its
+    standard correction. The air picture's radars keep a white floor and exact
+    refraction correction [a limitation: the air tracker does not yet claim those]."""
+    radars = radar_models(loaded)
+    if loaded.model.variability.ideal:
+        return radars
+    # Bending κ·R/2 with κ = −dN/dh; the radar takes off the scenario's (standard) κ.
+    residual = -0.5 * (
+        world.refractivity_gradient_per_m - loaded.model.scenario.refractivity_gradient_per_m
+    )
+    out = []
+    for i, rm in enumerate(radars):
+        errors = np.random.default_rng(
+            np.random.SeedSequence(seed, spawn_key=(run, RADAR_ERROR_STREAM, i))
+        )
+        if rm.role == "weapon_locating":
+            out.append(rm.with_drawn_errors(errors, n_objects, residual))
+        else:
+            out.append(rm.with_drawn_errors(errors))
+    return out
+
+
+def locator_ground(loaded: LoadedScenario, world: WorldDraw) -> object:
+    """The ground as the locator's map has it: the truth's plus the run's map error."""
+    ground = make_ground(loaded)
+    return ground if world.terrain_error is None else MappedGround(ground, world.terrain_error)
 
 
 def simulate(
@@ -78,6 +122,7 @@ def simulate(
     seed = hdr.seed if seed is None else seed
     streams = np.random.SeedSequence(seed, spawn_key=(run,)).spawn(1 + len(model.radars))
     ground = make_ground(loaded)
+    world = world_draw(loaded, seed, run)
     timing: dict[str, float] = {}
 
     tic = time.perf_counter()
@@ -86,18 +131,15 @@ def simulate(
         np.random.default_rng(streams[0]),
         ground=ground,
         progress=(lambda what: progress(f"truth: {what}", 0.0)) if progress else None,
+        world=world,
     )
     timing["truth_wall_s"] = time.perf_counter() - tic
 
     tic = time.perf_counter()
     per_radar = []
     occupancy: dict[str, dict[str, np.ndarray]] = {}
-    for i, radar in enumerate(model.radars):
-        # The radar as this run has it: its systematic errors drawn once, apart.
-        errors = np.random.default_rng(
-            np.random.SeedSequence(seed, spawn_key=(run, RADAR_ERROR_STREAM, i))
-        )
-        rm = RadarModel.from_scenario(radar, hdr.origin).with_drawn_errors(errors)
+    for i, rm in enumerate(drawn_radars(loaded, seed, run, truth.n_objects, world)):
+        radar = model.radars[i]
         occ: dict[str, np.ndarray] = {}
         per_radar.append(
             simulate_radar(
@@ -105,7 +147,7 @@ def simulate(
                 truth,
                 np.random.default_rng(streams[1 + i]),
                 ground,
-                hdr.refractivity_gradient_per_m,
+                world.refractivity_gradient_per_m,
                 progress=(lambda f, rid=radar.id: progress(f"radar {rid}", f))
                 if progress
                 else None,
@@ -149,8 +191,12 @@ def _occupancy_summary(occ: dict[str, np.ndarray]) -> dict[str, float]:
 
 
 def radar_models(loaded: LoadedScenario) -> list[RadarModel]:
+    """The scenario's radars as the estimators know them (perfect under ``ideal``)."""
     origin = loaded.model.scenario.origin
-    return [RadarModel.from_scenario(r, origin) for r in loaded.model.radars]
+    radars = [RadarModel.from_scenario(r, origin) for r in loaded.model.radars]
+    if loaded.model.variability.ideal:
+        radars = [r.perfect() for r in radars]
+    return radars
 
 
 def air_detections(loaded: LoadedScenario, det: Detections) -> tuple[Detections, list[RadarModel]]:
@@ -287,12 +333,14 @@ def fight(
     session = TrackerSession(tracker, det_air, keep=exists if model.batteries else None)
     dwell_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, DWELL_STREAM)))
     ground = make_ground(loaded)
+    world = world_draw(loaded, seed, run)
+    sensing = drawn_radars(loaded, seed, run, truth.n_objects, world)
     times = station.decision_times() if model.batteries else np.zeros(0)
     for n, t in enumerate(times):
         session.advance(float(t))
         station.see(session.rows_view())
         booked = station.decide(float(t), lambda ids: _truth_of(session, ids))
-        sensed = _sense_dwells(loaded, radars, truth, booked, dwell_rng, ground)
+        sensed = _sense_dwells(sensing, truth, booked, dwell_rng, ground, world)
         if len(sensed["t_s"]):
             more, _ = from_columns(sensed, radars, "<track dwells>").for_air_tracker(
                 radars, channels
@@ -341,12 +389,12 @@ def _truth_of(session: TrackerSession, track_ids: np.ndarray) -> np.ndarray:
 
 
 def _sense_dwells(
-    loaded: LoadedScenario,
     radars: list[RadarModel],
     truth: Truth,
     dwells: dict[str, np.ndarray],
     rng: np.random.Generator,
     ground: object,
+    world: WorldDraw,
 ) -> dict[str, np.ndarray]:
     """Detections of booked track dwells (`EngagementResult.dwells`); a dwell at a false
     track finds nothing."""
@@ -363,23 +411,35 @@ def _sense_dwells(
                     dwells["track_id"][mine],
                     rng,
                     ground,
-                    loaded.model.scenario.refractivity_gradient_per_m,
+                    world.refractivity_gradient_per_m,
                 )
             )
     return _merge(out)
 
 
-def locate(loaded: LoadedScenario, det: Detections) -> LocatorResult:
-    """Run the locator over validated detections (weapon-locating radars' tracks)."""
+def locate(
+    loaded: LoadedScenario, det: Detections, world: WorldDraw | None = None
+) -> LocatorResult:
+    """Run the locator over validated detections (weapon-locating radars' tracks).
+
+    ``world``: the run's draw, whose map error the locator's ground carries (None: the
+    locator has the truth's ground). It knows the variability's σ either way.
+    """
     model = loaded.model
     return run_locator(
         det,
         radar_models(loaded),
         model.scenario.origin,
         model.locator,
-        make_ground(loaded),
+        make_ground(loaded) if world is None else locator_ground(loaded, world),
         model.assets,
+        world_sigma=world_sigma(loaded),
     )
+
+
+def world_sigma(loaded: LoadedScenario) -> WorldSigma:
+    """What estimators know of the world's variability: its nominal σ."""
+    return WorldSigma(loaded.model.variability, loaded.model.scenario.origin.alt_m)
 
 
 def locating_tables(
@@ -506,7 +566,8 @@ def run_scenario(
     if progress:
         progress("locator", 0.0)
     det_wl_open = det_all.for_locator(radars)
-    located = locate(loaded, det_wl_open)
+    world = world_draw(loaded, summary["seed"], run)
+    located = locate(loaded, det_wl_open, world)
     timing["locator_wall_s"] = time.perf_counter() - tic
     tic = time.perf_counter()
     loop = fight(loaded, truth_all, det_all, summary["seed"], run, located.locates, progress)
@@ -526,8 +587,9 @@ def run_scenario(
             radars,
             model.scenario.origin,
             model.locator,
-            make_ground(loaded),
+            locator_ground(loaded, world),
             model.assets,
+            world_sigma=world_sigma(loaded),
         )
         timing["locator_wall_s"] += time.perf_counter() - tic
     truth = (
@@ -573,6 +635,7 @@ def run_scenario(
             munition_of,
             (o.lat_deg, o.lon_deg, o.alt_m),
             make_ground(loaded),
+            world_sigma(loaded),
         )
         locates.update(bounds)
         summary["locating"] = score_locating(loaded, locates, alerts, truth)

@@ -7,9 +7,10 @@
   Per run: each air track's share of decisions labelled a round, whether fighters 1
   and 2 were engaged before their closest approach to the airbase and 3 and 4 never,
   and interceptors at shells, mortar bombs or rockets.
-- ``locating`` and ``locating-biased``: the built-in counter-battery scenario, as it
-  is or with the weapon-locating radar's systematic errors drawn per run
-  (`LOCATING_BIAS_SIGMA`). Per run: the locator's figures per kind of round.
+- ``locating`` and ``locating-ideal``: the built-in counter-battery scenario, as it
+  is (the world's variability and the radar's errors drawn per run, at their nominal
+  σ) or in the ideal world (``[variability] ideal = true``: the estimator's
+  efficiency). Per run: the locator's figures per kind of round.
 
 `measure_run` is one run (run r of seed s: the run's own random streams, as
 ``gbad run --run r``), `study_report` the batch's figures. The command line is
@@ -34,27 +35,15 @@ ROUNDS = ("shell", "mortar", "rocket")
 AIR = ("aircraft", "uav", "cruise_missile")
 
 
-#: The weapon-locating radar's systematic errors in ``locating-biased`` (1σ): range 3 m,
-#: north alignment and tilt 1 mrad, survey 5 m per axis [nominal].
-LOCATING_BIAS_SIGMA = {"range_m": 3.0, "az_deg": 0.0573, "el_deg": 0.0573, "survey_m": 5.0}
-
-
 def study_scenario(study: str, duration_s: float | None) -> LoadedScenario:
     """The built-in scenario for a study: the raid, its SRBM alone with dispersion on,
-    or the counter-battery scenario (with the locating radar's errors drawn)."""
+    or the counter-battery scenario (in the ideal world for ``locating-ideal``)."""
     if study.startswith("locating"):
         loaded = load_builtin("counter-battery")
         m = loaded.model
-        if study == "locating-biased":
-            radars = [
-                r.model_copy(
-                    update={"bias_sigma": r.bias_sigma.model_copy(update=LOCATING_BIAS_SIGMA)}
-                )
-                if r.role == "weapon_locating"
-                else r
-                for r in m.radars
-            ]
-            m = m.model_copy(update={"radars": radars})
+        if study == "locating-ideal":
+            v = m.variability.model_copy(update={"ideal": True})
+            m = m.model_copy(update={"variability": v})
         if duration_s is not None:
             hdr = m.scenario.model_copy(update={"duration_s": duration_s})
             m = m.model_copy(update={"scenario": hdr})

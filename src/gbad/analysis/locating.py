@@ -246,12 +246,13 @@ def crlb_ceps(
     munition_of: dict[int, str],
     origin: tuple[float, float, float],
     ground: object,
+    world_sigma=None,
 ) -> dict[str, NDArray]:
     """CEP (m) of the Cramér–Rao bound for each locate's POO and POI, NaN where undefined:
     ``poo_crlb_cep_m``, ``poi_crlb_cep_m`` for the ideal sensor, and
     ``poo_crlb_bias_cep_m``, ``poi_crlb_bias_cep_m`` with the radar's systematic errors
-    (their σ, as consider terms at the truth: the best a locator blind to their drawn
-    values can claim).
+    and the world's variability (``world_sigma``) as consider terms at the truth: the
+    best a locator blind to their drawn values can claim.
 
     The bound of the dwells actually made: the Fisher information of the locate's own
     detections (their times, radars and reported σ) at the true state, in the true
@@ -260,14 +261,14 @@ def crlb_ceps(
     model then holds the truth); elsewhere it is NaN.
     """
     from gbad.earth.wgs84 import enu_rotation
+    from gbad.locating.claims import consider_cov, ground_map, world_consider
     from gbad.locating.dynamics import World
-    from gbad.locating.fit import information
+    from gbad.locating.fit import LAUNCH_HEIGHT_SIGMA_M, information
     from gbad.locating.locate import (
         WEAPON_CLASSES,
+        WIND_HEIGHT_SHARE,
         cep_m,
-        consider_cov,
         ground_height_fn,
-        ground_map,
         observations,
     )
 
@@ -320,7 +321,7 @@ def crlb_ceps(
         t_launch = truth.info["launch_t_s"][idx]
         t_impact = truth.info["impact_t_s"][idx]
         if model.powered:
-            theta = np.column_stack([theta, t_launch + model.burn_time_s])
+            theta = np.column_stack([theta, t_launch + model.burn_time_s, np.ones(len(rows))])
         bound = np.linalg.inv(information(theta, obs, model, world, gh))
         p_l, v_l, _ = truth.state_at(idx, t_launch)
         p_i, v_i, _ = truth.state_at(idx, t_impact)
@@ -338,6 +339,15 @@ def crlb_ceps(
             add_poo, add_poi = consider_cov(
                 theta, bound, obs, model, world, (a_poo, a_poi), (s_l, s_i), sig
             )
+            c_poo, c_poi = c_poo + add_poo, c_poi + add_poi
+        if world_sigma is not None:
+            h0 = world.height_m(p_l)
+            apex = truth.info["apogee_m"][idx]
+            add_poo, add_poi = world_consider(
+                theta, bound, obs, model, world, gh,
+                ((a_poo, s_l, None if model.powered else t_launch), (a_poi, s_i, t_impact)),
+                world_sigma, h0 + WIND_HEIGHT_SHARE * (apex - h0), LAUNCH_HEIGHT_SIGMA_M,
+            )  # fmt: skip
             c_poo, c_poi = c_poo + add_poo, c_poi + add_poi
         out["poo_crlb_bias_cep_m"][rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])
         out["poi_crlb_bias_cep_m"][rows] = cep_m((rot @ c_poi @ rot.T)[:, :2, :2])

@@ -5,8 +5,11 @@ Private module; :mod:`gbad.locating.dynamics` is the public face. One trajectory
 copies side by side, so each call carries many trajectories at once.
 
 A trajectory is a state (position, velocity) at time ``t0``, a drag factor
-``kappa`` = A/m (m²/kg; for a rocket, over its burnout mass) and an optional
-motor: thrust on from ``t_ignition`` to ``t_burnout`` with a linear mass flow.
+``kappa`` = A/m (m²/kg; for a rocket, over its burnout mass), an optional
+motor (thrust on from ``t_ignition`` to ``t_burnout`` with a linear mass flow)
+and the air it flies in, ``air`` = (wind east-north-up as ECEF x, y, z in m/s,
+uniform with height; density factor; speed-of-sound factor): the estimator flies
+calm standard air, and departures from it only to measure what they would do.
 Integration is fixed-step RK4, forwards or backwards in time, with the step cut
 so that it lands on every requested output time and on the motor's switch
 times; the same step sequence for a state and its perturbed copies keeps the
@@ -29,11 +32,14 @@ from numba import njit, prange
 
 from gbad.world._ballistic_kernel import (
     GRAVITY_J2,
-    _accel,
+    _accel_air,
     _hermite,
     _rk4_step,
     geodetic_height_m,
 )
+
+#: One wind layer: the locator's wind, when it has one, is uniform with height.
+_ONE_LAYER_H = np.zeros(1)
 
 WORLD_WGS84 = 0
 WORLD_FLAT = 1
@@ -47,7 +53,7 @@ STATUS_DIVERGED = 2
 
 
 @njit(cache=True)
-def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat):
+def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat, air):
     # Relative mass m(t)/m_burnout: above 1 while the motor burns.
     thrust = 0.0
     m_rel = 1.0
@@ -55,7 +61,7 @@ def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat):
         thrust = motor[2]
         m_rel = 1.0 + motor[3] * (motor[1] - t)
     if world == WORLD_WGS84:
-        return _accel(
+        return _accel_air(
             st[0],
             st[1],
             st[2],
@@ -70,6 +76,10 @@ def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat):
             True,
             GRAVITY_J2,
             True,
+            _ONE_LAYER_H,
+            air[0:3].reshape((1, 3)),
+            air[3],
+            air[4],
         )
     speed = math.sqrt(st[3] * st[3] + st[4] * st[4] + st[5] * st[5])
     rho = flat[1] * math.exp(-st[2] / flat[2])
@@ -80,7 +90,7 @@ def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat):
 
 
 @njit(cache=True)
-def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, k_buf, tmp):
+def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, air, k_buf, tmp):
     # Callers end steps on the motor's switch times, so the step's midpoint
     # tells the one phase (burning or not) that all four stages see.
     tm = t + 0.5 * h
@@ -95,7 +105,10 @@ def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, k_buf, tmp):
             m_a = 1.0
             m_b = 1.0
             thrust = 0.0
-        _rk4_step(st, h, m_a, m_b, thrust, kappa, cd_row, mach_step, True, GRAVITY_J2, True)
+        _rk4_step(
+            st, h, m_a, m_b, thrust, kappa, cd_row, mach_step, True, GRAVITY_J2, True,
+            _ONE_LAYER_H, air[0:3].reshape((1, 3)), air[3], air[4],
+        )  # fmt: skip
         return
     for stage in range(4):
         if stage == 0:
@@ -106,7 +119,7 @@ def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, k_buf, tmp):
             c = 1.0
         for i in range(6):
             tmp[i] = st[i] + (c * h * k_buf[stage - 1, i] if stage > 0 else 0.0)
-        ax, ay, az = _acc(tmp, t + c * h, kappa, motor, on, cd_row, mach_step, world, flat)
+        ax, ay, az = _acc(tmp, t + c * h, kappa, motor, on, cd_row, mach_step, world, flat, air)
         k_buf[stage, 0] = tmp[3]
         k_buf[stage, 1] = tmp[4]
         k_buf[stage, 2] = tmp[5]
@@ -149,6 +162,7 @@ def propagate_kernel(
     mach_step,
     world,
     flat,  # (3,) g, rho0, scale height (WORLD_FLAT only)
+    air,  # (M, 5) wind (ECEF), density and sound-speed factors (WORLD_WGS84 only)
     dt,
     out,  # (M, K, 6) out: states at t_out; NaN where padded or diverged
 ):
@@ -185,7 +199,10 @@ def propagate_kernel(
                 for i in range(6):
                     prev[i] = st[i]
                 h = _next_step(t, t + direction * dt, dt, direction, motor[j])
-                _rk4(st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, k_buf, tmp)
+                _rk4(
+                    st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, air[j], k_buf,
+                    tmp,
+                )  # fmt: skip
                 t_new = t + h
                 v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
                 if not v2 < DIVERGED_MPS * DIVERGED_MPS:
@@ -216,6 +233,7 @@ def floor_kernel(
     mach_step,
     world,
     flat,
+    air,  # (M, 5)
     dt,
     record,  # bool: keep the samples (a terrain search needs them); else S may be 1
     rec_t,  # (M, S) out: the samples, for a terrain search between them
@@ -247,7 +265,9 @@ def floor_kernel(
             for i in range(6):
                 prev[i] = st[i]
             h = _next_step(t, t_end, dt, d, motor[j])
-            _rk4(st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, k_buf, tmp)
+            _rk4(
+                st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, air[j], k_buf, tmp
+            )  # fmt: skip
             t += h
             v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
             if not v2 < DIVERGED_MPS * DIVERGED_MPS:

@@ -71,6 +71,16 @@ class World:
         return ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])[2]
 
 
+#: Calm standard air as the kernels take it: no wind, density and sound-speed factors 1.
+CALM_AIR = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
+
+
+def _air(air: Array | None, m: int) -> Array:
+    if air is None:
+        return np.tile(CALM_AIR, (m, 1))
+    return np.ascontiguousarray(np.broadcast_to(air, (m, 5)), dtype=float)
+
+
 def _motor(motor: Array | None, m: int) -> Array:
     if motor is None:
         return np.tile(np.array([np.inf, np.inf, 0.0, 0.0]), (m, 1))
@@ -87,13 +97,16 @@ def propagate(
     world: World,
     motor: Array | None = None,
     presorted: bool = False,
+    air: Array | None = None,
 ) -> Array:
     """States (M, K, 6) at times ``t_out_s`` (M, K) from states ``x0`` (M, 6) at ``t0_s`` (M,).
 
     Output times may be in any order and NaN (→ NaN state). A trajectory whose speed
     runs away (drag integrated backwards with a wild ``kappa``) gives NaN from there on.
     ``motor`` (M, 4): ignition time, burnout time, thrust/burnout mass (m/s²), mass
-    flow/burnout mass (1/s); None for an unpowered round.
+    flow/burnout mass (1/s); None for an unpowered round. ``air`` (M, 5) or (5,):
+    a uniform wind (ECEF, m/s) and density and sound-speed factors; None is calm
+    standard air (`CALM_AIR`).
     """
     t_out = np.asarray(t_out_s, dtype=float)
     m, k = t_out.shape
@@ -116,6 +129,7 @@ def propagate(
         MACH_STEP,
         world.kind,
         world.flat,
+        _air(air, m),
         world.dt_s,
         out,
     )
@@ -146,6 +160,7 @@ def to_ground(
     ground: object,
     max_time_s: float = 400.0,
     motor: Array | None = None,
+    air: Array | None = None,
 ) -> GroundCrossing:
     """Carry states forwards (direction +1: the impact) or backwards (−1: the launch) to the ground.
 
@@ -182,6 +197,7 @@ def to_ground(
         MACH_STEP,
         world.kind,
         world.flat,
+        _air(air, m),
         world.dt_s,
         terrain is not None,
         rec_t,

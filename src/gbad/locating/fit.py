@@ -12,9 +12,12 @@ With Gaussian noise and the model right, this estimator is asymptotically
 efficient: its covariance (JᵀJ)⁻¹ at the solution is the Cramér–Rao bound there,
 and :func:`information` evaluated at the true θ gives the bound itself.
 
-A rocket's motor is known only nominally (the hypothesis's round); its burnout
-time is found from the data when the track saw the boost, and otherwise from a
-pseudo-measurement that the launch (burnout minus burn time) was on the ground.
+A rocket's motor is known only nominally (the hypothesis's round): the scale of its
+burn time (at the nominal impulse) is estimated about 1 under a prior of the motors'
+spread. Its burnout time is found from
+the data when the track saw the boost, and otherwise from two pseudo-measurements of
+the launch (burnout minus the nominal burn time): on the ground, at the tube-exit
+speed.
 """
 
 from __future__ import annotations
@@ -31,13 +34,20 @@ from gbad.locating.dynamics import World, propagate
 
 Array = NDArray[np.float64]
 
-#: Finite-difference steps of θ: position (m), velocity (m/s), drag scale (–), burnout (s).
-FD_STEP = np.array([1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 1e-4, 1e-3])
+#: Finite-difference steps of θ: position (m), velocity (m/s), drag scale (–), burnout
+#: (s), burn-time scale (–).
+FD_STEP = np.array([1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 1e-4, 1e-3, 1e-4])
+#: θ's length with every unknown (a rocket hypothesis's).
+N_THETA = 9
 #: Integration step (s) inside the fit: over a few seconds of track its error is
 #: millimetres, against metres of measurement noise.
 FIT_DT_S = 0.2
-#: 1-σ of the launch height pseudo-measurement of a rocket hypothesis (m).
-LAUNCH_HEIGHT_SIGMA_M = 30.0
+#: 1-σ of the launch height pseudo-measurement of a rocket hypothesis (m): a launcher's
+#: tubes stand a few metres over the ground. The map's own height error is not in it:
+#: it enters the claims as a consider term (`gbad.locating.claims.world_consider`).
+LAUNCH_HEIGHT_SIGMA_M = 3.0
+#: 1-σ of a rocket's tube-exit speed about its class's nominal one (m/s) [nominal].
+EXIT_SPEED_SIGMA_MPS = 10.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,11 @@ class Model:
     burn_time_s: float = 0.0
     thrust_per_mass: float = 0.0  # thrust / burnout mass, m/s²
     mass_flow_per_mass: float = 0.0  # mass flow / burnout mass, 1/s
+    #: 1-σ of the burn-time scale θ[8] about 1: a lot's and a round's spread (the
+    #: propellant's temperature).
+    burn_prior_sigma: float = 0.005
+    #: A rocket leaves its tube at this speed (the launch speed pseudo-measurement).
+    exit_speed_mps: float = 0.0
 
     @property
     def powered(self) -> bool:
@@ -57,20 +72,38 @@ class Model:
 
     @property
     def n_params(self) -> int:
-        return 8 if self.powered else 7
+        return N_THETA if self.powered else 7
 
-    def motor(self, t_burnout_s: Array) -> Array | None:
+    def motor(self, t_burnout_s: Array, burn_scale: Array | None = None) -> Array | None:
+        """The kernels' motor rows: a burn ``burn_scale`` times the nominal one at the
+        nominal impulse (thrust and mass flow over the scale), ending at burnout."""
         if not self.powered:
             return None
         m = len(t_burnout_s)
+        scale = np.ones(m) if burn_scale is None else burn_scale
         return np.column_stack(
             [
-                t_burnout_s - self.burn_time_s,
+                t_burnout_s - self.burn_time_s * scale,
                 t_burnout_s,
-                np.full(m, self.thrust_per_mass),
-                np.full(m, self.mass_flow_per_mass),
+                self.thrust_per_mass / scale,
+                self.mass_flow_per_mass / scale,
             ]
         )
+
+    def motor_of(self, theta: Array) -> Array | None:
+        """The motor of each θ (burnout θ[7], burn-time scale θ[8]); None unpowered."""
+        return self.motor(theta[:, 7], theta[:, 8]) if self.powered else None
+
+    def launch_time(self, theta: Array) -> Array:
+        """A rocket's ignition (its launch) for each θ: burnout less its burn."""
+        return theta[:, 7] - self.burn_time_s * theta[:, 8]
+
+    def prior_cost(self, theta: Array) -> Array:
+        """The priors' share of the cost: drag scale, and a rocket's burn-time scale."""
+        cost = ((theta[:, 6] - 1.0) / self.kappa_prior_sigma) ** 2
+        if self.powered:
+            cost = cost + ((theta[:, 8] - 1.0) / self.burn_prior_sigma) ** 2
+        return cost
 
 
 @dataclass
@@ -185,19 +218,21 @@ def residuals(
     world: World,
     ground_height: GroundHeight | None,
     rows: NDArray[np.intp] | None = None,
+    air: Array | None = None,
 ) -> tuple[Array, Array]:
     """Whitened residuals (N, R) and the measurement-only χ² (N,) of θ (N, P).
 
     ``rows`` (N,) names each θ's track in ``obs`` (default: one θ per track, in order).
+    ``air`` (N, 5): the air the trajectories fly (`dynamics.propagate`; None: calm).
     """
     n = len(theta)
     rows = np.arange(n) if rows is None else rows
     k = obs.t_s.shape[1]
     kappa = model.kappa_nominal * theta[:, 6]
-    motor = model.motor(theta[:, 7]) if model.powered else None
+    motor = model.motor_of(theta)
     t_out = obs.t_s[rows]
     if model.powered:
-        t_out = np.concatenate([t_out, (theta[:, 7] - model.burn_time_s)[:, None]], axis=1)
+        t_out = np.concatenate([t_out, model.launch_time(theta)[:, None]], axis=1)
     states = propagate(
         theta[:, :6],
         kappa,
@@ -208,6 +243,7 @@ def residuals(
         world,
         motor,
         presorted=not model.powered,
+        air=air,
     )
     r_meas = np.empty((n, 4 * k))
     _whitened(
@@ -222,7 +258,10 @@ def residuals(
     chi2 = np.sum(r_meas**2, axis=1)
     parts = [r_meas, ((theta[:, 6] - 1.0) / model.kappa_prior_sigma)[:, None]]
     if model.powered:
+        parts.append(((theta[:, 8] - 1.0) / model.burn_prior_sigma)[:, None])
         launch = states[:, k]
+        exit_speed = np.linalg.norm(launch[:, 3:], axis=1)
+        parts.append(((exit_speed - model.exit_speed_mps) / EXIT_SPEED_SIGMA_MPS)[:, None])
         h = world.height_m(launch[:, :3])
         g = ground_height(launch[:, :3]) if ground_height is not None else 0.0
         parts.append(((h - g) / LAUNCH_HEIGHT_SIGMA_M)[:, None])

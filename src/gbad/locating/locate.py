@@ -21,21 +21,27 @@ left) within the time limit, or a point too uncertain to be of use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
+from gbad.locating.claims import (
+    _up_vector,
+    consider_cov,
+    ground_map,
+    world_consider,
+)
 from gbad.locating.dynamics import STATUS_OK, World, propagate, to_ground
 from gbad.locating.fit import (
-    FD_STEP,
+    LAUNCH_HEIGHT_SIGMA_M,
+    N_THETA,
     FitResult,
     Model,
     Observations,
     fit,
     residuals,
-    residuals_and_jacobian,
 )
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import _cd_on_grid
@@ -47,12 +53,20 @@ Array = NDArray[np.float64]
 _CEP_ANGLES = 64
 #: Cost added per (10 m/s)² of launch speed outside a class's range: a soft wall.
 SPEED_PENALTY = 25.0
+#: Cost added per degree² of launch elevation outside the class's weapon's limits.
+ELEVATION_PENALTY = 25.0
 MAX_ITER = 15
-#: Integration step (s) of the trajectories behind the POO/POI covariances.
-SENSITIVITY_DT_S = 0.25
 #: A rocket's burnout is sought from these offsets after its first detection (s): its
 #: track may start after the boost or during it.
-ROCKET_BURNOUT_STARTS_S = (-0.05, 0.5, 1.0, 1.5)
+ROCKET_BURNOUT_STARTS_S = (-0.05, 0.5, 1.0, 1.5, 1.8, 2.1, 2.4)
+#: Nothing faster than this (m/s) is taken for an aircraft flying through the fence
+#: [assumption: low-level aircraft are subsonic], so flat fire is not mistaken for one.
+AIRCRAFT_SPEED_MAX_MPS = 350.0
+#: A rocket motor's burn time is never taken as known better than this (1-σ, share).
+BURN_PRIOR_FLOOR = 0.005
+#: The locator's uniform wind takes the wind's σ at this share of the way from the
+#: ground to the apex: where a round spends most of its unseen flight.
+WIND_HEIGHT_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class WeaponClass:
     #: (mass and shape), and what keeps a shell from passing for a coasting rocket.
     kappa_prior_sigma: float = 0.15
 
-    def model(self) -> Model:
+    def model(self, burn_prior_sigma: float = BURN_PRIOR_FLOOR) -> Model:
         p = self.munition
         mass = p.burnout_mass_kg
         return Model(
@@ -77,6 +91,8 @@ class WeaponClass:
             burn_time_s=p.burn_time_s if p.powered else 0.0,
             thrust_per_mass=p.thrust_n / mass if p.powered else 0.0,
             mass_flow_per_mass=(p.propellant_kg / p.burn_time_s / mass) if p.powered else 0.0,
+            burn_prior_sigma=max(burn_prior_sigma, BURN_PRIOR_FLOOR),
+            exit_speed_mps=p.charges_mps[0] if p.powered else 0.0,
         )
 
 
@@ -85,7 +101,7 @@ class WeaponClass:
 WEAPON_CLASSES: tuple[WeaponClass, ...] = (
     WeaponClass("mortar", MUNITIONS["120mm-mortar"], 50.0, 400.0),
     WeaponClass("artillery", MUNITIONS["155mm-he"], 150.0, 1100.0),
-    WeaponClass("rocket", MUNITIONS["122mm-rocket"], 0.0, 200.0),
+    WeaponClass("rocket", MUNITIONS["122mm-rocket"], 25.0, 120.0),
 )
 
 
@@ -109,9 +125,9 @@ class Locates:
     launch_speed_mps: Array
     apogee_alt_m: Array
     kappa_m2pkg: Array
-    theta: Array  # (M, 8) the winning fit (θ[7] NaN for an unpowered class)
-    theta_cov: Array  # (M, 8, 8)
-    class_theta: Array  # (M, C, 8) every class's fit: warm starts for a longer track
+    theta: Array  # (M, 9) the winning fit (θ[7:] NaN for an unpowered class)
+    theta_cov: Array  # (M, 9, 9)
+    class_theta: Array  # (M, C, 9) every class's fit: warm starts for a longer track
 
 
 def cep_m(cov2: Array) -> Array:
@@ -153,13 +169,14 @@ def initial_theta(obs: Observations, model: Model, positions: Array) -> Array:
     a = np.einsum("mki,mkj->mij", basis, basis) + 1e-9 * np.eye(3)
     coef = np.linalg.solve(a[:, None], np.einsum("mki,mkc->mci", basis, y)[..., None])[..., 0]
     m = len(obs)
-    theta = np.full((m, 8), np.nan)
+    theta = np.full((m, N_THETA), np.nan)
     theta[:, :3] = coef[:, :, 0]
     theta[:, 3:6] = coef[:, :, 1]
     theta[:, 6] = 1.0
     if model.powered:
         # Burnout just before the first measurement: the fit moves it if the track saw the boost.
         theta[:, 7] = np.nanmin(obs.t_s, axis=1) - 0.05
+        theta[:, 8] = 1.0
     return theta[:, : model.n_params]
 
 
@@ -190,113 +207,6 @@ def ground_height_fn(world: World, ground: object):
     return height
 
 
-def _position_sensitivity(
-    theta: Array, model: Model, world: World, t_ref: Array, t_at: Array | None
-) -> Array:
-    """∂position/∂θ (M, 3, P) at the times ``t_at`` (None: each θ's own launch time).
-
-    Flown with a longer step: the perturbed trajectories share their steps with the
-    nominal one, so the step's own error cancels in the differences.
-    """
-    world = replace(world, dt_s=max(world.dt_s, SENSITIVITY_DT_S))
-    m, p = theta.shape
-    steps = FD_STEP[:p]
-    pert = np.repeat(theta[None], p + 1, axis=0)
-    for i in range(p):
-        pert[i + 1, :, i] += steps[i]
-    pert = pert.reshape(-1, p)
-    t_out = pert[:, 7] - model.burn_time_s if t_at is None else np.tile(t_at, p + 1)
-    pos = propagate(
-        pert[:, :6],
-        model.kappa_nominal * pert[:, 6],
-        np.tile(t_ref, p + 1),
-        t_out[:, None],
-        model.cd_tables,
-        np.zeros(len(pert), dtype=np.int64),
-        world,
-        model.motor(pert[:, 7]) if model.powered else None,
-    )[:, 0, :3].reshape(p + 1, m, 3)
-    return np.moveaxis((pos[1:] - pos[0][None]) / steps[:, None, None], 0, -1)
-
-
-def ground_point_cov(
-    theta: Array,
-    cov: Array,
-    model: Model,
-    world: World,
-    t_ref: Array,
-    t_at: Array | None,
-    state: Array,
-) -> Array:
-    """Covariance (M, 3, 3) of a point on the ground, reached at ``t_at`` with ``state``.
-
-    A crossing (``t_at`` given) slides along the velocity to stay on the ground; a
-    rocket's launch (None) is on the ground by construction, so only its horizontal
-    place is uncertain.
-    """
-    a = ground_map(theta, model, world, t_ref, t_at, state)
-    return a @ cov @ np.swapaxes(a, 1, 2)
-
-
-def ground_map(
-    theta: Array, model: Model, world: World, t_ref: Array, t_at: Array | None, state: Array
-) -> Array:
-    """∂(point on the ground)/∂θ (M, 3, P): see `ground_point_cov`."""
-    phi = _position_sensitivity(theta, model, world, t_ref, t_at)
-    up = _up_vector(state[:, :3], world)
-    if t_at is None:
-        proj = np.eye(3)[None] - up[:, :, None] * up[:, None, :]
-    else:
-        v = state[:, 3:]
-        u_v = np.einsum("mi,mi->m", up, v)
-        proj = np.eye(3)[None] - v[:, :, None] * up[:, None, :] / u_v[:, None, None]
-    return proj @ phi
-
-
-def consider_cov(
-    theta: Array,
-    cov: Array,
-    obs: Observations,
-    model: Model,
-    world: World,
-    maps: tuple[Array, ...],
-    states: tuple[Array, ...],
-    bias_sigma: Array,
-) -> tuple[Array, ...]:
-    """What the radar's systematic errors add to each ground point's covariance (Schmidt
-    consider analysis): the fit, blind to a bias δb, takes δθ = −cov·Jᵀ·(w ⊙ δb), and the
-    point moves by its map (`ground_map`) times that; a survey error moves every look, so
-    the point with it, across the ground.
-
-    ``bias_sigma`` (M, 4): σ of range (m), azimuth and elevation (rad), survey (m per
-    horizontal axis) of each track's radar. ``maps`` and ``states``: each point's map
-    (M, 3, P) and state (M, 6).
-    """
-    _, jac, _ = residuals_and_jacobian(theta, obs, model, world)
-    m, k = obs.t_s.shape
-    j_meas = jac[:, : 4 * k].reshape(m, k, 4, -1)  # rows are (look, component)
-    w = obs.weights
-    jtw = np.einsum("mkcf,mkc->mfc", j_meas[:, :, :3], w[:, :, :3])  # (M, P, 3)
-    s = -cov @ jtw  # δθ per unit bias
-    sb = s * bias_sigma[:, None, :3]
-    out = []
-    for a, state in zip(maps, states, strict=True):
-        d = a @ sb  # (M, 3, 3): each bias's 1-σ move of the point
-        c = d @ np.swapaxes(d, 1, 2)
-        up = _up_vector(state[:, :3], world)
-        flat = np.eye(3)[None] - up[:, :, None] * up[:, None, :]
-        out.append(c + bias_sigma[:, 3, None, None] ** 2 * flat)
-    return tuple(out)
-
-
-def _up_vector(pos: Array, world: World) -> Array:
-    if world.kind != 0:
-        return np.tile([0.0, 0.0, 1.0], (len(pos), 1))
-    lat, lon, _ = ecef2geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
 def ground_points(
     res: FitResult,
     obs: Observations,
@@ -310,7 +220,7 @@ def ground_points(
     m = len(theta)
     kappa = model.kappa_nominal * theta[:, 6]
     zeros = np.zeros(m, dtype=np.int64)
-    motor = model.motor(theta[:, 7]) if model.powered else None
+    motor = model.motor_of(theta)
     reason = np.full(m, "", dtype=object)
     fwd = to_ground(
         theta[:, :6],
@@ -325,7 +235,7 @@ def ground_points(
         motor,
     )
     if model.powered:
-        t_launch = theta[:, 7] - model.burn_time_s
+        t_launch = model.launch_time(theta)
         st = propagate(
             theta[:, :6],
             kappa,
@@ -386,29 +296,19 @@ def point_covariances(
     pts: _Points,
     rows,
     bias_sigma: Array | None = None,
+    world_sigma=None,
+    ground_height=None,
 ) -> None:
     """Fill the launch/impact covariances and the apogee of ``pts`` at ``rows`` (in place).
 
     Done for the winning class only: it costs twenty trajectories a track (nine more
-    with ``bias_sigma``, whose consider terms it adds: `consider_cov`).
+    with ``bias_sigma``, whose consider terms it adds: `consider_cov`; a dozen more
+    with ``world_sigma``, the world's variability: `world_consider`).
     """
     i = rows[pts.ok[rows]]
     if i.size == 0:
         return
     theta, cov, t_ref = res.theta[i], res.cov[i], obs.t_ref_s[i]
-    a_poi = ground_map(theta, model, world, t_ref, pts.t_impact[i], pts.poi[i])
-    a_poo = ground_map(
-        theta, model, world, t_ref, None if model.powered else pts.t_launch[i], pts.poo[i]
-    )
-    pts.poi_cov[i] = a_poi @ cov @ np.swapaxes(a_poi, 1, 2)
-    pts.poo_cov[i] = a_poo @ cov @ np.swapaxes(a_poo, 1, 2)
-    if bias_sigma is not None and np.any(bias_sigma[i] > 0):
-        add_poo, add_poi = consider_cov(
-            theta, cov, obs.take(i), model, world, (a_poo, a_poi), (pts.poo[i], pts.poi[i]),
-            bias_sigma[i],
-        )  # fmt: skip
-        pts.poo_cov[i] += add_poo
-        pts.poi_cov[i] += add_poi
     grid = np.linspace(0.0, 1.0, 48)
     t_grid = pts.t_launch[i, None] + (pts.t_impact[i] - pts.t_launch[i])[:, None] * grid[None]
     path = propagate(
@@ -419,9 +319,30 @@ def point_covariances(
         model.cd_tables,
         np.zeros(len(i), dtype=np.int64),
         world,
-        model.motor(theta[:, 7]) if model.powered else None,
+        model.motor_of(theta),
     )
     pts.apogee[i] = np.nanmax(world.height_m(path[..., :3]), axis=1)
+    t_poo = None if model.powered else pts.t_launch[i]
+    a_poi = ground_map(theta, model, world, t_ref, pts.t_impact[i], pts.poi[i])
+    a_poo = ground_map(theta, model, world, t_ref, t_poo, pts.poo[i])
+    pts.poi_cov[i] = a_poi @ cov @ np.swapaxes(a_poi, 1, 2)
+    pts.poo_cov[i] = a_poo @ cov @ np.swapaxes(a_poo, 1, 2)
+    if bias_sigma is not None and np.any(bias_sigma[i] > 0):
+        add_poo, add_poi = consider_cov(
+            theta, cov, obs.take(i), model, world, (a_poo, a_poi), (pts.poo[i], pts.poi[i]),
+            bias_sigma[i],
+        )  # fmt: skip
+        pts.poo_cov[i] += add_poo
+        pts.poi_cov[i] += add_poi
+    if world_sigma is not None:
+        h0 = world.height_m(pts.poo[i, :3])
+        add_poo, add_poi = world_consider(
+            theta, cov, obs.take(i), model, world, ground_height,
+            ((a_poo, pts.poo[i], t_poo), (a_poi, pts.poi[i], pts.t_impact[i])),
+            world_sigma, h0 + WIND_HEIGHT_SHARE * (pts.apogee[i] - h0), LAUNCH_HEIGHT_SIGMA_M,
+        )  # fmt: skip
+        pts.poo_cov[i] += add_poo
+        pts.poi_cov[i] += add_poi
 
 
 def _class_spread(costs, points, poo, poo_cov) -> None:
@@ -531,13 +452,15 @@ def locate(
     classes: tuple[WeaponClass, ...] = WEAPON_CLASSES,
     theta0: Array | None = None,
     bias_sigma: Array | None = None,
+    world_sigma=None,
 ) -> Locates:
     """Fit every class hypothesis to every track, keep the best, find and qualify its points.
 
-    ``theta0`` (M, C, 8): each class's starting θ (NaN: start from the data), e.g. the
+    ``theta0`` (M, C, 9): each class's starting θ (NaN: start from the data), e.g. the
     fits of the same tracks a moment earlier (same ``obs.t_ref_s``). ``bias_sigma``
     (M, 4): the σ of each track's radar's systematic errors (`consider_cov`), which the
-    claimed covariances then include.
+    claimed covariances then include; ``world_sigma`` (`gbad.world.variability.
+    WorldSigma`): the world's variability, likewise.
 
     ``positions`` (M, K, 3): the measurements converted to the world frame (for the
     starting guess). ``origin`` (lat, lon, alt) of the ENU frame of the outputs; for
@@ -556,8 +479,10 @@ def locate(
     costs = np.full((m, len(classes)), np.inf)
     fits: list[FitResult] = []
     points: list[_Points] = []
+    burn_sigma = world_sigma.burn_time_frac if world_sigma is not None else 0.0
+    models = [cls.model(burn_sigma) for cls in classes]
     for c, cls in enumerate(classes):
-        model = cls.model()
+        model = models[c]
         if elig.size == 0:
             fits.append(_expand_fit(_no_fit(model.n_params), elig, m))
             points.append(_expand_points(_no_points(), elig, m))
@@ -570,8 +495,16 @@ def locate(
         over = np.maximum(cls.speed_min_mps - speed, 0.0) + np.maximum(
             speed - cls.speed_max_mps, 0.0
         )
-        total = res.chi2 + ((res.theta[:, 6] - 1.0) / model.kappa_prior_sigma) ** 2
-        total = total + SPEED_PENALTY * (over / 10.0) ** 2
+        # The weapon's own elevation limits: a mortar bomb fired at 70° is no rocket.
+        up = _up_vector(np.nan_to_num(pts.poo[:, :3], nan=1.0), world)
+        v0 = pts.poo[:, 3:]
+        qe = np.degrees(
+            np.arcsin(np.clip(np.einsum("mi,mi->m", up, v0) / np.maximum(speed, 1e-9), -1, 1))
+        )
+        p = cls.munition
+        off = np.maximum(p.elevation_min_deg - qe, 0.0) + np.maximum(qe - p.elevation_max_deg, 0.0)
+        total = res.chi2 + model.prior_cost(res.theta)
+        total = total + SPEED_PENALTY * (over / 10.0) ** 2 + ELEVATION_PENALTY * off**2
         total = np.where(res.converged & np.isfinite(res.chi2), total, np.inf)
         # A class whose trajectory meets no ground is a worse explanation than one that does.
         costs[elig, c] = np.where(pts.ok, total, np.inf)
@@ -579,10 +512,10 @@ def locate(
         points.append(_expand_points(pts, elig, m))
     best = np.argmin(np.where(np.isfinite(costs), costs, np.inf), axis=1)
     any_ok = np.isfinite(costs).any(axis=1)
-    for c, cls in enumerate(classes):
+    for c in range(len(classes)):
         point_covariances(
-            fits[c], obs, cls.model(), world, points[c], np.flatnonzero(any_ok & (best == c)),
-            bias_sigma,
+            fits[c], obs, models[c], world, points[c], np.flatnonzero(any_ok & (best == c)),
+            bias_sigma, world_sigma, gh,
         )  # fmt: skip
     rows = np.arange(m)
 
@@ -590,9 +523,9 @@ def locate(
         stacked = np.stack([get(c) for c in range(len(classes))])
         return stacked[best, rows]
 
-    theta = np.full((m, 8), np.nan)
-    theta_cov = np.full((m, 8, 8), np.nan)
-    class_theta = np.full((m, len(classes), 8), np.nan)
+    theta = np.full((m, N_THETA), np.nan)
+    theta_cov = np.full((m, N_THETA, N_THETA), np.nan)
+    class_theta = np.full((m, len(classes), N_THETA), np.nan)
     for c in range(len(classes)):
         class_theta[:, c, : fits[c].theta.shape[1]] = fits[c].theta
     for c in range(len(classes)):
@@ -609,7 +542,7 @@ def locate(
     poi_cov = pick(lambda c: points[c].poi_cov)
     if len(classes) > 1:
         _class_spread(costs, points, poo, poo_cov)
-    kappa = np.array([classes[b].model().kappa_nominal for b in best]) * theta[:, 6]
+    kappa = np.array([models[b].kappa_nominal for b in best]) * theta[:, 6]
 
     if origin is not None:
         rot = enu_rotation(origin[0], origin[1])
@@ -650,6 +583,8 @@ def locate(
         np.arcsin(np.clip((v_first + v_last) / 2.0 / np.maximum(speed, 1e-9), -1.0, 1.0))
     )
     level = ((v_first > 0) & (v_last < 0)) | (np.abs(climb_mid_deg) < settings.min_flight_path_deg)
+    # Flat fire is flat too: a round that fast is no aircraft near the ground.
+    level &= speed < AIRCRAFT_SPEED_MAX_MPS
     reason[any_ok & level] = "not a projectile: level flight"
     reason[any_ok & (chi2_dof > settings.max_chi2_dof)] = "not a ballistic trajectory"
     big = any_ok & (reason == "") & ~(poo_cep <= settings.max_poo_cep_m)

@@ -22,10 +22,13 @@ from scipy.stats import chi2
 
 from gbad.earth.wgs84 import geodetic2enu
 from gbad.locating.dynamics import World
+from gbad.locating.fit import N_THETA
 from gbad.locating.locate import WEAPON_CLASSES, Locates, locate, observations
 from gbad.scenario.schema import Asset, Geodetic, LocatorConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import RadarModel
+from gbad.sensors.radar_errors import mean_variance_share
+from gbad.world.variability import WorldSigma
 
 #: Tracks solved together: bounds the memory of one batch.
 BATCH = 192
@@ -119,8 +122,15 @@ def run_locator(
     ground: object,
     assets: list[Asset],
     world: World | None = None,
+    world_sigma: WorldSigma | None = None,
 ) -> LocatorResult:
-    """Locate every weapon-locating radar track in ``det`` and raise the warnings."""
+    """Locate every weapon-locating radar track in ``det`` and raise the warnings.
+
+    ``ground`` is the locator's map of the ground; ``world_sigma`` the nominal σ of the
+    world's variability (None: the locator claims a perfect world), whose effects the
+    claimed covariances include, with the part of each radar's wandering angle floor
+    a track cannot average away.
+    """
     world = world if world is not None else World()
     dwell = det.dwell_track_id if det.dwell_track_id is not None else np.full(len(det), -1)
     mine = np.flatnonzero(det.locating_dwells(radars))
@@ -170,10 +180,11 @@ def run_locator(
     g_last = np.full(n_groups, -np.inf)
     np.maximum.at(g_last, group, det.t_s[mine])
     t_ref_g = g_first + 0.5 * np.minimum(cfg.min_track_s, g_last - g_first)
-    warm = np.full((n_groups, len(WEAPON_CLASSES), 8), np.nan)
+    warm = np.full((n_groups, len(WEAPON_CLASSES), N_THETA), np.nan)
     # What the locator knows of each radar's systematic errors: their σ (consider terms).
     radar_bias = np.array([r.bias_sigma for r in radars])
-    told = bool(np.any(radar_bias > 0))
+    wandering = world_sigma is not None and not world_sigma.ideal
+    told = bool(np.any(radar_bias > 0)) or wandering
     parts: list[tuple[NDArray[np.intp], Locates]] = []
     for k in range(int(rank.max()) + 1):
         in_round = np.flatnonzero(rank == k)
@@ -204,8 +215,10 @@ def run_locator(
                 cfg,
                 origin=(o.lat_deg, o.lon_deg, o.alt_m),
                 theta0=warm[gs],
-                bias_sigma=radar_bias[g_radar[gs]] if told else None,
-            )
+                bias_sigma=_with_floor(radar_bias, radars, g_radar[gs], obs) if wandering
+                else (radar_bias[g_radar[gs]] if told else None),
+                world_sigma=world_sigma,
+            )  # fmt: skip
             warm[gs] = loc.class_theta
             parts.append((batch, loc))
     loc = _scatter(parts, n_sol)
@@ -254,6 +267,23 @@ def run_locator(
     return LocatorResult(table, alerts, det_rows, n_groups)
 
 
+def _with_floor(
+    radar_bias: NDArray, radars: list[RadarModel], radar_of: NDArray[np.intp], obs
+) -> NDArray:
+    """Each track's systematic σ with the share of its radar's wandering angle floor
+    that the track's span cannot average away, in quadrature."""
+    span = np.nanmax(obs.t_s, axis=1) - np.nanmin(obs.t_s, axis=1)
+    floor_rad = (
+        np.array([[np.radians(r.sigma_az_deg), np.radians(r.sigma_el_deg)] for r in radars])
+        * np.array([r.accuracy_floor_fraction for r in radars])[:, None]
+    )
+    corr = np.array([r.floor_correlation_s for r in radars])
+    share = mean_variance_share(np.nan_to_num(span), corr[radar_of])
+    out = radar_bias[radar_of].copy()
+    out[:, 1:3] = np.sqrt(out[:, 1:3] ** 2 + floor_rad[radar_of] ** 2 * share[:, None])
+    return out
+
+
 def relocate(
     prev: LocatorResult,
     det_prev: Detections,
@@ -264,6 +294,7 @@ def relocate(
     ground: object,
     assets: list[Asset],
     world: World | None = None,
+    world_sigma: WorldSigma | None = None,
 ) -> LocatorResult:
     """`run_locator` on ``det_prev`` less some detections (``kept`` marks those left),
     from ``prev`` (its result on all of them): only the tracks that lost detections are
@@ -280,7 +311,7 @@ def relocate(
     new_index = np.cumsum(kept) - 1
     det_new = det_prev.take(left)
     sub = np.flatnonzero(np.isin(key[left], changed) & ours[left])
-    again = run_locator(det_new.take(sub), radars, origin, cfg, ground, assets, world)
+    again = run_locator(det_new.take(sub), radars, origin, cfg, ground, assets, world, world_sigma)
     index_of = {r.id: i for i, r in enumerate(radars)}
 
     def keys(table: dict[str, NDArray]) -> NDArray[np.int64]:

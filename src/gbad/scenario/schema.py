@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gbad.earth.wgs84 import geodetic2local, local2geodetic
@@ -238,9 +239,17 @@ class Accuracy(Strict):
     el_deg: PosFloat
     range_rate_mps: PosFloat | None = None
     at_snr_db: Annotated[float, Field(ge=-10, le=60)] | None = None
-    #: The share of each σ that no SNR removes (glint, multipath, quantisation, residual
+    #: The share of each σ that no SNR removes (glint, quantisation, residual
     #: calibration), added in quadrature: σ² = σ_ref²·SNR_ref/SNR + (floor·σ_ref)².
     floor_fraction: Annotated[float, Field(ge=0, le=1)] = 0.1
+    #: The angle floor wanders with this correlation time (s): it does not average away
+    #: (a monopulse calibration residual changes slowly as a target crosses the array).
+    floor_correlation_s: Annotated[float, Field(gt=0, le=600)] = 5.0
+    #: Ground reflection coefficient ρ for low-angle multipath on elevation (0: none).
+    #: Default 0.3 for a weapon-locating radar, whose fence skims the horizon, else 0
+    #: (not modelled).
+    multipath_reflection: Annotated[float, Field(ge=0, le=1)] | None = None
+    multipath_correlation_s: Annotated[float, Field(gt=0, le=60)] = 0.3
 
 
 class Bias(Strict):
@@ -253,15 +262,38 @@ class Bias(Strict):
 
 class BiasSigma(Strict):
     """A radar's systematic errors as a 1-σ per source: drawn once per run for the truth
-    (what the radar really has), known to the locator only as these σ."""
+    (what the radar really has), known to the locator only as these σ. Keys left out
+    take the role's nominal value (`NOMINAL_BIAS_SIGMA`)."""
 
-    range_m: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    range_m: Annotated[float, Field(ge=0, le=1000)] | None = None
     #: North alignment.
-    az_deg: Annotated[float, Field(ge=0, le=10)] = 0.0
+    az_deg: Annotated[float, Field(ge=0, le=10)] | None = None
     #: Tilt (levelling), taken as an elevation error.
-    el_deg: Annotated[float, Field(ge=0, le=10)] = 0.0
+    el_deg: Annotated[float, Field(ge=0, le=10)] | None = None
     #: Emplacement survey: horizontal position error per axis.
-    survey_m: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    survey_m: Annotated[float, Field(ge=0, le=1000)] | None = None
+
+    def resolved(self, role: str) -> dict[str, float]:
+        """Every σ, the role's nominal one where this table leaves it out."""
+        nominal = NOMINAL_BIAS_SIGMA.get(role, {})
+        return {
+            k: float(v) if (v := getattr(self, k)) is not None else nominal.get(k, 0.0)
+            for k in ("range_m", "az_deg", "el_deg", "survey_m")
+        }
+
+
+#: A weapon-locating radar's systematic errors when the scenario gives none
+#: (docs/references.md, "Weapon-locating accuracy" [nominal]): range bias 3 m, north
+#: alignment 1 mrad, levelling 0.3 mrad, survey 4 m per axis. Other roles: none
+#: (the air picture's registration errors are not modelled unless given).
+NOMINAL_BIAS_SIGMA: dict[str, dict[str, float]] = {
+    "weapon_locating": {
+        "range_m": 3.0,
+        "az_deg": float(np.degrees(1.0e-3)),
+        "el_deg": float(np.degrees(0.3e-3)),
+        "survey_m": 4.0,
+    }
+}
 
 
 class Dwells(Strict):
@@ -608,8 +640,47 @@ class LocatorConfig(Strict):
     alert_latency_s: Annotated[float, Field(ge=0, le=60)] = 2.5
 
 
+class Variability(Strict):
+    """The world's variability: what the truth draws per run (the weather, the lots of
+    ammunition, the refraction of the day, the error of the locator's map), each a 1-σ
+    about its nominal value. Estimators know these σ, never the drawn values.
+
+    Defaults are nominal (docs/references.md, "Weapon-locating accuracy"); ``ideal``
+    turns every draw off, radars' systematic errors included, for efficiency checks.
+    """
+
+    #: A perfect world: calm standard air, nominal rounds, radars without systematic
+    #: errors, the locator's ground exact.
+    ideal: bool = False
+    #: Wind per horizontal component near the ground and at 8 km and above (linear
+    #: between), correlated between heights over ``wind_correlation_m``.
+    wind_sigma_mps: Annotated[float, Field(ge=0, le=30)] = 4.0
+    wind_sigma_aloft_mps: Annotated[float, Field(ge=0, le=60)] = 10.0
+    wind_correlation_m: Annotated[float, Field(gt=0, le=50e3)] = 2000.0
+    #: Air density and temperature departures from the US 1976 atmosphere.
+    density_sigma_frac: Annotated[float, Field(ge=0, le=0.2)] = 0.03
+    temperature_sigma_k: Annotated[float, Field(ge=0, le=40)] = 6.0
+    #: Drag (C_D·A) per lot (a threat's rounds share one) and round to round.
+    drag_lot_sigma_frac: Annotated[float, Field(ge=0, le=0.3)] = 0.03
+    drag_round_sigma_frac: Annotated[float, Field(ge=0, le=0.3)] = 0.01
+    #: A rocket motor's total impulse per salvo (a threat) and round to round.
+    impulse_lot_sigma_frac: Annotated[float, Field(ge=0, le=0.2)] = 0.02
+    impulse_round_sigma_frac: Annotated[float, Field(ge=0, le=0.2)] = 0.01
+    #: Its burn time (the propellant's temperature: a warm motor burns faster, at the
+    #: same impulse) per salvo and round to round.
+    burn_time_lot_sigma_frac: Annotated[float, Field(ge=0, le=0.3)] = 0.07
+    burn_time_round_sigma_frac: Annotated[float, Field(ge=0, le=0.3)] = 0.02
+    #: The day's refractivity gradient about the scenario's (per m); radars correct
+    #: their elevations with the standard gradient.
+    refractivity_sigma_per_m: Annotated[float, Field(ge=0, le=100e-9)] = 40e-9
+    #: The locator's ground against the truth's: a smooth error field (SRTM-class).
+    terrain_sigma_m: Annotated[float, Field(ge=0, le=200)] = 10.0
+    terrain_correlation_m: Annotated[float, Field(gt=0, le=50e3)] = 1000.0
+
+
 class Scenario(Strict):
     scenario: ScenarioHeader
+    variability: Variability = Variability()
     tracker: TrackerConfig = TrackerConfig()
     locator: LocatorConfig = LocatorConfig()
     assets: list[Asset] = []

@@ -25,6 +25,7 @@ from gbad.earth.terrain import FlatGround, line_of_sight
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
 from gbad.scenario.schema import Dwells, Geodetic, Radar
 from gbad.sensors.detection import draw_false_alarm_snr, draw_looks, snr_per_pulse_required
+from gbad.sensors.radar_errors import WanderingErrors, multipath_sigma_deg
 from gbad.sensors.weapon_locating import simulate_weapon_locating
 from gbad.world.truth import Truth
 
@@ -37,6 +38,9 @@ DEFAULT_ACCURACY_SNR_DB = 20.0
 FALSE_ALARM_RANGE_RATE_MPS = 1000.0
 #: Scans evaluated together; bounds memory on long scenarios.
 SCANS_PER_BLOCK = 64
+#: Ground reflection coefficient of a weapon-locating radar's multipath when none is
+#: given [nominal: rough, vegetated ground].
+NOMINAL_MULTIPATH_REFLECTION = 0.3
 #: A multifunction radar's track dwells are taken by the tracker in windows this long,
 #: each track dwelled at most once a window: revisit rates up to 1/this (4 Hz).
 TRACK_DWELL_WINDOW_S = 0.25
@@ -88,6 +92,16 @@ class RadarModel:
     bias_sigma_az_deg: float = 0.0
     bias_sigma_el_deg: float = 0.0
     survey_sigma_m: float = 0.0
+    #: The wandering errors (`gbad.sensors.radar_errors`): the floor's and multipath's
+    #: correlation times, the ground's reflection coefficient.
+    floor_correlation_s: float = 5.0
+    multipath_reflection: float = 0.0
+    multipath_correlation_s: float = 0.3
+    #: Drawn per run (`with_drawn_errors`): elevation left by the standard refraction
+    #: correction, per metre of slant range (rad/m), and the wandering processes (None:
+    #: a perfect radar, whose floor is white and which has no multipath).
+    refraction_residual_rad_per_m: float = 0.0
+    wandering: WanderingErrors | None = None
 
     @classmethod
     def from_scenario(cls, radar: Radar, origin: Geodetic) -> RadarModel:
@@ -113,6 +127,7 @@ class RadarModel:
         acc = radar.accuracy
         acc_snr = 10 ** (acc.at_snr_db / 10) if acc.at_snr_db is not None else default_acc_snr
         cov = radar.coverage
+        sig = radar.bias_sigma.resolved(radar.role)
         return cls(
             id=radar.id,
             role=radar.role,
@@ -148,10 +163,15 @@ class RadarModel:
             dwells=radar.dwells
             if radar.dwells is not None or radar.role != "weapon_locating"
             else Dwells(),
-            bias_sigma_range_m=radar.bias_sigma.range_m,
-            bias_sigma_az_deg=radar.bias_sigma.az_deg,
-            bias_sigma_el_deg=radar.bias_sigma.el_deg,
-            survey_sigma_m=radar.bias_sigma.survey_m,
+            bias_sigma_range_m=sig["range_m"],
+            bias_sigma_az_deg=sig["az_deg"],
+            bias_sigma_el_deg=sig["el_deg"],
+            survey_sigma_m=sig["survey_m"],
+            floor_correlation_s=acc.floor_correlation_s,
+            multipath_reflection=acc.multipath_reflection
+            if acc.multipath_reflection is not None
+            else (NOMINAL_MULTIPATH_REFLECTION if radar.role == "weapon_locating" else 0.0),
+            multipath_correlation_s=acc.multipath_correlation_s,
         )
 
     @property
@@ -163,24 +183,47 @@ class RadarModel:
              np.radians(self.bias_sigma_el_deg), self.survey_sigma_m]
         )  # fmt: skip
 
-    def with_drawn_errors(self, rng: np.random.Generator) -> RadarModel:
+    def with_drawn_errors(
+        self,
+        rng: np.random.Generator,
+        n_objects: int = 0,
+        refraction_residual_rad_per_m: float = 0.0,
+    ) -> RadarModel:
         """The radar as a run has it: its systematic errors drawn from their σ and added
         to the scenario's fixed bias, its antenna moved by the survey error (the scenario
-        position stays what the tracker and the locator believe)."""
+        position stays what the tracker and the locator believe); with ``n_objects``,
+        its angle floor and multipath wandering about each object; and the elevation
+        error the standard refraction correction leaves. Without any of these, itself."""
         s = np.array(
             [self.bias_sigma_range_m, self.bias_sigma_az_deg, self.bias_sigma_el_deg,
              self.survey_sigma_m, self.survey_sigma_m]
         )  # fmt: skip
-        if not np.any(s > 0):
+        if not np.any(s > 0) and n_objects == 0 and refraction_residual_rad_per_m == 0.0:
             return self
         d = rng.standard_normal(5) * s
+        wander = None
+        if n_objects:
+            wander = WanderingErrors.draw(
+                n_objects,
+                (self.floor_correlation_s, self.floor_correlation_s, self.multipath_correlation_s),
+                rng,
+            )
         return replace(
             self,
             bias_range_m=self.bias_range_m + d[0],
             bias_az_deg=self.bias_az_deg + d[1],
             bias_el_deg=self.bias_el_deg + d[2],
             ecef_m=self.ecef_m + self.enu_rot.T @ np.array([d[3], d[4], 0.0]),
+            refraction_residual_rad_per_m=refraction_residual_rad_per_m,
+            wandering=wander,
         )
+
+    def perfect(self) -> RadarModel:
+        """This radar without systematic errors to draw (the ``ideal`` world's)."""
+        return replace(
+            self, bias_sigma_range_m=0.0, bias_sigma_az_deg=0.0, bias_sigma_el_deg=0.0,
+            survey_sigma_m=0.0,
+        )  # fmt: skip
 
     def track_channel(self) -> RadarModel:
         """This multifunction radar's track dwells as a radar of their own for the tracker.
@@ -407,14 +450,33 @@ def measured(
     snr: NDArray,
     rng: np.random.Generator,
 ) -> dict[str, NDArray]:
-    """Detection columns of true looks: noise at each look's SNR, the radar's bias, its σ."""
+    """Detection columns of true looks: noise at each look's SNR, the radar's bias, its σ.
+
+    A radar with its wandering errors drawn (`RadarModel.with_drawn_errors`) adds its
+    angle floor and multipath (:mod:`gbad.sensors.radar_errors`) in place of a white
+    floor and reports the multipath in its elevation σ; otherwise the whole σ is drawn
+    anew each look. Either is left with the day's refraction residual.
+    """
     s_r, s_az, s_el, s_rr = radar.sigmas(snr)
     noise = rng.standard_normal((len(t_s), 4))
+    e_az = s_az * noise[:, 1]
+    e_el = s_el * noise[:, 2]
+    if radar.wandering is not None:
+        thermal = np.sqrt(radar.accuracy_snr / np.maximum(snr, 1e-12))
+        floor = radar.accuracy_floor_fraction
+        u = radar.wandering.at(truth_id, t_s)
+        # Looks at nothing (false alarms) keep their floor white.
+        white = np.where(np.asarray(truth_id) >= 1, thermal, s_az / radar.sigma_az_deg)
+        s_mp = multipath_sigma_deg(el_deg, radar.beamwidth_el_deg, radar.multipath_reflection)
+        e_az = radar.sigma_az_deg * (white * noise[:, 1] + floor * u[:, 0])
+        e_el = radar.sigma_el_deg * (white * noise[:, 2] + floor * u[:, 1]) + s_mp * u[:, 2]
+        s_el = np.hypot(s_el, s_mp)
+    e_el = e_el + np.degrees(radar.refraction_residual_rad_per_m * range_m)
     return {
         "t_s": t_s,
         "range_m": np.abs(range_m + radar.bias_range_m + s_r * noise[:, 0]),
-        "az_deg": (az_deg + radar.bias_az_deg + s_az * noise[:, 1]) % 360.0,
-        "el_deg": np.clip(el_deg + radar.bias_el_deg + s_el * noise[:, 2], -90.0, 90.0),
+        "az_deg": (az_deg + radar.bias_az_deg + e_az) % 360.0,
+        "el_deg": np.clip(el_deg + radar.bias_el_deg + e_el, -90.0, 90.0),
         "range_rate_mps": range_rate_mps + s_rr * noise[:, 3],
         "snr_db": 10 * np.log10(snr),
         "truth_id": truth_id,

@@ -9,6 +9,12 @@ lowest elevation, across the sector) are visited in turn, ``search_dwell_s`` eac
 carrying on from frame to frame. The fence's revisit time therefore stretches
 when the radar is busy — what a 40-round salvo does to a real one.
 
+The fence's lowest row stands half a beamwidth above the terrain's mask angle in
+each column (``fence_base_deg``: the highest ground seen along the column's azimuth,
+with the DEM when the scenario has one), and never below ``coverage.el_min_deg``:
+a fence in the hills is lifted clear of them, as crews set it, and a low round there
+crosses it later.
+
 A fence detection opens a track, tagged with the radar's own track number
 (``dwell_track_id``); its dwells point at the object (the radar's track keeps
 the projectile in the beam — a modelling assumption: pointing errors are not
@@ -34,6 +40,38 @@ from gbad.sensors.detection import draw_false_alarm_snr, draw_looks
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
+
+
+#: How far out the terrain mask is sought (m), in this many steps, and the clearance
+#: of the fence's lowest row above it (beamwidths).
+MASK_RANGE_M = 15_000.0
+MASK_STEPS = 300
+MASK_CLEARANCE_BEAMS = 0.5
+
+
+def fence_base_deg(radar, ground: object, radius_m: float) -> Array:
+    """Elevation (deg) of the fence's lowest row in each azimuth column of the sector.
+
+    The terrain's mask angle along the column's centre azimuth (effective-earth
+    curvature ``radius_m``) plus `MASK_CLEARANCE_BEAMS` beamwidths, or
+    ``radar.el_min_deg`` where that is higher (always, over flat ground).
+    """
+    from gbad.earth.wgs84 import aer2ecef, ecef2geodetic
+
+    _, n_az = radar.raster_shape
+    base = np.full(n_az, radar.el_min_deg)
+    if not hasattr(ground, "height_m") or hasattr(ground, "alt_m"):
+        return base  # flat ground: below the horizontal from any mast
+    az = (radar.az_min_deg + (np.arange(n_az) + 0.5) * radar.beamwidth_az_deg) % 360.0
+    d = np.linspace(MASK_RANGE_M / MASK_STEPS, min(MASK_RANGE_M, radar.range_max_m), MASK_STEPS)
+    aa, dd = np.meshgrid(az, d, indexing="ij")
+    x, y, z = aer2ecef(aa, 0.0, dd, radar.lat_deg, radar.lon_deg, radar.alt_m)
+    lat, lon, _ = ecef2geodetic(x, y, z)
+    h = np.asarray(ground.height_m(lat, lon), dtype=float)  # type: ignore[attr-defined]
+    # Height over the antenna's horizontal plane, less the effective earth's drop.
+    rise = h - radar.alt_m - dd**2 / (2.0 * radius_m)
+    mask = np.nanmax(np.where(np.isfinite(rise), np.degrees(np.arctan2(rise, dd)), -90.0), axis=1)
+    return np.maximum(base, mask + MASK_CLEARANCE_BEAMS * radar.beamwidth_el_deg)
 
 
 @dataclass
@@ -88,7 +126,8 @@ def simulate_weapon_locating(
     _, n_az = radar.raster_shape
     n_rows = cfg.fence_rows
     n_beams = n_az * n_rows
-    fence_top = radar.el_min_deg + n_rows * radar.beamwidth_el_deg
+    fence_base = fence_base_deg(radar, ground, radius_m)
+    fence_height = n_rows * radar.beamwidth_el_deg
     track_pulses = cfg.track_pulses or radar.n_pulses
     t_end = float(truth.t_grid_s[-1])
     n_frames = int(np.ceil(t_end / frame_s))
@@ -108,7 +147,9 @@ def simulate_weapon_locating(
         return looks_at(radar, truth, obj, t, ground, radius_m)
 
     def emit(t, obj, az, el, rng_m, rr, snr, ident):
-        tid = np.where(obj >= 0, truth.object_id[np.maximum(obj, 0)], -1)
+        # (Not np.where over object_id[max(obj, 0)]: with no objects there is no row 0.)
+        tid = np.full(len(obj), -1, dtype=np.int64)
+        tid[obj >= 0] = truth.object_id[obj[obj >= 0]]
         det = measured(radar, t, tid, az, el, rng_m, rr, snr, rng)
         det["dwell_track_id"] = ident
         out.append(det)
@@ -170,14 +211,17 @@ def simulate_weapon_locating(
         if live.size:
             pos, vel, alive = truth.state_at(live, np.full(live.size, t0))
             az, el, rng_m, _ = radar.aer(pos, vel)
-            in_fence = alive & (el >= radar.el_min_deg) & (el < fence_top)
+            col = np.minimum(
+                np.floor(radar.sector_offset_deg(az) / radar.beamwidth_az_deg).astype(np.int64),
+                n_az - 1,
+            )
+            lo = fence_base[np.clip(col, 0, n_az - 1)]
+            in_fence = alive & (col >= 0) & (el >= lo) & (el < lo + fence_height)
             cand = live[in_fence]
             if cand.size:
-                col = np.floor(
-                    radar.sector_offset_deg(az[in_fence]) / radar.beamwidth_az_deg
-                ).astype(np.int64)
-                row = np.floor((el[in_fence] - radar.el_min_deg) / radar.beamwidth_el_deg)
-                b = row.astype(np.int64) * n_az + np.minimum(col, n_az - 1)
+                col = col[in_fence]
+                row = np.floor((el[in_fence] - lo[in_fence]) / radar.beamwidth_el_deg)
+                b = row.astype(np.int64) * n_az + col
                 steps = (b - beam) % n_beams
                 visited = steps < n_fence
                 cand, steps = cand[visited], steps[visited]
@@ -188,7 +232,8 @@ def simulate_weapon_locating(
                 if cand.size:
                     t_look = t_fence0 + (steps + 0.5) * cfg.search_dwell_s
                     ok, az2, el2, r2, rr2, _ = look(cand, t_look)
-                    ok &= (el2 >= radar.el_min_deg) & (el2 < fence_top)
+                    lo2 = fence_base[col[visited][cand_new]]
+                    ok &= (el2 >= lo2) & (el2 < lo2 + fence_height)
                     v = np.flatnonzero(ok)
                     if v.size:
                         snr_mean = radar.snr_constant * truth.rcs_m2[cand[v]] / r2[v] ** 4
@@ -207,7 +252,7 @@ def simulate_weapon_locating(
             b = (beam + steps) % n_beams
             row, col = b // n_az, b % n_az
             az = (radar.az_min_deg + (col + rng.random(n_fa)) * radar.beamwidth_az_deg) % 360.0
-            el = radar.el_min_deg + (row + rng.random(n_fa)) * radar.beamwidth_el_deg
+            el = fence_base[col] + (row + rng.random(n_fa)) * radar.beamwidth_el_deg
             rng_m = radar.range_min_m + (radar.range_max_m - radar.range_min_m) * rng.random(n_fa)
             snr = draw_false_alarm_snr(n_fa, radar.pfa, radar.n_pulses, rng)
             t_fa = t_fence0 + (steps + 0.5) * cfg.search_dwell_s

@@ -50,8 +50,45 @@ def _approx_height_m(x: float, y: float, z: float) -> float:
     return r - WGS84_B_M / math.sqrt(1.0 - WGS84_E2 * cos2)
 
 
+#: The calm, standard air of the model's own world (no wind, scales of one): the
+#: arguments `_accel` passes for kernels that fly in it.
+_CALM_H = np.zeros(1)
+_CALM_W = np.zeros((1, 3))
+
+
+@njit(cache=True)
+def _wind_at(h, wind_h, wind_row):
+    """Wind (ECEF, m/s) at height h from a table of layers: linear between them, held
+    outside (a few layers, so a scan beats a bisection)."""
+    n = wind_h.shape[0]
+    if n == 1 or h <= wind_h[0]:
+        return wind_row[0, 0], wind_row[0, 1], wind_row[0, 2]
+    if h >= wind_h[n - 1]:
+        return wind_row[n - 1, 0], wind_row[n - 1, 1], wind_row[n - 1, 2]
+    i = 0
+    while wind_h[i + 1] < h:
+        i += 1
+    f = (h - wind_h[i]) / (wind_h[i + 1] - wind_h[i])
+    return (
+        wind_row[i, 0] + f * (wind_row[i + 1, 0] - wind_row[i, 0]),
+        wind_row[i, 1] + f * (wind_row[i + 1, 1] - wind_row[i, 1]),
+        wind_row[i, 2] + f * (wind_row[i + 1, 2] - wind_row[i, 2]),
+    )
+
+
 @njit(cache=True)
 def _accel(
+    x, y, z, vx, vy, vz, mass, thrust, area, cd_row, mach_step, rotating, gravity_mode, drag_on
+):
+    """Acceleration (ECEF) in calm, standard air: `_accel_air` without weather."""
+    return _accel_air(
+        x, y, z, vx, vy, vz, mass, thrust, area, cd_row, mach_step, rotating, gravity_mode,
+        drag_on, _CALM_H, _CALM_W, 1.0, 1.0,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _accel_air(
     x,
     y,
     z,
@@ -66,7 +103,18 @@ def _accel(
     rotating,
     gravity_mode,
     drag_on,
+    wind_h,
+    wind_row,
+    rho_k,
+    snd_k,
 ):
+    """Gravity, drag and thrust (ECEF, m/s²) of a point mass in the air of the day.
+
+    The air moves with the wind (``wind_row`` at heights ``wind_h``, ECEF m/s, on top
+    of the Earth's rotation); its density is the US 1976 value times ``rho_k`` and its
+    speed of sound times ``snd_k``. Drag acts against the velocity through the air,
+    and so does the thrust of a finned round, which weathercocks into the wind.
+    """
     r2 = x * x + y * y + z * z
     r = math.sqrt(r2)
     f = -GM_M3PS2 / (r2 * r)
@@ -86,16 +134,20 @@ def _accel(
         # Coriolis −2Ω×v and centrifugal −Ω×(Ω×r) with Ω = (0, 0, ω).
         ax += 2.0 * w * vy + w * w * x
         ay += -2.0 * w * vx + w * w * y
-    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+    h = _approx_height_m(x, y, z)
+    wx, wy, wz = _wind_at(h, wind_h, wind_row)
+    ux = vx - wx
+    uy = vy - wy
+    uz = vz - wz
+    speed = math.sqrt(ux * ux + uy * uy + uz * uz)
     if speed > 0.0:
-        # The air co-rotates with the Earth and is windless, so the ECEF
-        # velocity is the air-relative one for both drag and thrust.
         s = 0.0
         if thrust > 0.0:
             s = thrust / (mass * speed)
         if drag_on:
-            rho, a_snd = density_and_speed_of_sound_scalar(_approx_height_m(x, y, z))
-            u = speed / (a_snd * mach_step)
+            rho, a_snd = density_and_speed_of_sound_scalar(h)
+            rho *= rho_k
+            u = speed / (a_snd * snd_k * mach_step)
             n = cd_row.shape[0]
             if u >= n - 1:
                 cd = cd_row[n - 1]
@@ -104,21 +156,35 @@ def _accel(
                 fr = u - i
                 cd = cd_row[i] + fr * (cd_row[i + 1] - cd_row[i])
             s -= 0.5 * rho * cd * area * speed / mass
-        ax += s * vx
-        ay += s * vy
-        az += s * vz
+        ax += s * ux
+        ay += s * uy
+        az += s * uz
     return ax, ay, az
 
 
 @njit(cache=True)
 def _rk4_step(
-    st, h, m_start, m_end, thrust, area, cd_row, mach_step, rotating, gravity_mode, drag_on
+    st,
+    h,
+    m_start,
+    m_end,
+    thrust,
+    area,
+    cd_row,
+    mach_step,
+    rotating,
+    gravity_mode,
+    drag_on,
+    wind_h,
+    wind_row,
+    rho_k,
+    snd_k,
 ):
     # Mass is linear in time within a step (it is piecewise linear overall and
     # burnout always falls on a step boundary), so the midpoint mass is exact.
     m_mid = 0.5 * (m_start + m_end)
     x, y, z, vx, vy, vz = st[0], st[1], st[2], st[3], st[4], st[5]
-    a1x, a1y, a1z = _accel(
+    a1x, a1y, a1z = _accel_air(
         x,
         y,
         z,
@@ -133,11 +199,15 @@ def _rk4_step(
         rotating,
         gravity_mode,
         drag_on,
+        wind_h,
+        wind_row,
+        rho_k,
+        snd_k,
     )
     hh = 0.5 * h
     x2, y2, z2 = x + hh * vx, y + hh * vy, z + hh * vz
     vx2, vy2, vz2 = vx + hh * a1x, vy + hh * a1y, vz + hh * a1z
-    a2x, a2y, a2z = _accel(
+    a2x, a2y, a2z = _accel_air(
         x2,
         y2,
         z2,
@@ -152,10 +222,14 @@ def _rk4_step(
         rotating,
         gravity_mode,
         drag_on,
+        wind_h,
+        wind_row,
+        rho_k,
+        snd_k,
     )
     x3, y3, z3 = x + hh * vx2, y + hh * vy2, z + hh * vz2
     vx3, vy3, vz3 = vx + hh * a2x, vy + hh * a2y, vz + hh * a2z
-    a3x, a3y, a3z = _accel(
+    a3x, a3y, a3z = _accel_air(
         x3,
         y3,
         z3,
@@ -170,10 +244,14 @@ def _rk4_step(
         rotating,
         gravity_mode,
         drag_on,
+        wind_h,
+        wind_row,
+        rho_k,
+        snd_k,
     )
     x4, y4, z4 = x + h * vx3, y + h * vy3, z + h * vz3
     vx4, vy4, vz4 = vx + h * a3x, vy + h * a3y, vz + h * a3z
-    a4x, a4y, a4z = _accel(
+    a4x, a4y, a4z = _accel_air(
         x4,
         y4,
         z4,
@@ -188,6 +266,10 @@ def _rk4_step(
         rotating,
         gravity_mode,
         drag_on,
+        wind_h,
+        wind_row,
+        rho_k,
+        snd_k,
     )
     h6 = h / 6.0
     st[0] = x + h6 * (vx + 2.0 * vx2 + 2.0 * vx3 + vx4)
@@ -297,6 +379,9 @@ def fly_kernel(
     rotating,
     gravity_mode,
     drag_on,
+    wind_h,  # (L,) heights of the wind layers (m above the ellipsoid), ascending
+    wind,  # (M, L, 3) each object's wind at those heights (ECEF, m/s)
+    air,  # (M, 2) each object's density and speed-of-sound factors on US 1976
     record,  # bool: fill rec_t and rec_state
     rec_t,  # (M, K)
     rec_state,  # (M, K, 6), K >= max n_steps + 1 when record
@@ -368,6 +453,10 @@ def fly_kernel(
                 rotating,
                 gravity_mode,
                 drag_on,
+                wind_h,
+                wind[j],
+                air[j, 0],
+                air[j, 1],
             )
             n += 1
             t = t_next

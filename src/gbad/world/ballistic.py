@@ -9,12 +9,18 @@ integrated in ECEF, i.e. in the frame that rotates with the Earth:
 - gravity: WGS-84 GM with the J2 zonal term (``gravity="point"`` drops J2);
 - Coriolis and centrifugal terms for Ω = 7.292115e-5 rad/s about the z axis
   (``rotating=False`` drops both and treats ECEF as inertial, for tests);
-- drag against the air, which co-rotates with the Earth and has no wind, so the
-  air-relative velocity is the ECEF velocity v; ρ and the speed of sound from
-  the U.S. Standard Atmosphere 1976 (:mod:`gbad.earth.atmosphere`) at the
-  height above the ellipsoid; M = |v|/a;
-- thrust T along v while the motor burns (``0 <= t < burn_time_s``), the mass
-  falling linearly from ``mass_kg`` by ``propellant_kg``.
+- drag against the air, which co-rotates with the Earth; by default it has no
+  wind, so the air-relative velocity is the ECEF velocity v, and ρ and the speed
+  of sound are the U.S. Standard Atmosphere 1976's (:mod:`gbad.earth.atmosphere`)
+  at the height above the ellipsoid; M = |v|/a. The ``air`` argument (an
+  :class:`Air`) gives the air of the day instead: a wind profile, against which
+  v is then taken, and factors on ρ and a;
+- thrust T along the air-relative velocity (a finned round weathercocks) while
+  the motor burns (``0 <= t < burn_time_s``), the mass falling linearly from
+  ``mass_kg`` by ``propellant_kg``;
+- per round, ``drag_factor`` scales C_D·A (a lot's or a round's drag),
+  ``impulse_factor`` the motor's total impulse and ``burn_factor`` its burn time
+  (the thrust then impulse over burn time).
 
 Integration: fixed-step classical RK4 in a Numba kernel, one object per
 ``prange`` iteration, each with its own steps: a motor burn in at least 40
@@ -61,6 +67,51 @@ MACH_STEP = 0.01
 MACH_MAX = 12.0
 #: Lowest the terrain search goes when the terrain object gives no minimum.
 DEFAULT_TERRAIN_FLOOR_M = -500.0
+
+
+@dataclass(frozen=True)
+class Air:
+    """The air of the day: wind by height and departures from the US 1976 atmosphere.
+
+    ``wind_ecef_mps`` (L, 3) is the wind at heights ``wind_h_m`` (L,) above the
+    ellipsoid, ascending; between layers it is linear, outside them held.
+    ``density_factor`` and ``sound_factor`` multiply ρ and the speed of sound at
+    every height.
+    """
+
+    wind_h_m: Array
+    wind_ecef_mps: Array
+    density_factor: float = 1.0
+    sound_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        h = np.asarray(self.wind_h_m, dtype=float)
+        w = np.asarray(self.wind_ecef_mps, dtype=float)
+        if h.ndim != 1 or h.size == 0 or w.shape != (h.size, 3):
+            raise ValueError(
+                f"Air: wind_h_m must be (L,) and wind_ecef_mps (L, 3); got {h.shape}, {w.shape}"
+            )
+        if np.any(np.diff(h) <= 0.0):
+            raise ValueError("Air: wind_h_m must be strictly ascending")
+        if not (self.density_factor > 0.0 and self.sound_factor > 0.0):
+            raise ValueError("Air: density_factor and sound_factor must be > 0")
+
+    @classmethod
+    def calm(cls) -> Air:
+        """No wind, the standard atmosphere."""
+        return cls(np.zeros(1), np.zeros((1, 3)))
+
+
+def _air_arrays(air: Air | None, m: int, wind_factor: ArrayLike) -> tuple[Array, Array, Array]:
+    """The kernel's wind heights (L,), winds (M, L, 3) and factors (M, 2)."""
+    air = Air.calm() if air is None else air
+    wind = (
+        np.asarray(air.wind_ecef_mps, dtype=float)[None]
+        * np.broadcast_to(np.asarray(wind_factor, dtype=float), (m,))[:, None, None]
+    )
+    wind = np.ascontiguousarray(wind)
+    factors = np.tile([air.density_factor, air.sound_factor], (m, 1)).astype(float)
+    return np.asarray(air.wind_h_m, dtype=float), wind, factors
 
 
 @runtime_checkable
@@ -254,6 +305,11 @@ def _run_kernel(
     record: bool,
     dt_scale: float = 1.0,
     plane: tuple[Array, Array] | None = None,
+    air: Air | None = None,
+    drag_factor: ArrayLike = 1.0,
+    impulse_factor: ArrayLike = 1.0,
+    burn_factor: ArrayLike = 1.0,
+    wind_factor: ArrayLike = 1.0,
 ) -> _RawFlight:
     m = len(profiles)
     if gravity not in ("j2", "point"):
@@ -270,9 +326,14 @@ def _run_kernel(
     tables, idx = _cd_tables(profiles)
     mass = np.array([p.mass_kg for p in profiles])
     prop = np.array([p.propellant_kg for p in profiles])
-    thrust = np.array([p.thrust_n for p in profiles])
-    burn = np.array([p.burn_time_s for p in profiles])
-    area = np.array([p.area_m2 for p in profiles])
+    # A burn time f longer at impulse k: thrust k/f; the mass flow follows the burn.
+    burn_f = np.broadcast_to(np.asarray(burn_factor, dtype=float), (m,))
+    thrust = np.array([p.thrust_n for p in profiles]) * np.broadcast_to(impulse_factor, (m,))
+    thrust = thrust / burn_f
+    burn = np.array([p.burn_time_s for p in profiles]) * burn_f
+    # C_D·A is what drag sees: the drag factor rides on the area.
+    area = np.array([p.area_m2 for p in profiles]) * np.broadcast_to(drag_factor, (m,))
+    wind_h, wind, factors = _air_arrays(air, m, wind_factor)
     dt_burn = np.where(burn > 0.0, np.minimum(dt, burn / BURN_STEPS_MIN), dt)
     max_t = np.full(m, float(max_time_s))
     gmode = GRAVITY_J2 if gravity == "j2" else GRAVITY_POINT
@@ -317,6 +378,9 @@ def _run_kernel(
             rotating,
             gmode,
             drag,
+            wind_h,
+            wind,
+            factors,
             k > 1,
             rec_t,
             rec,
@@ -494,6 +558,11 @@ def fly(
     rotating: bool = True,
     gravity: Literal["j2", "point"] = "j2",
     drag: bool = True,
+    air: Air | None = None,
+    drag_factor: ArrayLike = 1.0,
+    impulse_factor: ArrayLike = 1.0,
+    burn_factor: ArrayLike = 1.0,
+    wind_factor: ArrayLike = 1.0,
 ) -> Flight:
     """Fly M rounds from their launch states to the ground (or ``max_time_s``).
 
@@ -502,7 +571,11 @@ def fly(
     elevation above the local horizontal (deg), azimuth clockwise from true
     north (deg), launch speed relative to the ground (m/s). See the module
     docstring for ``ground``. ``dt_s`` overrides :func:`default_dt_s`;
-    ``rotating``, ``gravity`` and ``drag`` switch physics off for tests.
+    ``rotating``, ``gravity`` and ``drag`` switch physics off for tests. ``air`` is
+    the air of the day (default calm and standard); ``drag_factor``,
+    ``impulse_factor`` and ``burn_factor`` (scalars or (M,)) scale each round's drag,
+    its motor's total impulse and its burn time; ``wind_factor`` the wind each round
+    feels (0: a guided missile, whose autopilot holds its programmed path through it).
     """
     m_hint = None if isinstance(profiles, MunitionProfile) else len(profiles)
     args = dict(
@@ -544,6 +617,11 @@ def fly(
         gravity=gravity,
         drag=drag,
         record=True,
+        air=air,
+        drag_factor=np.asarray(drag_factor, dtype=float),
+        impulse_factor=np.asarray(impulse_factor, dtype=float),
+        burn_factor=np.asarray(burn_factor, dtype=float),
+        wind_factor=np.asarray(wind_factor, dtype=float),
     )
     if terrain is not None:
         _terrain_impacts(raw, terrain)
@@ -589,6 +667,7 @@ def _to_flight(raw: _RawFlight, profs: list[MunitionProfile], a: dict[str, Array
 __all__ = [
     "BURN_STEPS_MIN",
     "MACH_STEP",
+    "Air",
     "Flight",
     "GroundLike",
     "Terrain",

@@ -12,10 +12,13 @@ from gbad.earth.wgs84 import ecef2enu, geodetic2ecef, local2geodetic
 from gbad.scenario.schema import DEFAULT_BANK_DEG, ROUTE_KINDS, Scenario, Threat
 from gbad.world.route import build_route
 from gbad.world.truth import Array, Truth, resample
+from gbad.world.variability import WorldDraw
 
 #: Grid spacing of truth. Hermite blending on it is exact for cubic motion and
 #: within centimetres through the onset of a turn (error ~ a·dt²/8).
 GRID_DT_S = 0.1
+#: A powered round's burn is kept as flown up to this long past burnout (s).
+FINE_PAST_BURNOUT_S = 0.3
 #: Half-step used to differentiate route positions into velocities.
 _DIFF_DT_S = 0.05
 
@@ -27,8 +30,10 @@ def build_truth(
     rng: np.random.Generator,
     ground: object | None = None,
     progress: Progress | None = None,
+    world: WorldDraw | None = None,
 ) -> Truth:
-    """Fly every threat of the scenario. `rng` draws ballistic dispersion only."""
+    """Fly every threat of the scenario. `rng` draws ballistic dispersion only; ``world``
+    is the run's air and lots (default: calm standard air, nominal rounds)."""
     hdr = scenario.scenario
     origin = hdr.origin
     t_grid = np.arange(0.0, hdr.duration_s + GRID_DT_S / 2, GRID_DT_S)
@@ -46,7 +51,8 @@ def build_truth(
     if ballistic_threats:
         if progress:
             progress("ballistic flights")
-        rows.extend(_ballistic_objects(ballistic_threats, origin, t_grid, rng, ground))
+        world = world if world is not None else WorldDraw.nominal(scenario)
+        rows.extend(_ballistic_objects(ballistic_threats, origin, t_grid, rng, ground, world))
 
     # Keep the scenario's threat order so object ids read like the file.
     order = {t.id: i for i, t in enumerate(scenario.threats)}
@@ -60,6 +66,17 @@ def build_truth(
 
     def col(name: str) -> Array:
         return np.array([r[name] for r in rows], dtype=float)
+
+    fine = [r.get("fine") for r in rows]
+    n_fine = max((len(f[0]) for f in fine if f is not None), default=0)
+    fine_t = fine_p = fine_v = None
+    if n_fine:
+        fine_t = np.full((m, n_fine), np.nan)
+        fine_p = np.full((m, n_fine, 3), np.nan)
+        fine_v = np.full((m, n_fine, 3), np.nan)
+        for i, f in enumerate(fine):
+            if f is not None:
+                fine_t[i, : len(f[0])], fine_p[i, : len(f[0])], fine_v[i, : len(f[0])] = f
 
     info = {name: col(name) for name in _INFO_COLUMNS}
     for name in ("launch", "impact"):
@@ -84,6 +101,9 @@ def build_truth(
         kind=[r["kind"] for r in rows],
         rcs_m2=col("rcs_m2"),
         info=info,
+        fine_t_s=fine_t,
+        fine_pos_ecef_m=fine_p,
+        fine_vel_ecef_mps=fine_v,
     )
 
 
@@ -145,8 +165,25 @@ def _route_object(threat: Threat, origin, t_grid: Array) -> dict:
     }
 
 
+def _ground_height(ground_model: object, lat: float, lon: float, who: str) -> float:
+    if hasattr(ground_model, "height_m"):
+        h = float(np.asarray(ground_model.height_m(lat, lon)))  # type: ignore[attr-defined]
+        if not np.isfinite(h):
+            raise ValueError(
+                f"threats {who!r}: the firing point ({lat:.5f}, {lon:.5f}) lies outside "
+                "the scenario's DEM"
+            )
+        return h
+    return float(ground_model)  # type: ignore[arg-type]
+
+
 def _ballistic_objects(
-    threats: list[Threat], origin, t_grid: Array, rng: np.random.Generator, ground: object | None
+    threats: list[Threat],
+    origin,
+    t_grid: Array,
+    rng: np.random.Generator,
+    ground: object | None,
+    world: WorldDraw,
 ) -> list[dict]:
     # Imported here: the integrator is JIT-compiled and only ballistic scenarios need it.
     from gbad.world.aiming import solve_aim
@@ -166,7 +203,9 @@ def _ballistic_objects(
                 f"threats {threat.id!r}: charge {charge} does not exist for {profile.name} "
                 f"(charges 0..{len(profile.charges_mps) - 1})"
             )
-        lat, lon, alt = threat.launch.to_geodetic(origin)
+        lat, lon, _ = threat.launch.to_geodetic(origin)
+        # A firing point stands on the ground, whatever height its position names.
+        alt = _ground_height(ground_model, lat, lon, threat.id)
         for r in range(threat.count):
             profiles.append(profile)
             launch.append((lat, lon, alt))
@@ -229,6 +268,12 @@ def _ballistic_objects(
         az,
         speed_a,
         ground=ground_model,
+        air=world.air,
+        drag_factor=np.array([world.drag_factor[t.id][r] for t, r in meta]),
+        impulse_factor=np.array([world.impulse_factor[t.id][r] for t, r in meta]),
+        burn_factor=np.array([world.burn_factor[t.id][r] for t, r in meta]),
+        # A ballistic missile is guided through its boost: its path ignores the wind.
+        wind_factor=np.array([0.0 if p.kind == "ballistic_missile" else 1.0 for p in profiles]),
     )
     rows = []
     for i, (threat, r) in enumerate(meta):
@@ -245,6 +290,17 @@ def _ballistic_objects(
                 t_src, flight.pos_ecef_m[i, :ns], flight.vel_ecef_mps[i, :ns], t_grid[lo:hi]
             )
         start = flight.pos_ecef_m[i, 0]
+        fine = None
+        burn_s = profiles[i].burn_time_s * float(world.burn_factor[threat.id][r])
+        if profiles[i].powered:
+            # The burn as flown, and a few steps past burnout (its kink).
+            n_b = int(np.searchsorted(flight.t_s[i, :ns], burn_s + FINE_PAST_BURNOUT_S)) + 1
+            n_b = min(n_b, ns)
+            fine = (
+                t_launch + flight.t_s[i, :n_b],
+                flight.pos_ecef_m[i, :n_b],
+                flight.vel_ecef_mps[i, :n_b],
+            )
         if flight.impacted[i]:
             impact = np.stack(
                 geodetic2ecef(
@@ -266,6 +322,7 @@ def _ballistic_objects(
                 "launch_t_s": t_launch,
                 "impact_t_s": t_end if flight.impacted[i] else np.nan,
                 "apogee_m": float(flight.apogee_m[i]),
+                "fine": fine,
                 **dict(zip(("launch_x", "launch_y", "launch_z"), start, strict=True)),
                 **dict(zip(("impact_x", "impact_y", "impact_z"), impact, strict=True)),
             }

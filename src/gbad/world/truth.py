@@ -67,6 +67,12 @@ class Truth:
     kind: list[str]
     rcs_m2: Array  # (M,)
     info: dict[str, Array] = field(default_factory=dict)
+    #: A motor's burn, sampled as flown (NaN rows for objects without one): burnout is a
+    #: kink in the motion that the common grid would round off unless it falls on a
+    #: node, so times inside ``fine_t_s``'s span are answered from these samples.
+    fine_t_s: Array | None = None  # (M, F), ascending, NaN padded
+    fine_pos_ecef_m: Array | None = None  # (M, F, 3)
+    fine_vel_ecef_mps: Array | None = None  # (M, F, 3)
 
     @property
     def n_objects(self) -> int:
@@ -94,5 +100,34 @@ class Truth:
             self.vel_ecef_mps[index, k + 1],
             t,
         )
+        if self.fine_t_s is not None:
+            self._fine_states(index, t, pos, vel)
         alive = (t >= self.t_start_s[index]) & (t <= self.t_end_s[index])
         return pos, vel, alive
+
+    def _fine_states(self, index: NDArray[np.intp], t: Array, pos: Array, vel: Array) -> None:
+        """Overwrite (in place) the states of queries inside an object's burn samples."""
+        assert self.fine_t_s is not None
+        assert self.fine_pos_ecef_m is not None and self.fine_vel_ecef_mps is not None
+        ft = self.fine_t_s
+        n = np.sum(np.isfinite(ft), axis=1)
+        first = ft[:, 0]
+        last = ft[np.arange(len(ft)), np.maximum(n - 1, 0)]
+        t_b = np.broadcast_to(t, index.shape)
+        sel = np.flatnonzero((n[index] >= 2) & (t_b >= first[index]) & (t_b <= last[index]))
+        if sel.size == 0:
+            return
+        obj = index[sel]
+        rows = ft[obj]
+        k = np.clip(np.sum(rows <= t_b[sel, None], axis=1) - 1, 0, n[obj] - 2)
+        p, v = hermite(
+            rows[np.arange(sel.size), k],
+            self.fine_pos_ecef_m[obj, k],
+            self.fine_vel_ecef_mps[obj, k],
+            rows[np.arange(sel.size), k + 1],
+            self.fine_pos_ecef_m[obj, k + 1],
+            self.fine_vel_ecef_mps[obj, k + 1],
+            t_b[sel],
+        )
+        pos[sel] = p
+        vel[sel] = v
