@@ -6,6 +6,7 @@ streams, as `gbad run --run r`), run on every core:
     python scripts/monte_carlo.py srbm --runs 100
     python scripts/monte_carlo.py raid --runs 20 --duration 900
     python scripts/monte_carlo.py locating --runs 30
+    python scripts/monte_carlo.py warning --runs 30
 
 Prints the figures and writes them as JSON (``--out``). Simulated, nominal.
 """
@@ -27,7 +28,7 @@ from gbad.studies import measure_run, study_report
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("study", choices=("srbm", "raid", "locating", "locating-ideal"))
+    ap.add_argument("study", choices=("srbm", "raid", "locating", "locating-ideal", "warning"))
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument(

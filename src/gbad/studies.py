@@ -7,6 +7,10 @@
   Per run: each air track's share of decisions labelled a round, whether fighters 1
   and 2 were engaged before their closest approach to the airbase and 3 and 4 never,
   and interceptors at shells, mortar bombs or rockets.
+- ``warning``: the built-in sense-and-warn scenario (flight times 15-35 s). Per round
+  that lands on an asset: lofted (its apex above a quarter of its range: fired above
+  about 45 deg) or flat, its flight time, and its warning time (impact less the first
+  alert sounded for it at that asset) or a miss.
 - ``locating`` and ``locating-ideal``: the built-in counter-battery scenario, as it
   is (the world's variability and the radar's errors drawn per run, at their nominal
   σ) or in the ideal world (``[variability] ideal = true``: the estimator's
@@ -38,6 +42,13 @@ AIR = ("aircraft", "uav", "cruise_missile")
 def study_scenario(study: str, duration_s: float | None) -> LoadedScenario:
     """The built-in scenario for a study: the raid, its SRBM alone with dispersion on,
     or the counter-battery scenario (in the ideal world for ``locating-ideal``)."""
+    if study == "warning":
+        loaded = load_builtin("sense-and-warn")
+        if duration_s is not None:
+            m = loaded.model
+            hdr = m.scenario.model_copy(update={"duration_s": duration_s})
+            loaded = dataclasses.replace(loaded, model=m.model_copy(update={"scenario": hdr}))
+        return loaded
     if study.startswith("locating"):
         loaded = load_builtin("counter-battery")
         m = loaded.model
@@ -69,6 +80,9 @@ def measure_run(args: tuple[str, float, int, int]) -> dict:
         if study.startswith("locating"):
             summary = json.loads((Path(tmp) / "summary.json").read_text())
             out["by_class"] = summary["locating"]["by_class"]
+            return out
+        if study == "warning":
+            out["rounds"] = _warning_rounds(loaded, Path(tmp))
             return out
         eng = pd.read_parquet(Path(tmp) / "engagements.parquet")
         if study == "srbm":
@@ -116,9 +130,64 @@ def measure_run(args: tuple[str, float, int, int]) -> dict:
         return out
 
 
+def _warning_rounds(loaded: LoadedScenario, out: Path) -> list[dict]:
+    """Each round that landed on an asset: lofted or flat, flight and warning time."""
+    objs = pd.read_parquet(out / "objects.parquet")
+    alerts = pd.read_parquet(out / "alerts.parquet")
+    ground = loaded.model.scenario.origin.alt_m
+    rows = []
+    for a in loaded.model.assets:
+        e, n, _ = a.position.to_local(loaded.model.scenario.origin)
+        land = objs[
+            objs.kind.isin(ROUNDS)
+            & (np.hypot(objs.impact_east_m - e, objs.impact_north_m - n) <= a.radius_m)
+        ]
+        for r in land.itertuples():
+            span = np.hypot(r.impact_east_m - r.launch_east_m, r.impact_north_m - r.launch_north_m)
+            mine = alerts[(alerts.asset_id == a.id) & (alerts.truth_id == r.object_id)]
+            first = float(mine.t_s.min()) if len(mine) else np.inf
+            rows.append(
+                {
+                    "kind": r.kind,
+                    "lofted": bool(r.apogee_alt_m - ground > span / 4.0),
+                    "flight_s": float(r.impact_t_s - r.launch_t_s),
+                    "warning_s": float(r.impact_t_s - first) if first < r.impact_t_s else None,
+                }
+            )
+    return rows
+
+
+def _warning_report(runs: list[dict]) -> dict:
+    rows = pd.DataFrame([x for r in runs for x in r["rounds"]])
+    out = {}
+    for name, part in (("lofted", rows[rows.lofted]), ("flat", rows[~rows.lofted])):
+        warned = part.warning_s.dropna()
+        out[name] = {
+            "rounds_on_assets": len(part),
+            "flight_s_min_max": [float(part.flight_s.min()), float(part.flight_s.max())]
+            if len(part)
+            else None,
+            "warning_s_median": float(warned.median()) if len(warned) else None,
+            "warning_s_p10": float(warned.quantile(0.1)) if len(warned) else None,
+            "missed_share": float(part.warning_s.isna().mean()) if len(part) else None,
+            "by_kind": {
+                k: {
+                    "rounds": len(g),
+                    "warning_s_median": float(g.warning_s.median()) if g.warning_s.notna().any()
+                    else None,
+                    "missed": int(g.warning_s.isna().sum()),
+                }
+                for k, g in part.groupby("kind")
+            },
+        }  # fmt: skip
+    return out
+
+
 def study_report(study: str, runs: list[dict]) -> dict:
     """The batch's figures (see the module doc)."""
     n = len(runs)
+    if study == "warning":
+        return {"runs": n, **_warning_report(runs)}
     if study.startswith("locating"):
         return {"runs": n, "by_class": _locating_report(runs)}
     if study == "srbm":

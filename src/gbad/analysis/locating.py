@@ -271,6 +271,7 @@ def crlb_ceps(
         ground_height_fn,
         observations,
     )
+    from gbad.locating.locator import systematic_sigma
 
     n = len(locates["t_s"])
     out = {
@@ -334,7 +335,10 @@ def crlb_ceps(
         c_poi = a_poi @ bound @ np.swapaxes(a_poi, 1, 2)
         out["poo_crlb_cep_m"][rows] = cep_m((rot @ c_poo @ rot.T)[:, :2, :2])
         out["poi_crlb_cep_m"][rows] = cep_m((rot @ c_poi @ rot.T)[:, :2, :2])
-        sig = radar_bias[det.radar_index[[detection_rows[i][0] for i in rows]]]
+        radar_of = det.radar_index[[detection_rows[i][0] for i in rows]]
+        sig = radar_bias[radar_of]
+        if world_sigma is not None and not world_sigma.ideal:
+            sig = systematic_sigma(radar_bias, radars, radar_of, obs, world_sigma)
         if np.any(sig > 0):
             add_poo, add_poi = consider_cov(
                 theta, bound, obs, model, world, (a_poo, a_poi), (s_l, s_i), sig

@@ -117,20 +117,25 @@ def consider_cov(
     point moves by its map (`ground_map`) times that; a survey error moves every look, so
     the point with it, across the ground.
 
-    ``bias_sigma`` (M, 4): σ of range (m), azimuth and elevation (rad), survey (m per
-    horizontal axis) of each track's radar. ``maps`` and ``states``: each point's map
-    (M, 3, P) and state (M, 6).
+    ``bias_sigma`` (M, 4) or (M, 6): σ of range (m), azimuth and elevation (rad), survey
+    (m per horizontal axis) of each track's radar, and optionally of an azimuth and an
+    elevation error growing through the track (rad/s, about its mean time: the drift of
+    a wandering floor, which tilts the fitted path). ``maps`` and ``states``: each
+    point's map (M, 3, P) and state (M, 6).
     """
     _, jac, _ = residuals_and_jacobian(theta, obs, model, world)
     m, k = obs.t_s.shape
     j_meas = jac[:, : 4 * k].reshape(m, k, 4, -1)  # rows are (look, component)
     w = obs.weights
     jtw = np.einsum("mkcf,mkc->mfc", j_meas[:, :, :3], w[:, :, :3])  # (M, P, 3)
-    s = -cov @ jtw  # δθ per unit bias
-    sb = s * bias_sigma[:, None, :3]
+    sb = -cov @ jtw * bias_sigma[:, None, :3]  # δθ per 1-σ bias
+    if bias_sigma.shape[1] > 4:
+        dt = np.nan_to_num(obs.t_s - np.nanmean(obs.t_s, axis=1, keepdims=True))
+        jtw_rate = np.einsum("mkcf,mkc,mk->mfc", j_meas[:, :, 1:3], w[:, :, 1:3], dt)
+        sb = np.concatenate([sb, -cov @ jtw_rate * bias_sigma[:, None, 4:6]], axis=2)
     out = []
     for a, state in zip(maps, states, strict=True):
-        d = a @ sb  # (M, 3, 3): each bias's 1-σ move of the point
+        d = a @ sb  # (M, 3, B): each bias's 1-σ move of the point
         c = d @ np.swapaxes(d, 1, 2)
         up = _up_vector(state[:, :3], world)
         flat = np.eye(3)[None] - up[:, :, None] * up[:, None, :]

@@ -215,8 +215,8 @@ def run_locator(
                 cfg,
                 origin=(o.lat_deg, o.lon_deg, o.alt_m),
                 theta0=warm[gs],
-                bias_sigma=_with_floor(radar_bias, radars, g_radar[gs], obs) if wandering
-                else (radar_bias[g_radar[gs]] if told else None),
+                bias_sigma=systematic_sigma(radar_bias, radars, g_radar[gs], obs, world_sigma)
+                if wandering else (radar_bias[g_radar[gs]] if told else None),
                 world_sigma=world_sigma,
             )  # fmt: skip
             warm[gs] = loc.class_theta
@@ -267,20 +267,32 @@ def run_locator(
     return LocatorResult(table, alerts, det_rows, n_groups)
 
 
-def _with_floor(
-    radar_bias: NDArray, radars: list[RadarModel], radar_of: NDArray[np.intp], obs
+def systematic_sigma(
+    radar_bias: NDArray,
+    radars: list[RadarModel],
+    radar_of: NDArray[np.intp],
+    obs,
+    world_sigma: WorldSigma,
 ) -> NDArray:
-    """Each track's systematic σ with the share of its radar's wandering angle floor
-    that the track's span cannot average away, in quadrature."""
-    span = np.nanmax(obs.t_s, axis=1) - np.nanmin(obs.t_s, axis=1)
+    """Each track's systematic σ (M, 6) as `gbad.locating.claims.consider_cov` takes them:
+    its radar's, with in quadrature the part of the wandering angle floor the track's
+    span T cannot average away (its mean over the track) and the refraction the
+    standard correction leaves on elevation (σ(dN/dh)·R/2 at the track's range); and
+    the floor's drift through the track as a rate, σ·√(2(1 − e^(−T/τ)))/T."""
+    span = np.nan_to_num(np.nanmax(obs.t_s, axis=1) - np.nanmin(obs.t_s, axis=1))
     floor_rad = (
         np.array([[np.radians(r.sigma_az_deg), np.radians(r.sigma_el_deg)] for r in radars])
         * np.array([r.accuracy_floor_fraction for r in radars])[:, None]
-    )
-    corr = np.array([r.floor_correlation_s for r in radars])
-    share = mean_variance_share(np.nan_to_num(span), corr[radar_of])
-    out = radar_bias[radar_of].copy()
-    out[:, 1:3] = np.sqrt(out[:, 1:3] ** 2 + floor_rad[radar_of] ** 2 * share[:, None])
+    )[radar_of]
+    corr = np.array([r.floor_correlation_s for r in radars])[radar_of]
+    share = mean_variance_share(span, corr)
+    out = np.zeros((len(radar_of), 6))
+    out[:, :4] = radar_bias[radar_of]
+    out[:, 1:3] = np.sqrt(out[:, 1:3] ** 2 + floor_rad**2 * share[:, None])
+    refraction = world_sigma.refractivity_per_m * np.nanmean(obs.z[..., 0], axis=1) / 2.0
+    out[:, 2] = np.hypot(out[:, 2], np.nan_to_num(refraction))
+    drift = np.sqrt(2.0 * (1.0 - np.exp(-span / corr))) / np.maximum(span, 1e-3)
+    out[:, 4:6] = floor_rad * drift[:, None]
     return out
 
 

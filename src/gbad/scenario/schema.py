@@ -672,7 +672,7 @@ class Variability(Strict):
     burn_time_round_sigma_frac: Annotated[float, Field(ge=0, le=0.3)] = 0.02
     #: The day's refractivity gradient about the scenario's (per m); radars correct
     #: their elevations with the standard gradient.
-    refractivity_sigma_per_m: Annotated[float, Field(ge=0, le=100e-9)] = 40e-9
+    refractivity_sigma_per_m: Annotated[float, Field(ge=0, le=100e-9)] = 50e-9
     #: The locator's ground against the truth's: a smooth error field (SRTM-class).
     terrain_sigma_m: Annotated[float, Field(ge=0, le=200)] = 10.0
     terrain_correlation_m: Annotated[float, Field(gt=0, le=50e3)] = 1000.0

@@ -92,6 +92,10 @@ class WorldSigma:
                                                      v.burn_time_round_sigma_frac))  # fmt: skip
 
     @property
+    def refractivity_per_m(self) -> float:
+        return 0.0 if self.ideal else self.variability.refractivity_sigma_per_m
+
+    @property
     def terrain_m(self) -> float:
         return 0.0 if self.ideal else self.variability.terrain_sigma_m
 
