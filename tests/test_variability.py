@@ -158,3 +158,35 @@ wind_sigma_mps = -1.0
     with pytest.raises(ScenarioError, match=r"did you mean 'terrain_sigma_m'"):
         parse_scenario(text.replace("wind_sigma_mps = -1.0", "terain_sigma_m = 3.0"), "b.toml")
     assert Variability().ideal is False
+
+
+def test_the_locator_meets_its_mapped_ground_as_a_dem_search_would():
+    """Over flat ground the map's smooth error is met level floor by level floor
+    (`to_ground`'s fast path); the general DEM search along the sampled path agrees."""
+    from gbad.earth.terrain import FlatGround
+    from gbad.locating.dynamics import World, to_ground
+    from gbad.locating.locate import WEAPON_CLASSES
+
+    p = MUNITIONS["155mm-he"]
+    f = fly(p, LAT, LON, ALT, 30.0, 20.0, p.top_charge_mps)
+    n = int(f.n_samples[0])
+    mid = n // 2
+    x0 = np.concatenate([f.pos_ecef_m[0, mid], f.vel_ecef_mps[0, mid]])[None]
+    model = WEAPON_CLASSES[1].model()
+    error = TerrainError.draw((LAT, LON, ALT), 10.0, 1000.0, np.random.default_rng(4))
+    fast = MappedGround(FlatGround(ALT), error)
+    assert fast.flat_base_m == ALT
+
+    class Dem:  # the same heights, without the flat base: the sampled search
+        min_height_m = fast.min_height_m
+
+        def height_m(self, lat, lon):
+            return fast.height_m(lat, lon)
+
+    for direction in (1.0, -1.0):
+        args = (x0, np.array([model.kappa_nominal]), np.array([f.t_s[0, mid]]),
+                np.array([direction]), model.cd_tables, np.zeros(1, dtype=np.int64), World())  # fmt: skip
+        a = to_ground(*args, fast)
+        b = to_ground(*args, Dem())
+        assert a.status[0] == b.status[0] == 0
+        np.testing.assert_allclose(a.state[0, :3], b.state[0, :3], atol=0.05)

@@ -301,6 +301,58 @@ def floor_kernel(
         n_rec[j] = n
 
 
+@njit(cache=True, parallel=True)
+def sample_crossing_kernel(
+    rec_t,  # (M, S) samples of each trajectory (floor_kernel's record), in flight order
+    rec_state,  # (M, S, 6)
+    n_rec,  # (M,)
+    floor_m,  # (M,) the level to cross, per trajectory
+    cross_t,  # (M,) out
+    cross_state,  # (M, 6) out
+    status,  # (M,) out: STATUS_OK or STATUS_NO_CROSSING
+):
+    """The last descent through ``floor_m`` along recorded samples (a ballistic path's
+    only one), refined on the cubic Hermite between the two samples that bracket it
+    (as `floor_kernel` does)."""
+    m_traj = rec_t.shape[0]
+    for j in prange(m_traj):
+        tmp = np.empty(6)
+        status[j] = STATUS_NO_CROSSING
+        cross_t[j] = np.nan
+        for i in range(6):
+            cross_state[j, i] = np.nan
+        # From the end: the samples stop just past the lowest level sought, and a
+        # ballistic path descends through each level once, so the bracket is near.
+        n = n_rec[j]
+        if n < 2:
+            continue
+        st = rec_state[j, n - 1]
+        h_next = geodetic_height_m(st[0], st[1], st[2])
+        for k in range(n - 1, 0, -1):
+            prev = rec_state[j, k - 1]
+            h_here = geodetic_height_m(prev[0], prev[1], prev[2])
+            if h_here >= floor_m[j] and h_next < floor_m[j]:
+                st = rec_state[j, k]
+                h = rec_t[j, k] - rec_t[j, k - 1]
+                lo = 0.0
+                hi = 1.0
+                for _ in range(50):
+                    sm = 0.5 * (lo + hi)
+                    _hermite_into(prev, st, h, sm, tmp)
+                    if geodetic_height_m(tmp[0], tmp[1], tmp[2]) >= floor_m[j]:
+                        lo = sm
+                    else:
+                        hi = sm
+                sm = 0.5 * (lo + hi)
+                _hermite_into(prev, st, h, sm, tmp)
+                cross_t[j] = rec_t[j, k - 1] + sm * h
+                for i in range(6):
+                    cross_state[j, i] = tmp[i]
+                status[j] = STATUS_OK
+                break
+            h_next = h_here
+
+
 @njit(cache=True)
 def _hermite_into(p, q, h, s, out):
     """State at s (0..1) of the step from state p to q: the truth kernel's cubic Hermite."""

@@ -25,6 +25,7 @@ from gbad.locating._kernel import (
     WORLD_WGS84,
     floor_kernel,
     propagate_kernel,
+    sample_crossing_kernel,
 )
 from gbad.world.ballistic import MACH_STEP, terrain_crossings
 
@@ -43,6 +44,8 @@ __all__ = [
 
 #: Default integration step (s), as the truth's; outputs between steps are cubic Hermite.
 DEFAULT_DT_S = 0.1
+#: Passes of the level-floor search on a smooth ground over flat (`to_ground`).
+SMOOTH_GROUND_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -171,42 +174,72 @@ def to_ground(
     """
     m = len(x0)
     terrain = None if np.isscalar(ground) or isinstance(ground, (int, float)) else ground
+    smooth_base = getattr(terrain, "flat_base_m", None)
     if terrain is not None and hasattr(terrain, "alt_m"):
         terrain, floor = None, float(terrain.alt_m)  # a FlatGround: exact in the kernel
+    elif smooth_base is not None:
+        floor = float(smooth_base)
     elif terrain is not None:
         floor = float(getattr(terrain, "min_height_m", -500.0)) - 1.0
     else:
         floor = float(ground)  # type: ignore[arg-type]
-    n_samples = int(np.ceil(max_time_s / world.dt_s)) + 8 if terrain is not None else 1
-    rec_t = np.full((m, n_samples), np.nan)
-    rec_state = np.full((m, n_samples, 6), np.nan)
-    n_rec = np.zeros(m, dtype=np.int64)
-    cross_t = np.empty(m)
-    cross_state = np.empty((m, 6))
-    status = np.empty(m, dtype=np.int64)
-    floor_kernel(
-        np.ascontiguousarray(x0, dtype=float),
-        np.ascontiguousarray(kappa, dtype=float),
-        np.ascontiguousarray(np.broadcast_to(t0_s, (m,)), dtype=float),
-        np.ascontiguousarray(np.broadcast_to(direction, (m,)), dtype=float),
-        _motor(motor, m),
-        np.full(m, floor),
-        np.full(m, float(max_time_s)),
-        cd_tables,
-        np.ascontiguousarray(cd_index, dtype=np.int64),
-        MACH_STEP,
-        world.kind,
-        world.flat,
-        _air(air, m),
-        world.dt_s,
-        terrain is not None,
-        rec_t,
-        rec_state,
-        n_rec,
-        cross_t,
-        cross_state,
-        status,
-    )
+
+    def run(floors: Array, record: bool) -> tuple:
+        n_samples = int(np.ceil(max_time_s / world.dt_s)) + 8 if record else 1
+        rec_t = np.full((m, n_samples), np.nan)
+        rec_state = np.full((m, n_samples, 6), np.nan)
+        n_rec = np.zeros(m, dtype=np.int64)
+        cross_t = np.empty(m)
+        cross_state = np.empty((m, 6))
+        status = np.empty(m, dtype=np.int64)
+        floor_kernel(
+            np.ascontiguousarray(x0, dtype=float),
+            np.ascontiguousarray(kappa, dtype=float),
+            np.ascontiguousarray(np.broadcast_to(t0_s, (m,)), dtype=float),
+            np.ascontiguousarray(np.broadcast_to(direction, (m,)), dtype=float),
+            _motor(motor, m),
+            np.ascontiguousarray(floors, dtype=float),
+            np.full(m, float(max_time_s)),
+            cd_tables,
+            np.ascontiguousarray(cd_index, dtype=np.int64),
+            MACH_STEP,
+            world.kind,
+            world.flat,
+            _air(air, m),
+            world.dt_s,
+            record,
+            rec_t,
+            rec_state,
+            n_rec,
+            cross_t,
+            cross_state,
+            status,
+        )
+        return rec_t, rec_state, cross_t, cross_state, status
+
+    if smooth_base is not None:
+        # A smooth error over flat ground (`MappedGround`): flown once below its lowest
+        # point, then crossed level by level on the samples, each level the ground's
+        # height where the last one was crossed: the field changes over a kilometre,
+        # the crossing moves by metres.
+        lowest = float(getattr(terrain, "min_height_m", floor - 500.0)) - 1.0
+        rec_t, rec_state, _, _, status = run(np.full(m, lowest), True)
+        diverged = status == STATUS_DIVERGED
+        n_rec = np.sum(np.isfinite(rec_t), axis=1).astype(np.int64)
+        floors = np.full(m, floor)
+        cross_t = np.full(m, np.nan)
+        cross_state = np.full((m, 6), np.nan)
+        status = np.full(m, STATUS_NO_CROSSING, dtype=np.int64)
+        for _ in range(SMOOTH_GROUND_PASSES):
+            sample_crossing_kernel(rec_t, rec_state, n_rec, floors, cross_t, cross_state, status)
+            ok = status == STATUS_OK
+            if not ok.any():
+                break
+            lat, lon, _ = ecef2geodetic(*cross_state[ok, :3].T)
+            floors[ok] = terrain.height_m(lat, lon)  # type: ignore[union-attr]
+        status = np.where(diverged & (status != STATUS_OK), STATUS_DIVERGED, status)
+        return GroundCrossing(status, cross_t, cross_state)
+    rec_t, rec_state, cross_t, cross_state, status = run(np.full(m, floor), terrain is not None)
     if terrain is not None:
         has, _, t_c, st_c, _ = terrain_crossings(rec_t, rec_state, terrain)
         diverged = status == STATUS_DIVERGED

@@ -10,6 +10,7 @@ is what the sensors ask millions of times. Positions and velocities are ECEF
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,14 +106,20 @@ class Truth:
         alive = (t >= self.t_start_s[index]) & (t <= self.t_end_s[index])
         return pos, vel, alive
 
+    @cached_property
+    def _fine_spans(self) -> tuple[NDArray[np.intp], Array, Array]:
+        """Samples per object and each one's first and last sample time."""
+        assert self.fine_t_s is not None
+        ft = self.fine_t_s
+        n = np.sum(np.isfinite(ft), axis=1)
+        return n, ft[:, 0], ft[np.arange(len(ft)), np.maximum(n - 1, 0)]
+
     def _fine_states(self, index: NDArray[np.intp], t: Array, pos: Array, vel: Array) -> None:
         """Overwrite (in place) the states of queries inside an object's burn samples."""
         assert self.fine_t_s is not None
         assert self.fine_pos_ecef_m is not None and self.fine_vel_ecef_mps is not None
         ft = self.fine_t_s
-        n = np.sum(np.isfinite(ft), axis=1)
-        first = ft[:, 0]
-        last = ft[np.arange(len(ft)), np.maximum(n - 1, 0)]
+        n, first, last = self._fine_spans
         t_b = np.broadcast_to(t, index.shape)
         sel = np.flatnonzero((n[index] >= 2) & (t_b >= first[index]) & (t_b <= last[index]))
         if sel.size == 0:

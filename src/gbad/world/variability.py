@@ -138,6 +138,13 @@ class MappedGround:
         return base + self.error.at(lat_deg, lon_deg)
 
     @property
+    def flat_base_m(self) -> float | None:
+        """The truth's ground's one height when it is flat (else None): the locator then
+        finds crossings level floor by level floor instead of sampling a DEM."""
+        alt = getattr(self.truth_ground, "alt_m", None)
+        return None if alt is None else float(alt)
+
+    @property
     def min_height_m(self) -> float:
         base = getattr(self.truth_ground, "min_height_m", None)
         if base is None:
