@@ -114,7 +114,8 @@ def test_numba_scalars_match_numpy() -> None:
     np.testing.assert_allclose(rho, density_kgpm3(z), rtol=1e-12)
     np.testing.assert_allclose(a, speed_of_sound_mps(z), rtol=1e-12)
     np.testing.assert_allclose([pressure_pa_scalar(v) for v in z], pressure_pa(z), rtol=1e-12)
-    np.testing.assert_allclose([temperature_k_scalar(v) for v in z], temperature_k(z), rtol=1e-12)
+    np.testing.assert_allclose([temperature_k_scalar(v) for v in z], temperature_k(z),
+                               rtol=1e-12)
     both = np.array([density_and_speed_of_sound_scalar(v) for v in z])
     np.testing.assert_allclose(both[:, 0], rho, rtol=1e-15)
     np.testing.assert_allclose(both[:, 1], a, rtol=1e-15)

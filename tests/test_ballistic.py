@@ -80,20 +80,8 @@ def test_vacuum_inertial_matches_kepler() -> None:
     # No drag, no rotation, point-mass gravity: a Kepler ellipse. After ~60 s of
     # flight (3 km up, 35 km out) the position must agree to 0.1 m.
     lat, lon, alt, el, az, v = 30.0, 40.0, 0.0, 60.0, 45.0, 684.0
-    f = fly(
-        SHELL,
-        lat,
-        lon,
-        alt,
-        el,
-        az,
-        v,
-        rotating=False,
-        gravity="point",
-        drag=False,
-        ground=-1e6,
-        max_time_s=60.0,
-    )
+    f = fly(SHELL, lat, lon, alt, el, az, v, rotating=False, gravity="point", drag=False,
+            ground=-1e6, max_time_s=60.0)
     k = f.n_samples[0] - 1
     t_end = f.t_s[0, k]
     assert t_end == pytest.approx(60.0, abs=1e-9)
@@ -113,20 +101,8 @@ def test_vacuum_rotating_frame_matches_rotated_kepler() -> None:
     # orbit (launched with v + Ω×r) turned back by Ω·t: this checks the Coriolis
     # and centrifugal terms exactly.
     lat, lon, alt, el, az, v = 50.0, -20.0, 300.0, 40.0, 300.0, 900.0
-    f = fly(
-        SHELL,
-        lat,
-        lon,
-        alt,
-        el,
-        az,
-        v,
-        rotating=True,
-        gravity="point",
-        drag=False,
-        ground=-1e6,
-        max_time_s=60.0,
-    )
+    f = fly(SHELL, lat, lon, alt, el, az, v, rotating=True, gravity="point", drag=False,
+            ground=-1e6, max_time_s=60.0)
     k = f.n_samples[0] - 1
     t_end = f.t_s[0, k]
     r0, v0 = launch_state(lat, lon, alt, el, az, v)
@@ -147,47 +123,21 @@ def test_j2_gravity_matches_potential_gradient() -> None:
 
     def rhs(_t, y):
         h = 1.0
-        grad = np.array(
-            [(potential(y[:3] + h * e) - potential(y[:3] - h * e)) / (2 * h) for e in np.eye(3)]
-        )
+        grad = np.array([(potential(y[:3] + h * e) - potential(y[:3] - h * e)) / (2 * h)
+                         for e in np.eye(3)])
         return np.concatenate([y[3:], -grad])
 
     lat, lon, alt, el, az, v = 35.0, 10.0, 0.0, 70.0, 10.0, 1200.0
-    f = fly(
-        SHELL,
-        lat,
-        lon,
-        alt,
-        el,
-        az,
-        v,
-        rotating=False,
-        gravity="j2",
-        drag=False,
-        ground=-1e6,
-        max_time_s=60.0,
-    )
+    f = fly(SHELL, lat, lon, alt, el, az, v, rotating=False, gravity="j2", drag=False,
+            ground=-1e6, max_time_s=60.0)
     k = f.n_samples[0] - 1
     r0, v0 = launch_state(lat, lon, alt, el, az, v)
-    sol = solve_ivp(
-        rhs, (0.0, f.t_s[0, k]), np.concatenate([r0, v0]), method="DOP853", rtol=1e-12, atol=1e-6
-    )
+    sol = solve_ivp(rhs, (0.0, f.t_s[0, k]), np.concatenate([r0, v0]), method="DOP853",
+                    rtol=1e-12, atol=1e-6)
     assert np.linalg.norm(f.pos_ecef_m[0, k] - sol.y[:3, -1]) < 0.1
     # J2 matters here (tens of metres), so the test can tell it is there.
-    g = fly(
-        SHELL,
-        lat,
-        lon,
-        alt,
-        el,
-        az,
-        v,
-        rotating=False,
-        gravity="point",
-        drag=False,
-        ground=-1e6,
-        max_time_s=60.0,
-    )
+    g = fly(SHELL, lat, lon, alt, el, az, v, rotating=False, gravity="point", drag=False,
+            ground=-1e6, max_time_s=60.0)
     assert np.linalg.norm(g.pos_ecef_m[0, k] - sol.y[:3, -1]) > 5.0
 
 
@@ -203,32 +153,14 @@ def test_motor_burn_matches_rocket_equation() -> None:
         mass = p.mass_kg - mdot * min(t, p.burn_time_s)
         return [y[1], thrust / mass - GM_M3PS2 / y[0] ** 2]
 
-    f = fly(
-        p,
-        0.0,
-        0.0,
-        0.0,
-        90.0,
-        0.0,
-        45.0,
-        rotating=False,
-        gravity="point",
-        drag=False,
-        max_time_s=20.0,
-    )
+    f = fly(p, 0.0, 0.0, 0.0, 90.0, 0.0, 45.0, rotating=False, gravity="point", drag=False,
+            max_time_s=20.0)
     t = f.t_s[0, : f.n_samples[0]]
     r = np.linalg.norm(f.pos_ecef_m[0, : f.n_samples[0]], axis=1)
     y0 = [WGS84_A_M, 45.0]
     burn = solve_ivp(rhs, (0.0, p.burn_time_s), y0, method="DOP853", rtol=1e-12, atol=1e-9)
-    coast = solve_ivp(
-        rhs,
-        (p.burn_time_s, 20.0),
-        burn.y[:, -1],
-        method="DOP853",
-        rtol=1e-12,
-        atol=1e-9,
-        dense_output=True,
-    )
+    coast = solve_ivp(rhs, (p.burn_time_s, 20.0), burn.y[:, -1], method="DOP853", rtol=1e-12,
+                      atol=1e-9, dense_output=True)
     ib = int(np.argmin(np.abs(t - p.burn_time_s)))
     assert t[ib] == pytest.approx(p.burn_time_s, abs=1e-12)  # burnout lands on a sample
     assert r[ib] == pytest.approx(burn.y[0, -1], abs=1e-3)
@@ -249,14 +181,8 @@ def _pybc_ground_crossing(dm, mv_mps: float, el_deg: float, lat=None, az=None):
 
     # 4x its default 0.0025 s step: RK4 is still converged to centimetres here.
     calc = Calculator(config=BaseEngineConfigDict(cMinimumVelocity=0.0, cStepMultiplier=4.0))
-    shot = Shot(
-        ammo=Ammo(dm, Unit.MPS(mv_mps)),
-        atmo=Atmo.icao(),
-        weapon=Weapon(),
-        relative_angle=Unit.Degree(el_deg),
-        latitude=lat,
-        azimuth=az,
-    )
+    shot = Shot(ammo=Ammo(dm, Unit.MPS(mv_mps)), atmo=Atmo.icao(), weapon=Weapon(),
+                relative_angle=Unit.Degree(el_deg), latitude=lat, azimuth=az)
     # It integrates on to -1500 ft: find the ground crossing ourselves.
     hit = calc.fire(shot, Unit.Meter(60000.0), Unit.Meter(10.0), raise_range_error=False)
     rec = hit.records
@@ -279,22 +205,11 @@ def test_g7_bullet_matches_py_ballisticcalc(el_deg: float) -> None:
     bc, grains, d_in = 0.300, 175.0, 0.308
     form = (grains / 7000.0 / d_in**2) / bc
     bullet = MunitionProfile(
-        name="g7-test",
-        kind="shell",
-        mass_kg=grains * 6.479891e-5,
-        diameter_m=d_in * 0.0254,
-        cd_mach=tuple((pt["Mach"], form * pt["CD"]) for pt in TableG7),
-        charges_mps=(800.0,),
-        thrust_n=0.0,
-        burn_time_s=0.0,
-        propellant_kg=0.0,
-        elevation_min_deg=0.0,
-        elevation_max_deg=80.0,
-        default_trajectory="low",
-        mv_sigma_frac=0.0,
-        elevation_sigma_mrad=0.0,
-        azimuth_sigma_mrad=0.0,
-        source="test: py-ballisticcalc G7",
+        name="g7-test", kind="shell", mass_kg=grains * 6.479891e-5, diameter_m=d_in * 0.0254,
+        cd_mach=tuple((pt["Mach"], form * pt["CD"]) for pt in TableG7), charges_mps=(800.0,),
+        thrust_n=0.0, burn_time_s=0.0, propellant_kg=0.0, elevation_min_deg=0.0,
+        elevation_max_deg=80.0, default_trajectory="low", mv_sigma_frac=0.0,
+        elevation_sigma_mrad=0.0, azimuth_sigma_mrad=0.0, source="test: py-ballisticcalc G7",
     )
     dm = DragModel(bc, TableG7, weight=Unit.Grain(grains), diameter=Unit.Inch(d_in))
     ref_range, ref_cross, ref_t = _pybc_ground_crossing(dm, 800.0, el_deg, lat=45.0, az=90.0)
@@ -336,9 +251,8 @@ def test_calibrated_ranges_hold() -> None:
 
 def test_srbm_apogee_well_above_40_km_at_250_km() -> None:
     lat, lon, _ = enu2geodetic(0.0, 250e3, 0.0, 38.0, 127.0, 0.0)
-    el, az, _ = solve_aim(
-        [SRBM, SRBM], 38.0, 127.0, 0.0, lat, lon, 0.0, SRBM.top_charge_mps, ["low", "high"]
-    )
+    el, az, _ = solve_aim([SRBM, SRBM], 38.0, 127.0, 0.0, lat, lon, 0.0,
+                          SRBM.top_charge_mps, ["low", "high"])
     f = fly([SRBM, SRBM], 38.0, 127.0, 0.0, el, az, SRBM.top_charge_mps)
     assert np.all(f.apogee_m > 40e3)
     assert f.apogee_m[1] > f.apogee_m[0] + 50e3
@@ -384,14 +298,8 @@ def test_solve_aim_lands_on_the_aim_points() -> None:
     assert np.all(miss < 5.0)
     # The branch asked for is the branch given: high-angle solutions are steeper
     # than the profile's maximum-range elevation.
-    _, el_star = max_range_m(
-        profs,
-        speed,
-        launch_lat_deg=lat0,
-        launch_lon_deg=lon0,
-        launch_alt_m=alt0,
-        azimuth_deg=np.degrees(az),
-    )
+    _, el_star = max_range_m(profs, speed, launch_lat_deg=lat0, launch_lon_deg=lon0,
+                             launch_alt_m=alt0, azimuth_deg=np.degrees(az))
     for i, t in enumerate(traj):
         assert (el[i] > el_star[i]) == (t == "high"), (i, el[i], el_star[i])
 
@@ -443,18 +351,13 @@ def test_coriolis_drift_northward_155mm() -> None:
     from py_ballisticcalc import DragModel, Unit
 
     bc = SHELL.mass_kg / 0.45359237 / (SHELL.diameter_m / 0.0254) ** 2  # lb/in^2, form 1
-    dm = DragModel(
-        bc,
-        [{"Mach": m, "CD": c} for m, c in SHELL.cd_mach],
-        weight=Unit.Kilogram(SHELL.mass_kg),
-        diameter=Unit.Meter(SHELL.diameter_m),
-    )
+    dm = DragModel(bc, [{"Mach": m, "CD": c} for m, c in SHELL.cd_mach],
+                   weight=Unit.Kilogram(SHELL.mass_kg), diameter=Unit.Meter(SHELL.diameter_m))
     f = fly([SHELL, SHELL], [45.0, -45.0], 0.0, 0.0, 45.0, 0.0, 684.0)
     for i, lat in enumerate((45.0, -45.0)):
         ref_range, ref_drift, ref_t = _pybc_ground_crossing(dm, 684.0, 45.0, lat=lat, az=0.0)
-        e, _, _ = geodetic2enu(
-            f.impact_lat_deg[i], f.impact_lon_deg[i], f.impact_alt_m[i], lat, 0.0, 0.0
-        )
+        e, _, _ = geodetic2enu(f.impact_lat_deg[i], f.impact_lon_deg[i], f.impact_alt_m[i],
+                               lat, 0.0, 0.0)
         assert e == pytest.approx(ref_drift, rel=0.02)
         if lat > 0.0:
             assert e > 30.0
@@ -482,9 +385,8 @@ def test_out_of_range_aim_raises_with_round_and_max_range() -> None:
     assert float(m1.group(1)) == pytest.approx(8.14, abs=0.03)
     assert float(m2.group(1)) == pytest.approx(20.0, abs=0.06)
     # The same with on_unreachable="nan": the reachable round is still solved.
-    el, _, miss = solve_aim(
-        profs, lat0, lon0, 0.0, lat, lon, 0.0, speed, ["low", "high", "low"], on_unreachable="nan"
-    )
+    el, _, miss = solve_aim(profs, lat0, lon0, 0.0, lat, lon, 0.0, speed,
+                            ["low", "high", "low"], on_unreachable="nan")
     assert np.isfinite(el[0]) and miss[0] < 5.0
     assert np.all(np.isnan(el[1:])) and np.all(np.isnan(miss[1:]))
 
@@ -542,14 +444,8 @@ def test_ground_range_matches_pyproj_geodesic() -> None:
     ],
 )
 def test_bad_input_is_a_clear_error(kwargs: dict, message: str) -> None:
-    args = {
-        "launch_lat_deg": 45.0,
-        "launch_lon_deg": 0.0,
-        "launch_alt_m": 0.0,
-        "elevation_deg": 45.0,
-        "azimuth_deg": 0.0,
-        "speed_mps": 684.0,
-    }
+    args = {"launch_lat_deg": 45.0, "launch_lon_deg": 0.0, "launch_alt_m": 0.0,
+            "elevation_deg": 45.0, "azimuth_deg": 0.0, "speed_mps": 684.0}
     kwargs = dict(kwargs)
     ground = kwargs.pop("ground", None)
     args.update(kwargs)

@@ -150,7 +150,9 @@ def test_launches_inside_the_envelope_intercept_inside_it() -> None:
         "the end game needs more g than it has",
     }
     f = constant_velocity_target(pos[ins], vel[ins])
-    r = fly_ideal("cheongung-2", [0.0, 0.0, 0.0], 0.0, f, uplink=Uplink(1.0, 20.0, 5.0), rng=rng)
+    r = fly_ideal(
+        "cheongung-2", [0.0, 0.0, 0.0], 0.0, f, uplink=Uplink(1.0, 20.0, 5.0), rng=rng
+    )
     assert np.all(r.end_reason == "closest_approach")
     assert np.all(r.miss_distance_m < CHEONGUNG_2.lethal_radius_m)
     assert np.all(r.end_range_m <= CHEONGUNG_2.max_range_m)
@@ -172,7 +174,9 @@ def test_predict_intercept_geometry() -> None:
     assert not p.inside[2] and "altitude" in p.why_outside[2]
     # Average speed ≈ range / time, and the PIP's time agrees with a flight to it.
     np.testing.assert_allclose(p.average_speed_mps, p.range_m / p.time_of_flight_s)
-    r = fly_ideal("cheongung-2", [0.0, 0.0, 0.0], 0.0, constant_velocity_target(pos[:1], vel[:1]))
+    r = fly_ideal(
+        "cheongung-2", [0.0, 0.0, 0.0], 0.0, constant_velocity_target(pos[:1], vel[:1])
+    )
     assert abs(r.time_of_flight_s[0] - p.time_of_flight_s[0]) < 1.5
 
 
