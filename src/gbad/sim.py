@@ -22,7 +22,6 @@ from gbad.analysis.air_picture import score_air_picture
 from gbad.analysis.engagement import score_engagements
 from gbad.analysis.locating import crlb_ceps, majority_truth, score_locates
 from gbad.analysis.report import write_report
-from gbad.earth.terrain import FlatGround, Terrain
 from gbad.earth.wgs84 import ecef2enu, ecef2geodetic, ecef_vectors2enu, geodetic2enu
 from gbad.engagement.control import (
     EngagementResult,
@@ -32,6 +31,14 @@ from gbad.engagement.control import (
 )
 from gbad.locating.locator import LocatorResult, relocate, run_locator
 from gbad.record import write_json, write_parquet
+from gbad.runworld import (
+    drawn_radars,
+    locator_ground,
+    make_ground,
+    radar_models,
+    world_draw,
+    world_sigma,
+)
 from gbad.scenario.loader import LoadedScenario
 from gbad.scenario.schema import DEFAULT_MUNITION
 from gbad.sensors.detection_file import Detections, from_columns
@@ -44,7 +51,7 @@ from gbad.sensors.radar import (
 from gbad.tracking.tracker import RadarGeometry, Tracker, TrackerResult, TrackerSession
 from gbad.world.build import build_truth
 from gbad.world.truth import Truth
-from gbad.world.variability import MappedGround, WorldDraw, WorldSigma, draw_world
+from gbad.world.variability import WorldDraw
 
 Progress = Callable[[str, float], None]
 
@@ -57,60 +64,6 @@ class RunResult:
     truth: Truth
     detections: dict[str, np.ndarray]
     timing: dict[str, float]
-
-
-def make_ground(loaded: LoadedScenario) -> FlatGround | Terrain:
-    hdr = loaded.model.scenario
-    if hdr.dem is None:
-        return FlatGround(hdr.origin.alt_m)
-    return Terrain.from_geotiff(loaded.base_dir / hdr.dem, height_offset_m=hdr.dem_height_offset_m)
-
-
-#: Each radar's systematic errors' random stream (apart from the per-stage children).
-RADAR_ERROR_STREAM = 2**31 - 3
-#: The world's variability's random stream (`gbad.world.variability`).
-WORLD_STREAM = 2**31 - 4
-
-
-def world_draw(loaded: LoadedScenario, seed: int, run: int) -> WorldDraw:
-    """The run's air, lots, refraction and map error (nominal under ``ideal``)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run, WORLD_STREAM)))
-    return draw_world(loaded.model, rng)
-
-
-def drawn_radars(
-    loaded: LoadedScenario, seed: int, run: int, n_objects: int, world: WorldDraw
-) -> list[RadarModel]:
-    """The radars as the run has them: each one's systematic errors drawn on its own
-    stream (the scenario's radars as they stand under ``ideal``).
-
-    A weapon-locating radar's error budget is whole: its angle floor and multipath
-    wander about each object, and the refraction of the day is left over its
-    standard correction. The air picture's radars keep a white floor and exact
-    refraction correction [a limitation: the air tracker does not yet claim those]."""
-    radars = radar_models(loaded)
-    if loaded.model.variability.ideal:
-        return radars
-    # Bending κ·R/2 with κ = −dN/dh; the radar takes off the scenario's (standard) κ.
-    residual = -0.5 * (
-        world.refractivity_gradient_per_m - loaded.model.scenario.refractivity_gradient_per_m
-    )
-    out = []
-    for i, rm in enumerate(radars):
-        errors = np.random.default_rng(
-            np.random.SeedSequence(seed, spawn_key=(run, RADAR_ERROR_STREAM, i))
-        )
-        if rm.role == "weapon_locating":
-            out.append(rm.with_drawn_errors(errors, n_objects, residual))
-        else:
-            out.append(rm.with_drawn_errors(errors))
-    return out
-
-
-def locator_ground(loaded: LoadedScenario, world: WorldDraw) -> object:
-    """The ground as the locator's map has it: the truth's plus the run's map error."""
-    ground = make_ground(loaded)
-    return ground if world.terrain_error is None else MappedGround(ground, world.terrain_error)
 
 
 def simulate(
@@ -188,15 +141,6 @@ def _occupancy_summary(occ: dict[str, np.ndarray]) -> dict[str, float]:
         "fence_revisit_s_min": float(occ["fence_revisit_s"].min()),
         "fence_revisit_s_max": float(occ["fence_revisit_s"].max()),
     }
-
-
-def radar_models(loaded: LoadedScenario) -> list[RadarModel]:
-    """The scenario's radars as the estimators know them (perfect under ``ideal``)."""
-    origin = loaded.model.scenario.origin
-    radars = [RadarModel.from_scenario(r, origin) for r in loaded.model.radars]
-    if loaded.model.variability.ideal:
-        radars = [r.perfect() for r in radars]
-    return radars
 
 
 def air_detections(loaded: LoadedScenario, det: Detections) -> tuple[Detections, list[RadarModel]]:
@@ -435,11 +379,6 @@ def locate(
         model.assets,
         world_sigma=world_sigma(loaded),
     )
-
-
-def world_sigma(loaded: LoadedScenario) -> WorldSigma:
-    """What estimators know of the world's variability: its nominal σ."""
-    return WorldSigma(loaded.model.variability, loaded.model.scenario.origin.alt_m)
 
 
 def locating_tables(
