@@ -54,7 +54,10 @@ def mean_variance_share(duration_s: ArrayLike, corr_s: float) -> Array:
     """Var(mean over a span) / σ² of a process with autocorrelation exp(−|τ|/T):
     how much of it a track of that span cannot average away."""
     x = np.maximum(np.asarray(duration_s, dtype=float), 1e-9) / corr_s
-    return 2.0 * (x - 1.0 + np.exp(-x)) / x**2
+    # For a short span the closed form cancels itself away: its series, 1 − x/3.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        closed = 2.0 * (x - 1.0 + np.exp(-x)) / x**2
+    return np.where(x < 1e-3, 1.0 - x / 3.0, closed)
 
 
 @dataclass(frozen=True)

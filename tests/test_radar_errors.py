@@ -1,0 +1,104 @@
+"""A weapon-locating radar's slowly varying errors and its fence above the terrain mask.
+
+Outside authorities: Barton's low-angle multipath σ = ρ·θ_bw/√8 at the horizon; the
+autocorrelation exp(−|τ|/T) of the wandering processes; refraction bending κ·R/2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gbad.earth.refraction import effective_earth_radius_m
+from gbad.earth.wgs84 import geodetic2enu
+from gbad.scenario.loader import load_builtin
+from gbad.sensors.radar import RadarModel, measured
+from gbad.sensors.radar_errors import (
+    MULTIPATH_SIDELOBE,
+    WanderingErrors,
+    mean_variance_share,
+    multipath_sigma_deg,
+)
+from gbad.sensors.weapon_locating import MASK_CLEARANCE_BEAMS, fence_base_deg
+
+
+def _wlr() -> RadarModel:
+    loaded = load_builtin("counter-battery")
+    return RadarModel.from_scenario(loaded.model.radars[0], loaded.model.scenario.origin)
+
+
+def test_wandering_errors_have_unit_variance_and_their_correlation_time():
+    tau = 2.0
+    w = WanderingErrors.draw(4000, (tau, tau, tau), np.random.default_rng(1))
+    ids = np.arange(1, 4001)
+    a = w.at(ids, np.zeros(4000))
+    b = w.at(ids, np.full(4000, tau))
+    assert a.std() == pytest.approx(1.0, rel=0.05)
+    assert np.mean(a * b) == pytest.approx(np.exp(-1.0), abs=0.05)
+    # The same look gives the same value, in any order or chunk; no object, no error.
+    np.testing.assert_array_equal(w.at(ids[::-1], np.zeros(4000)), a[::-1])
+    assert np.all(w.at(np.array([-1, 0]), np.zeros(2)) == 0.0)
+
+
+def test_what_a_track_cannot_average_away():
+    assert mean_variance_share(1e-6, 5.0) == pytest.approx(1.0, abs=1e-4)  # a bias
+    assert mean_variance_share(1000.0, 1.0) == pytest.approx(2.0 / 1000.0, rel=0.01)  # white
+
+
+def test_multipath_follows_bartons_form():
+    bw, rho = 1.0, 0.3
+    assert multipath_sigma_deg(0.0, bw, rho) == pytest.approx(rho * bw / np.sqrt(8.0))
+    # Half a beamwidth up the image is a beamwidth off boresight: the pattern's 1/4.
+    assert multipath_sigma_deg(0.5, bw, rho) == pytest.approx(rho * bw / np.sqrt(8.0) / 4.0)
+    assert multipath_sigma_deg(5.0, bw, rho) == pytest.approx(
+        rho * bw / np.sqrt(8.0) * MULTIPATH_SIDELOBE
+    )
+
+
+def test_a_drawn_radar_reports_its_multipath_and_keeps_its_refraction_residual():
+    radar = _wlr()
+    kappa = 60e-9  # the day bends 60e-9 /m more than the standard the radar takes off
+    drawn = radar.with_drawn_errors(np.random.default_rng(2), 10, kappa / 2.0)
+    n = 20000
+    t = np.linspace(0.0, 2000.0, n)
+    el = np.full(n, 0.3)
+    rng_m = np.full(n, 12e3)
+    snr = np.full(n, 1e6)  # the thermal noise negligible: what is left is systematic
+    out = measured(
+        drawn, t, np.full(n, 3), np.full(n, 10.0), el, rng_m, np.zeros(n), snr,
+        np.random.default_rng(3),
+    )  # fmt: skip
+    s_mp = multipath_sigma_deg(0.3, radar.beamwidth_el_deg, radar.multipath_reflection)
+    s_el = radar.sigmas(snr[:1])[2][0]
+    np.testing.assert_allclose(out["el_sigma_deg"], np.hypot(s_el, s_mp))
+    err = out["el_deg"] - el - drawn.bias_el_deg
+    # Over a long time the wandering parts average out; the refraction residual stays.
+    assert err.mean() == pytest.approx(np.degrees(kappa / 2.0 * 12e3), abs=0.2 * s_mp)
+    assert err.std() == pytest.approx(
+        np.hypot(radar.sigma_el_deg * radar.accuracy_floor_fraction, s_mp), rel=0.2
+    )
+
+
+def test_the_fence_stands_above_a_hill_and_stays_put_over_flat_ground():
+    radar = _wlr()
+    r_e = effective_earth_radius_m(-39e-9)
+
+    class Hill:
+        """A block 200 m over the antenna 3-4 km north, from due north to 1.2 km east."""
+
+        def height_m(self, lat, lon):
+            e, n, _ = geodetic2enu(
+                np.asarray(lat), np.asarray(lon), 0.0, radar.lat_deg, radar.lon_deg, 0.0
+            )
+            inside = (n > 3000.0) & (n < 4000.0) & (e > 0.0) & (e < 1200.0)
+            return np.where(inside, radar.alt_m + 200.0, radar.alt_m - 5.0)
+
+    base = fence_base_deg(radar, Hill(), r_e)
+    _, n_az = radar.raster_shape
+    az = (radar.az_min_deg + (np.arange(n_az) + 0.5) * radar.beamwidth_az_deg) % 360.0
+    behind = (az > 2.0) & (az < 15.0)  # columns that look at the hill's near face
+    assert np.all(base[~behind & ((az < 355.0) & (az > 25.0))] == radar.el_min_deg)
+    rise = 200.0
+    mask = np.degrees(np.arctan2(rise, 3000.0 / np.cos(np.radians(az[behind]))))
+    assert np.all(base[behind] >= mask - 0.1 + MASK_CLEARANCE_BEAMS * radar.beamwidth_el_deg)
+    assert np.all(base[behind] > radar.el_min_deg + 1.0)
