@@ -222,3 +222,20 @@ def test_columns_round_trip_through_validation(times):
     back = from_columns(det.to_columns(RADARS), RADARS, "again")
     for f in ("t_s", "range_m", "az_deg", "el_deg", "range_sigma_m", "radar_index"):
         np.testing.assert_array_equal(getattr(back, f), getattr(det, f))
+
+
+def test_a_recording_with_only_the_required_columns_tracks(tmp_path, detections):
+    """Issue 12: optional columns are optional. Without `range_rate_mps` the tracker uses
+    none (it failed with a non-finite innovation, blamed on the scenario)."""
+    from gbad.cli import main
+
+    keep = ("t_s", "radar_id", "range_m", "az_deg", "el_deg")
+    path = _write(tmp_path / "d.parquet", {k: detections[k] for k in keep})
+    det = read_detections(path, RADARS)
+    assert np.all(np.isnan(det.range_rate_mps)) and np.all(np.isnan(det.range_rate_sigma_mps))
+    code = main(
+        ["track", str(path), "--scenario", "airbase-defence", "--out", str(tmp_path / "o")]
+    )
+    assert code == 0
+    rows = pq.read_table(tmp_path / "o" / "tracks.parquet").to_pandas()
+    assert (rows.status == "confirmed").sum() > 100

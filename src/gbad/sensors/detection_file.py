@@ -299,8 +299,9 @@ def _complete(
             filled[name][mine] = sig
     cols = {k: numeric.get(k, v) for k, v in filled.items()}
     rr = numeric.get("range_rate_mps", np.full(n, np.nan))
-    # A range rate without a usable sigma is not a measurement.
+    # A range rate without a usable sigma is not a measurement, nor a sigma without one.
     rr = np.where(np.isfinite(cols["range_rate_sigma_mps"]), rr, np.nan)
+    cols["range_rate_sigma_mps"] = np.where(np.isfinite(rr), cols["range_rate_sigma_mps"], np.nan)
     order = np.argsort(numeric["t_s"], kind="stable")
     truth = numeric.get("truth_id")
     dwell = numeric.get("dwell_track_id")

@@ -224,7 +224,13 @@ class Tracker:
         starting none.
         """
         est, cfg = self.estimator, self.config
-        with_rr = cfg.use_range_rate and not np.isnan(geo.radar.sigma_range_rate_mps)
+        # Range rate where the radar measures it and every detection of the batch has it
+        # (a recording may leave the optional column out).
+        with_rr = (
+            cfg.use_range_rate
+            and not np.isnan(geo.radar.sigma_range_rate_mps)
+            and bool(np.all(np.isfinite(z_all[rows, 3])))
+        )
         m = 4 if with_rr else 3
         active = tracks.active()
         gated_dets = np.zeros(len(rows), dtype=bool)
@@ -622,8 +628,10 @@ class TrackerSession:
         self._z: NDArray | None = None
         self._R: NDArray | None = None
         self._with_rr = [
-            tracker.config.use_range_rate and not np.isnan(g.radar.sigma_range_rate_mps)
-            for g in tracker.geometry
+            tracker.config.use_range_rate
+            and not np.isnan(g.radar.sigma_range_rate_mps)
+            and bool(np.all(np.isfinite(det.range_rate_mps[det.radar_index == i])))
+            for i, g in enumerate(tracker.geometry)
         ]
         # (end, radar, sequence, start, rows): sorted by end then radar, hence a heap.
         self._queue = [
