@@ -239,3 +239,22 @@ def test_a_recording_with_only_the_required_columns_tracks(tmp_path, detections)
     assert code == 0
     rows = pq.read_table(tmp_path / "o" / "tracks.parquet").to_pandas()
     assert (rows.status == "confirmed").sum() > 100
+
+
+def test_issue_12_a_track_number_past_2_to_the_40_is_refused(detections):
+    """The locator keys a track by radar·2⁴⁰ + its number: a number that large would give
+    its locates to another radar."""
+    cols = {k: np.asarray(v) for k, v in detections.items()}
+    cols["dwell_track_id"] = np.where(cols["dwell_track_id"] >= 0, 1 << 40, -1)
+    with pytest.raises(DetectionFileError, match=r"'dwell_track_id'.*must be in \[-1, 2\^40\)"):
+        from_columns(cols, RADARS, "d.parquet")
+
+
+def test_issue_12_a_weapon_locating_radar_with_nothing_to_see():
+    """No threats at all: the radar's fence false alarms are its only detections."""
+    from dataclasses import replace as dc_replace
+
+    loaded = load_builtin("counter-battery")
+    empty = dc_replace(loaded, model=loaded.model.model_copy(update={"threats": []}))
+    _, det, _, _ = simulate(empty)
+    assert len(det["t_s"]) > 0 and np.all(det["truth_id"] == -1)

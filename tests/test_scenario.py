@@ -356,3 +356,40 @@ def test_mutated_scenarios_give_only_validation_errors(mutations):
         validate_mapping(raw, "fuzz.toml")
     except ScenarioError as exc:
         assert str(exc).startswith("fuzz.toml: invalid scenario")
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (("duration_s = 240.0", "duration_s = true"), "scenario.duration_s: got True"),
+        (("seed = 11", 'seed = "11"'), "scenario.seed: got '11'"),
+        (("pd = 0.9, pfa = 1e-6", "pd = 1e-7, pfa = 1e-6"), "pd (1e-07) must exceed pfa"),
+    ],
+)
+def test_issue_12_types_are_strict_and_pd_exceeds_pfa(edit, fragment):
+    """A string or a boolean is not a number, and a radar's reference target is detected
+    more often than a false alarm: each refused by `validate`, naming its key."""
+    text = (
+        Path(__file__).parents[1] / "src/gbad/scenario/builtin/counter-battery.toml"
+    ).read_text()
+    assert edit[0] in text
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text.replace(edit[0], edit[1], 1), "bad.toml")
+    assert fragment in str(info.value)
+
+
+def test_issue_12_a_velocity_sigma_past_anything_that_flies_is_refused():
+    text = (
+        Path(__file__).parents[1] / "src/gbad/scenario/builtin/counter-battery.toml"
+    ).read_text()
+    with pytest.raises(ScenarioError, match=r"tracker.initial_velocity_sigma_mps"):
+        parse_scenario(text + "\n[tracker]\ninitial_velocity_sigma_mps = 1e300\n", "bad.toml")
+
+
+def test_issue_12_toml_nested_500_deep_is_a_located_message():
+    text = (
+        '[scenario]\nname = "x"\norigin = { lat_deg = 37.0, lon_deg = 127.0, alt_m = 0.0 }\n'
+        "duration_s = 10.0\ndescription = " + "[" * 500 + "]" * 500 + "\n"
+    )
+    with pytest.raises(ScenarioError, match=r"(?s)deep.toml.*nested too deeply"):
+        parse_scenario(text, "deep.toml")

@@ -79,7 +79,15 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"malformed TOML: {exc}"]) from None
-    return validate_mapping(raw, source)
+    except RecursionError:
+        # The parser recurses into nested arrays and tables; no scenario nests deeply.
+        raise ScenarioError(
+            source, ["malformed TOML: arrays or tables nested too deeply to be a scenario"]
+        ) from None
+    try:
+        return validate_mapping(raw, source)
+    except RecursionError:
+        raise ScenarioError(source, ["values nested too deeply to be a scenario"]) from None
 
 
 def validate_mapping(raw: dict[str, Any], source: str = "<mapping>") -> Scenario:

@@ -65,7 +65,11 @@ class Strict(BaseModel):
     """A table that rejects unknown keys, suggesting the nearest valid one."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, str_strip_whitespace=True
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        str_strip_whitespace=True,
+        strict=True,
     )
 
     @model_validator(mode="before")
@@ -194,6 +198,15 @@ class Reference(Strict):
     rcs_m2: PosFloat
     pd: Probability
     pfa: Probability = 1e-6
+
+    @model_validator(mode="after")
+    def _detects_more_than_noise(self) -> Reference:
+        if self.pd <= self.pfa:
+            raise ValueError(
+                f"pd ({self.pd}) must exceed pfa ({self.pfa}): a radar detects its reference "
+                "target more often than it raises a false alarm"
+            )
+        return self
 
 
 class Scan(Strict):
@@ -592,18 +605,19 @@ class TrackerConfig(Strict):
     #: Consecutive looks without a detection that delete a confirmed track.
     delete_misses: Annotated[int, Field(ge=1, le=100)] = 5
     #: A track whose position 1-σ (RMS over the axes) grows past this is deleted (m).
-    max_position_sigma_m: PosFloat = 5000.0
+    max_position_sigma_m: Annotated[float, Field(gt=0, le=1e6)] = 5000.0
     #: A track with no detection for this long is deleted, looked at or not (s).
-    max_coast_s: PosFloat = 30.0
+    max_coast_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
     #: 1-σ of a new track's velocity in each axis (m/s).
-    initial_velocity_sigma_mps: PosFloat = 1000.0
+    #: Bounded by what flies: 20 km/s is past any ballistic missile.
+    initial_velocity_sigma_mps: Annotated[float, Field(gt=0, le=20000)] = 1000.0
     #: No target is faster: a one-detection track's second detection must be reachable.
     max_speed_mps: Annotated[float, Field(gt=0, le=20000)] = 3500.0
     use_range_rate: bool = True
     #: Probability of detection and clutter density assumed by JPDA.
     pd: Probability = 0.8
     #: GOSPA/OSPA cut-off, also the gate of track-to-truth assignment in scoring (m).
-    metric_cutoff_m: PosFloat = 1000.0
+    metric_cutoff_m: Annotated[float, Field(gt=0, le=1e6)] = 1000.0
 
     @model_validator(mode="after")
     def _m_of_n(self) -> TrackerConfig:

@@ -14,7 +14,7 @@ A detection file is Parquet with one row per detection:
 | `range_sigma_m`, `az_sigma_deg`, `el_sigma_deg` | m, deg, deg | no | finite, > 0 (1) |
 | `range_rate_sigma_mps` | m/s | no | > 0, or NaN where not measured |
 | `truth_id` | — | no | integer; read for scoring only, never by the tracker |
-| `dwell_track_id` | — | no | integer ≥ −1: the track a dwell was booked for (2) |
+| `dwell_track_id` | — | no | integer in [−1, 2⁴⁰): the track a dwell was booked for (2) |
 
 (1) Default: the radar's accuracy from the scenario, scaled by `snr_db` when given.
 (2) The track whose dwell made the detection (−1: a search detection). A
@@ -52,6 +52,8 @@ OPTIONAL = (
     "dwell_track_id",
 )
 INTEGER = ("truth_id", "dwell_track_id")
+#: A radar's own track numbers stay below this (the locator keys tracks by radar·2⁴⁰).
+MAX_TRACK_NUMBER = 1 << 40
 #: Columns where NaN is a value ("not measured"), not an error.
 NAN_ALLOWED = ("range_rate_mps", "range_rate_sigma_mps")
 
@@ -233,7 +235,9 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
         "el_deg": (np.abs(numeric["el_deg"]) > 90, "must be in [-90, 90] degrees"),
     }
     if "dwell_track_id" in numeric:
-        rules["dwell_track_id"] = (numeric["dwell_track_id"] < -1, "must be >= -1")
+        # Tracks are keyed radar·2⁴⁰ + number: a larger number would land on another radar.
+        d = numeric["dwell_track_id"]
+        rules["dwell_track_id"] = ((d < -1) | (d >= MAX_TRACK_NUMBER), "must be in [-1, 2^40)")
     if "snr_db" in numeric:
         rules["snr_db"] = (np.abs(numeric["snr_db"]) > 200, "must be in [-200, 200] dB")
     for col in ("range_sigma_m", "az_sigma_deg", "el_sigma_deg", "range_rate_sigma_mps"):
