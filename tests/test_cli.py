@@ -342,3 +342,31 @@ def test_track_with_a_bad_truth_file(small_run, tmp_path):
     assert f"{bad}: invalid truth file" in result.stderr
     assert "missing column(s) ['v_up_mps']" in result.stderr
     assert not dest.exists()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda t: t.iloc[:0], "it has no rows"),
+        (lambda t: t.assign(object_id=t.object_id.astype(str)), "'object_id' must be numeric"),
+        (lambda t: t.assign(t_s=t.t_s.astype(str)), "'t_s' must be numeric"),
+        (lambda t: t.assign(t_s=t.t_s.where(t.index != 3)), "'t_s': 1 row(s) not finite"),
+    ],
+)
+def test_issue_12_truth_files_that_cannot_be_scored_against(small_run, tmp_path, mutate, fragment):
+    """A truth file with no rows, text for numbers or NaN times is refused before any work
+    (NaN times were taken, and moved GOSPA from 589 m to 338 m)."""
+    import pandas as pd
+
+    scenario, out, _ = small_run
+    bad = tmp_path / "truth.parquet"
+    mutate(pd.read_parquet(out / "truth.parquet")).to_parquet(bad)
+    dest = tmp_path / "trk"
+    result = gbad(
+        "track", str(out / "detections.parquet"), "--scenario", str(scenario),
+        "--out", str(dest), "--truth", str(bad),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: invalid truth file" in result.stderr and fragment in result.stderr
+    assert not dest.exists()

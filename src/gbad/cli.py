@@ -102,10 +102,48 @@ class TruthFileError(InputError):
     what = "truth file"
 
 
+#: A truth file's columns (`truth.parquet` as `gbad run` writes it).
+TRUTH_COLUMNS = ("t_s", "object_id", "east_m", "north_m", "up_m", "v_east_mps", "v_north_mps",
+                 "v_up_mps")  # fmt: skip
+
+
+def _truth_rows(truth: str) -> dict:
+    """The truth file's columns, checked: rows, numbers, finite, integer object ids."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(truth)
+    except Exception as exc:
+        raise TruthFileError(truth, [f"not a readable Parquet file: {exc}"]) from None
+    missing = sorted(set(TRUTH_COLUMNS) - set(table.column_names))
+    if missing:
+        raise TruthFileError(truth, [f"missing column(s) {missing}"])
+    if table.num_rows == 0:
+        raise TruthFileError(truth, ["it has no rows: nothing to score against"])
+    rows, problems = {}, []
+    for name in TRUTH_COLUMNS:
+        col = table.column(name).to_numpy()
+        if col.dtype.kind not in "iuf":
+            problems.append(f"column {name!r} must be numeric (got {table.schema.field(name).type})")
+            continue
+        if name == "object_id" and col.dtype.kind == "f":
+            problems.append("column 'object_id' must be integer")
+            continue
+        bad = ~np.isfinite(col.astype(float))
+        if bad.any():
+            problems.append(
+                f"column {name!r}: {int(bad.sum())} row(s) not finite (first row {int(np.argmax(bad))})"
+            )
+        rows[name] = col
+    if problems:
+        raise TruthFileError(truth, problems)
+    return rows
+
+
 def _track(
     loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None, console: Console
 ) -> int:
-    import pyarrow.parquet as pq
 
     from gbad.record import write_json, write_parquet
     from gbad.sensors.detection_file import read_detections
@@ -119,28 +157,9 @@ def _track(
         tracks_table,
     )
 
+    truth_rows = _truth_rows(truth) if truth is not None else None
     det_all = read_detections(det_path, radar_models(loaded))
     det, air_radars = air_detections(loaded, det_all)
-    truth_rows = None
-    if truth is not None:
-        try:
-            table = pq.read_table(truth)
-        except Exception as exc:
-            raise TruthFileError(truth, [f"not a readable Parquet file: {exc}"]) from None
-        need = {
-            "t_s",
-            "object_id",
-            "east_m",
-            "north_m",
-            "up_m",
-            "v_east_mps",
-            "v_north_mps",
-            "v_up_mps",
-        }
-        missing = sorted(need - set(table.column_names))
-        if missing:
-            raise TruthFileError(truth, [f"missing column(s) {missing}"])
-        truth_rows = {k: table.column(k).to_numpy() for k in need}
     tic = time.perf_counter()
     result = track(loaded, det, radars=air_radars)
     wall = time.perf_counter() - tic
