@@ -370,3 +370,24 @@ def test_issue_12_truth_files_that_cannot_be_scored_against(small_run, tmp_path,
     assert "Traceback" not in result.stderr
     assert f"{bad}: invalid truth file" in result.stderr and fragment in result.stderr
     assert not dest.exists()
+
+
+def test_issue_12_an_unusable_out_is_refused_before_any_work(tmp_path):
+    """`--out` naming a file, an empty name or a folder that cannot be written: exit 2 at
+    once, naming it (it was found after the whole simulation, as a traceback)."""
+    import os
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    cases = [(str(a_file), "it is a file, not a folder"), ("", "give a folder name")]
+    if os.geteuid() != 0:  # root writes anywhere
+        cases.append((str(locked / "out"), "cannot be written here"))
+    for out, fragment in cases:
+        result = gbad("run", "counter-battery", "--out", out)
+        assert result.returncode == 2, (out, result.stderr)
+        assert "invalid output folder" in result.stderr and fragment in result.stderr
+        assert "Traceback" not in result.stderr
+    locked.chmod(0o700)

@@ -79,13 +79,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "run":
             loaded = load_scenario(args.scenario)
-            return _run(loaded, Path(args.out), args.seed, args.run, args.quiet, console)
+            return _run(loaded, _out_dir(args.out), args.seed, args.run, args.quiet, console)
         if args.command == "track":
             loaded = load_scenario(args.scenario)
-            return _track(loaded, Path(args.detections), Path(args.out), args.truth, console)
+            out = _out_dir(args.out)
+            return _track(loaded, Path(args.detections), out, args.truth, console)
         if args.command == "demo":
             loaded = load_builtin(DEFAULT_SCENARIO)
-            return _run(loaded, Path(args.out), None, 0, args.quiet, console)
+            return _run(loaded, _out_dir(args.out), None, 0, args.quiet, console)
     except InputError as exc:
         # Plain text, unwrapped: messages are read by people and by scripts alike.
         print(exc, file=sys.stderr)
@@ -100,6 +101,26 @@ def main(argv: list[str] | None = None) -> int:
 
 class TruthFileError(InputError):
     what = "truth file"
+
+
+class OutputFolderError(InputError):
+    what = "output folder"
+
+
+def _out_dir(out: str) -> Path:
+    """``--out`` checked before any work: a folder (or one that can be made) we may write."""
+    import os
+
+    if not out.strip():
+        raise OutputFolderError(repr(out), ["give a folder name (an empty one would be here)"])
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OutputFolderError(out, ["it is a file, not a folder"])
+    # The nearest folder that exists must let us make or fill the one asked for.
+    here = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise OutputFolderError(out, [f"{here} cannot be written here"])
+    return path
 
 
 #: A truth file's columns (`truth.parquet` as `gbad run` writes it).
