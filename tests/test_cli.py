@@ -391,3 +391,21 @@ def test_issue_12_an_unusable_out_is_refused_before_any_work(tmp_path):
         assert "invalid output folder" in result.stderr and fragment in result.stderr
         assert "Traceback" not in result.stderr
     locked.chmod(0o700)
+
+
+def test_issue_12_ctrl_c_is_one_line_not_a_traceback(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gbad", "run", "counter-battery", "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)  # past the imports, into the run
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted"
+    assert "Traceback" not in err

@@ -26,6 +26,8 @@ from gbad.scenario.loader import (
 )
 
 EXIT_BAD_INPUT = 2
+#: 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             loaded = load_builtin(DEFAULT_SCENARIO)
             return _run(loaded, _out_dir(args.out), None, 0, args.quiet, console)
+    except KeyboardInterrupt:
+        # One line, not a traceback: the files already written are whole (each is
+        # written to a temporary name and renamed).
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except InputError as exc:
         # Plain text, unwrapped: messages are read by people and by scripts alike.
         print(exc, file=sys.stderr)
