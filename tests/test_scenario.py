@@ -101,7 +101,7 @@ BAD_CASES = [
         "negative period",
         'scan = { kind = "rotating", period_s = 10.0 }',
         'scan = { kind = "rotating", period_s = -1.0 }',
-        ['radars[1] (id "lrsr").scan.period_s', "-1.0", "greater than 0"],
+        ['radars[1] (id "lrsr").scan.period_s', "-1.0", "greater than or equal to 0.01"],
     ),
     (
         "el_min above el_max",
@@ -393,3 +393,26 @@ def test_issue_12_toml_nested_500_deep_is_a_located_message():
     )
     with pytest.raises(ScenarioError, match=r"(?s)deep.toml.*nested too deeply"):
         parse_scenario(text, "deep.toml")
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (("truth_interval_s = 1.0", "truth_interval_s = 1e-6"), "scenario.truth_interval_s"),
+        (("beamwidth_el_deg = 1.0", "beamwidth_el_deg = 1e-6"), "beamwidth_el_deg"),
+        (("period_s = 0.5", "period_s = 1e-6"), "scan.period_s"),
+        (("range_max_m = 60e3", "range_max_m = 6e10"), "coverage.range_max_m"),
+        (("beamwidth_el_deg = 1.0", "beamwidth_el_deg = 1.0\nrange_resolution_m = 1e-4"),
+         "range_resolution_m"),
+    ],
+)  # fmt: skip
+def test_issue_12_valid_looking_numbers_that_would_exhaust_the_machine(edit, key):
+    """Each is a bound with a physical reason (docs/scenario.md), refused by `validate`."""
+    text = (
+        Path(__file__).parents[1] / "src/gbad/scenario/builtin/counter-battery.toml"
+    ).read_text()
+    assert edit[0] in text
+    with pytest.raises(ScenarioError, match=key):
+        parse_scenario(text.replace(edit[0], edit[1], 1), "bad.toml")
+    with pytest.raises(ScenarioError, match=r"locator.update_interval_s"):
+        parse_scenario(text + "\n[locator]\nupdate_interval_s = 1e-9\n", "bad.toml")

@@ -180,7 +180,8 @@ class ScenarioHeader(Strict):
     duration_s: Annotated[float, Field(gt=0, le=86400)]
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     description: str = ""
-    truth_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    #: Not finer than the truth's own 0.1 s grid by more than ten (rows are interpolated).
+    truth_interval_s: Annotated[float, Field(ge=0.01, le=60)] = 1.0
     refractivity_gradient_per_m: Annotated[float, Field(gt=-157e-9, le=0)] = -39e-9
     dem: str | None = None
     dem_height_offset_m: Annotated[float, Field(ge=-200, le=200)] = 0.0
@@ -211,7 +212,9 @@ class Reference(Strict):
 
 class Scan(Strict):
     kind: Literal["rotating", "sector", "electronic"]
-    period_s: Annotated[float, Field(gt=0, le=600)]
+    #: A scan, sweep or frame takes at least 10 ms (the fastest beam agility is ~µs a
+    #: beam, but a frame of beams is milliseconds at least).
+    period_s: Annotated[float, Field(ge=0.01, le=600)]
 
 
 class Coverage(Strict):
@@ -220,7 +223,8 @@ class Coverage(Strict):
     el_min_deg: Annotated[float, Field(ge=-10, lt=90)] = 0.0
     el_max_deg: Annotated[float, Field(gt=-10, le=90)] = 60.0
     range_min_m: NonNegFloat = 0.0
-    range_max_m: PosFloat
+    #: Out to 2,000 km: past any ground-based air-defence radar's instrumented range.
+    range_max_m: Annotated[float, Field(gt=0, le=2e6)]
 
     @model_validator(mode="after")
     def _ordered(self) -> Coverage:
@@ -348,9 +352,11 @@ class Radar(Strict):
     scan: Scan
     coverage: Coverage
     accuracy: Accuracy
-    beamwidth_az_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
-    beamwidth_el_deg: Annotated[float, Field(gt=0, le=90)] = 1.5
-    range_resolution_m: Annotated[float, Field(gt=0, le=1e4)] | None = None
+    #: No antenna here is finer than 0.05 deg (a 20 m dish at X band is 0.1 deg).
+    beamwidth_az_deg: Annotated[float, Field(ge=0.05, le=90)] = 1.5
+    beamwidth_el_deg: Annotated[float, Field(ge=0.05, le=90)] = 1.5
+    #: At least 0.1 m (1.5 GHz of bandwidth): the cell count sets the false alarms.
+    range_resolution_m: Annotated[float, Field(ge=0.1, le=1e4)] | None = None
     bias: Bias = Bias()
     bias_sigma: BiasSigma = BiasSigma()
     #: Weapon-locating radars only: the fence and track-dwell time line.
@@ -644,7 +650,7 @@ class LocatorConfig(Strict):
     #: Stop looking for the ground after this much flight (s).
     max_flight_s: Annotated[float, Field(gt=0, le=3600)] = 300.0
     #: The locator re-solves each growing track this often, for warnings (s).
-    update_interval_s: Annotated[float, Field(gt=0, le=60)] = 0.5
+    update_interval_s: Annotated[float, Field(ge=0.05, le=60)] = 0.5
     #: Warn when the impact region holding this probability touches an asset …
     alert_probability: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
     #: … once the impact point's CEP is below this (m).
