@@ -409,3 +409,20 @@ def test_issue_12_ctrl_c_is_one_line_not_a_traceback(tmp_path):
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err
+
+
+def test_issue_12_a_fifo_is_named_for_what_it_is(tmp_path):
+    """A FIFO given as the scenario or the detections is refused as one (the scenario's
+    read would have waited for a writer for ever; the detections said 'no such file')."""
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = gbad("validate", str(fifo))
+    assert result.returncode == 2 and "not a regular file (a FIFO)" in result.stderr
+    result = gbad(
+        "track", str(fifo), "--scenario", "counter-battery", "--out", str(tmp_path / "o")
+    )
+    assert result.returncode == 2 and "not a regular file (a FIFO)" in result.stderr
+    result = gbad("validate", str(tmp_path))
+    assert result.returncode == 2 and "not a regular file (a folder)" in result.stderr

@@ -103,6 +103,9 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     p = Path(path)
     if not p.exists() and str(path) in builtin_names():
         return load_builtin(str(path))
+    if p.exists() and not p.is_file():
+        # A FIFO would block the read for ever, a folder fail it.
+        raise ScenarioError(str(path), [f"not a regular file ({_kind_of(p)})"])
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -118,8 +121,21 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     return loaded
 
 
+def _kind_of(p: Path) -> str:
+    if p.is_dir():
+        return "a folder"
+    if p.is_fifo():
+        return "a FIFO"
+    return "a device or a socket"
+
+
 def _check_files(loaded: LoadedScenario) -> None:
     dem = loaded.model.scenario.dem
+    path = loaded.base_dir / dem if dem is not None else None
+    if path is not None and path.exists() and not path.is_file():
+        raise ScenarioError(
+            loaded.source, [f"scenario.dem: {dem!r} is not a regular file ({_kind_of(path)})"]
+        )
     if dem is not None and not (loaded.base_dir / dem).is_file():
         raise ScenarioError(
             loaded.source,

@@ -329,6 +329,9 @@ def _complete(
 def read_detections(path: str | Path, radars: list[RadarModel]) -> Detections:
     """Read and validate a Parquet detection file; raise DetectionFileError on any problem."""
     p = Path(path)
+    if p.exists() and not p.is_file():
+        what = "a folder" if p.is_dir() else "a FIFO" if p.is_fifo() else "a device or a socket"
+        raise DetectionFileError(str(path), [f"not a regular file ({what})"])
     try:
         table = pq.read_table(p)
     except FileNotFoundError:
