@@ -416,3 +416,44 @@ def test_issue_12_valid_looking_numbers_that_would_exhaust_the_machine(edit, key
         parse_scenario(text.replace(edit[0], edit[1], 1), "bad.toml")
     with pytest.raises(ScenarioError, match=r"locator.update_interval_s"):
         parse_scenario(text + "\n[locator]\nupdate_interval_s = 1e-9\n", "bad.toml")
+
+
+def test_issue_12_a_dem_never_reaches_the_network(tmp_path):
+    """A DEM naming a /vsicurl/ source, or a VRT (whose sources may), is refused, and no
+    connection reaches a listening loopback socket."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    (tmp_path / "remote.vrt").write_text(
+        f'<VRTDataset><SimpleSource><SourceFilename>/vsicurl/http://127.0.0.1:{port}/a.tif'
+        "</SourceFilename></SimpleSource></VRTDataset>"
+    )
+    for dem, fragment in (
+        (f"/vsicurl/http://127.0.0.1:{port}/a.tif", "network or virtual source"),
+        (f"http://127.0.0.1:{port}/a.tif", "network or virtual source"),
+        ("remote.vrt", "is a GDAL VRT"),
+    ):
+        f = tmp_path / "s.toml"
+        f.write_text(_mutate("truth_interval_s = 1.0", f'truth_interval_s = 1.0\ndem = "{dem}"'))
+        with pytest.raises(ScenarioError, match=fragment):
+            load_scenario(f)
+    with pytest.raises(TimeoutError):
+        server.accept()  # nobody called
+    server.close()
+
+
+def test_issue_12_a_dem_outside_the_scenario_folder_needs_leave(tmp_path):
+    inner = tmp_path / "scn"
+    inner.mkdir()
+    f = inner / "s.toml"
+    for dem in ("../hills.tif", str(tmp_path / "hills.tif")):
+        f.write_text(_mutate("truth_interval_s = 1.0", f'truth_interval_s = 1.0\ndem = "{dem}"'))
+        with pytest.raises(ScenarioError, match=r"lies outside the scenario's folder"):
+            load_scenario(f)
+        # Allowed, it is only looked for (and is not there).
+        with pytest.raises(ScenarioError, match=r"scenario.dem: no file"):
+            load_scenario(f, allow_outside=True)

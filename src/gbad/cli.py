@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     trk.add_argument("--out", required=True, help="folder for tracks.parquet and summary.json")
     trk.add_argument("--truth", default=None, help="truth.parquet to score the tracks against")
 
+    for cmd in (run, val, trk):
+        cmd.add_argument(
+            "--allow-outside-paths",
+            action="store_true",
+            help="let the scenario name files outside its own folder (a DEM elsewhere)",
+        )
     sub.add_parser("scenarios", help="list the built-in scenarios")
     return p
 
@@ -71,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "scenarios":
             return _scenarios(console)
         if args.command == "validate":
-            loaded = load_scenario(args.scenario)
+            loaded = load_scenario(args.scenario, args.allow_outside_paths)
             m = loaded.model
             console.print(
                 f"[green]valid[/green]: {loaded.source} — scenario '{m.scenario.name}', "
@@ -80,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 0
         if args.command == "run":
-            loaded = load_scenario(args.scenario)
+            loaded = load_scenario(args.scenario, args.allow_outside_paths)
             return _run(loaded, _out_dir(args.out), args.seed, args.run, args.quiet, console)
         if args.command == "track":
-            loaded = load_scenario(args.scenario)
+            loaded = load_scenario(args.scenario, args.allow_outside_paths)
             out = _out_dir(args.out)
             return _track(loaded, Path(args.detections), out, args.truth, console)
         if args.command == "demo":
@@ -153,7 +159,9 @@ def _truth_rows(truth: str) -> dict:
     for name in TRUTH_COLUMNS:
         col = table.column(name).to_numpy()
         if col.dtype.kind not in "iuf":
-            problems.append(f"column {name!r} must be numeric (got {table.schema.field(name).type})")
+            problems.append(
+                f"column {name!r} must be numeric (got {table.schema.field(name).type})"
+            )
             continue
         if name == "object_id" and col.dtype.kind == "f":
             problems.append("column 'object_id' must be integer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -98,8 +99,9 @@ def validate_mapping(raw: dict[str, Any], source: str = "<mapping>") -> Scenario
         raise ScenarioError(source, problems) from None
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Load a scenario file by path, or a built-in one by name."""
+def load_scenario(path: str | Path, allow_outside: bool = False) -> LoadedScenario:
+    """Load a scenario file by path, or a built-in one by name. Files it names must lie
+    in its folder unless ``allow_outside``."""
     p = Path(path)
     if not p.exists() and str(path) in builtin_names():
         return load_builtin(str(path))
@@ -117,8 +119,42 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         raise ScenarioError(str(path), [f"cannot read the file: {exc}"]) from None
     model = parse_scenario(text, str(path))
     loaded = LoadedScenario(model, str(path), p.resolve().parent)
-    _check_files(loaded)
+    _check_files(loaded, allow_outside)
     return loaded
+
+
+#: DEM names that may reach beyond the scenario's folder through GDAL: virtual file
+#: systems (/vsicurl/, /vsis3/…), URLs, and VRTs, whose sources may be any of those.
+_REMOTE_PREFIXES = ("/vsi", "http:", "https:", "ftp:", "file:")
+
+
+def _check_dem_name(loaded: LoadedScenario, dem: str, allow_outside: bool) -> None:
+    """A DEM is a plain file inside the scenario's folder: no network, no escapes."""
+    low = dem.strip().lower()
+    if low.startswith(_REMOTE_PREFIXES) or "://" in low:
+        raise ScenarioError(
+            loaded.source,
+            [f"scenario.dem: {dem!r} names a network or virtual source; give a local GeoTIFF"],
+        )
+    if low.endswith(".vrt"):
+        raise ScenarioError(
+            loaded.source,
+            [f"scenario.dem: {dem!r} is a GDAL VRT, whose sources may reach the network; "
+             "give a GeoTIFF (gdal_translate in.vrt out.tif)"],
+        )  # fmt: skip
+    if allow_outside:
+        return
+    # Lexically, so that a link the user put in the folder stays theirs to make.
+    base = os.path.normpath(loaded.base_dir.absolute())
+    target = os.path.normpath(loaded.base_dir.absolute() / dem)
+    if Path(dem).is_absolute() or os.path.commonpath([base, target]) != base:
+        raise ScenarioError(
+            loaded.source,
+            [
+                f"scenario.dem: {dem!r} lies outside the scenario's folder {base}; copy or "
+                "link it there, or allow it (--allow-outside-paths)"
+            ],
+        )
 
 
 def _kind_of(p: Path) -> str:
@@ -129,8 +165,10 @@ def _kind_of(p: Path) -> str:
     return "a device or a socket"
 
 
-def _check_files(loaded: LoadedScenario) -> None:
+def _check_files(loaded: LoadedScenario, allow_outside: bool = False) -> None:
     dem = loaded.model.scenario.dem
+    if dem is not None:
+        _check_dem_name(loaded, dem, allow_outside)
     path = loaded.base_dir / dem if dem is not None else None
     if path is not None and path.exists() and not path.is_file():
         raise ScenarioError(
