@@ -426,3 +426,72 @@ def test_issue_12_a_fifo_is_named_for_what_it_is(tmp_path):
     assert result.returncode == 2 and "not a regular file (a FIFO)" in result.stderr
     result = gbad("validate", str(tmp_path))
     assert result.returncode == 2 and "not a regular file (a folder)" in result.stderr
+
+
+def _complete(folder: Path) -> bool:
+    """A run's folder as `record.staged_folder` leaves it: a manifest whose every file is
+    there with its size and SHA-256."""
+    import hashlib
+    import json
+
+    manifest = folder / "run.json"
+    if not manifest.is_file():
+        return False
+    files = json.loads(manifest.read_text())["files"]
+    return all(
+        (folder / name).is_file()
+        and hashlib.sha256((folder / name).read_bytes()).hexdigest() == f["sha256"]
+        for name, f in files.items()
+    )
+
+
+def test_issue_12_a_run_killed_anywhere_leaves_the_last_whole_run_or_nothing(
+    small_run, tmp_path
+):
+    """Twenty runs into one folder, each killed (SIGKILL) at a random moment: the folder
+    always holds a whole run (the one before, or the new one) or nothing at all, never a
+    mix; a finished run leaves its manifest."""
+    import random
+    import signal
+    import time
+
+    scenario, _, _ = small_run
+    out = tmp_path / "out"
+    chooser = random.Random(12)
+    seen_whole = 0
+    for k in range(20):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gbad", "run", str(scenario), "--out", str(out),
+             "--seed", str(k), "--quiet"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(chooser.uniform(0.5, 4.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert not out.exists() or _complete(out), k
+        seen_whole += out.exists()
+        visible = [p for p in out.iterdir()] if out.exists() else []
+        assert all(not p.name.endswith(".tmp") for p in visible)
+    result = gbad("run", str(scenario), "--out", str(out), "--quiet")
+    assert result.returncode == 0 and _complete(out)
+
+
+def test_issue_12_a_failed_run_leaves_the_folder_as_it_was(tmp_path):
+    from gbad.record import staged_folder, write_json
+
+    out = tmp_path / "out"
+    with staged_folder(out, {"seed": 1}) as stage:
+        write_json(stage / "summary.json", {"seed": 1})
+    assert _complete(out)
+    before = (out / "run.json").read_text()
+    with pytest.raises(RuntimeError), staged_folder(out, {"seed": 2}) as stage:
+        write_json(stage / "summary.json", {"seed": 2})
+        raise RuntimeError("the disk filled")
+    assert (out / "run.json").read_text() == before and _complete(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not a gbad run"), staged_folder(mine, {}):
+        pass
+    assert (mine / "notes.txt").read_text() == "mine"

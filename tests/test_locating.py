@@ -328,14 +328,15 @@ def test_gbad_track_locates_a_detection_file(counter_battery, tmp_path):
             "--scenario",
             str(scenario),
             "--out",
-            str(tmp_path),
+            str(tmp_path / "out"),
         ]
     )
     assert code == 0
-    got = json.loads((tmp_path / "summary.json").read_text())["locator"]
+    got = json.loads((tmp_path / "out" / "summary.json").read_text())["locator"]
     want = counter_battery.summary["locating"]
     assert got["tracks_located"] == want["tracks_located"]
-    assert (tmp_path / "locates.parquet").is_file() and (tmp_path / "alerts.parquet").is_file()
+    assert (tmp_path / "out" / "locates.parquet").is_file()
+    assert (tmp_path / "out" / "alerts.parquet").is_file()
 
 
 def test_report_shows_the_locates_and_the_confusion_matrix(counter_battery):

@@ -124,11 +124,19 @@ def _out_dir(out: str) -> Path:
     """``--out`` checked before any work: a folder (or one that can be made) we may write."""
     import os
 
+    from gbad.record import replaceable
+
     if not out.strip():
         raise OutputFolderError(repr(out), ["give a folder name (an empty one would be here)"])
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise OutputFolderError(out, ["it is a file, not a folder"])
+    if not replaceable(path):
+        raise OutputFolderError(
+            out,
+            ["it holds files that are not a gbad run's; a run replaces its folder whole, "
+             "so give a new or empty folder (or a previous run's)"],
+        )  # fmt: skip
     # The nearest folder that exists must let us make or fill the one asked for.
     here = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
     if not os.access(here, os.W_OK | os.X_OK):
@@ -181,7 +189,7 @@ def _track(
     loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None, console: Console
 ) -> int:
 
-    from gbad.record import write_json, write_parquet
+    from gbad.record import staged_folder, write_json, write_parquet
     from gbad.sensors.detection_file import read_detections
     from gbad.sim import (
         air_detections,
@@ -223,10 +231,12 @@ def _track(
         "alerts": len(alerts["t_s"]),
     }
     meta = {"gbad.scenario": loaded.model.scenario.name, "gbad.detections": str(det_path)}
-    write_parquet(out / "tracks.parquet", tracks_table(result, truth_ids), meta)
-    write_parquet(out / "locates.parquet", locates, meta)
-    write_parquet(out / "alerts.parquet", alerts, meta)
-    write_json(out / "summary.json", summary)
+    about = {"command": "track", **meta, "gbad.version": __version__}
+    with staged_folder(out, about) as stage:
+        write_parquet(stage / "tracks.parquet", tracks_table(result, truth_ids), meta)
+        write_parquet(stage / "locates.parquet", locates, meta)
+        write_parquet(stage / "alerts.parquet", alerts, meta)
+        write_json(stage / "summary.json", summary)
     console.print(
         f"{len(det)} air detections -> {result.n_tracks} tracks ({result.n_confirmed} "
         f"confirmed); {len(det_all) - len(det)} weapon-locating dwell detections -> "

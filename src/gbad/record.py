@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +86,59 @@ def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     text = json.dumps(_finite(dict(data)), indent=2, default=_json_default, allow_nan=False)
     _atomic_write(p, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
     return p
+
+
+#: The manifest a whole run leaves in its folder, last: its presence means complete.
+MANIFEST = "run.json"
+#: The files a run or a tracking pass writes: a folder holding only these (or a
+#: manifest) is a previous run's, which a new one may replace.
+RESULT_NAMES = frozenset(
+    {"truth.parquet", "objects.parquet", "detections.parquet", "tracks.parquet",
+     "locates.parquet", "engagements.parquet", "threat_list.parquet",
+     "radar_occupancy.parquet", "alerts.parquet", "report.html", "summary.json", MANIFEST}
+)  # fmt: skip
+
+
+def replaceable(out: str | Path) -> bool:
+    """Whether a run may be put in ``out``'s place: it is absent, empty, or a previous
+    run's folder (never a folder of other things, which a swap would throw away)."""
+    out = Path(out)
+    if not out.exists():
+        return True
+    if not out.is_dir():
+        return False
+    names = {p.name for p in out.iterdir() if not p.name.startswith(".")}
+    return MANIFEST in names or names <= RESULT_NAMES
+
+
+@contextmanager
+def staged_folder(out: str | Path, about: Mapping[str, Any]) -> Iterator[Path]:
+    """Write a run's files into a staging folder beside ``out``; when the block ends
+    without error, add a manifest (`MANIFEST`: every file's size and SHA-256, and
+    ``about``), then put the folder in ``out``'s place. A run that fails or is stopped
+    leaves ``out`` as it was (the previous complete run, or nothing); a killed one leaves
+    only a hidden ``.NAME.staging-*`` folder with no manifest."""
+    out = Path(out)
+    if not replaceable(out):
+        raise FileExistsError(f"{out} holds files that are not a gbad run's")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        yield stage
+        files = {}
+        for p in sorted(stage.iterdir()):
+            if p.is_file():
+                digest = hashlib.sha256(p.read_bytes()).hexdigest()
+                files[p.name] = {"bytes": p.stat().st_size, "sha256": digest}
+        write_json(stage / MANIFEST, {**about, "files": files})
+        os.chmod(stage, 0o755)
+        old = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{stage.name.rsplit('-', 1)[-1]}"
+            os.replace(out, old)
+        os.replace(stage, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise

@@ -30,7 +30,7 @@ from gbad.engagement.control import (
     scenario_assets,
 )
 from gbad.locating.locator import LocatorResult, relocate, run_locator
-from gbad.record import write_json, write_parquet
+from gbad.record import MANIFEST, staged_folder, write_json, write_parquet
 from gbad.runworld import (
     drawn_radars,
     locator_ground,
@@ -578,7 +578,7 @@ def run_scenario(
         )
         locates.update(bounds)
         summary["locating"] = score_locating(loaded, locates, alerts, truth)
-    out = Path(out_dir)
+    final = Path(out_dir)
     origin = loaded.model.scenario.origin
     meta = {
         "gbad.scenario": loaded.model.scenario.name,
@@ -588,34 +588,40 @@ def run_scenario(
         "gbad.origin": f"{origin.lat_deg},{origin.lon_deg},{origin.alt_m}",
         "gbad.frame": "ENU about the scenario origin (tangent plane, metres)",
     }
-    files = {
-        "truth": write_parquet(out / "truth.parquet", truth_rows, meta),
-        "objects": write_parquet(out / "objects.parquet", objects_table(truth), meta),
-        "detections": write_parquet(out / "detections.parquet", detections, meta),
-        "tracks": write_parquet(
-            out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
-        ),
-        "locates": write_parquet(out / "locates.parquet", locates, meta),
-        "engagements": write_parquet(out / "engagements.parquet", engaged.engagements, meta),
-        "threat_list": write_parquet(out / "threat_list.parquet", engaged.threats, meta),
-        "radar_occupancy": write_parquet(
-            out / "radar_occupancy.parquet", _occupancy_table(engaged.occupancy), meta
-        ),
-        "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
-    }
-    files["report"] = write_report(
-        out / "report.html",
-        summary,
-        truth_rows,
-        result.rows,
-        _sites(loaded),
-        air["gospa_series"],
-        locates,
-        engaged.engagements,
-    )
-    summary["files"] = {k: str(v) for k, v in files.items()}
-    files["summary"] = write_json(out / "summary.json", summary)
-    return RunResult(out, files, summary, truth, detections, timing)
+    # Every file is written into a staging folder that takes the place of `out_dir`
+    # only when the run is whole (`record.staged_folder`).
+    with staged_folder(final, {"command": "run", **meta}) as out:
+        files = {
+            "truth": write_parquet(out / "truth.parquet", truth_rows, meta),
+            "objects": write_parquet(out / "objects.parquet", objects_table(truth), meta),
+            "detections": write_parquet(out / "detections.parquet", detections, meta),
+            "tracks": write_parquet(
+                out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
+            ),
+            "locates": write_parquet(out / "locates.parquet", locates, meta),
+            "engagements": write_parquet(out / "engagements.parquet", engaged.engagements, meta),
+            "threat_list": write_parquet(out / "threat_list.parquet", engaged.threats, meta),
+            "radar_occupancy": write_parquet(
+                out / "radar_occupancy.parquet", _occupancy_table(engaged.occupancy), meta
+            ),
+            "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
+        }
+        files["report"] = write_report(
+            out / "report.html",
+            summary,
+            truth_rows,
+            result.rows,
+            _sites(loaded),
+            air["gospa_series"],
+            locates,
+            engaged.engagements,
+        )
+        files = {k: final / Path(v).name for k, v in files.items()}
+        summary["files"] = {k: str(v) for k, v in files.items()}
+        write_json(out / "summary.json", summary)
+    files["summary"] = final / "summary.json"
+    files["manifest"] = final / MANIFEST
+    return RunResult(final, files, summary, truth, detections, timing)
 
 
 def _sites(loaded: LoadedScenario) -> list[tuple[str, str, float, float]]:
