@@ -537,3 +537,23 @@ def test_the_point_of_origin_claim_takes_in_the_classes_it_could_be():
     w = np.exp(-1.0) / (1.0 + np.exp(-1.0))
     assert cov[0, 0, 0] == pytest.approx(1.0 + w * 100.0**2)
     assert cov[0, 1, 1] == 1.0 and cov[1, 0, 0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_issue_12_the_locator_reports_its_progress(counter_battery):
+    """Long locating work shows progress: the share of solutions done, rising to 1."""
+    from gbad.api import load_builtin
+    from gbad.locating.locator import run_locator
+    from gbad.sensors.detection_file import read_detections
+    from gbad.sim import make_ground, radar_models
+
+    loaded = load_builtin("counter-battery")
+    m = loaded.model
+    radars = radar_models(loaded)
+    det = read_detections(counter_battery.files["detections"], radars).for_locator(radars)
+    seen: list[float] = []
+    run_locator(
+        det, radars, m.scenario.origin, m.locator, make_ground(loaded), m.assets,
+        progress=seen.append,
+    )  # fmt: skip
+    assert len(seen) >= 2 and seen[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(seen) >= 0)

@@ -205,8 +205,21 @@ def _track(
     det_all = read_detections(det_path, radar_models(loaded))
     det, air_radars = air_detections(loaded, det_all)
     tic = time.perf_counter()
-    result = track(loaded, det, radars=air_radars)
-    wall = time.perf_counter() - tic
+    with _bar(console, False) as bar:
+        # The tracker is most of the work: 80 % of the bar, the locator the rest.
+        task = bar.add_task("tracker", total=1.0)
+        result = track(
+            loaded,
+            det,
+            radars=air_radars,
+            progress=lambda f: bar.update(task, completed=0.8 * f),
+        )
+        wall = time.perf_counter() - tic
+        bar.update(task, description="locator", completed=0.8)
+        located = locate(
+            loaded, det_all, progress=lambda f: bar.update(task, completed=0.8 + 0.2 * f)
+        )
+        bar.update(task, completed=1.0)
     summary: dict = {
         "simulated": True,
         "scenario": loaded.model.scenario.name,
@@ -222,7 +235,6 @@ def _track(
         truth_ids = air.pop("track_truth_ids")
         air.pop("gospa_series")
         summary["air_picture"] = air
-    located = locate(loaded, det_all)
     # truth_id of a locate: the majority truth_id of its detections, when the file has them.
     locates, alerts = locating_tables(located, det_all.truth_id)
     summary["locator"] = {
@@ -274,14 +286,9 @@ def _scenarios(console: Console) -> int:
     return 0
 
 
-def _run(
-    loaded: LoadedScenario, out: Path, seed: int | None, run: int, quiet: bool, console: Console
-) -> int:
-    # Imported late so `gbad validate` and `gbad scenarios` stay quick.
-    from gbad.sim import run_scenario
-
-    tic = time.perf_counter()
-    with Progress(
+def _bar(console: Console, quiet: bool) -> Progress:
+    """The progress bar of long work (on a terminal, unless quiet)."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
@@ -289,7 +296,17 @@ def _run(
         console=console,
         disable=quiet or not console.is_terminal,
         transient=True,
-    ) as bar:
+    )
+
+
+def _run(
+    loaded: LoadedScenario, out: Path, seed: int | None, run: int, quiet: bool, console: Console
+) -> int:
+    # Imported late so `gbad validate` and `gbad scenarios` stay quick.
+    from gbad.sim import run_scenario
+
+    tic = time.perf_counter()
+    with _bar(console, quiet) as bar:
         task = bar.add_task("starting", total=1.0)
         n_radars = max(1, len(loaded.model.radars))
         done = {"radars": 0.0}
@@ -301,7 +318,7 @@ def _run(
                 done["radars"] += fraction
                 completed = 0.1 + 0.3 * done["radars"] / n_radars
             elif what == "locator":
-                completed = 0.4
+                completed = 0.4 + 0.2 * fraction
             elif what == "tracker and battery":
                 completed = 0.6 + 0.4 * fraction
             else:

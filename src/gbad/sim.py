@@ -362,7 +362,10 @@ def _sense_dwells(
 
 
 def locate(
-    loaded: LoadedScenario, det: Detections, world: WorldDraw | None = None
+    loaded: LoadedScenario,
+    det: Detections,
+    world: WorldDraw | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> LocatorResult:
     """Run the locator over validated detections (weapon-locating radars' tracks).
 
@@ -378,6 +381,7 @@ def locate(
         make_ground(loaded) if world is None else locator_ground(loaded, world),
         model.assets,
         world_sigma=world_sigma(loaded),
+        progress=progress,
     )
 
 
@@ -506,7 +510,9 @@ def run_scenario(
         progress("locator", 0.0)
     det_wl_open = det_all.for_locator(radars)
     world = world_draw(loaded, summary["seed"], run)
-    located = locate(loaded, det_wl_open, world)
+    located = locate(
+        loaded, det_wl_open, world, (lambda f: progress("locator", f)) if progress else None
+    )
     timing["locator_wall_s"] = time.perf_counter() - tic
     tic = time.perf_counter()
     loop = fight(loaded, truth_all, det_all, summary["seed"], run, located.locates, progress)

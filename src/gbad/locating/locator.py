@@ -14,6 +14,7 @@ Reads detections only, never `truth_id`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,8 +124,10 @@ def run_locator(
     assets: list[Asset],
     world: World | None = None,
     world_sigma: WorldSigma | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> LocatorResult:
-    """Locate every weapon-locating radar track in ``det`` and raise the warnings.
+    """Locate every weapon-locating radar track in ``det`` and raise the warnings
+    (``progress``: the share of solutions done, as they are).
 
     ``ground`` is the locator's map of the ground; ``world_sigma`` the nominal σ of the
     world's variability (None: the locator claims a perfect world), whose effects the
@@ -221,6 +224,8 @@ def run_locator(
             )  # fmt: skip
             warm[gs] = loc.class_theta
             parts.append((batch, loc))
+            if progress:
+                progress(sum(len(b) for b, _ in parts) / n_sol)
     loc = _scatter(parts, n_sol)
     radar_names = np.array([r.id for r in radars], dtype=object)
     table = {
