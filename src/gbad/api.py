@@ -37,6 +37,7 @@ from gbad.locating.locate import cep_m
 from gbad.locating.locate import locate as locate_tracks
 from gbad.locating.locator import LocatorResult, run_locator
 from gbad.record import write_json, write_parquet
+from gbad.runworld import drawn_radars, locator_ground, world_draw, world_sigma
 from gbad.scenario.loader import (
     LoadedScenario,
     ScenarioError,
@@ -67,14 +68,16 @@ from gbad.sim import (
 )
 from gbad.tracking.tracker import Tracker, TrackerResult, TrackerSession
 from gbad.world.aiming import solve_aim
-from gbad.world.ballistic import Flight, fly
+from gbad.world.ballistic import Air, Flight, fly
 from gbad.world.build import build_truth
 from gbad.world.munitions import MUNITIONS, MunitionProfile
 from gbad.world.truth import Truth
+from gbad.world.variability import MappedGround, WorldDraw, WorldSigma, draw_world
 
 __all__ = [
     "INTERCEPTORS",
     "MUNITIONS",
+    "Air",
     "ClosedLoop",
     "DetectionFileError",
     "Detections",
@@ -84,6 +87,7 @@ __all__ = [
     "InterceptorProfile",
     "LoadedScenario",
     "LocatorResult",
+    "MappedGround",
     "MunitionProfile",
     "RadarModel",
     "RunResult",
@@ -95,6 +99,8 @@ __all__ = [
     "TrackerResult",
     "TrackerSession",
     "Truth",
+    "WorldDraw",
+    "WorldSigma",
     "aer2enu",
     "assign",
     "associate_tracks_to_truth",
@@ -103,6 +109,8 @@ __all__ = [
     "cep_m",
     "detection_threshold",
     "draw_looks",
+    "draw_world",
+    "drawn_radars",
     "ecef2aer",
     "ecef2enu",
     "ecef2geodetic",
@@ -125,6 +133,7 @@ __all__ = [
     "local2geodetic",
     "locate",
     "locate_tracks",
+    "locator_ground",
     "ospa",
     "parse_scenario",
     "pd_from_snr",
@@ -143,6 +152,8 @@ __all__ = [
     "snr_per_pulse_required",
     "solve_aim",
     "track",
+    "world_draw",
+    "world_sigma",
     "write_json",
     "write_parquet",
 ]
