@@ -111,11 +111,13 @@ def consider_cov(
     maps: tuple[Array, ...],
     states: tuple[Array, ...],
     bias_sigma: Array,
+    jac: Array | None = None,
 ) -> tuple[Array, ...]:
     """What the radar's systematic errors add to each ground point's covariance (Schmidt
     consider analysis): the fit, blind to a bias δb, takes δθ = −cov·Jᵀ·(w ⊙ δb), and the
     point moves by its map (`ground_map`) times that; a survey error moves every look, so
-    the point with it, across the ground.
+    the point with it, across the ground. ``jac``: the residuals' Jacobian at θ, when the
+    caller has it (only its measurement rows are read).
 
     ``bias_sigma`` (M, 4) or (M, 6): σ of range (m), azimuth and elevation (rad), survey
     (m per horizontal axis) of each track's radar, and optionally of an azimuth and an
@@ -123,7 +125,8 @@ def consider_cov(
     a wandering floor, which tilts the fitted path). ``maps`` and ``states``: each
     point's map (M, 3, P) and state (M, 6).
     """
-    _, jac, _ = residuals_and_jacobian(theta, obs, model, world)
+    if jac is None:
+        _, jac, _ = residuals_and_jacobian(theta, obs, model, world)
     m, k = obs.t_s.shape
     j_meas = jac[:, : 4 * k].reshape(m, k, 4, -1)  # rows are (look, component)
     w = obs.weights
@@ -170,6 +173,7 @@ def world_consider(
     sigma,
     wind_h_m: Array,
     launch_height_sigma_m: float,
+    r0_jac: tuple[Array, Array] | None = None,
 ) -> tuple[Array, ...]:
     """What the world's variability adds to each ground point's covariance (M, 3, 3).
 
@@ -177,14 +181,17 @@ def world_consider(
     the time it is reached (None: a rocket's launch, at burnout minus the burn).
     ``sigma``: the nominal σ (`gbad.world.variability.WorldSigma`); the wind's is taken
     at ``wind_h_m`` (M,), heights above the ellipsoid. Zero in the flat world, whose
-    air has no weather.
+    air has no weather. ``r0_jac``: the residuals and their Jacobian at θ (with the
+    ground), when the caller has them.
     """
     m = len(theta)
     out = [np.zeros((m, 3, 3)) for _ in points]
     if world.kind != 0 or m == 0 or sigma is None or sigma.ideal:
         return tuple(out)
     world_s = replace(world, dt_s=max(world.dt_s, SENSITIVITY_DT_S))
-    r0, jac, _ = residuals_and_jacobian(theta, obs, model, world, ground_height)
+    if r0_jac is None:
+        r0_jac = residuals_and_jacobian(theta, obs, model, world, ground_height)[:2]
+    r0, jac = r0_jac
     kappa = model.kappa_nominal * theta[:, 6]
     east, north = _east_north(theta[:, :3])
     s_w = sigma.wind_mps(wind_h_m)[:, None]

@@ -42,6 +42,7 @@ from gbad.locating.fit import (
     Observations,
     fit,
     residuals,
+    residuals_and_jacobian,
 )
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import _cd_on_grid
@@ -327,19 +328,26 @@ def point_covariances(
     a_poo = ground_map(theta, model, world, t_ref, t_poo, pts.poo[i])
     pts.poi_cov[i] = a_poi @ cov @ np.swapaxes(a_poi, 1, 2)
     pts.poo_cov[i] = a_poo @ cov @ np.swapaxes(a_poo, 1, 2)
-    if bias_sigma is not None and np.any(bias_sigma[i] > 0):
+    biased = bias_sigma is not None and np.any(bias_sigma[i] > 0)
+    obs_i = obs.take(i)
+    # Both consider analyses need the residuals' Jacobian at θ: flown once.
+    r0_jac = None
+    if biased or world_sigma is not None:
+        r0_jac = residuals_and_jacobian(theta, obs_i, model, world, ground_height)[:2]
+    if biased:
         add_poo, add_poi = consider_cov(
-            theta, cov, obs.take(i), model, world, (a_poo, a_poi), (pts.poo[i], pts.poi[i]),
-            bias_sigma[i],
+            theta, cov, obs_i, model, world, (a_poo, a_poi), (pts.poo[i], pts.poi[i]),
+            bias_sigma[i], r0_jac[1],
         )  # fmt: skip
         pts.poo_cov[i] += add_poo
         pts.poi_cov[i] += add_poi
     if world_sigma is not None:
         h0 = world.height_m(pts.poo[i, :3])
         add_poo, add_poi = world_consider(
-            theta, cov, obs.take(i), model, world, ground_height,
+            theta, cov, obs_i, model, world, ground_height,
             ((a_poo, pts.poo[i], t_poo), (a_poi, pts.poi[i], pts.t_impact[i])),
             world_sigma, h0 + WIND_HEIGHT_SHARE * (pts.apogee[i] - h0), LAUNCH_HEIGHT_SIGMA_M,
+            r0_jac,
         )  # fmt: skip
         pts.poo_cov[i] += add_poo
         pts.poi_cov[i] += add_poi
