@@ -557,3 +557,50 @@ def test_issue_12_the_locator_reports_its_progress(counter_battery):
     )  # fmt: skip
     assert len(seen) >= 2 and seen[-1] == pytest.approx(1.0)
     assert np.all(np.diff(seen) >= 0)
+
+
+def test_issue_12_a_track_number_reused_after_ten_minutes_is_no_round_and_costs_nothing(
+    counter_battery,
+):
+    """A recording that reuses the radar's track numbers (the same dwells again, 600 s
+    later) made each track's growing solutions grow with its length squared: gigabytes
+    from 50k detections. A track longer than any flight (`max_flight_s`) is not solved:
+    its one final row says why, and the other tracks are located as before."""
+    from dataclasses import replace
+
+    from gbad.api import load_builtin
+    from gbad.locating.locator import BATCH_CELLS, TOO_LONG, _batches, run_locator
+    from gbad.sensors.detection_file import read_detections
+    from gbad.sim import make_ground, radar_models
+
+    loaded = load_builtin("counter-battery")
+    m = loaded.model
+    radars = radar_models(loaded)
+    det = read_detections(counter_battery.files["detections"], radars).for_locator(radars)
+    args = (radars, m.scenario.origin, m.locator, make_ground(loaded), m.assets)
+    alone = run_locator(det, *args)
+    # The second copy reuses the first tracks' numbers; its other tracks get new ones.
+    ids = np.unique(det.dwell_track_id)
+    reused = ids[:5]
+    later_ids = np.where(
+        np.isin(det.dwell_track_id, reused), det.dwell_track_id, det.dwell_track_id + 10**6
+    )
+    later = replace(det, t_s=det.t_s + 600.0, dwell_track_id=later_ids)
+    both = run_locator(det.concat(later), *args)
+    loc = both.locates
+    mine = np.isin(loc["track_id"], reused)
+    assert np.all(loc["final"][mine]) and mine.sum() == len(reused)
+    assert set(loc["reason"][mine]) == {TOO_LONG}
+    assert not loc["located"][mine].any()
+    # Every other track: its rows as alone (the copy's, the same again 600 s later).
+    first = ~mine & (loc["track_id"] < 10**6)
+    kept = ~np.isin(alone.locates["track_id"], reused)
+    np.testing.assert_array_equal(loc["located"][first], alone.locates["located"][kept])
+    np.testing.assert_allclose(
+        loc["poo_east_m"][first], alone.locates["poo_east_m"][kept], rtol=0, atol=1e-6
+    )
+    # A batch never pads more than BATCH_CELLS detections, whatever a track's length.
+    n_in = np.array([5, 40_000, 7, 7, 300, 300], dtype=np.int64)
+    parts = _batches(np.arange(6), n_in)
+    assert np.concatenate(parts).tolist() == list(range(6))
+    assert all(len(p) == 1 or len(p) * n_in[p].max() <= BATCH_CELLS for p in parts)

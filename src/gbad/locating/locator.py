@@ -31,8 +31,12 @@ from gbad.sensors.radar import RadarModel
 from gbad.sensors.radar_errors import mean_variance_share
 from gbad.world.variability import WorldSigma
 
-#: Tracks solved together: bounds the memory of one batch.
+#: Tracks solved together, and the padded detections they may hold between them: bound
+#: the memory of one batch.
 BATCH = 192
+BATCH_CELLS = BATCH * 256
+#: The reason a track longer than any flight gets.
+TOO_LONG = "not a round: longer than max_flight_s"
 
 LOCATE_COLUMNS = (
     "t_s",
@@ -94,15 +98,18 @@ class LocatorResult:
 
 def _solutions(
     t: NDArray, group: NDArray[np.intp], n_groups: int, cfg: LocatorConfig
-) -> tuple[NDArray[np.intp], NDArray, NDArray[np.bool_]]:
-    """(group, cut-off time, final?) of every solution: the growing prefixes, then all of it."""
+) -> tuple[NDArray[np.intp], NDArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """(group, cut-off time, final?) of every solution: the growing prefixes, then all of
+    it; and which groups last longer than any flight (`max_flight_s`: no round, and not
+    solved, so the work per track stays bounded whatever a recording holds)."""
     first = np.full(n_groups, np.inf)
     last = np.full(n_groups, -np.inf)
     np.minimum.at(first, group, t)
     np.maximum.at(last, group, t)
+    too_long = last - first > cfg.max_flight_s
     span = np.maximum(last - first - cfg.min_track_s, 0.0)
     n_pref = np.floor(span / cfg.update_interval_s + 1e-9).astype(np.int64) + 1
-    n_pref = np.where(last - first >= cfg.min_track_s, n_pref, 0)
+    n_pref = np.where((last - first >= cfg.min_track_s) & ~too_long, n_pref, 0)
     g = np.repeat(np.arange(n_groups), n_pref)
     k = np.arange(len(g)) - np.repeat(np.cumsum(n_pref) - n_pref, n_pref)
     cut = first[g] + cfg.min_track_s + k * cfg.update_interval_s
@@ -112,7 +119,21 @@ def _solutions(
     g = np.concatenate([g, np.arange(n_groups)])
     cut = np.concatenate([cut, last])
     final = np.concatenate([np.zeros(len(cut) - n_groups, bool), np.ones(n_groups, bool)])
-    return g, cut, final
+    return g, cut, final, too_long
+
+
+def _batches(in_round: NDArray[np.intp], n_in: NDArray[np.int64]) -> list[NDArray[np.intp]]:
+    """``in_round`` in order, cut into batches of at most BATCH solutions and BATCH_CELLS
+    padded detections (a batch pads every solution to its longest)."""
+    out: list[NDArray[np.intp]] = []
+    b0 = 0
+    while b0 < len(in_round):
+        longest = np.maximum.accumulate(np.maximum(n_in[in_round[b0 : b0 + BATCH]], 1))
+        fits = np.flatnonzero(longest * np.arange(1, len(longest) + 1) <= BATCH_CELLS)
+        b1 = b0 + (int(fits[-1]) + 1 if fits.size else 1)
+        out.append(in_round[b0:b1])
+        b0 = b1
+    return out
 
 
 def run_locator(
@@ -144,10 +165,12 @@ def run_locator(
         return LocatorResult(_empty(LOCATE_COLUMNS), _empty(ALERT_COLUMNS), [], 0)
     g_radar = (uniq >> 40).astype(np.int64)
     g_track = uniq & ((1 << 40) - 1)
-    sol_g, sol_cut, sol_final = _solutions(det.t_s[mine], group, n_groups, cfg)
+    sol_g, sol_cut, sol_final, too_long = _solutions(det.t_s[mine], group, n_groups, cfg)
 
-    # Members of each solution: its group's detections up to its cut-off.
+    # Members of each solution: its group's detections up to its cut-off (listed per
+    # batch, as a batch is solved: all at once they grow with a track's length squared).
     order = np.lexsort((det.t_s[mine], group))
+    members = mine[order]
     counts = np.bincount(group, minlength=n_groups)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     # One sorted key (group, time) answers every solution's "how many up to the cut-off".
@@ -155,20 +178,25 @@ def run_locator(
     keyed = group[order] * span + (det.t_s[mine][order] - det.t_s[mine].min())
     cuts = sol_g * span + (sol_cut - det.t_s[mine].min())
     n_in = np.searchsorted(keyed, cuts + 1e-9, side="right") - start[sol_g]
-    sol_of = np.repeat(np.arange(len(sol_g)), n_in)
-    within = np.arange(len(sol_of)) - np.repeat(np.cumsum(n_in) - n_in, n_in)
-    rows = mine[order][start[sol_g[sol_of]] + within]
+    # A track longer than any flight is not solved: its final row goes to `locate` with
+    # its first detection alone (too few to fit, so no work) and then says why.
+    n_fit = np.where(too_long[sol_g], np.minimum(n_in, 1), n_in)
+
+    def rows_of(sols: NDArray[np.intp], n: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
+        """(solution's place in ``sols``, detection row) of every member."""
+        at = np.repeat(np.arange(len(sols)), n)
+        within = np.arange(len(at)) - np.repeat(np.cumsum(n) - n, n)
+        return at, members[start[sol_g[sols[at]]] + within]
 
     o = origin
     r_ecef = np.stack([r.ecef_m for r in radars])
     r_rot = np.stack([r.enu_rot for r in radars])
-    ri = det.radar_index[rows]
-    sigma = np.column_stack(
+    sigma_all = np.column_stack(
         [
-            det.range_sigma_m[rows],
-            det.az_sigma_deg[rows],
-            det.el_sigma_deg[rows],
-            np.where(np.isfinite(det.range_rate_mps[rows]), det.range_rate_sigma_mps[rows], np.nan),
+            det.range_sigma_m,
+            det.az_sigma_deg,
+            det.el_sigma_deg,
+            np.where(np.isfinite(det.range_rate_mps), det.range_rate_sigma_mps, np.nan),
         ]
     )
     # Solutions in rounds: a track's k-th solution starts from its (k-1)-th, every
@@ -191,23 +219,21 @@ def run_locator(
     parts: list[tuple[NDArray[np.intp], Locates]] = []
     for k in range(int(rank.max()) + 1):
         in_round = np.flatnonzero(rank == k)
-        for b0 in range(0, len(in_round), BATCH):
-            batch = in_round[b0 : b0 + BATCH]
-            slot = np.full(n_sol, -1, dtype=np.int64)
-            slot[batch] = np.arange(len(batch))
-            sel = slot[sol_of] >= 0
+        for batch in _batches(in_round, n_fit):
+            at, rows = rows_of(batch, n_fit[batch])
+            ri = det.radar_index[rows]
             gs = sol_g[batch]
             obs, pos = observations(
-                slot[sol_of[sel]],
+                at,
                 len(batch),
-                det.t_s[rows[sel]],
-                det.range_m[rows[sel]],
-                det.az_deg[rows[sel]],
-                det.el_deg[rows[sel]],
-                np.nan_to_num(det.range_rate_mps[rows[sel]], nan=0.0),
-                sigma[sel],
-                r_ecef[ri[sel]],
-                r_rot[ri[sel]],
+                det.t_s[rows],
+                det.range_m[rows],
+                det.az_deg[rows],
+                det.el_deg[rows],
+                np.nan_to_num(det.range_rate_mps[rows], nan=0.0),
+                sigma_all[rows],
+                r_ecef[ri],
+                r_rot[ri],
                 t_ref_g[gs],
             )
             loc = locate(
@@ -227,6 +253,7 @@ def run_locator(
             if progress:
                 progress(sum(len(b) for b, _ in parts) / n_sol)
     loc = _scatter(parts, n_sol)
+    loc.reason[too_long[sol_g]] = TOO_LONG
     radar_names = np.array([r.id for r in radars], dtype=object)
     table = {
         "t_s": sol_cut,
@@ -266,8 +293,7 @@ def run_locator(
     # Keep the final row of every track, and the interim ones that located something.
     keep = sol_final | loc.located
     table = {k: v[keep] for k, v in table.items()}
-    starts = np.concatenate([[0], np.cumsum(n_in)])
-    det_rows = [rows[starts[i] : starts[i + 1]] for i in np.flatnonzero(keep)]
+    det_rows = [members[start[sol_g[i]] : start[sol_g[i]] + n_in[i]] for i in np.flatnonzero(keep)]
     alerts = _alerts(table, assets, origin, cfg)
     return LocatorResult(table, alerts, det_rows, n_groups)
 
