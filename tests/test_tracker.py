@@ -215,13 +215,13 @@ def test_thread_choice_follows_the_cheaper_way_and_probes_less_when_sure():
 def test_threads_change_nothing_end_to_end(monkeypatch):
     """The default scenario's tracks with the compiled passes forced onto two threads (even
     for its small scans) equal the serial ones bit for bit."""
-    from gbad.tracking import scanpass, tracker
+    from gbad.tracking import scangate, tracker
 
     loaded = load_builtin("airbase-defence")
     _, det_cols, _, _ = simulate(loaded)
     det = from_columns(det_cols, radar_models(loaded), "sim")
     serial = track(loaded, det)
-    monkeypatch.setattr(scanpass, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(scangate, "PARALLEL_MIN", 1)
     monkeypatch.setattr(tracker._Threads, "pick", lambda self: 2)
     threaded = track(loaded, det)
     for name, col in serial.rows.items():

@@ -25,9 +25,18 @@ from gbad.earth.wgs84 import enu2geodetic
 from gbad.scenario.loader import LoadedScenario, parse_scenario
 from gbad.sensors.detection_file import from_columns
 from gbad.sim import radar_models, simulate
-from gbad.tracking import association, fastpath, filters, models, scanpass
+from gbad.tracking import (
+    association,
+    fastpath,
+    filters,
+    models,
+    scanassign,
+    scangate,
+    scanpass,
+)
 from gbad.tracking.buffers import RadarGeometry, _Rows, _Tracks
 from gbad.tracking.estimators import initial_state, predict_signed
+from gbad.tracking.status import CONFIRMED, DELETED, TENTATIVE
 from gbad.tracking.tracker import Tracker
 
 Q = np.array([100.0, 100.0, 100.0])
@@ -55,7 +64,7 @@ def _scene(seed: int, n_trk: int = 300, n_det: int = 400):
     tracks.add(x, P, rng.uniform(-1.0, 0.0, n_trk), {})
     tracks.status[:n_trk] = rng.choice([0, 1, 1, 1], n_trk).astype(np.int8)
     tracks.hits[:n_trk] = rng.integers(1, 4, n_trk)
-    tracks.status[rng.choice(n_trk, n_trk // 10, replace=False)] = scanpass.DELETED
+    tracks.status[rng.choice(n_trk, n_trk // 10, replace=False)] = DELETED
     # detections: true positions of some tracks, plus clutter
     src = rng.choice(n_trk, min(n_det, n_trk) * 3 // 4, replace=False)
     t_det = rng.uniform(0.0, 1.0, n_det)
@@ -84,7 +93,7 @@ def _scene(seed: int, n_trk: int = 300, n_det: int = 400):
 
 def _det_rows(z_all, sig):
     """The scene's detections as the scan reads them (its R is diag(sig²), as R_all)."""
-    return scanpass.detection_rows(
+    return scangate.detection_rows(
         np.arange(len(sig)), z_all[:, 0].copy(), z_all[:, 1].copy(), z_all[:, 2].copy(),
         sig[:, 0].copy(), sig[:, 1].copy(), sig[:, 2].copy(),
     )  # fmt: skip
@@ -141,7 +150,7 @@ def _numpy_gate(tracks, z_all, R_all, sig, t_det, enu, rot, max_speed=3500.0):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gate_scan_equals_the_numpy_pregate_and_gate(seed):
     scene = _scene(seed)
-    pt, pd, pc, gated, lin = scanpass.gate_scan(*_gate_args(*scene))
+    pt, pd, pc, gated, lin = scangate.gate_scan(*_gate_args(*scene))
     rows, dj, cost = _numpy_gate(*scene)
     assert rows.size > 100
     np.testing.assert_array_equal(pt, rows)
@@ -170,7 +179,7 @@ def test_gate_scan_equals_the_numpy_pregate_and_gate(seed):
 def test_gate_scan_speed_check_of_one_detection_tracks():
     scene = _scene(4)
     scene[0].hits[: scene[0].size] = 1
-    pt, pd, *_ = scanpass.gate_scan(*_gate_args(*scene, max_speed=50.0))
+    pt, pd, *_ = scangate.gate_scan(*_gate_args(*scene, max_speed=50.0))
     rows, dj, _ = _numpy_gate(*scene, max_speed=50.0)
     full, _, _ = _numpy_gate(*scene)
     assert rows.size < full.size
@@ -184,16 +193,16 @@ def test_gate_scan_on_threads_equals_serial(seed):
     pairs bit for bit, tracks with more pairs than slots included (the raid)."""
     rng = np.random.default_rng(100 + seed)
     scene = _scene(seed, n_trk=int(rng.integers(300, 600)), n_det=int(rng.integers(300, 700)))
-    want = scanpass.gate_scan(*_gate_args(*scene), 1)
-    assert np.bincount(want[0]).max() > scanpass.SLOT  # the overflow path is exercised
+    want = scangate.gate_scan(*_gate_args(*scene), 1)
+    assert np.bincount(want[0]).max() > scangate.SLOT  # the overflow path is exercised
     for n_threads in (2, 3):
-        got = scanpass.gate_scan(*_gate_args(*scene), n_threads)
+        got = scangate.gate_scan(*_gate_args(*scene), n_threads)
         for a, b in zip(want, got, strict=True):
             np.testing.assert_array_equal(a, b)
     young = _scene(seed)
     young[0].hits[: young[0].size] = 1  # the speed check too
-    want = scanpass.gate_scan(*_gate_args(*young, max_speed=50.0), 1)
-    got = scanpass.gate_scan(*_gate_args(*young, max_speed=50.0), 2)
+    want = scangate.gate_scan(*_gate_args(*young, max_speed=50.0), 1)
+    got = scangate.gate_scan(*_gate_args(*young, max_speed=50.0), 2)
     for a, b in zip(want, got, strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -202,13 +211,13 @@ def test_gate_scan_on_threads_small_and_empty():
     """Fewer tracks than threads' blocks, and no active track at all: still the serial
     answer."""
     scene = _scene(7, n_trk=5, n_det=9)
-    want = scanpass.gate_scan(*_gate_args(*scene), 1)
+    want = scangate.gate_scan(*_gate_args(*scene), 1)
     assert want[0].size > 0
-    got = scanpass.gate_scan(*_gate_args(*scene), 8)
+    got = scangate.gate_scan(*_gate_args(*scene), 8)
     for a, b in zip(want, got, strict=True):
         np.testing.assert_array_equal(a, b)
-    scene[0].status[:] = scanpass.DELETED
-    pt, _, _, gated, _ = scanpass.gate_scan(*_gate_args(*scene), 2)
+    scene[0].status[:] = DELETED
+    pt, _, _, gated, _ = scangate.gate_scan(*_gate_args(*scene), 2)
     assert pt.size == 0 and not gated.any()
 
 
@@ -231,7 +240,7 @@ def test_assign_stage_equals_gnn_assign_with_conflict_clusters(seed):
     taken[rng.choice(k, 5, replace=False)] = True
 
     def expect(confirmed, taken):
-        sel = ((status[ti] == scanpass.CONFIRMED) == confirmed) & ~taken[dj]
+        sel = ((status[ti] == CONFIRMED) == confirmed) & ~taken[dj]
         c = cost[sel]
         return association.gnn_assign(ti[sel], dj[sel], c, n_rows, k, 0.5 * (c.max() + 1.0))
 
@@ -241,12 +250,12 @@ def test_assign_stage_equals_gnn_assign_with_conflict_clusters(seed):
 
     for confirmed in (True, False):
         chosen = np.empty(ti.size, np.int64)
-        n = scanpass.assign_stage(ti, dj, cost, status, confirmed, taken, n_rows, chosen, 0)
+        n = scanassign.assign_stage(ti, dj, cost, status, confirmed, taken, n_rows, chosen, 0)
         et, ed = expect(confirmed, taken)
         at, ad = pairs(chosen[:n])
         np.testing.assert_array_equal(at, et)
         np.testing.assert_array_equal(ad, ed)
-    both = scanpass.assign(ti, dj, cost, status, n_rows, k)
+    both = scanassign.assign(ti, dj, cost, status, n_rows, k)
     t1, d1 = expect(True, np.zeros(k, bool))
     left = np.zeros(k, bool)
     left[d1] = True
@@ -274,7 +283,7 @@ def test_lsa_is_optimal_as_scipy(n_r, n_c, seed, kind):
         "integers": lambda: rng.integers(-3, 3, (n_r, n_c)).astype(float),
         "zeros": lambda: np.zeros((n_r, n_c)),
     }[kind]()
-    col = scanpass.lsa(cost)
+    col = scanassign.lsa(cost)
     rows = np.flatnonzero(col >= 0)
     assert rows.size == min(n_r, n_c)
     assert np.unique(col[rows]).size == rows.size
@@ -331,7 +340,7 @@ def test_update_predicts_as_the_gate():
     P = A @ np.swapaxes(A, 1, 2) * 50.0
     for i, t in enumerate(rng.uniform(-2.0, 3.0, n)):
         xa, Pa, xb, Pb = np.empty(6), np.empty((6, 6)), np.empty(6), np.empty((6, 6))
-        scanpass._predict_pos(x[i], P[i], t, Q * [1.0, 0.5, 0.25], xa, Pa)
+        scangate.predict_pos(x[i], P[i], t, Q * [1.0, 0.5, 0.25], xa, Pa)
         scanpass._predict_full(x, P, i, t, Q * [1.0, 0.5, 0.25], xb, Pb)
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(Pa[:3, :3], Pb[:3, :3])
@@ -340,10 +349,10 @@ def test_update_predicts_as_the_gate():
 def _scan(tracks, z_all, R_all, sig, t_det, enu, rot, last_hit, out, n_threads=1):
     """One scan through the compiled passes: gate, assign, apply. Returns the chosen
     (track, detection) pairs, the rows written and the tracks added."""
-    pt, pd, pc, gated, lin = scanpass.gate_scan(
+    pt, pd, pc, gated, lin = scangate.gate_scan(
         *_gate_args(tracks, z_all, R_all, sig, t_det, enu, rot), n_threads
     )
-    ap = scanpass.assign(pt, pd, pc, tracks.status, tracks.size, len(t_det))
+    ap = scanassign.assign(pt, pd, pc, tracks.status, tracks.size, len(t_det))
     tracks.reserve(len(t_det))  # room for the new tracks
     out.reserve(2 * len(t_det))
     n, added = scanpass.apply_scan(
@@ -370,16 +379,16 @@ def test_apply_scan_updates_equal_predict_and_ekf_update():
     np.testing.assert_allclose(tracks.P[at], want.P, rtol=1e-7, atol=1e-6)
     np.testing.assert_array_equal(tracks.hits[at], hits0[at] + 1)
     np.testing.assert_array_equal(last_hit[at, 0], t_det[ad])
-    promote = (status0[at] == scanpass.TENTATIVE) & (hits0[at] + 1 >= 3)
+    promote = (status0[at] == TENTATIVE) & (hits0[at] + 1 >= 3)
     assert promote.any()
     assert out.n == at.size + promote.sum() + added
-    assert np.all(tracks.status[at[promote]] == scanpass.CONFIRMED)
+    assert np.all(tracks.status[at[promote]] == CONFIRMED)
     # written in the table's order: time, then track id, a promotion after its update
     t_row, id_row, st_row = out.f[0, : out.n], out.i[0, : out.n], out.i[1, : out.n]
     assert scanpass.rows_sorted(t_row, id_row)
     promo = np.flatnonzero(out.i[3, : out.n] == -1)
     np.testing.assert_array_equal(np.sort(id_row[promo]), np.sort(at[promote] + 1))
-    assert np.all(st_row[promo] == scanpass.CONFIRMED)
+    assert np.all(st_row[promo] == CONFIRMED)
     np.testing.assert_array_equal(id_row[promo - 1], id_row[promo])
     order = np.lexsort((id_row, t_row))
     np.testing.assert_array_equal(order, np.arange(out.n))
@@ -420,7 +429,7 @@ def test_apply_scan_initiates_as_initial_state():
     out.reserve(new.size)
     empty = np.empty(0, np.int64)
     out.n, added = scanpass.apply_scan(
-        empty, empty, empty, np.empty((0, scanpass.LIN)), gated, tracks.x, tracks.P,
+        empty, empty, empty, np.empty((0, scangate.LIN)), gated, tracks.x, tracks.P,
         tracks.t_s, tracks.status, tracks.hits, tracks.looks, tracks.misses, last_hit, 0, 1,
         np.arange(len(t_det)), t_det, _det_rows(z_all, sig), enu, rot, Q, 3, 200.0**2, out.f,
         out.i, out.n,

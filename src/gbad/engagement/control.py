@@ -59,7 +59,7 @@ from gbad.engagement.threat import (
 )
 from gbad.engagement.wta import assign, shots_per_target_cap
 from gbad.tracking.buffers import STATUS_NAMES
-from gbad.tracking.scanpass import CONFIRMED, DELETED
+from gbad.tracking.status import CONFIRMED, DELETED
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]

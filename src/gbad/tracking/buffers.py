@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 from gbad.scenario.schema import Geodetic
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import RadarModel
-from gbad.tracking import filters, scanpass
-from gbad.tracking.scanpass import DELETED, TENTATIVE
+from gbad.tracking import filters, scangate, scanpass
+from gbad.tracking.status import DELETED, TENTATIVE
 
 if TYPE_CHECKING:
     from gbad.tracking.estimators import Estimator
@@ -145,7 +145,7 @@ class _Threads:
     cheaper way runs, and now and then the other, to notice a change of load: after `PROBE` scans, and
     each time the probe confirms the choice twice as long until the next (at most
     `PROBE_MAX`, at once if the probe cost over four times as much). Scans of fewer than
-    `scanpass.PARALLEL_MIN` detections run serially and teach nothing. One chooser serves
+    `scangate.PARALLEL_MIN` detections run serially and teach nothing. One chooser serves
     the whole process (`shared`): the load it learns is the machine's.
     """
 
@@ -181,7 +181,7 @@ class _Threads:
         return self.best
 
     def record(self, way: int, seconds: float, work: int) -> None:
-        if self.n == 1 or work < scanpass.PARALLEL_MIN:
+        if self.n == 1 or work < scangate.PARALLEL_MIN:
             return
         n = self.seen.get(way, 0)
         self.seen[way] = n + 1

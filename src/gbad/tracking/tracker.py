@@ -37,7 +37,7 @@ from gbad.earth.wgs84 import WGS84_A_M, WGS84_B_M, enu2geodetic
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
-from gbad.tracking import association, filters, scanpass
+from gbad.tracking import association, filters, scanassign, scangate, scanpass
 from gbad.tracking.buffers import (
     RadarGeometry,
     _measurements,
@@ -46,7 +46,7 @@ from gbad.tracking.buffers import (
     _Tracks,
 )
 from gbad.tracking.estimators import Estimator, KalmanEstimator, make_estimator
-from gbad.tracking.scanpass import CONFIRMED, TENTATIVE
+from gbad.tracking.status import CONFIRMED, TENTATIVE
 
 _SCAN_KINDS = {
     "rotating": scanpass.SCAN_ROTATING,
@@ -315,7 +315,7 @@ class Tracker:
         est, cfg = self.estimator, self.config
         assert isinstance(est, KalmanEstimator)
         q = est.model.q_m2ps3
-        zc = scanpass.detection_rows(
+        zc = scangate.detection_rows(
             rows,
             det.range_m,
             det.az_deg,
@@ -324,7 +324,7 @@ class Tracker:
             det.az_sigma_deg,
             det.el_sigma_deg,
         )
-        pt, pd, pc, gated, lin = scanpass.gate_scan(
+        pt, pd, pc, gated, lin = scangate.gate_scan(
             tracks.x,
             tracks.P,
             tracks.t_s,
@@ -343,10 +343,10 @@ class Tracker:
             float(cfg.max_speed_mps),
             n_threads,
         )
-        # Confirmed tracks choose first, tentative ones take what is left (`scanpass.assign`);
+        # Confirmed tracks choose first, tentative ones take what is left (`scanassign.assign`);
         # both read only the gate's costs, so the updates wait for both and go in one
         # pass, from the gate's linearisations.
-        ap = scanpass.assign(pt, pd, pc, tracks.status, tracks.size, len(rows))
+        ap = scanassign.assign(pt, pd, pc, tracks.status, tracks.size, len(rows))
         n_new = len(rows) - int(np.count_nonzero(gated))
         tracks.reserve(n_new)
         out.reserve(2 * ap.size + n_new)
@@ -692,7 +692,7 @@ class TrackerSession:
         compiled = rows.size > 0 and trk._compiled and not self._with_rr[r]
         if compiled:
             # the whole scan is timed: a thread pool's cost also shows after its call
-            n_threads = trk._threads.pick() if rows.size >= scanpass.PARALLEL_MIN else 1
+            n_threads = trk._threads.pick() if rows.size >= scangate.PARALLEL_MIN else 1
             tic = time.perf_counter()
             self.n_updates += trk._compiled_batch(tracks, geo, r, rows, det, out, n_threads)
         elif rows.size:
