@@ -131,6 +131,7 @@ def test_a_radar_going_back_in_time(detections):
 
     message = _bad(detections, swap)
     assert "radar 'mfr' goes back in time at row" in message
+    assert "np.float64" not in message  # the times as numbers (issue 12)
 
 
 def test_radars_may_interleave_out_of_order(detections):

@@ -659,3 +659,30 @@ def test_measurements_kernel_equals_numpy(seed):
     assert z.shape == z0.shape and R.shape == R0.shape
     assert np.array_equal(z, z0, equal_nan=True)
     assert np.array_equal(R, R0)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_issue_12_a_crowded_scan_keeps_each_tracks_cheapest_pairs(n_threads):
+    """A recording's duplicates put hundreds of detections in one resolution cell: every
+    track near them gated all of them, pairs and memory growing with tracks × detections.
+    A track keeps its `TRACK_PAIRS_MAX` cheapest (the NumPy gate's, ties to the earlier
+    detection), and every detection some track gated is still marked gated."""
+    tracks, z_all, R_all, sig, t_det, enu, rot = _scene(11, n_trk=300, n_det=700)
+    # 400 copies of the first detection (a track's), a few metres apart
+    rng = np.random.default_rng(5)
+    z_all[300:] = z_all[0]
+    z_all[300:, 0] += rng.normal(0.0, 2.0, 400)
+    t_det[300:] = t_det[:1].repeat(400)
+    scene = (tracks, z_all, R_all, sig, t_det, enu, rot)
+    pt, pd, pc, gated, _ = scangate.gate_scan(*_gate_args(*scene), n_threads)
+    rows, dj, cost = _numpy_gate(*scene)
+    full = np.bincount(rows)
+    assert full.max() > 3 * scangate.TRACK_PAIRS_MAX  # the cap is met
+    assert np.bincount(pt).max() == scangate.TRACK_PAIRS_MAX
+    for t in np.unique(rows):
+        mine = rows == t
+        best = np.sort(np.lexsort((dj[mine], cost[mine]))[: scangate.TRACK_PAIRS_MAX])
+        np.testing.assert_array_equal(pd[pt == t], dj[mine][best])
+    expect = np.zeros(len(t_det), bool)
+    expect[dj] = True
+    np.testing.assert_array_equal(gated, expect)

@@ -270,7 +270,8 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
             row = mine[back[0] + 1]
             problems.append(
                 f"column 't_s': radar {rid!r} goes back in time at row {row} "
-                f"({t[mine[back[0]]]!r} then {t[row]!r}); each radar's rows must be in time order"
+                f"({float(t[mine[back[0]]])!r} then {float(t[row])!r}); each radar's rows must "
+                "be in time order"
             )
     if problems:
         raise DetectionFileError(source, problems)

@@ -352,8 +352,10 @@ def gate_scan(
             pt, pd, pc, lin = pt2, pd2, pc2, lin2
             _gate_track(a, ctx, pd, pc, lin, n_p, n_g, w)
         for v in range(n_p, n_p + n_g):
-            pt[v] = act[a]
             gated[pd[v]] = True
+        n_g = _keep_cheapest(pd, pc, lin, n_p, n_g)
+        for v in range(n_p, n_p + n_g):
+            pt[v] = act[a]
         n_p += n_g
     return pt[:n_p], pd[:n_p], pc[:n_p], gated, lin[:n_p]
 
@@ -373,7 +375,7 @@ def _gate_scan_par(n_threads, k, ctx, gated):  # pragma: no cover - compiled
     _gate_tracks_par(n_threads, k, ctx, cnt, sd, sc, sl)
     n_p = 0
     for a in range(n_act):
-        n_p += cnt[a]
+        n_p += min(cnt[a], TRACK_PAIRS_MAX)
     pt = np.empty(n_p, np.int64)
     pd = np.empty(n_p, np.int64)
     pc = np.empty(n_p)
@@ -387,17 +389,49 @@ def _gate_scan_par(n_threads, k, ctx, gated):  # pragma: no cover - compiled
                 pd[o + v] = sd[a * SLOT + v]
                 pc[o + v] = sc[a * SLOT + v]
                 lin[o + v] = sl[a * SLOT + v]
-        else:  # more pairs than slots: the same pass again, straight into place
-            _gate_track(a, ctx, pd, pc, lin, o, c, w)
+                gated[pd[o + v]] = True
+        else:  # more pairs than slots: the same pass again, then its cheapest into place
+            td = np.empty(c, np.int64)
+            tc = np.empty(c)
+            tl = np.empty((c, LIN))
+            _gate_track(a, ctx, td, tc, tl, 0, c, w)
+            for v in range(c):
+                gated[td[v]] = True
+            c = _keep_cheapest(td, tc, tl, 0, c)
+            pd[o : o + c] = td[:c]
+            pc[o : o + c] = tc[:c]
+            lin[o : o + c] = tl[:c]
         for v in range(c):
             pt[o + v] = act[a]
-            gated[pd[o + v]] = True
         o += c
     return pt, pd, pc, gated, lin
 
 
+@njit(cache=True)
+def _keep_cheapest(out_d, out_c, out_lin, o0, n_g):  # pragma: no cover - compiled
+    """Of a track's n_g gated pairs at o0…, keep the `TRACK_PAIRS_MAX` cheapest (ties: the
+    earlier detection) at o0… in detection order; returns how many are kept."""
+    if n_g <= TRACK_PAIRS_MAX:
+        return n_g
+    order = np.argsort(out_c[o0 : o0 + n_g], kind="mergesort")
+    keep = np.sort(order[:TRACK_PAIRS_MAX])
+    # keep[v] ≥ v: moving down in place never overwrites a pair still to move
+    for v in range(TRACK_PAIRS_MAX):
+        out_d[o0 + v] = out_d[o0 + keep[v]]
+        out_c[o0 + v] = out_c[o0 + keep[v]]
+        out_lin[o0 + v] = out_lin[o0 + keep[v]]
+    return TRACK_PAIRS_MAX
+
+
 #: Gated pairs a track keeps in its own slots during :func:`gate_scan` (more go a slow way).
 SLOT = 8
+#: Gated pairs a track keeps a scan: its cheapest (d² + ln|S|). A held track gates one
+#: detection, a few in a tight raid; a one-detection track's wide gate may hold a salvo
+#: (45 in the default raid). A scan of many detections in one resolution cell (a
+#: recording's duplicates) would otherwise pair every track with every detection, memory
+#: growing with their product. The detections a track gated but did not keep still start
+#: no track.
+TRACK_PAIRS_MAX = 64
 #: Fewest detections in a scan for which the tracker lets the passes use threads: below
 #: it a thread pool's start costs more than it saves.
 PARALLEL_MIN = 256
@@ -461,14 +495,11 @@ def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover 
                 dz = ds[u, 2] - tz
                 rr = (b + ds[u, 3]) * (1.0 + 1e-9)
                 if dx * dx + dy * dy + dz * dz <= rr * rr:
-                    j = ids[u]
-                    # insertion keeps each track's detections in index order
-                    v = n_near
-                    while v > 0 and near[v - 1] > j:
-                        near[v] = near[v - 1]
-                        v -= 1
-                    near[v] = j
+                    near[n_near] = ids[u]
                     n_near += 1
+    # each track's detections in index order (sorted once: an insertion per candidate
+    # costs the square of their number where a scan is dense)
+    near[:n_near].sort()
     young = hits[i] == 1
     xi = x[i]
     Pi = P[i]

@@ -46,6 +46,7 @@ from gbad.tracking.buffers import (
     _Tracks,
 )
 from gbad.tracking.estimators import Estimator, KalmanEstimator, make_estimator
+from gbad.tracking.scangate import TRACK_PAIRS_MAX
 from gbad.tracking.status import CONFIRMED, TENTATIVE
 
 _SCAN_KINDS = {
@@ -91,6 +92,21 @@ class _Pairs:
 
     def __len__(self) -> int:
         return len(self.ti)
+
+
+#: Candidate pairs the general path holds at once (tracks are taken in chunks).
+PAIR_CHUNK = 1 << 16
+
+
+def _cheapest_per_track(ti: NDArray[np.intp], cost: NDArray) -> NDArray[np.intp]:
+    """Which pairs to keep: every track's `TRACK_PAIRS_MAX` cheapest (ties: the earlier
+    detection), in the given order (``ti`` sorted)."""
+    n = np.bincount(ti)
+    if not n.size or n.max() <= TRACK_PAIRS_MAX:
+        return np.arange(len(ti))
+    order = np.lexsort((np.arange(len(ti)), cost, ti))
+    first = np.searchsorted(ti[order], ti[order])
+    return np.sort(order[np.arange(len(ti)) - first < TRACK_PAIRS_MAX])
 
 
 @dataclass
@@ -250,24 +266,17 @@ class Tracker:
             reach = np.sqrt(self.gate_d2(m)) * (cross_m + det.range_sigma_m[rows])
             speed = np.linalg.norm(tracks.x[active, 3:6], axis=1)
             span = float(t_det.max() - t_det.min())
-            ti, dj = association.candidate_pairs(pos_pred, radius + speed * span, det_pos, reach)
-            if ti.size:
+            pairs = self._gated_pairs(
+                tracks,
+                active,
+                (pos_pred, radius + speed * span),
+                (det_pos, reach, spread),
+                (t_det, z, R, geo, with_rr),
+                gated_dets,
+                track_dwells,
+            )
+            if len(pairs):
                 scan = _Scan(geo, r, rows, z, R, t_det, with_rr)
-                xp, Pp, d2, logdet = est.gate(
-                    tracks, active[ti], t_det[dj], z[dj], R[dj], geo, with_rr
-                )
-                ok = d2 <= self.gate_d2(m)
-                # A one-detection track knows no velocity: its second detection is taken
-                # only if the two are no faster apart than anything the scenario can fly.
-                young = tracks.hits[active[ti]] == 1
-                if young.any():
-                    hop = np.linalg.norm(det_pos[dj] - tracks.x[active[ti], :3], axis=1)
-                    dt = np.abs(t_det[dj] - tracks.t_s[active[ti]])
-                    ok &= ~young | (hop <= cfg.max_speed_mps * dt + 2.0 * spread[dj])
-                if track_dwells:
-                    ok &= tracks.status[active[ti]] == CONFIRMED
-                pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[ok]
-                gated_dets[pairs.dj] = True
                 # Confirmed tracks choose first; tentative ones take what is left, so
                 # clutter-born tracks never steal a held target's detection.
                 confirmed = tracks.status[active[pairs.ti]] == CONFIRMED
@@ -298,6 +307,62 @@ class Tracker:
             added = tracks.add(x0, P0, t_det[new], {**extra, "last_hit_s": last_hit})
             out.add_updates(tracks, added, rows[new], est)
         return n_updates
+
+    def _gated_pairs(
+        self,
+        tracks: _Tracks,
+        active: NDArray[np.intp],
+        spheres: tuple[NDArray, NDArray],
+        dets: tuple[NDArray, NDArray, NDArray],
+        meas: tuple[NDArray, NDArray, NDArray, RadarGeometry, bool],
+        gated_dets: NDArray[np.bool_],
+        track_dwells: bool,
+    ) -> _Pairs:
+        """The gated pairs of a batch, each track's `TRACK_PAIRS_MAX` cheapest, marking in
+        ``gated_dets`` every detection some track gated.
+
+        Tracks go in chunks, so the candidate pairs held at once stay near `PAIR_CHUNK`
+        however many tracks and detections crowd one place (a recording's duplicates).
+        """
+        est, cfg = self.estimator, self.config
+        pos_pred, radius = spheres
+        det_pos, reach, spread = dets
+        t_det, z, R, geo, with_rr = meas
+        gate_d2 = self.gate_d2(z.shape[1])
+        step = max(1, PAIR_CHUNK // max(1, len(det_pos)))
+        parts: list[_Pairs] = []
+        for c0 in range(0, len(active), step):
+            ti, dj = association.candidate_pairs(
+                pos_pred[c0 : c0 + step], radius[c0 : c0 + step], det_pos, reach
+            )
+            if not ti.size:
+                continue
+            ti += c0
+            tr = active[ti]
+            xp, Pp, d2, logdet = est.gate(tracks, tr, t_det[dj], z[dj], R[dj], geo, with_rr)
+            ok = d2 <= gate_d2
+            # A one-detection track knows no velocity: its second detection is taken only
+            # if the two are no faster apart than anything the scenario can fly.
+            young = tracks.hits[tr] == 1
+            if young.any():
+                hop = np.linalg.norm(det_pos[dj] - tracks.x[tr, :3], axis=1)
+                dt = np.abs(t_det[dj] - tracks.t_s[tr])
+                ok &= ~young | (hop <= cfg.max_speed_mps * dt + 2.0 * spread[dj])
+            if track_dwells:
+                ok &= tracks.status[tr] == CONFIRMED
+            pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[ok]
+            gated_dets[pairs.dj] = True
+            parts.append(pairs[_cheapest_per_track(pairs.ti, pairs.d2 + pairs.logdet)])
+        if not parts:
+            return _Pairs(*(np.zeros(0, dtype=np.intp),) * 2, *(np.zeros(0),) * 4)
+        if len(parts) == 1:
+            return parts[0]
+        return _Pairs(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("ti", "dj", "xp", "Pp", "d2", "logdet")
+            )
+        )
 
     def _compiled_batch(
         self,
