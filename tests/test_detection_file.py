@@ -96,12 +96,38 @@ CASES = [
     (
         "negative range",
         lambda c: c["range_m"].__setitem__(4, -5.0),
-        ["column 'range_m': row 4 must be > 0 metres"],
+        ["column 'range_m': row 4 must be in (0, 2e+06] metres"],
     ),
     (
         "zero sigma",
         lambda c: c["az_sigma_deg"].__setitem__(1, 0.0),
-        ["column 'az_sigma_deg': row 1 must be > 0"],
+        ["column 'az_sigma_deg': row 1 must be in (0, 90]"],
+    ),
+    # issue 12: numbers that overflowed the filters or the tracker's time line
+    (
+        "range past any radar",
+        lambda c: c["range_m"].__setitem__(4, 1e300),
+        ["column 'range_m': row 4 must be in (0, 2e+06] metres", "got 1e+300"],
+    ),
+    (
+        "huge sigma",
+        lambda c: c["el_sigma_deg"].__setitem__(2, 1e300),
+        ["column 'el_sigma_deg': row 2 must be in (0, 90]"],
+    ),
+    (
+        "range rate faster than anything",
+        lambda c: c["range_rate_mps"].__setitem__(3, -1e9),
+        ["column 'range_rate_mps': row 3 must be within ±20000 m/s"],
+    ),
+    (
+        "times from another age",
+        lambda c: c["t_s"].__setitem__(slice(None), c["t_s"] * 1e12),
+        ["column 't_s': rows", "must be within ±3e+07 s"],
+    ),
+    (
+        "a recording too long for one file",
+        lambda c: c["t_s"].__setitem__(slice(None), c["t_s"] * 5e4),
+        ["column 't_s': the rows span", "the tracker takes at most 5,000,000 scans"],
     ),
     (
         "unknown radar",

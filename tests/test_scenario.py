@@ -432,10 +432,13 @@ def test_issue_12_a_dem_never_reaches_the_network(tmp_path):
         f'<VRTDataset><SimpleSource><SourceFilename>/vsicurl/http://127.0.0.1:{port}/a.tif'
         "</SourceFilename></SimpleSource></VRTDataset>"
     )
+    # the same VRT under a GeoTIFF's name: GDAL opens it with the GeoTIFF driver alone
+    (tmp_path / "disguised.tif").write_text((tmp_path / "remote.vrt").read_text())
     for dem, fragment in (
         (f"/vsicurl/http://127.0.0.1:{port}/a.tif", "network or virtual source"),
         (f"http://127.0.0.1:{port}/a.tif", "network or virtual source"),
         ("remote.vrt", "is a GDAL VRT"),
+        ("disguised.tif", "cannot read terrain file .*disguised.tif"),
     ):
         f = tmp_path / "s.toml"
         f.write_text(_mutate("truth_interval_s = 1.0", f'truth_interval_s = 1.0\ndem = "{dem}"'))
@@ -457,3 +460,28 @@ def test_issue_12_a_dem_outside_the_scenario_folder_needs_leave(tmp_path):
         # Allowed, it is only looked for (and is not there).
         with pytest.raises(ScenarioError, match=r"scenario.dem: no file"):
             load_scenario(f, allow_outside=True)
+
+
+def test_issue_12_a_dem_declaring_too_many_cells_is_refused_before_any_is_read(tmp_path):
+    """A sparse GeoTIFF of a few kilobytes can declare 40000 × 40000 cells: `validate`
+    refuses it from its header, and so does the run, before a cell is read."""
+    import rasterio
+    from affine import Affine
+
+    from gbad.earth.terrain import MAX_DEM_CELLS, Terrain, TerrainError
+
+    big = tmp_path / "big.tif"
+    profile = dict(
+        driver="GTiff", width=40000, height=40000, count=1, dtype="int16", tiled=True,
+        compress="deflate", sparse_ok=True, crs="EPSG:4326",
+        transform=Affine(1e-4, 0.0, 126.0, 0.0, -1e-4, 38.0),
+    )  # fmt: skip
+    with rasterio.open(big, "w", **profile):
+        pass
+    assert big.stat().st_size < 5_000_000 and 40000**2 > MAX_DEM_CELLS
+    f = tmp_path / "s.toml"
+    f.write_text(_mutate("truth_interval_s = 1.0", 'truth_interval_s = 1.0\ndem = "big.tif"'))
+    with pytest.raises(ScenarioError, match=r"big.tif' declares 40000 × 40000 cells"):
+        load_scenario(f)
+    with pytest.raises(TerrainError, match=r"the most read is 16,777,216"):
+        Terrain.from_geotiff(big)

@@ -182,6 +182,17 @@ def _truth_rows(truth: str) -> dict:
         rows[name] = col
     if problems:
         raise TruthFileError(truth, problems)
+    order = np.lexsort((rows["t_s"], rows["object_id"]))
+    same = (np.diff(rows["object_id"][order]) == 0) & (np.diff(rows["t_s"][order]) == 0)
+    if same.any():
+        k = order[int(np.argmax(same))]
+        raise TruthFileError(
+            truth,
+            [
+                f"object {int(rows['object_id'][k])} has more than one row at t_s = "
+                f"{float(rows['t_s'][k])!r} (row {int(k)}); each object may appear once a time"
+            ],
+        )
     return rows
 
 

@@ -118,7 +118,7 @@ def _ids(name: str, ids: npt.ArrayLike, t: FloatArray) -> npt.NDArray[np.int64]:
         if np.any(dup):
             k = order[np.flatnonzero(dup)[0]]
             raise ValueError(
-                f"{name}: id {i[k]} has more than one row at t_s = {t[k]!r}; each object "
+                f"{name}: id {int(i[k])} has more than one row at t_s = {float(t[k])!r}; each object "
                 "may appear once per time"
             )
     return i

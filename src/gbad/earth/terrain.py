@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -159,7 +161,7 @@ class Terrain:
         no_data_height_m: float | None = None,
         height_offset_m: float = 0.0,
     ) -> Terrain:
-        """Load a DEM from a GeoTIFF (or any raster GDAL reads) through rasterio.
+        """Load a DEM from a local GeoTIFF through rasterio (GDAL hardened: `_open_dem`).
 
         Supported: a geographic CRS on the WGS 84 datum (EPSG:4326,
         EPSG:4979, OGC:CRS84), a north-up or south-up grid without rotation,
@@ -170,42 +172,18 @@ class Terrain:
         :class:`TerrainError` that names the file; reproject other CRSs
         first, e.g. ``gdalwarp -t_srs EPSG:4326 in.tif out.tif``.
         """
-        import rasterio
-        from rasterio.errors import NotGeoreferencedWarning, RasterioError
+        from rasterio.errors import RasterioError
 
         name = str(path)
-        if not Path(name).is_file():
-            raise TerrainError(f"terrain file {name!r} does not exist or is not a file")
         try:
-            with warnings.catch_warnings():
-                # A file without georeferencing warns on open; it is refused
-                # below with a clearer message, so the warning adds nothing.
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                src = rasterio.open(name)
-            with src:
-                crs = src.crs
-                transform = src.transform
-                if not 1 <= band <= src.count:
-                    raise TerrainError(
-                        f"terrain file {name!r} has {src.count} band(s); band={band} is not one"
-                    )
-                unit = (src.units[band - 1] or "").strip().lower()
+            with _open_dem(name) as src:
+                _check_header(src, name, band)
                 scale = src.scales[band - 1]
                 offset = src.offsets[band - 1]
+                transform = src.transform
                 raw = src.read(band, masked=True)
         except RasterioError as exc:
             raise TerrainError(f"cannot read terrain file {name!r}: {exc}") from exc
-        _check_crs(crs, name)
-        if transform.b != 0.0 or transform.d != 0.0:
-            raise TerrainError(
-                f"terrain file {name!r} has a rotated or sheared grid ({transform!r}); "
-                "warp it to a north-up grid, e.g. gdalwarp -t_srs EPSG:4326 in.tif out.tif"
-            )
-        if unit not in _METRE_UNITS:
-            raise TerrainError(
-                f"terrain file {name!r}: band {band} heights are in {unit!r}; only metres "
-                f"are supported (one of {sorted(_METRE_UNITS)}, '' meaning unstated)"
-            )
         heights = np.ma.filled(raw.astype(float), np.nan) * scale + offset + height_offset_m
         rows, cols = heights.shape
         lon = transform.c + transform.a * (np.arange(cols) + 0.5)
@@ -480,6 +458,78 @@ def _footprint_deg(x: Array, y: Array, z: Array) -> tuple[Array, Array]:
         p - WGS84_E2 * WGS84_A_M * cos_b**3,
     )
     return np.degrees(lat), np.degrees(np.arctan2(y, x))
+
+
+#: The most cells of a DEM that are read (4096², 128 MiB as float64): a file declaring
+#: more is refused before a cell is read (a few kilobytes of sparse GeoTIFF can declare
+#: 40000 × 40000).
+MAX_DEM_CELLS = 4096 * 4096
+
+#: GDAL as a DEM is opened: no listing of the file's folder (no sidecar or overview
+#: files found and read), no network file system for any extension, no auxiliary XML.
+#: The driver is GeoTIFF alone, so a VRT (whose sources may name URLs or other files)
+#: is not read even under a .tif name.
+_GDAL_HARDENED = {
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gbad-none",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "GDAL_PAM_ENABLED": "NO",
+}
+
+
+@contextmanager
+def _open_dem(name: str) -> Iterator[Any]:
+    """A local GeoTIFF opened read-only with GDAL's network and side files off."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    if not Path(name).is_file():
+        raise TerrainError(f"terrain file {name!r} does not exist or is not a file")
+    with rasterio.Env(**_GDAL_HARDENED), warnings.catch_warnings():
+        # A file without georeferencing warns on open; it is refused with a clearer
+        # message, so the warning adds nothing.
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(name, driver="GTiff") as src:
+            yield src
+
+
+def _check_header(src: Any, name: str, band: int) -> None:
+    """Everything `Terrain.from_geotiff` requires that the header tells, no cell read."""
+    _check_crs(src.crs, name)
+    transform = src.transform
+    if transform.b != 0.0 or transform.d != 0.0:
+        raise TerrainError(
+            f"terrain file {name!r} has a rotated or sheared grid ({transform!r}); "
+            "warp it to a north-up grid, e.g. gdalwarp -t_srs EPSG:4326 in.tif out.tif"
+        )
+    if not 1 <= band <= src.count:
+        raise TerrainError(f"terrain file {name!r} has {src.count} band(s); band={band} is not one")
+    unit = (src.units[band - 1] or "").strip().lower()
+    if unit not in _METRE_UNITS:
+        raise TerrainError(
+            f"terrain file {name!r}: band {band} heights are in {unit!r}; only metres "
+            f"are supported (one of {sorted(_METRE_UNITS)}, '' meaning unstated)"
+        )
+    cells = src.width * src.height
+    if cells > MAX_DEM_CELLS:
+        raise TerrainError(
+            f"terrain file {name!r} declares {src.width} × {src.height} cells ({cells:,}); "
+            f"the most read is {MAX_DEM_CELLS:,} (4096 × 4096): crop it to the scenario's "
+            "area or coarsen it, e.g. gdalwarp -ts 4096 0 in.tif out.tif"
+        )
+
+
+def check_geotiff(path: str | os.PathLike[str], band: int = 1) -> None:
+    """`Terrain.from_geotiff`'s checks on the file's header alone (for `gbad validate`):
+    a :class:`TerrainError` naming the file, or nothing."""
+    from rasterio.errors import RasterioError
+
+    name = str(path)
+    try:
+        with _open_dem(name) as src:
+            _check_header(src, name, band)
+    except RasterioError as exc:
+        raise TerrainError(f"cannot read terrain file {name!r}: {exc}") from exc
 
 
 def _even_step(values: Array, name: str, source: str) -> float:

@@ -179,6 +179,14 @@ def _check_files(loaded: LoadedScenario, allow_outside: bool = False) -> None:
             loaded.source,
             [f"scenario.dem: no file {dem!r} (relative paths are read from {loaded.base_dir})"],
         )
+    if dem is not None:
+        # what the run will require of the file, from its header (no cell is read)
+        from gbad.earth.terrain import TerrainError, check_geotiff
+
+        try:
+            check_geotiff(loaded.base_dir / dem)
+        except TerrainError as exc:
+            raise ScenarioError(loaded.source, [f"scenario.dem: {exc}"]) from exc
 
 
 def builtin_names() -> list[str]:

@@ -54,6 +54,22 @@ OPTIONAL = (
 INTEGER = ("truth_id", "dwell_track_id")
 #: A radar's own track numbers stay below this (the locator keys tracks by radar·2⁴⁰).
 MAX_TRACK_NUMBER = 1 << 40
+#: Bounds with a physical reason on a detection's numbers: a recording longer than a
+#: year is not one file; no radar reaches past the schema's longest range_max_m; nothing
+#: tracked flies faster than 20 km/s; an angle σ past 90° or a range σ past 100 km says
+#: nothing, and squared in the filters' conversions it overflows.
+MAX_TIME_S = 3.2e7
+MAX_RANGE_M = 2e6
+MAX_SPEED_MPS = 2e4
+SIGMA_MAX = {
+    "range_sigma_m": 1e5,
+    "az_sigma_deg": 90.0,
+    "el_sigma_deg": 90.0,
+    "range_rate_sigma_mps": 1e4,
+}
+#: Scan windows the tracker takes from one file (each radar's span over its period):
+#: a few weeks of the fastest search.
+MAX_SCANS = 5_000_000
 #: Columns where NaN is a value ("not measured"), not an error.
 NAN_ALLOWED = ("range_rate_mps", "range_rate_sigma_mps")
 
@@ -227,7 +243,11 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
         raise DetectionFileError(source, problems)
 
     rules = {
-        "range_m": (numeric["range_m"] <= 0, "must be > 0 metres"),
+        "t_s": (np.abs(numeric["t_s"]) > MAX_TIME_S, f"must be within ±{MAX_TIME_S:.0e} s"),
+        "range_m": (
+            (numeric["range_m"] <= 0) | (numeric["range_m"] > MAX_RANGE_M),
+            f"must be in (0, {MAX_RANGE_M:.0e}] metres (the longest range_max_m)",
+        ),
         "az_deg": (
             (numeric["az_deg"] < 0) | (numeric["az_deg"] >= 360),
             "must be in [0, 360) degrees clockwise from north",
@@ -240,9 +260,18 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
         rules["dwell_track_id"] = ((d < -1) | (d >= MAX_TRACK_NUMBER), "must be in [-1, 2^40)")
     if "snr_db" in numeric:
         rules["snr_db"] = (np.abs(numeric["snr_db"]) > 200, "must be in [-200, 200] dB")
-    for col in ("range_sigma_m", "az_sigma_deg", "el_sigma_deg", "range_rate_sigma_mps"):
+    if "range_rate_mps" in numeric:
+        rr = numeric["range_rate_mps"]
+        rules["range_rate_mps"] = (
+            np.abs(rr) > MAX_SPEED_MPS,
+            f"must be within ±{MAX_SPEED_MPS:.0f} m/s",
+        )
+    for col, most in SIGMA_MAX.items():
         if col in numeric:
-            rules[col] = (numeric[col] <= 0, "must be > 0")
+            rules[col] = (
+                (numeric[col] <= 0) | (numeric[col] > most),
+                f"must be in (0, {most:g}]",
+            )
     for col, (bad, rule) in rules.items():
         if bad.any():
             problems.append(
@@ -263,6 +292,17 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
 
     radar_index = np.array([known[r] for r in radar_ids], dtype=np.int64) if n else np.zeros(0, int)
     t = numeric["t_s"]
+    span = float(np.ptp(t)) if n else 0.0
+    scans = sum(span / radars[i].period_s for i in np.unique(radar_index))
+    if scans > MAX_SCANS:
+        raise DetectionFileError(
+            source,
+            [
+                f"column 't_s': the rows span {span:.4g} s, {scans:.3g} scans of the file's "
+                f"radars; the tracker takes at most {MAX_SCANS:,} scans from one file: "
+                "split the recording (or are the times in seconds?)"
+            ],
+        )
     for rid, i in known.items():
         mine = np.flatnonzero(radar_index == i)
         back = np.flatnonzero(np.diff(t[mine]) < 0)
