@@ -69,7 +69,9 @@ def main() -> None:
         base = pd.read_parquet(work / "demo" / "detections.parquet")
         print(f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores")
         print(f"base recording: {len(base)} detections in {REPEAT_S:.0f} s")
-        print("| detections | peak memory (MB) | wall (s) | MB per 1,000 detections above the first |")
+        print(
+            "| detections | peak memory (MB) | wall (s) | MB per 1,000 detections above the first |"
+        )
         print("|---|---|---|---|")
         first: tuple[int, float] | None = None
         for n in sorted(args.sizes):

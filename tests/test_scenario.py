@@ -485,3 +485,31 @@ def test_issue_12_a_dem_declaring_too_many_cells_is_refused_before_any_is_read(t
         load_scenario(f)
     with pytest.raises(TerrainError, match=r"the most read is 16,777,216"):
         Terrain.from_geotiff(big)
+
+
+def test_issue_12_work_past_the_machine_is_refused_by_validate_naming_its_keys():
+    """Each value within its bound, their product past the machine: 400 mortar bombs with
+    truth every 0.01 s (a run measured at 1.5 GB and over ten minutes, unfinished), or a
+    radar scanning every 0.01 s for a day. `validate` estimates the work first."""
+    from gbad.scenario.work import MAX_LOOKS, MAX_TRUTH_SAMPLES, estimate
+
+    text = (
+        Path(__file__).parents[1] / "src/gbad/scenario/builtin/counter-battery.toml"
+    ).read_text()
+    base = parse_scenario(text, "cb.toml")
+    w = estimate(base)
+    assert w.truth_samples < MAX_TRUTH_SAMPLES / 50 and w.looks < MAX_LOOKS / 20
+    fine = text.replace("truth_interval_s = 1.0", "truth_interval_s = 0.01", 1).replace(
+        "duration_s = 240.0", "duration_s = 1200.0", 1
+    )
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(fine, "fine.toml")
+    message = str(info.value)
+    assert "scenario.truth_interval_s: this run would hold about" in message
+    assert "the limit is 2,000,000: raise truth_interval_s" in message
+    fast = text.replace("period_s = 0.5", "period_s = 0.01", 1).replace(
+        "duration_s = 240.0", "duration_s = 86400.0", 1
+    )
+    assert fast != text
+    with pytest.raises(ScenarioError, match=r"radars\[\].scan.period_s: this run would make"):
+        parse_scenario(fast, "fast.toml")

@@ -683,6 +683,7 @@ def test_issue_12_a_crowded_scan_keeps_each_tracks_cheapest_pairs(n_threads):
         mine = rows == t
         best = np.sort(np.lexsort((dj[mine], cost[mine]))[: scangate.TRACK_PAIRS_MAX])
         np.testing.assert_array_equal(pd[pt == t], dj[mine][best])
+        np.testing.assert_allclose(pc[pt == t], cost[mine][best], rtol=1e-12, atol=1e-12)
     expect = np.zeros(len(t_det), bool)
     expect[dj] = True
     np.testing.assert_array_equal(gated, expect)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from gbad.errors import InputError
 from gbad.scenario.schema import Scenario
+from gbad.scenario.work import work_problems
 
 BUILTIN_PACKAGE = "gbad.scenario.builtin"
 DEFAULT_SCENARIO = "airbase-defence"
@@ -93,10 +94,15 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
 
 def validate_mapping(raw: dict[str, Any], source: str = "<mapping>") -> Scenario:
     try:
-        return Scenario.model_validate(raw)
+        model = Scenario.model_validate(raw)
     except ValidationError as exc:
         problems = [_format(e, raw) for e in exc.errors(include_url=False)]
         raise ScenarioError(source, problems) from None
+    # every value within its bound, and their product within the machine
+    problems = work_problems(model)
+    if problems:
+        raise ScenarioError(source, problems)
+    return model
 
 
 def load_scenario(path: str | Path, allow_outside: bool = False) -> LoadedScenario:
