@@ -302,3 +302,16 @@ def test_a_negative_bias_sigma_is_refused_with_its_key():
     )
     with pytest.raises(ScenarioError, match=r"bias_sigma.*az_deg"):
         parse_scenario(bad, "bad.toml")
+
+
+def test_issue_12_a_target_flown_through_the_radar_saturates_at_200_db():
+    """A target half a metre from the radar (a route through its position): its SNR has
+    no upper bound, and the run failed with "<simulated detections>: invalid detection file ...
+    snr_db must be in [-200, 200] dB". The receiver saturates: the column is clipped."""
+    from gbad.sensors.detection_file import from_columns
+    from gbad.sim import radar_models
+
+    loaded = _scenario(_threat("over", 0.5, 0.0, 10.0, 3.0, 0.0, 0.1), duration=30.0)
+    _, det = _run(loaded)
+    assert det["snr_db"].max() == pytest.approx(200.0)
+    from_columns(det, radar_models(loaded), "sim")  # a valid detection file

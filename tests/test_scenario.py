@@ -513,3 +513,8 @@ def test_issue_12_work_past_the_machine_is_refused_by_validate_naming_its_keys()
     assert fast != text
     with pytest.raises(ScenarioError, match=r"radars\[\].scan.period_s: this run would make"):
         parse_scenario(fast, "fast.toml")
+    # a pfa of 0.5 took 19 GB in 30 s of a small scene before it was stopped
+    noisy = text.replace("pfa = 1e-6", "pfa = 0.5", 1)
+    assert noisy != text
+    with pytest.raises(ScenarioError, match=r"reference.pfa: the radars would raise about"):
+        parse_scenario(noisy, "noisy.toml")

@@ -10,7 +10,9 @@ that set it, so that `validate` says so and `run` never starts.
   `ROUND_FLIGHT_S` (the locator's `max_flight_s`), a ballistic missile
   `MISSILE_FLIGHT_S`, an interceptor `INTERCEPTOR_FLIGHT_S`;
 - looks: each object's flight time times the scans a second of every radar (a radar
-  considers every object once a scan).
+  considers every object once a scan);
+- false alarms: each radar's pfa times the resolution cells it searches a scan, over
+  the run (a pfa of 0.5 asked for 19 GB in a 30-s scenario before it was stopped).
 
 The per-unit costs are measured (docs/scenario.md, "Work limits"): about 0.65 kB a
 truth sample and 1.2 kB a look above a run's fixed ≈ 350 MB, so each limit alone
@@ -22,12 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gbad.scenario.schema import ROUTE_KINDS, Scenario
+from gbad.sensors.radar import RadarModel
 
 ROUND_FLIGHT_S = 300.0
 MISSILE_FLIGHT_S = 900.0
 INTERCEPTOR_FLIGHT_S = 60.0
 MAX_TRUTH_SAMPLES = 2_000_000
 MAX_LOOKS = 1_300_000
+MAX_FALSE_ALARMS = 1_000_000
 KB_PER_SAMPLE = 0.65
 KB_PER_LOOK = 1.2
 
@@ -38,6 +42,7 @@ class Work:
     object_seconds: float
     truth_samples: float
     looks: float
+    false_alarms: float
 
     @property
     def memory_gb(self) -> float:
@@ -65,7 +70,11 @@ def estimate(model: Scenario) -> Work:
     objects += missiles
     seconds += missiles * min(duration, INTERCEPTOR_FLIGHT_S)
     scans_per_s = sum(1.0 / r.scan.period_s for r in model.radars)
-    return Work(objects, seconds, seconds / hdr.truth_interval_s, seconds * scans_per_s)
+    radars = [RadarModel.from_scenario(r, hdr.origin) for r in model.radars]
+    false_alarms = sum(r.pfa * r.n_cells / r.period_s for r in radars) * duration
+    return Work(
+        objects, seconds, seconds / hdr.truth_interval_s, seconds * scans_per_s, false_alarms
+    )
 
 
 def work_problems(model: Scenario) -> list[str]:
@@ -90,5 +99,12 @@ def work_problems(model: Scenario) -> list[str]:
             f"{fastest.scan.period_s:g} s), about {w.looks * KB_PER_LOOK / 1e6:.1f} GB; "
             f"the limit is {MAX_LOOKS:,}: lengthen scan periods, shorten duration_s or "
             "fire fewer rounds (threats[].count)"
+        )
+    if w.false_alarms > MAX_FALSE_ALARMS:
+        problems.append(
+            f"radars[].reference.pfa: the radars would raise about {w.false_alarms:,.0f} "
+            f"false alarms in {model.scenario.duration_s:g} s (pfa × resolution cells a "
+            f"scan × scans); the limit is {MAX_FALSE_ALARMS:,}: lower pfa, coarsen "
+            "range_resolution_m or the beams, or shorten duration_s"
         )
     return problems

@@ -478,7 +478,9 @@ def measured(
         "az_deg": (az_deg + radar.bias_az_deg + e_az) % 360.0,
         "el_deg": np.clip(el_deg + radar.bias_el_deg + e_el, -90.0, 90.0),
         "range_rate_mps": range_rate_mps + s_rr * noise[:, 3],
-        "snr_db": 10 * np.log10(snr),
+        # A receiver saturates long before 200 dB (a target flown through the radar's
+        # own position has no upper bound); the detection file's bound.
+        "snr_db": np.clip(10 * np.log10(snr), -200.0, 200.0),
         "truth_id": truth_id,
         "range_sigma_m": s_r,
         "az_sigma_deg": s_az,
