@@ -24,3 +24,24 @@ def test_scripted_simulation_is_deterministic_and_complete():
     wlr = summary["radars"]["wlr"]["objects_detected_by_kind"]
     assert wlr.get("shell") == 6 and wlr.get("mortar") == 4 and wlr.get("rocket") == 40
     assert truth.n_objects == 62
+
+
+def test_issue_12_a_scenario_without_radars_runs_to_an_empty_air_picture(tmp_path):
+    """Truth alone (no radars): the run failed with "<simulated detections>: invalid
+    detection file ... 'truth_id' must be integer", the empty table having lost its types."""
+    import re
+    from pathlib import Path
+
+    import pandas as pd
+
+    from gbad.scenario.loader import LoadedScenario, parse_scenario
+
+    text = (Path(api.__file__).parent / "scenario/builtin/counter-battery.toml").read_text()
+    text = re.sub(r"\n\[\[radars\]\].*?(?=\n\[\[threats)", "\n", text, flags=re.S)
+    text = text.replace("duration_s = 240.0", "duration_s = 20.0")
+    assert "[[radars]]" not in text
+    loaded = LoadedScenario(parse_scenario(text, "no-radars.toml"), "no-radars.toml", tmp_path)
+    result = api.run_scenario(loaded, tmp_path / "out")
+    det = pd.read_parquet(result.files["detections"])
+    assert len(det) == 0 and det["truth_id"].dtype == np.int64
+    assert len(pd.read_parquet(result.files["truth"])) > 0

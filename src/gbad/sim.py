@@ -484,8 +484,9 @@ def tracks_table(result: TrackerResult, truth_ids: dict[str, int] | None = None)
 
 
 def _merge(per_radar: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    if not per_radar:
-        return {k: np.array([]) for k in DETECTION_COLUMNS}
+    if not per_radar:  # a scenario without radars: the empty table, with its types
+        ints = {"truth_id": np.int64, "dwell_track_id": np.int64, "radar_id": object}
+        return {k: np.zeros(0, dtype=ints.get(k, np.float64)) for k in DETECTION_COLUMNS}
     merged = {k: np.concatenate([d[k] for d in per_radar]) for k in DETECTION_COLUMNS}
     order = np.argsort(merged["t_s"], kind="stable")
     return {k: v[order] for k, v in merged.items()}
