@@ -96,7 +96,7 @@ CASES = [
     (
         "negative range",
         lambda c: c["range_m"].__setitem__(4, -5.0),
-        ["column 'range_m': row 4 must be in (0, 2e+06] metres"],
+        ["column 'range_m': row 4 must be in [1, 2e+06] metres"],
     ),
     (
         "zero sigma",
@@ -107,7 +107,12 @@ CASES = [
     (
         "range past any radar",
         lambda c: c["range_m"].__setitem__(4, 1e300),
-        ["column 'range_m': row 4 must be in (0, 2e+06] metres", "got 1e+300"],
+        ["column 'range_m': row 4 must be in [1, 2e+06] metres", "got 1e+300"],
+    ),
+    (
+        "inside the blind range",
+        lambda c: c["range_m"].__setitem__(6, 1e-300),
+        ["column 'range_m': row 6 must be in [1, 2e+06] metres"],
     ),
     (
         "huge sigma",

@@ -315,3 +315,18 @@ def test_issue_12_a_target_flown_through_the_radar_saturates_at_200_db():
     _, det = _run(loaded)
     assert det["snr_db"].max() == pytest.approx(200.0)
     from_columns(det, radar_models(loaded), "sim")  # a valid detection file
+
+
+def test_issue_12_a_looks_sigma_stays_within_what_a_detection_file_may_hold():
+    """A weak echo of a radar given a coarse accuracy had σ_el of 1.3e10°, refused by
+    the run's own detection-file check (found by `scripts/fuzz.py`): a look's σ stops at
+    `SIGMA_MAX`, as the file's bound."""
+    from gbad.sensors.radar import SIGMA_MAX
+
+    loaded = _scenario(_threat("a", 30e3, 0.0, 3000.0, -1e3, 0.0, 200.0), duration=10.0)
+    origin = loaded.model.scenario.origin
+    radar = RadarModel.from_scenario(loaded.model.radars[0], origin)
+    s_r, s_az, s_el, s_rr = radar.sigmas(np.array([1e-30, 1.0, 1e6]))
+    assert s_az[0] == SIGMA_MAX["az_sigma_deg"] and s_el[0] == SIGMA_MAX["el_sigma_deg"]
+    assert s_r[0] == SIGMA_MAX["range_sigma_m"] and s_rr[0] == SIGMA_MAX["range_rate_sigma_mps"]
+    assert s_el[2] < 1.0  # a strong echo untouched

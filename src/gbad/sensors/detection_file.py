@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from gbad.errors import InputError
-from gbad.sensors.radar import RadarModel
+from gbad.sensors.radar import MIN_RANGE_M, SIGMA_MAX, RadarModel
 
 REQUIRED = ("t_s", "radar_id", "range_m", "az_deg", "el_deg")
 OPTIONAL = (
@@ -55,18 +55,12 @@ INTEGER = ("truth_id", "dwell_track_id")
 #: A radar's own track numbers stay below this (the locator keys tracks by radar·2⁴⁰).
 MAX_TRACK_NUMBER = 1 << 40
 #: Bounds with a physical reason on a detection's numbers: a recording longer than a
-#: year is not one file; no radar reaches past the schema's longest range_max_m; nothing
-#: tracked flies faster than 20 km/s; an angle σ past 90° or a range σ past 100 km says
-#: nothing, and squared in the filters' conversions it overflows.
+#: year is not one file; no radar reaches past the schema's longest range_max_m, nor
+#: measures inside a metre (`radar.MIN_RANGE_M`); nothing tracked flies faster than
+#: 20 km/s; the σ as `radar.SIGMA_MAX`.
 MAX_TIME_S = 3.2e7
 MAX_RANGE_M = 2e6
 MAX_SPEED_MPS = 2e4
-SIGMA_MAX = {
-    "range_sigma_m": 1e5,
-    "az_sigma_deg": 90.0,
-    "el_sigma_deg": 90.0,
-    "range_rate_sigma_mps": 1e4,
-}
 #: Scan windows the tracker takes from one file (each radar's span over its period):
 #: a few weeks of the fastest search.
 MAX_SCANS = 5_000_000
@@ -245,8 +239,9 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
     rules = {
         "t_s": (np.abs(numeric["t_s"]) > MAX_TIME_S, f"must be within ±{MAX_TIME_S:.0e} s"),
         "range_m": (
-            (numeric["range_m"] <= 0) | (numeric["range_m"] > MAX_RANGE_M),
-            f"must be in (0, {MAX_RANGE_M:.0e}] metres (the longest range_max_m)",
+            (numeric["range_m"] < MIN_RANGE_M) | (numeric["range_m"] > MAX_RANGE_M),
+            f"must be in [{MIN_RANGE_M:g}, {MAX_RANGE_M:.0e}] metres (a radar's blind range "
+            "to the longest range_max_m)",
         ),
         "az_deg": (
             (numeric["az_deg"] < 0) | (numeric["az_deg"] >= 360),

@@ -304,11 +304,24 @@ class RadarModel:
         thermal = self.accuracy_snr / np.maximum(snr_integrated, 1e-12)
         scale = np.sqrt(thermal + self.accuracy_floor_fraction**2)
         return (
-            self.sigma_range_m * scale,
-            self.sigma_az_deg * scale,
-            self.sigma_el_deg * scale,
-            self.sigma_range_rate_mps * scale,
+            np.minimum(self.sigma_range_m * scale, SIGMA_MAX["range_sigma_m"]),
+            np.minimum(self.sigma_az_deg * scale, SIGMA_MAX["az_sigma_deg"]),
+            np.minimum(self.sigma_el_deg * scale, SIGMA_MAX["el_sigma_deg"]),
+            np.minimum(self.sigma_range_rate_mps * scale, SIGMA_MAX["range_rate_sigma_mps"]),
         )
+
+
+#: The most a look reports (and a detection file may hold) of each σ: an angle σ past
+#: 90° or a range σ past 100 km says nothing (a weak echo of a radar given a coarse
+#: accuracy gets there), and squared in the filters' conversions it overflows.
+SIGMA_MAX = {
+    "range_sigma_m": 1e5,
+    "az_sigma_deg": 90.0,
+    "el_sigma_deg": 90.0,
+    "range_rate_sigma_mps": 1e4,
+}
+#: No radar measures inside its blind range: a look at a target nearer reports this.
+MIN_RANGE_M = 1.0
 
 
 DETECTION_COLUMNS = (
@@ -474,7 +487,9 @@ def measured(
     e_el = e_el + np.degrees(radar.refraction_residual_rad_per_m * range_m)
     return {
         "t_s": t_s,
-        "range_m": np.abs(range_m + radar.bias_range_m + s_r * noise[:, 0]),
+        "range_m": np.maximum(
+            np.abs(range_m + radar.bias_range_m + s_r * noise[:, 0]), MIN_RANGE_M
+        ),
         "az_deg": (az_deg + radar.bias_az_deg + e_az) % 360.0,
         "el_deg": np.clip(el_deg + radar.bias_el_deg + e_el, -90.0, 90.0),
         "range_rate_mps": range_rate_mps + s_rr * noise[:, 3],
