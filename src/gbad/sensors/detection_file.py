@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from gbad.errors import InputError
-from gbad.sensors.radar import MIN_RANGE_M, SIGMA_MAX, RadarModel
+from gbad.sensors.radar import MAX_RANGE_RATE_MPS, MIN_RANGE_M, SIGMA_MAX, RadarModel
 
 REQUIRED = ("t_s", "radar_id", "range_m", "az_deg", "el_deg")
 OPTIONAL = (
@@ -57,10 +57,9 @@ MAX_TRACK_NUMBER = 1 << 40
 #: Bounds with a physical reason on a detection's numbers: a recording longer than a
 #: year is not one file; no radar reaches past the schema's longest range_max_m, nor
 #: measures inside a metre (`radar.MIN_RANGE_M`); nothing tracked flies faster than
-#: 20 km/s; the σ as `radar.SIGMA_MAX`.
+#: 20 km/s (`radar.MAX_RANGE_RATE_MPS`); the σ as `radar.SIGMA_MAX`.
 MAX_TIME_S = 3.2e7
 MAX_RANGE_M = 2e6
-MAX_SPEED_MPS = 2e4
 #: Scan windows the tracker takes from one file (each radar's span over its period):
 #: a few weeks of the fastest search.
 MAX_SCANS = 5_000_000
@@ -258,8 +257,8 @@ def from_columns(columns: dict, radars: list[RadarModel], source: str) -> Detect
     if "range_rate_mps" in numeric:
         rr = numeric["range_rate_mps"]
         rules["range_rate_mps"] = (
-            np.abs(rr) > MAX_SPEED_MPS,
-            f"must be within ±{MAX_SPEED_MPS:.0f} m/s",
+            np.abs(rr) > MAX_RANGE_RATE_MPS,
+            f"must be within ±{MAX_RANGE_RATE_MPS:.0f} m/s",
         )
     for col, most in SIGMA_MAX.items():
         if col in numeric:

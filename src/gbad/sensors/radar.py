@@ -322,6 +322,9 @@ SIGMA_MAX = {
 }
 #: No radar measures inside its blind range: a look at a target nearer reports this.
 MIN_RANGE_M = 1.0
+#: The widest range rate a look reports (a Doppler filter bank spans a finite band):
+#: nothing tracked flies faster, and a coarse radar's noise on a weak echo went past.
+MAX_RANGE_RATE_MPS = 2e4
 
 
 DETECTION_COLUMNS = (
@@ -492,7 +495,9 @@ def measured(
         ),
         "az_deg": (az_deg + radar.bias_az_deg + e_az) % 360.0,
         "el_deg": np.clip(el_deg + radar.bias_el_deg + e_el, -90.0, 90.0),
-        "range_rate_mps": range_rate_mps + s_rr * noise[:, 3],
+        "range_rate_mps": np.clip(
+            range_rate_mps + s_rr * noise[:, 3], -MAX_RANGE_RATE_MPS, MAX_RANGE_RATE_MPS
+        ),
         # A receiver saturates long before 200 dB (a target flown through the radar's
         # own position has no upper bound); the detection file's bound.
         "snr_db": np.clip(10 * np.log10(snr), -200.0, 200.0),
