@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,28 @@ from gbad.world.variability import WorldDraw
 Progress = Callable[[str, float], None]
 
 
+class Stages:
+    """Wall and CPU seconds per stage of a run, into ``timing`` as ``<stage>_wall_s`` and
+    ``<stage>_cpu_s`` (added up where a stage comes back). CPU time is the process's:
+    every thread of it, Numba's included."""
+
+    def __init__(self, timing: dict[str, float]) -> None:
+        self.timing = timing
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            for unit, now, then in (
+                ("wall", time.perf_counter(), wall),
+                ("cpu", time.process_time(), cpu),
+            ):
+                key = f"{name}_{unit}_s"
+                self.timing[key] = self.timing.get(key, 0.0) + now - then
+
+
 @dataclass
 class RunResult:
     out_dir: Path
@@ -77,39 +100,39 @@ def simulate(
     ground = make_ground(loaded)
     world = world_draw(loaded, seed, run)
     timing: dict[str, float] = {}
+    stage = Stages(timing)
 
-    tic = time.perf_counter()
-    truth = build_truth(
-        model,
-        np.random.default_rng(streams[0]),
-        ground=ground,
-        progress=(lambda what: progress(f"truth: {what}", 0.0)) if progress else None,
-        world=world,
-    )
-    timing["truth_wall_s"] = time.perf_counter() - tic
+    with stage("truth"):
+        truth = build_truth(
+            model,
+            np.random.default_rng(streams[0]),
+            ground=ground,
+            progress=(lambda what: progress(f"truth: {what}", 0.0)) if progress else None,
+            world=world,
+        )
 
-    tic = time.perf_counter()
     per_radar = []
     occupancy: dict[str, dict[str, np.ndarray]] = {}
-    for i, rm in enumerate(drawn_radars(loaded, seed, run, truth.n_objects, world)):
-        radar = model.radars[i]
-        occ: dict[str, np.ndarray] = {}
-        per_radar.append(
-            simulate_radar(
-                rm,
-                truth,
-                np.random.default_rng(streams[1 + i]),
-                ground,
-                world.refractivity_gradient_per_m,
-                progress=(lambda f, rid=radar.id: progress(f"radar {rid}", f))
-                if progress
-                else None,
-                occupancy=occ,
-            )
-        )
-        if occ:
-            occupancy[radar.id] = occ
-    timing["detections_wall_s"] = time.perf_counter() - tic
+    with stage("detections"):
+        for i, rm in enumerate(drawn_radars(loaded, seed, run, truth.n_objects, world)):
+            radar = model.radars[i]
+            occ: dict[str, np.ndarray] = {}
+            with stage(f"radar_{radar.id}"):
+                per_radar.append(
+                    simulate_radar(
+                        rm,
+                        truth,
+                        np.random.default_rng(streams[1 + i]),
+                        ground,
+                        world.refractivity_gradient_per_m,
+                        progress=(lambda f, rid=radar.id: progress(f"radar {rid}", f))
+                        if progress
+                        else None,
+                        occupancy=occ,
+                    )
+                )
+            if occ:
+                occupancy[radar.id] = occ
     detections = _merge(per_radar)
     summary = summarise(loaded, truth, detections, seed, run)
     for rid, occ in occupancy.items():
@@ -506,126 +529,130 @@ def run_scenario(
     # The weapon-locating radar's own loop is open: its locates cue the station (each
     # solution only from the time it was made) and are recomputed for the files only
     # where a kill took an air target's echoes from it.
-    tic = time.perf_counter()
-    if progress:
-        progress("locator", 0.0)
-    det_wl_open = det_all.for_locator(radars)
-    world = world_draw(loaded, summary["seed"], run)
-    located = locate(
-        loaded, det_wl_open, world, (lambda f: progress("locator", f)) if progress else None
-    )
-    timing["locator_wall_s"] = time.perf_counter() - tic
-    tic = time.perf_counter()
-    loop = fight(loaded, truth_all, det_all, summary["seed"], run, located.locates, progress)
-    timing["tracker_and_battery_wall_s"] = time.perf_counter() - tic
+    stage = Stages(timing)
+    with stage("locator"):
+        if progress:
+            progress("locator", 0.0)
+        det_wl_open = det_all.for_locator(radars)
+        world = world_draw(loaded, summary["seed"], run)
+        located = locate(
+            loaded, det_wl_open, world, (lambda f: progress("locator", f)) if progress else None
+        )
+    with stage("tracker_and_battery"):
+        loop = fight(loaded, truth_all, det_all, summary["seed"], run, located.locates, progress)
     result, engaged = loop.tracked, loop.engaged
     det_air, det_wl = loop.det_air, loop.det_wl
     killed = engaged.killed_at
     if len(det_wl) != len(det_wl_open):
         # A kill took an air target's echoes from the weapon-locating radar: its tracks
         # are located again, the others stand.
-        tic = time.perf_counter()
         model = loaded.model
-        located = relocate(
-            located,
-            det_wl_open,
-            loop.wl_kept,
-            radars,
-            model.scenario.origin,
-            model.locator,
-            locator_ground(loaded, world),
-            model.assets,
-            world_sigma=world_sigma(loaded),
+        with stage("relocate"):
+            located = relocate(
+                located,
+                det_wl_open,
+                loop.wl_kept,
+                radars,
+                model.scenario.origin,
+                model.locator,
+                locator_ground(loaded, world),
+                model.assets,
+                world_sigma=world_sigma(loaded),
+            )
+    with stage("scoring"):
+        truth = (
+            replace(
+                truth_all,
+                t_end_s=np.minimum(
+                    truth_all.t_end_s,
+                    [killed.get(int(i), np.inf) for i in truth_all.object_id],
+                ),
+            )
+            if killed
+            else truth_all
         )
-        timing["locator_wall_s"] += time.perf_counter() - tic
-    truth = (
-        replace(
-            truth_all,
-            t_end_s=np.minimum(
-                truth_all.t_end_s,
-                [killed.get(int(i), np.inf) for i in truth_all.object_id],
-            ),
-        )
-        if killed
-        else truth_all
-    )
-    detections = _merge([det_air.to_columns(loop.air_radars), det_wl.to_columns(radars)])
-    truth_rows = truth_table(truth, loaded)
-    air = score_tracks(loaded, truth_rows, result, det_air, truth, loop.air_radars)
-    score_battery(loaded, engaged, truth_all, summary)
-    # Counts of what was really seen (without the killed objects' later detections);
-    # each radar's time line stays as simulated.
-    lines = {rid: r.get("time_line") for rid, r in summary["radars"].items()}
-    summary.update(summarise(loaded, truth, detections, summary["seed"], run))
-    for rid, line in lines.items():
-        if line is not None:
-            summary["radars"][rid]["time_line"] = line
-    summary["air_picture"] = {
-        k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
-    }
-    summary["tracker"] = tracker_summary(loaded, result)
-    locates, alerts = locating_tables(located, det_wl.truth_id)
-    if located.n_tracks:
-        o = loaded.model.scenario.origin
-        munitions = {t.id: t.munition or DEFAULT_MUNITION.get(t.kind) for t in loaded.model.threats}
-        munition_of = {
-            int(oid): munitions.get(tid)
-            for oid, tid in zip(truth.object_id, truth.threat_id, strict=True)
+        detections = _merge([det_air.to_columns(loop.air_radars), det_wl.to_columns(radars)])
+        truth_rows = truth_table(truth, loaded)
+        air = score_tracks(loaded, truth_rows, result, det_air, truth, loop.air_radars)
+        score_battery(loaded, engaged, truth_all, summary)
+        # Counts of what was really seen (without the killed objects' later detections);
+        # each radar's time line stays as simulated.
+        lines = {rid: r.get("time_line") for rid, r in summary["radars"].items()}
+        summary.update(summarise(loaded, truth, detections, summary["seed"], run))
+        for rid, line in lines.items():
+            if line is not None:
+                summary["radars"][rid]["time_line"] = line
+        summary["air_picture"] = {
+            k: v for k, v in air.items() if k not in ("track_truth_ids", "gospa_series")
         }
-        bounds = crlb_ceps(
-            locates,
-            located.detection_rows,
-            det_wl,
-            radars,
-            truth,
-            munition_of,
-            (o.lat_deg, o.lon_deg, o.alt_m),
-            make_ground(loaded),
-            world_sigma(loaded),
-        )
-        locates.update(bounds)
-        summary["locating"] = score_locating(loaded, locates, alerts, truth)
-    final = Path(out_dir)
-    origin = loaded.model.scenario.origin
-    meta = {
-        "gbad.scenario": loaded.model.scenario.name,
-        "gbad.seed": str(summary["seed"]),
-        "gbad.run": str(run),
-        "gbad.version": __version__,
-        "gbad.origin": f"{origin.lat_deg},{origin.lon_deg},{origin.alt_m}",
-        "gbad.frame": "ENU about the scenario origin (tangent plane, metres)",
-    }
-    # Every file is written into a staging folder that takes the place of `out_dir`
-    # only when the run is whole (`record.staged_folder`).
-    with staged_folder(final, {"command": "run", **meta}) as out:
-        files = {
-            "truth": write_parquet(out / "truth.parquet", truth_rows, meta),
-            "objects": write_parquet(out / "objects.parquet", objects_table(truth), meta),
-            "detections": write_parquet(out / "detections.parquet", detections, meta),
-            "tracks": write_parquet(
-                out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
-            ),
-            "locates": write_parquet(out / "locates.parquet", locates, meta),
-            "engagements": write_parquet(out / "engagements.parquet", engaged.engagements, meta),
-            "threat_list": write_parquet(out / "threat_list.parquet", engaged.threats, meta),
-            "radar_occupancy": write_parquet(
-                out / "radar_occupancy.parquet", _occupancy_table(engaged.occupancy), meta
-            ),
-            "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
+        summary["tracker"] = tracker_summary(loaded, result)
+        locates, alerts = locating_tables(located, det_wl.truth_id)
+        if located.n_tracks:
+            o = loaded.model.scenario.origin
+            munitions = {
+                t.id: t.munition or DEFAULT_MUNITION.get(t.kind) for t in loaded.model.threats
+            }
+            munition_of = {
+                int(oid): munitions.get(tid)
+                for oid, tid in zip(truth.object_id, truth.threat_id, strict=True)
+            }
+            bounds = crlb_ceps(
+                locates,
+                located.detection_rows,
+                det_wl,
+                radars,
+                truth,
+                munition_of,
+                (o.lat_deg, o.lon_deg, o.alt_m),
+                make_ground(loaded),
+                world_sigma(loaded),
+            )
+            locates.update(bounds)
+            summary["locating"] = score_locating(loaded, locates, alerts, truth)
+    with stage("files"):
+        final = Path(out_dir)
+        origin = loaded.model.scenario.origin
+        meta = {
+            "gbad.scenario": loaded.model.scenario.name,
+            "gbad.seed": str(summary["seed"]),
+            "gbad.run": str(run),
+            "gbad.version": __version__,
+            "gbad.origin": f"{origin.lat_deg},{origin.lon_deg},{origin.alt_m}",
+            "gbad.frame": "ENU about the scenario origin (tangent plane, metres)",
         }
-        files["report"] = write_report(
-            out / "report.html",
-            summary,
-            truth_rows,
-            result.rows,
-            _sites(loaded),
-            air["gospa_series"],
-            locates,
-            engaged.engagements,
-        )
-        files = {k: final / Path(v).name for k, v in files.items()}
-        summary["files"] = {k: str(v) for k, v in files.items()}
-        write_json(out / "summary.json", summary)
+        # Every file is written into a staging folder that takes the place of `out_dir`
+        # only when the run is whole (`record.staged_folder`).
+        with staged_folder(final, {"command": "run", **meta}) as out:
+            files = {
+                "truth": write_parquet(out / "truth.parquet", truth_rows, meta),
+                "objects": write_parquet(out / "objects.parquet", objects_table(truth), meta),
+                "detections": write_parquet(out / "detections.parquet", detections, meta),
+                "tracks": write_parquet(
+                    out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
+                ),
+                "locates": write_parquet(out / "locates.parquet", locates, meta),
+                "engagements": write_parquet(
+                    out / "engagements.parquet", engaged.engagements, meta
+                ),
+                "threat_list": write_parquet(out / "threat_list.parquet", engaged.threats, meta),
+                "radar_occupancy": write_parquet(
+                    out / "radar_occupancy.parquet", _occupancy_table(engaged.occupancy), meta
+                ),
+                "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
+            }
+            files["report"] = write_report(
+                out / "report.html",
+                summary,
+                truth_rows,
+                result.rows,
+                _sites(loaded),
+                air["gospa_series"],
+                locates,
+                engaged.engagements,
+            )
+            files = {k: final / Path(v).name for k, v in files.items()}
+            summary["files"] = {k: str(v) for k, v in files.items()}
+            write_json(out / "summary.json", summary)
     files["summary"] = final / "summary.json"
     files["manifest"] = final / MANIFEST
     return RunResult(final, files, summary, truth, detections, timing)
