@@ -15,11 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gbad.earth.wgs84 import ecef2enu, enu_rotation, geodetic2ecef
+from gbad.earth.wgs84 import ecef2enu, enu2ecef, enu_rotation, geodetic2ecef
 from gbad.locating.claims import ground_point_cov
 from gbad.locating.dynamics import WORLD_FLAT, World, propagate
 from gbad.locating.fit import Model, Observations, fit, information
-from gbad.locating.locate import WEAPON_CLASSES, cep_m, locate, observations
+from gbad.locating.locate import (
+    LEVEL_FLIGHT,
+    WEAPON_CLASSES,
+    cep_m,
+    initial_theta,
+    locate,
+    observations,
+)
+from gbad.locating.screen import level_flight
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import fly
 from gbad.world.munitions import MUNITIONS
@@ -40,10 +48,19 @@ def _dwells(
     f = fly(p, [lat0], [ORIGIN[1]], [ORIGIN[2]], [el_q_deg], [180.0], [speed], ground=ORIGIN[2])
     n = f.n_samples[0]
     t, pos, vel = f.t_s[0, :n], f.pos_ecef_m[0, :n], f.vel_ecef_mps[0, :n]
-    radar = np.array(geodetic2ecef(ORIGIN[0], ORIGIN[1], ORIGIN[2] + 4.0))
-    rot = enu_rotation(ORIGIN[0], ORIGIN[1])
     tt = np.arange(t0, t1, 0.05)
     p_t, v_t = resample(t, pos, vel, tt)
+    obs, positions = _measured(tt, p_t, v_t, sigma_scale, seed, n_rounds, radar_sigma, bias)
+    poo = np.array(ecef2enu(*pos[0], *ORIGIN))
+    poi = np.array(ecef2enu(*pos[-1], *ORIGIN))
+    _dwells.truth = (t, pos, vel)
+    return obs, positions, poo, poi
+
+
+def _measured(tt, p_t, v_t, sigma_scale, seed, n_rounds=1, radar_sigma=1.0, bias=(0.0, 0.0, 0.0)):
+    """Observations of ECEF states (p_t, v_t) at times tt by the radar at the origin."""
+    radar = np.array(geodetic2ecef(ORIGIN[0], ORIGIN[1], ORIGIN[2] + 4.0))
+    rot = enu_rotation(ORIGIN[0], ORIGIN[1])
     rel = p_t - radar
     loc = rel @ rot.T
     rng_m = np.linalg.norm(rel, axis=1)
@@ -57,7 +74,7 @@ def _dwells(
     meas = np.stack([rng_m, az, el, rr], axis=-1)[None] + noise * sig
     b = np.asarray(bias, dtype=float)
     meas[..., :3] += b[:, None, :] if b.ndim == 2 else b  # one bias per round, or for all
-    obs, positions = observations(
+    return observations(
         group,
         n_rounds,
         np.tile(tt, n_rounds),
@@ -69,10 +86,6 @@ def _dwells(
         np.tile(radar, (n_rounds * k, 1)),
         np.tile(rot, (n_rounds * k, 1, 1)),
     )
-    poo = np.array(ecef2enu(*pos[0], *ORIGIN))
-    poi = np.array(ecef2enu(*pos[-1], *ORIGIN))
-    _dwells.truth = (t, pos, vel)
-    return obs, positions, poo, poi
 
 
 @pytest.mark.parametrize(
@@ -604,3 +617,58 @@ def test_issue_12_a_track_number_reused_after_ten_minutes_is_no_round_and_costs_
     parts = _batches(np.arange(6), n_in)
     assert np.concatenate(parts).tolist() == list(range(6))
     assert all(len(p) == 1 or len(p) * n_in[p].max() <= BATCH_CELLS for p in parts)
+
+
+def _level_flight(speed_mps, height_m, heading_deg, t1, seed, n_tracks):
+    """Drones or aircraft flying level through the fence 6 km north-east, seen every
+    0.05 s for ``t1`` s, with the radar's noise."""
+    tt = np.arange(0.0, t1, 0.05)
+    h = np.radians(heading_deg)
+    east = 4000.0 + speed_mps * np.sin(h) * tt
+    north = 4500.0 + speed_mps * np.cos(h) * tt
+    p_t = np.column_stack(enu2ecef(east, north, np.full(tt.size, height_m), *ORIGIN))
+    v_t = np.gradient(p_t, tt, axis=0)
+    return _measured(tt, p_t, v_t, 1.0, seed, n_tracks)
+
+
+def test_issue_13_the_level_flight_screen_stands_for_the_full_fit():
+    """The screen calls a track level flight without a fit only where the full fit (the
+    slow path it saves) calls it so too, and never passes a round."""
+    cfg = LocatorConfig()
+    for speed, height, heading in ((50.0, 300.0, 90.0), (200.0, 150.0, 200.0)):
+        for t1 in (1.5, 2.5, 4.0):
+            obs, pos = _level_flight(speed, height, heading, t1, seed=int(speed + t1), n_tracks=6)
+            fast = locate(obs, pos, World(), ORIGIN[2], cfg, origin=ORIGIN)
+            slow = locate(obs, pos, World(), ORIGIN[2], cfg, origin=ORIGIN, screen=False)
+            screened = level_flight(obs, pos, World(), cfg.min_flight_path_deg, cfg.max_chi2_dof)
+            assert (slow.reason[screened] == LEVEL_FLIGHT).all(), (speed, t1, slow.reason)
+            assert (fast.reason[screened] == LEVEL_FLIGHT).all()
+            # Unscreened tracks go through the same fit as before.
+            np.testing.assert_array_equal(fast.reason[~screened], slow.reason[~screened])
+            if t1 == 4.0:  # a four-second track of level flight is mostly plain to see
+                assert screened.sum() >= 4, (speed, height)
+    # Rounds the full fit locates, lowest charges and flattest fire among them. (A
+    # 155-mm shell at its lowest charge and 10° is level flight to the fit too.)
+    rounds = (("120mm-mortar", 45.0, 0), ("155mm-he", 20.0, 0), ("155mm-he", 10.0, -1),
+              ("122mm-rocket", 15.0, 0))  # fmt: skip
+    for name, el_q, charge in rounds:
+        for t0, t1 in ((0.5, 2.0), (1.0, 4.0), (3.0, 7.0)):
+            obs, pos, _, _ = _dwells(name, el_q, MUNITIONS[name].charges_mps[charge], t0, t1,
+                                     1.0, seed=3, n_rounds=8)  # fmt: skip
+            screened = level_flight(obs, pos, World(), cfg.min_flight_path_deg, cfg.max_chi2_dof)
+            assert not screened.any(), (name, el_q, t0)
+
+
+def test_issue_13_the_fit_flies_jacobians_only_for_the_steps_it_takes():
+    """The lazy Jacobian gives the eager reference's fit bit for bit (rockets included,
+    whose rejected steps fly furthest)."""
+    obs, pos, _, _ = _dwells("122mm-rocket", 35.0, 50.0, 0.5, 3.0, 1.0, seed=5, n_rounds=6)
+    model = WEAPON_CLASSES[2].model()
+    theta0 = initial_theta(obs, model, pos)
+    theta0[:, 7] = np.nanmin(obs.t_s, axis=1) + 1.0
+    for m in (model, WEAPON_CLASSES[0].model()):
+        start = theta0[:, : m.n_params]
+        lazy = fit(start, obs, m, World(), max_iter=15)
+        eager = fit(start, obs, m, World(), max_iter=15, eager_jacobian=True)
+        for f in ("theta", "cov", "chi2", "converged", "iterations"):
+            np.testing.assert_array_equal(getattr(lazy, f), getattr(eager, f), err_msg=f)

@@ -307,12 +307,15 @@ def fit(
     max_iter: int = 30,
     tol_chi2: float = 1e-5,
     free: NDArray[np.bool_] | None = None,
+    eager_jacobian: bool = False,
 ) -> FitResult:
     """Levenberg–Marquardt from ``theta0`` (M, P), every track at once.
 
     ``free`` (P,) holds the unknowns marked False at their ``theta0`` values (their
     covariance rows are zero): for problems that pin part of the state, such as a
-    vertical fall seen by range alone.
+    vertical fall seen by range alone. ``eager_jacobian``: fly every candidate step's
+    Jacobian, taken or not (the slower reference the default is tested against; the
+    answers are the same bit for bit).
     """
     theta = np.array(theta0, dtype=float)
     m, p = theta.shape
@@ -349,18 +352,25 @@ def fit(
             break
         cand = theta[act].copy()
         cand[:, free] += step
-        r_c, jac_c, chi2_c = residuals_and_jacobian(
-            cand, obs.take(act), model, world, ground_height, free
-        )
+        # The candidate's own trajectory first: the Jacobian (ten more) only where the
+        # step is taken. A rejected step is often a wild one (a rocket's burnout minutes
+        # away), whose perturbed copies would each be flown the whole way.
+        if eager_jacobian:
+            r_c, jac_c, chi2_c = residuals_and_jacobian(
+                cand, obs.take(act), model, world, ground_height, free
+            )
+        else:
+            r_c, chi2_c = residuals(cand, obs.take(act), model, world, ground_height)
         cost_c = np.sum(r_c**2, axis=1)
         better = cost_c < cost[act]
         ok = act[better]
-        theta[ok], r[ok], jac[ok], chi2[ok] = (
-            cand[better],
-            r_c[better],
-            jac_c[better],
-            chi2_c[better],
-        )
+        if eager_jacobian:
+            jac[ok] = jac_c[better]
+        elif ok.size:
+            jac[ok] = residuals_and_jacobian(
+                cand[better], obs.take(ok), model, world, ground_height, free
+            )[1]
+        theta[ok], r[ok], chi2[ok] = cand[better], r_c[better], chi2_c[better]
         gain = cost[act] - np.where(better, cost_c, cost[act])
         cost[ok] = cost_c[better]
         lam[ok] = np.maximum(lam[ok] / 4.0, 1e-9)

@@ -44,6 +44,7 @@ from gbad.locating.fit import (
     residuals,
     residuals_and_jacobian,
 )
+from gbad.locating.screen import AIRCRAFT_SPEED_MAX_MPS, level_flight
 from gbad.scenario.schema import LocatorConfig
 from gbad.world.ballistic import _cd_on_grid
 from gbad.world.munitions import MUNITIONS, MunitionProfile
@@ -60,9 +61,8 @@ MAX_ITER = 15
 #: A rocket's burnout is sought from these offsets after its first detection (s): its
 #: track may start after the boost or during it.
 ROCKET_BURNOUT_STARTS_S = (-0.05, 0.5, 1.0, 1.5, 1.8, 2.1, 2.4)
-#: Nothing faster than this (m/s) is taken for an aircraft flying through the fence
-#: [assumption: low-level aircraft are subsonic], so flat fire is not mistaken for one.
-AIRCRAFT_SPEED_MAX_MPS = 350.0
+#: Why a track that flies like an aircraft is not located.
+LEVEL_FLIGHT = "not a projectile: level flight"
 #: A rocket motor's burn time is never taken as known better than this (1-σ, share).
 BURN_PRIOR_FLOOR = 0.005
 #: The locator's uniform wind takes the wind's σ at this share of the way from the
@@ -461,6 +461,7 @@ def locate(
     theta0: Array | None = None,
     bias_sigma: Array | None = None,
     world_sigma=None,
+    screen: bool = True,
 ) -> Locates:
     """Fit every class hypothesis to every track, keep the best, find and qualify its points.
 
@@ -468,7 +469,8 @@ def locate(
     fits of the same tracks a moment earlier (same ``obs.t_ref_s``). ``bias_sigma``
     (M, 4): the σ of each track's radar's systematic errors (`consider_cov`), which the
     claimed covariances then include; ``world_sigma`` (`gbad.world.variability.
-    WorldSigma`): the world's variability, likewise.
+    WorldSigma`): the world's variability, likewise. ``screen``: plain level flight is
+    called so without a fit (`gbad.locating.screen`; False fits it like the rest).
 
     ``positions`` (M, K, 3): the measurements converted to the world frame (for the
     starting guess). ``origin`` (lat, lon, alt) of the ENU frame of the outputs; for
@@ -481,6 +483,17 @@ def locate(
     # Tracks too short to locate are not fitted at all (they are most of a radar's
     # tracks: fence false alarms and one-dwell glimpses).
     elig = np.flatnonzero((n_meas_pts >= settings.min_detections) & (span >= settings.min_track_s))
+    # Plain level flight (the drones and aircraft in the fence) is not fitted at all.
+    level_pre = np.zeros(len(elig), dtype=bool)
+    if screen:
+        level_pre = level_flight(
+            obs.take(elig),
+            positions[elig],
+            world,
+            settings.min_flight_path_deg,
+            settings.max_chi2_dof,
+        )
+    screened, elig = elig[level_pre], elig[~level_pre]
     sub_obs = obs.take(elig)
     sub_pos = positions[elig]
     gh = ground_height_fn(world, ground)
@@ -593,7 +606,8 @@ def locate(
     level = ((v_first > 0) & (v_last < 0)) | (np.abs(climb_mid_deg) < settings.min_flight_path_deg)
     # Flat fire is flat too: a round that fast is no aircraft near the ground.
     level &= speed < AIRCRAFT_SPEED_MAX_MPS
-    reason[any_ok & level] = "not a projectile: level flight"
+    reason[any_ok & level] = LEVEL_FLIGHT
+    reason[screened] = LEVEL_FLIGHT
     reason[any_ok & (chi2_dof > settings.max_chi2_dof)] = "not a ballistic trajectory"
     big = any_ok & (reason == "") & ~(poo_cep <= settings.max_poo_cep_m)
     reason[big] = "too uncertain: point of origin CEP above the limit"
