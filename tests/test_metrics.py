@@ -12,6 +12,8 @@ import datetime
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
@@ -405,3 +407,28 @@ def test_scores_check_input() -> None:
     one = {"error_m": np.array([[1.0, 0, 0]]), "track_row": np.array([0])}
     with pytest.raises(ValueError, match="positive definite"):
         position_nees(one, np.zeros((1, 3, 3)))
+
+
+@given(
+    st.floats(min_value=1e-6, max_value=1 - 1e-6),
+    st.integers(min_value=1, max_value=5000),
+)
+def test_issue_13_chi2_quantile_is_scipys_to_the_bit(p, dof):
+    """`gbad.stats.chi2_ppf` stands in for scipy.stats (a second of import) in the gates,
+    ellipses and NEES bands: the same numbers, bit for bit."""
+    from scipy.stats import chi2
+
+    from gbad.stats import chi2_ppf
+
+    assert chi2_ppf(p, dof) == chi2.ppf(p, dof)
+    np.testing.assert_array_equal(chi2_ppf([p, 0.5], dof), chi2.ppf([p, 0.5], dof))
+
+
+def test_issue_13_chi2_quantile_of_a_probability_outside_0_1_is_a_clear_error():
+    from gbad.stats import chi2_ppf
+
+    assert chi2_ppf(1.0, 3) == chi2.ppf(1.0, 3) == np.inf
+    assert chi2_ppf(0.0, 3) == chi2.ppf(0.0, 3) == 0.0
+    for bad in (1.5, -0.1, np.nan):
+        with pytest.raises(ValueError, match="needs 0 <= p <= 1"):
+            chi2_ppf(bad, 2)

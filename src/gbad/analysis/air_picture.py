@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import chi2
 
 from gbad.analysis import metrics
 from gbad.analysis.scoring import track_truth_ids
+from gbad.stats import chi2_ppf
 from gbad.world.truth import hermite
 
 Array = NDArray[np.float64]
@@ -186,7 +186,7 @@ def score_air_picture(
     nees_upd = np.einsum("ni,ni->n", e_upd, np.linalg.solve(cov_upd, e_upd[..., None])[..., 0])
     n_nees = len(nees_upd)
     anees_band = (
-        [float(chi2.ppf(0.025, 3 * n_nees) / n_nees), float(chi2.ppf(0.975, 3 * n_nees) / n_nees)]
+        [float(chi2_ppf(0.025, 3 * n_nees) / n_nees), float(chi2_ppf(0.975, 3 * n_nees) / n_nees)]
         if n_nees
         else [None, None]
     )

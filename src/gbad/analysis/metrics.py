@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2
 
+from gbad.stats import chi2_ppf
 from gbad.tracking.association import candidate_pairs, gnn_assign
 
 __all__ = [
@@ -565,7 +565,7 @@ def position_nees(
     # ‖L⁻¹ e‖² = eᵀ P⁻¹ e
     w = np.linalg.solve(chol, e[:, :, None])[:, :, 0]
     nees = np.sum(w * w, axis=1)
-    lo, hi = chi2.ppf([(1 - confidence) / 2, (1 + confidence) / 2], n * dim) / n
+    lo, hi = chi2_ppf([(1 - confidence) / 2, (1 + confidence) / 2], n * dim) / n
     return {
         "nees": nees,
         "mean_nees": float(np.mean(nees)),
@@ -573,5 +573,5 @@ def position_nees(
         "n_samples": int(n),
         "anees_lower": float(lo),
         "anees_upper": float(hi),
-        "fraction_inside": float(np.mean(nees <= chi2.ppf(confidence, dim))),
+        "fraction_inside": float(np.mean(nees <= chi2_ppf(confidence, dim))),
     }

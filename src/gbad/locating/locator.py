@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import chi2
 
 from gbad.earth.wgs84 import geodetic2enu
 from gbad.locating.dynamics import World
@@ -29,6 +28,7 @@ from gbad.scenario.schema import Asset, Geodetic, LocatorConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import RadarModel
 from gbad.sensors.radar_errors import mean_variance_share
+from gbad.stats import chi2_ppf
 from gbad.world.variability import WorldSigma
 
 #: Tracks solved together, and the padded detections they may hold between them: bound
@@ -379,7 +379,7 @@ def ellipse95(cov2: NDArray) -> tuple[NDArray, NDArray, NDArray]:
 
     Azimuth in degrees clockwise from north, in [0, 180); NaN where cov2 is.
     """
-    k = np.sqrt(chi2.ppf(0.95, 2))
+    k = np.sqrt(chi2_ppf(0.95, 2))
     ok = np.all(np.isfinite(cov2.reshape(len(cov2), -1)), axis=1)
     major = np.full(len(cov2), np.nan)
     minor = np.full(len(cov2), np.nan)
@@ -397,7 +397,7 @@ def _alerts(
     table: dict[str, NDArray], assets: list[Asset], origin: Geodetic, cfg: LocatorConfig
 ) -> dict[str, NDArray]:
     """The first solution of each (asset, track) whose impact region touches the asset."""
-    k = np.sqrt(chi2.ppf(cfg.alert_probability, 2))
+    k = np.sqrt(chi2_ppf(cfg.alert_probability, 2))
     ok = table["located"] & (table["poi_cep_m"] <= cfg.alert_max_poi_cep_m)
     out: dict[str, list] = {c: [] for c in ALERT_COLUMNS}
     o = origin

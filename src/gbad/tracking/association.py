@@ -43,7 +43,8 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import chi2
+
+from gbad.stats import chi2_ppf
 
 #: Below this many (track, detection) pairs the pre-gate computes all distances directly.
 _DENSE_PAIRS_MAX: Final = 20_000
@@ -293,7 +294,7 @@ def gate_threshold(m: int, gate_probability: float) -> float:
         raise ValueError("m (measurement dimension) must be >= 1")
     if not (0.0 < gate_probability <= 1.0):
         raise ValueError(f"gate_probability must be in (0, 1]; got {gate_probability!r}")
-    return float(chi2.ppf(gate_probability, m))
+    return float(chi2_ppf(gate_probability, m))
 
 
 def ellipsoidal_gate(d2: npt.ArrayLike, m: int, gate_probability: float) -> BoolArray:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import chi2
 
 from gbad.scenario.schema import TrackerConfig
+from gbad.stats import chi2_ppf
 from gbad.tracking import fastpath, filters, models
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class KalmanEstimator:
         self.model = models.ConstantVelocity(config.process_noise_m2ps3)
         self.n = self.model.n
         self.kind = config.filter
-        self.k_search = float(np.sqrt(chi2.ppf(config.gate_probability, 3))) + 1.0
+        self.k_search = float(np.sqrt(chi2_ppf(config.gate_probability, 3))) + 1.0
 
     def search_region(self, tracks: _Tracks, rows: NDArray, t_s: float) -> tuple[Array, Array]:
         dt = t_s - tracks.t_s[rows]
