@@ -78,16 +78,25 @@ class World:
 CALM_AIR = np.array([0.0, 0.0, 0.0, 1.0, 1.0])
 
 
+def _arg(x: object, shape: tuple[int, ...] | None = None, dtype: type = float) -> NDArray:
+    """A kernel argument: C-contiguous and writeable. A read-only array (a broadcast view)
+    is a type of its own to Numba, and each such type one more compile of the kernel."""
+    a = np.asarray(x, dtype=dtype)
+    if shape is not None:
+        a = np.broadcast_to(a, shape)
+    return np.require(a, dtype=dtype, requirements=("C", "W"))
+
+
 def _air(air: Array | None, m: int) -> Array:
     if air is None:
         return np.tile(CALM_AIR, (m, 1))
-    return np.ascontiguousarray(np.broadcast_to(air, (m, 5)), dtype=float)
+    return _arg(air, (m, 5))
 
 
 def _motor(motor: Array | None, m: int) -> Array:
     if motor is None:
         return np.tile(np.array([np.inf, np.inf, 0.0, 0.0]), (m, 1))
-    return np.ascontiguousarray(np.broadcast_to(motor, (m, 4)), dtype=float)
+    return _arg(motor, (m, 4))
 
 
 def propagate(
@@ -122,13 +131,13 @@ def propagate(
         t_sorted = np.ascontiguousarray(np.take_along_axis(t_out, order, axis=1))
     out = np.empty((m, k, 6))
     propagate_kernel(
-        np.ascontiguousarray(x0, dtype=float),
-        np.ascontiguousarray(kappa, dtype=float),
-        np.ascontiguousarray(np.broadcast_to(t0_s, (m,)), dtype=float),
-        t_sorted,
+        _arg(x0),
+        _arg(kappa),
+        _arg(t0_s, (m,)),
+        _arg(t_sorted),
         _motor(motor, m),
-        cd_tables,
-        np.ascontiguousarray(cd_index, dtype=np.int64),
+        _arg(cd_tables),
+        _arg(cd_index, dtype=np.int64),
         MACH_STEP,
         world.kind,
         world.flat,
@@ -193,15 +202,15 @@ def to_ground(
         cross_state = np.empty((m, 6))
         status = np.empty(m, dtype=np.int64)
         floor_kernel(
-            np.ascontiguousarray(x0, dtype=float),
-            np.ascontiguousarray(kappa, dtype=float),
-            np.ascontiguousarray(np.broadcast_to(t0_s, (m,)), dtype=float),
-            np.ascontiguousarray(np.broadcast_to(direction, (m,)), dtype=float),
+            _arg(x0),
+            _arg(kappa),
+            _arg(t0_s, (m,)),
+            _arg(direction, (m,)),
             _motor(motor, m),
-            np.ascontiguousarray(floors, dtype=float),
+            _arg(floors),
             np.full(m, float(max_time_s)),
-            cd_tables,
-            np.ascontiguousarray(cd_index, dtype=np.int64),
+            _arg(cd_tables),
+            _arg(cd_index, dtype=np.int64),
             MACH_STEP,
             world.kind,
             world.flat,

@@ -193,7 +193,6 @@ def aer_gate(xo, Po, zc, j, s, rot, lin, o):  # pragma: no cover - compiled
     return w0 * w0 + w1 * w1 + w2 * w2, l00 * l11 * l22
 
 
-@njit(cache=True, error_model="numpy")
 def gate_scan(
     x,
     P,
@@ -212,20 +211,37 @@ def gate_scan(
     gate_d2,
     max_speed,
     n_threads=1,
-):  # pragma: no cover - compiled
+):
     """Gated pairs of one scan (detections rows[…], as `detection_rows` zc): (track row,
     detection k, cost d² + ln|S|), sorted by track then detection, which detections any
     track gated, and each pair's linearisation (`LIN` floats a row). With n_threads > 1
-    the track loop runs on threads (:func:`_gate_scan_par`), with the same result."""
+    the track loop runs on threads (:func:`_gate_scan_par`), with the same result.
+
+    Dispatched from Python, so that the threaded kernels are compiled only by a run
+    that has a scan big enough for them (`PARALLEL_MIN`): they take most of the gate's
+    compile time."""
     k = rows.size
-    gated = np.zeros(k, np.bool_)
-    n_act = 0
-    for i in range(n_rows):
-        if status[i] != DELETED:
-            n_act += 1
+    n_act = int(np.count_nonzero(status[:n_rows] != DELETED))
     if n_act == 0 or k == 0:
         e_i = np.empty(0, np.int64)
-        return e_i, e_i, np.empty(0), gated, np.empty((0, LIN))
+        return e_i, e_i, np.empty(0), np.zeros(k, np.bool_), np.empty((0, LIN))
+    ctx = _gate_context(
+        x, P, t_trk, status, hits, n_rows, n_act, rows, zc, t_all, s, rot, q, q_search,
+        k_search, gate_d2, max_speed,
+    )  # fmt: skip
+    if n_threads > 1:
+        return _gate_scan_par(n_threads, k, ctx, np.zeros(k, np.bool_))
+    return _gate_scan_serial(k, ctx)
+
+
+@njit(cache=True, error_model="numpy")
+def _gate_context(
+    x, P, t_trk, status, hits, n_rows, n_act, rows, zc, t_all, s, rot, q, q_search, k_search,
+    gate_d2, max_speed,
+):  # fmt: skip  # pragma: no cover - compiled
+    """What every track's gate reads (`_gate_track`): the n_act active tracks' search
+    spheres and the scan's detections on a grid."""
+    k = rows.size
     act = np.empty(n_act, np.int64)
     n_act = 0
     for i in range(n_rows):
@@ -323,13 +339,18 @@ def gate_scan(
             ds[u, c] = dpos[j, c]
         ds[u, 3] = reach[j]
     grid = (x_lo, y_lo, cell, nx, ny, r_narrow, reach_max)
-    # what every track's gate reads (`_gate_track`)
-    ctx = (
+    return (
         act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits, zc, s, rot, q,
         gate_d2, max_speed,
     )  # fmt: skip
-    if n_threads > 1:
-        return _gate_scan_par(n_threads, k, ctx, gated)
+
+
+@njit(cache=True, error_model="numpy")
+def _gate_scan_serial(k, ctx):  # pragma: no cover - compiled
+    """The track loop of :func:`gate_scan` on one thread."""
+    act = ctx[0]
+    n_act = act.size
+    gated = np.zeros(k, np.bool_)
     cap = max(16, 2 * k)
     pt = np.empty(cap, np.int64)
     pd = np.empty(cap, np.int64)

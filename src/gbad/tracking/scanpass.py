@@ -185,8 +185,23 @@ def cv_pos_update(x, P, i, T, q, z_all, R_all, d, s, rot):  # pragma: no cover -
     _lin_update(x, P, i, T, q, lin, 0, update_work())
 
 
-@njit(cache=True, error_model="numpy")
 def apply_scan(
+    ap, pt, pd, lin, gated, x, P, t_trk, status, hits, looks_, misses, last_hit, n_rows,
+    radar, rows, t_all, zc, s, rot, q, confirm_m, v_var, fb, ib, n_out, n_threads=1,
+):  # fmt: skip
+    """:func:`_apply_scan`, its updates on n_threads threads (`_update_par`) where asked.
+    Dispatched from Python, so that the threaded kernel is compiled only by a run that
+    has a scan big enough for it (`scangate.PARALLEL_MIN`)."""
+    if n_threads > 1:
+        _update_par(n_threads, ap, pt, pd, rows, x, P, t_trk, t_all, q, lin)
+    return _apply_scan(
+        ap, pt, pd, lin, gated, x, P, t_trk, status, hits, looks_, misses, last_hit, n_rows,
+        radar, rows, t_all, zc, s, rot, q, confirm_m, v_var, fb, ib, n_out, n_threads > 1,
+    )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_scan(
     ap,
     pt,
     pd,
@@ -213,7 +228,7 @@ def apply_scan(
     fb,
     ib,
     n_out,
-    n_threads=1,
+    updated,
 ):  # pragma: no cover - compiled
     """The scan's outcome, in place: each chosen pair p = ap[…] (track pt[p], detection
     pd[p]) predicted to its detection's time and updated by the gate's linearisation
@@ -225,15 +240,13 @@ def apply_scan(
     promotion straight after its update — so that `order_rows` finds them sorted: the
     detections come in time order, and the few rows of one instant are put in id order.
 
-    The updates (each writes only its own track's row) run first, on n_threads threads
-    where asked, then the rest: the same results either way.
+    The updates (each writes only its own track's row) run first, unless ``updated``
+    (`_update_par` has made them, on threads), then the rest: the same results either way.
     """
     k = rows.size
     # The updates first, in pair order — track order, so through the track table in one
     # sweep rather than in the detections' time order — then the bookkeeping.
-    if n_threads > 1:
-        _update_par(n_threads, ap, pt, pd, rows, x, P, t_trk, t_all, q, lin)
-    else:
+    if not updated:
         wu = update_work()
         for v in range(ap.size):
             p = ap[v]
