@@ -1,8 +1,8 @@
 """Numba kernel behind :mod:`gbad.engagement.interceptor`: guided 3-DOF flyout in ECEF.
 
 Private module; the public API and its conventions live in ``interceptor.py``.
-Scalar code over one interceptor at a time, run in a ``prange`` over
-interceptors. Gravity (WGS-84 J2), the Coriolis and centrifugal terms, drag
+Scalar code over one interceptor at a time, in a loop over interceptors (one
+thread: see `gbad.locating._kernel`). Gravity (WGS-84 J2), the Coriolis and centrifugal terms, drag
 (U.S. Standard Atmosphere 1976, C_D(M)) and thrust along the velocity come from
 the world's ballistic kernel (:func:`gbad.world._ballistic_kernel._accel`), so
 the interceptor and the threats it meets fly the same Earth and the same air.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from gbad.earth.atmosphere import density_and_speed_of_sound_scalar
 from gbad.world._ballistic_kernel import (
@@ -445,7 +445,7 @@ def _herm(a, b, h, s, out_p, out_v):
     _hermite(a[:3], a[3:], b[:3], b[3:], h, s, out_p, out_v)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def flyout_kernel(
     state0,  # (M, 6) ECEF position and velocity at launch (after ejection)
     t_launch,  # (M,) simulation time of launch
@@ -475,7 +475,7 @@ def flyout_kernel(
     end_tg,  # (M, 6) out: target state at the end
 ):
     m_all = state0.shape[0]
-    for j in prange(m_all):
+    for j in range(m_all):
         prm = prm_all[j]
         p_i = prof_index[j]
         cd_row = cd_tables[p_i]
@@ -674,10 +674,10 @@ def flyout_kernel(
         out_f[j, O_BURNOUT_SPEED] = burnout_v
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def sample_targets(tq, tgt_t, tgt_x, tgt_n, out):
     """Target states (M, Q, 6) at times tq (M, Q) from samples, as the flyout sees them."""
-    for j in prange(tq.shape[0]):
+    for j in range(tq.shape[0]):
         cur = np.zeros(1, dtype=np.int64)
         ps = tgt_x[j, :, 0:3]
         vs = tgt_x[j, :, 3:6]

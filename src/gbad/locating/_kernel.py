@@ -1,8 +1,10 @@
 """Numba kernels behind the locator: a projectile's state carried to given times or to a floor.
 
 Private module; :mod:`gbad.locating.dynamics` is the public face. One trajectory per
-``prange`` iteration; the estimator flies a track's nominal state and its perturbed
-copies side by side, so each call carries many trajectories at once.
+iteration; the estimator flies a track's nominal state and its perturbed copies side by
+side, so each call carries many trajectories at once. On one thread: threads cost
+three times the compile and, between short kernels, more CPU than they save (a run
+uses the machine's cores better as whole processes, `docs/performance.md`).
 
 A trajectory is a state (position, velocity) at time ``t0``, a drag factor
 ``kappa`` = A/m (m²/kg; for a rocket, over its burnout mass), an optional
@@ -28,7 +30,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from gbad.world._ballistic_kernel import (
     GRAVITY_J2,
@@ -150,7 +152,7 @@ def _height(st, world):
     return st[2]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def propagate_kernel(
     x0,  # (M, 6) state at t0
     kappa,  # (M,)
@@ -167,7 +169,7 @@ def propagate_kernel(
     out,  # (M, K, 6) out: states at t_out; NaN where padded or diverged
 ):
     m_traj, k_out = t_out.shape
-    for j in prange(m_traj):
+    for j in range(m_traj):
         k_buf = np.empty((4, 6))
         tmp = np.empty(6)
         cd_row = cd_tables[cd_index[j]]
@@ -219,7 +221,7 @@ def propagate_kernel(
                 t = t_new
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def floor_kernel(
     x0,  # (M, 6)
     kappa,  # (M,)
@@ -244,7 +246,7 @@ def floor_kernel(
     status,  # (M,) out: STATUS_*
 ):
     m_traj, n_samples = rec_t.shape
-    for j in prange(m_traj):
+    for j in range(m_traj):
         k_buf = np.empty((4, 6))
         tmp = np.empty(6)
         prev = np.empty(6)
@@ -301,7 +303,7 @@ def floor_kernel(
         n_rec[j] = n
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def sample_crossing_kernel(
     rec_t,  # (M, S) samples of each trajectory (floor_kernel's record), in flight order
     rec_state,  # (M, S, 6)
@@ -315,7 +317,7 @@ def sample_crossing_kernel(
     only one), refined on the cubic Hermite between the two samples that bracket it
     (as `floor_kernel` does)."""
     m_traj = rec_t.shape[0]
-    for j in prange(m_traj):
+    for j in range(m_traj):
         tmp = np.empty(6)
         status[j] = STATUS_NO_CROSSING
         cross_t[j] = np.nan

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.typing import NDArray
 
 from gbad.locating.dynamics import World, propagate
@@ -173,11 +173,11 @@ class FitResult:
         return np.maximum(self.n_meas - self.theta.shape[1], 1)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _whitened(states, rows, z, w, radar_pos, radar_rot, out):
     """(z − h(state))·w for every trajectory (its track: rows[j]); az wrapped to ±π."""
     n, k = states.shape[0], states.shape[1]
-    for j in prange(n):
+    for j in range(n):
         m = rows[j]
         for i in range(k):
             base = 4 * i

@@ -1,8 +1,9 @@
 """Numba kernel behind :mod:`gbad.world.ballistic`: fixed-step RK4 point-mass flight in ECEF.
 
 Private module; the public API and its conventions live in ``ballistic.py``.
-Everything here is scalar code over one object at a time, run in a ``prange``
-over objects, so one call flies many rounds of different profiles.
+Everything here is scalar code over one object at a time, in a loop over objects
+(one thread: see `gbad.locating._kernel`), so one call flies many rounds of different
+profiles.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from gbad.earth.atmosphere import density_and_speed_of_sound_scalar
 from gbad.earth.wgs84 import GM_M3PS2, J2, OMEGA_EARTH_RADPS, WGS84_A_M, WGS84_B_M, WGS84_E2
@@ -358,7 +359,7 @@ def _refine_plane(prev, cur, h, pt, nrm, out_p, out_v):
     return _refine(prev, cur, h, 1, 0.0, pt, nrm, out_p, out_v)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def fly_kernel(
     state0,  # (M, 6) ECEF position and velocity at t = 0
     mass0,  # (M,)
@@ -393,7 +394,7 @@ def fly_kernel(
     apogee_t,  # out (M,)
 ):
     m_obj = state0.shape[0]
-    for j in prange(m_obj):
+    for j in range(m_obj):
         st = state0[j].copy()
         prev = st.copy()
         tb = burn_time[j]

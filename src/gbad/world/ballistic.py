@@ -23,7 +23,7 @@ integrated in ECEF, i.e. in the frame that rotates with the Earth:
   (the thrust then impulse over burn time).
 
 Integration: fixed-step classical RK4 in a Numba kernel, one object per
-``prange`` iteration, each with its own steps: a motor burn in at least 40
+iteration, each with its own steps: a motor burn in at least 40
 equal steps ending exactly at burnout, then :func:`default_dt_s` (0.1 s; the
 impact point moves by under 2 cm against 0.01 s for every built-in profile).
 C_D(M) of each profile is sampled once with PCHIP onto a common Mach grid
