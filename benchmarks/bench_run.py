@@ -4,7 +4,8 @@ Run: `.venv/bin/python benchmarks/bench_run.py [--scenario NAME ...] [--repeat N
 
 Each run is a fresh Python process (imports and Numba's cache loads counted, as a user
 of `gbad run` meets them), given its own Numba cache folder:
-- **cold**: the folder starts empty, so every kernel the run uses is compiled;
+- **cold**: the folder starts empty, so every kernel the run uses is compiled (with
+  the helper process `gbad run` starts then, `gbad.warmup`; its CPU is counted);
 - **warm**: the same folder again, filled by the cold run (best of ``--repeat``).
 
 Printed per run and per stage: wall and CPU seconds, and simulated seconds per wall
@@ -32,9 +33,11 @@ import json, sys, time
 w0, c0 = time.perf_counter(), time.process_time()
 from gbad.scenario.loader import load_builtin
 from gbad.sim import run_scenario
+from gbad.warmup import helper_if_cold
 timing = {"imports_wall_s": time.perf_counter() - w0, "imports_cpu_s": time.process_time() - c0}
 loaded = load_builtin(sys.argv[1])
-result = run_scenario(loaded, sys.argv[2])
+with helper_if_cold():  # as `gbad run` does
+    result = run_scenario(loaded, sys.argv[2])
 timing.update(result.timing)
 timing["duration_s"] = loaded.model.scenario.duration_s
 print(json.dumps(timing))

@@ -6,6 +6,7 @@ docs/design.md promises, bit-identical for the same seed, and never half-written
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -497,3 +498,26 @@ def test_issue_12_a_failed_run_leaves_the_folder_as_it_was(tmp_path):
     with pytest.raises(FileExistsError, match="not a gbad run"), staged_folder(mine, {}):
         pass
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_issue_13_a_cold_numba_cache_is_seen_as_cold(tmp_path):
+    """`gbad.warmup` starts its compiling helper only where the tracker's kernel has no
+    cache entry: an empty NUMBA_CACHE_DIR is cold."""
+    code = "from gbad.warmup import tracker_cache_cold; print(tracker_cache_cold())"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "empty")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr
+
+
+def test_issue_13_the_compiling_helper_lives_only_as_long_as_the_run(monkeypatch):
+    """The helper is a second process beside a cold run, killed when the run ends (its
+    cache entries are all it leaves), and none is started on a warm cache."""
+    import gbad.warmup as warmup
+
+    monkeypatch.setattr(warmup, "tracker_cache_cold", lambda: True)
+    with warmup.helper_if_cold() as proc:
+        assert proc is not None and proc.poll() is None
+    assert proc.returncode is not None
+    monkeypatch.setattr(warmup, "tracker_cache_cold", lambda: False)
+    with warmup.helper_if_cold() as proc:
+        assert proc is None

@@ -315,6 +315,7 @@ def _run(
 ) -> int:
     # Imported late so `gbad validate` and `gbad scenarios` stay quick.
     from gbad.sim import run_scenario
+    from gbad.warmup import helper_if_cold
 
     tic = time.perf_counter()
     with _bar(console, quiet) as bar:
@@ -336,7 +337,9 @@ def _run(
                 completed = 0.05
             bar.update(task, description=what, completed=completed)
 
-        result = run_scenario(loaded, out, seed=seed, run=run, progress=progress)
+        # A first run compiles; a helper on the second core compiles the tracker meanwhile.
+        with helper_if_cold():
+            result = run_scenario(loaded, out, seed=seed, run=run, progress=progress)
     wall = time.perf_counter() - tic
     _print_summary(console, result.summary, out, wall)
     return 0

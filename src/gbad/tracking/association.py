@@ -279,7 +279,7 @@ def _slab_pairs(tp, r, dp_sorted, order):  # pragma: no cover - compiled
                 ti[pos] = i
                 di[pos] = order[j]
                 pos += 1
-        di[start:pos] = np.sort(di[start:pos])
+        di[start:pos].sort()  # in place: a slice assignment compiles a shape check
     return ti, di
 
 

@@ -26,10 +26,14 @@ def assign(pt, pd, pc, status, n_rows, k):  # pragma: no cover - compiled
     chosen pairs."""
     chosen = np.empty(pt.size, np.int64)
     taken = np.zeros(k, np.bool_)
-    n = assign_stage(pt, pd, pc, status, True, taken, n_rows, chosen, 0)
-    for v in range(n):
-        taken[pd[chosen[v]]] = True
-    n = assign_stage(pt, pd, pc, status, False, taken, n_rows, chosen, n)
+    # (the stage and the count as variables, not literals: Numba compiles a callee once
+    # for each type a call's arguments take while it infers them, literals included)
+    n = np.int64(0)
+    for stage in range(2):
+        n = assign_stage(pt, pd, pc, status, stage == 0, taken, n_rows, chosen, n)
+        if stage == 0:
+            for v in range(n):
+                taken[pd[chosen[v]]] = True
     return chosen[:n]
 
 

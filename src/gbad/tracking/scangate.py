@@ -356,7 +356,7 @@ def _gate_scan_serial(k, ctx):  # pragma: no cover - compiled
     pd = np.empty(cap, np.int64)
     pc = np.empty(cap)
     lin = np.empty((cap, LIN))
-    n_p = 0
+    n_p = np.int64(0)  # not a literal 0: that would compile _keep_cheapest twice
     w = _gate_work(k)
     for a in range(n_act):
         n_g = _gate_track(a, ctx, pd, pc, lin, n_p, cap - n_p, w)
@@ -366,15 +366,19 @@ def _gate_scan_serial(k, ctx):  # pragma: no cover - compiled
             pd2 = np.empty(cap, np.int64)
             pc2 = np.empty(cap)
             lin2 = np.empty((cap, LIN))
-            pt2[:n_p] = pt[:n_p]
-            pd2[:n_p] = pd[:n_p]
-            pc2[:n_p] = pc[:n_p]
-            lin2[:n_p] = lin[:n_p]
+            # element by element: a slice copy compiles a shape check of its own, a
+            # second or more of a first run each
+            for v in range(n_p):
+                pt2[v] = pt[v]
+                pd2[v] = pd[v]
+                pc2[v] = pc[v]
+                for c in range(LIN):
+                    lin2[v, c] = lin[v, c]
             pt, pd, pc, lin = pt2, pd2, pc2, lin2
             _gate_track(a, ctx, pd, pc, lin, n_p, n_g, w)
         for v in range(n_p, n_p + n_g):
             gated[pd[v]] = True
-        n_g = _keep_cheapest(pd, pc, lin, n_p, n_g)
+        n_g = _keep_cheapest(pd, pc, lin, n_p, np.int64(n_g))
         for v in range(n_p, n_p + n_g):
             pt[v] = act[a]
         n_p += n_g
@@ -440,7 +444,8 @@ def _keep_cheapest(out_d, out_c, out_lin, o0, n_g):  # pragma: no cover - compil
     for v in range(TRACK_PAIRS_MAX):
         out_d[o0 + v] = out_d[o0 + keep[v]]
         out_c[o0 + v] = out_c[o0 + keep[v]]
-        out_lin[o0 + v] = out_lin[o0 + keep[v]]
+        for c in range(LIN):  # (a row copy compiles a shape check, seconds of a first run)
+            out_lin[o0 + v, c] = out_lin[o0 + keep[v], c]
     return TRACK_PAIRS_MAX
 
 
