@@ -672,3 +672,45 @@ def test_issue_13_the_fit_flies_jacobians_only_for_the_steps_it_takes():
         eager = fit(start, obs, m, World(), max_iter=15, eager_jacobian=True)
         for f in ("theta", "cov", "chi2", "converged", "iterations"):
             np.testing.assert_array_equal(getattr(lazy, f), getattr(eager, f), err_msg=f)
+
+
+def test_issue_13_a_state_under_the_ground_is_not_flown_to_find_no_crossing():
+    """A wrong class's fit can put a track's reference state under the ground, with a
+    negative drag factor. `to_ground` answers "no crossing" at once instead of flying it
+    for the whole time limit: the slow reference, the same state flown densely over
+    that limit, never comes back up through the floor either."""
+    from gbad.locating.dynamics import to_ground
+
+    model = WEAPON_CLASSES[1].model()
+    floor_m = ORIGIN[2]
+    # Below the floor, falling in the direction flown (as seen in the default raid).
+    enu = np.array([[0.0, 15_000.0, -150.0], [3_000.0, 9_000.0, -2_000.0]])
+    heading = np.array([[0.3, -0.5, -0.8], [0.0, 0.6, -0.8]])
+    m = 8
+    x0 = np.zeros((m, 6))
+    kappa = np.zeros(m)
+    direction = np.zeros(m)
+    for i in range(m):
+        e, n, u = enu[i % 2]
+        x0[i, :3] = enu2ecef(e, n, u + floor_m, *ORIGIN)
+        d = -1.0 if i % 4 < 2 else 1.0
+        vel_enu = d * heading[i % 2] * (150.0 + 250.0 * (i // 4))
+        x0[i, 3:] = enu_rotation(*ORIGIN[:2]).T @ vel_enu
+        kappa[i] = (-1.0 if i % 2 else 1.0) * 0.005
+        direction[i] = d
+    t0 = np.full(m, 100.0)
+    max_time_s = 300.0
+    got = to_ground(x0, kappa, t0, direction, model.cd_tables, np.zeros(m, dtype=np.int64),
+                    World(), floor_m, max_time_s)  # fmt: skip
+    assert (got.status == 1).all() and np.isnan(got.t_s).all()
+    t_out = t0[:, None] + direction[:, None] * np.linspace(0.0, max_time_s, 3001)[None, :]
+    path = propagate(x0, kappa, t0, t_out, model.cd_tables, np.zeros(m, dtype=np.int64), World())
+    height = World().height_m(path[..., :3])
+    assert np.all(np.where(np.isfinite(height), height, -np.inf) < floor_m)
+    # A state above the floor is flown as before and meets it.
+    x_up = x0.copy()
+    x_up[:, :3] = [enu2ecef(0.0, 15_000.0, 500.0 + floor_m, *ORIGIN)] * m
+    x_up[:, 3:] = enu_rotation(*ORIGIN[:2]).T @ np.array([0.0, -200.0, -50.0])
+    ok = to_ground(x_up, np.abs(kappa), t0, np.ones(m), model.cd_tables,
+                   np.zeros(m, dtype=np.int64), World(), floor_m, max_time_s)  # fmt: skip
+    assert (ok.status == 0).all()

@@ -263,6 +263,10 @@ def floor_kernel(
         status[j] = STATUS_NO_CROSSING
         h_prev = _height(st, world)
         t_end = t + d * max_time_s[j]
+        # A state that starts below the floor is under every ground it is flown to (a
+        # wrong class's fit): it meets none, and is not flown for max_time_s to find so.
+        if h_prev < floor_m[j]:
+            t_end = t
         while (t_end - t) * d > 1e-12 and (n < n_samples or not record):
             for i in range(6):
                 prev[i] = st[i]

@@ -179,7 +179,8 @@ def to_ground(
     ``ground``: a number (height above the ellipsoid, or z in the flat world) or,
     in the WGS-84 world, an object with ``height_m(lat_deg, lon_deg)`` (a DEM;
     NaN where it has no data — a trajectory that leaves the DEM before meeting
-    the ground gets status 1).
+    the ground gets status 1). So does a state that starts below the lowest ground
+    (a wrong class's fit can put a track's reference state under it): it is not flown.
     """
     m = len(x0)
     terrain = None if np.isscalar(ground) or isinstance(ground, (int, float)) else ground
