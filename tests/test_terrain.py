@@ -355,6 +355,30 @@ def test_constant_terrain_equals_flat_ground(tmp_path: Path) -> None:
     assert 0.1 < flat.mean() < 0.95  # both outcomes occur
 
 
+def test_issue_13_flat_ground_shortcut_equals_the_general_path() -> None:
+    """Over FlatGround the check skips the feet of its two points (one height is all it
+    could read there); the general path, handed the same constant ground under another
+    type, gives the same answers bit for bit, grazing rays and vertical paths included."""
+
+    class Constant:  # not a FlatGround: takes the general path's sampled feet
+        def __init__(self, h: float) -> None:
+            self.h = h
+
+        def height_m(self, lat, lon):
+            return np.full(np.broadcast(lat, lon).shape, self.h)
+
+    rng = np.random.default_rng(13)
+    n = 4000
+    lat = np.concatenate([rng.uniform(36.0, 38.0, n), [37.0, 37.0]])
+    lon = np.concatenate([rng.uniform(126.0, 128.5, n), [127.0, 127.0]])
+    alt = np.concatenate([rng.uniform(-50.0, 4000.0, n), [900.0, 30.0]])
+    for h, radius in ((40.0, EFFECTIVE_EARTH_RADIUS_M), (0.0, 6.371e6), (250.0, 1e7)):
+        fast = line_of_sight(37.0, 127.0, h + 12.0, lat, lon, alt, FlatGround(h), radius)
+        slow = line_of_sight(37.0, 127.0, h + 12.0, lat, lon, alt, Constant(h), radius, 0)
+        np.testing.assert_array_equal(fast, slow)
+        assert 0.05 < fast.mean() < 0.95  # both outcomes occur
+
+
 def test_los_path_leaving_the_dem(ridge_tif: Path) -> None:
     terrain = Terrain.from_geotiff(ridge_tif)
     with pytest.raises(TerrainError, match="outside terrain"):

@@ -396,6 +396,15 @@ def _los_chunk(
         s = np.where(norm2 > 0.0, -r_o * dy / norm2, 0.0)
     s = np.clip(s, 0.0, 1.0)
     phi_perigee = np.arctan2(s * dx, r_o + s * dy)
+    if isinstance(ground, FlatGround):
+        # One height everywhere: the perigee and the target's foot are all there is to
+        # check (the same arithmetic as the sampled path's, without the samples' feet).
+        denom_p = r_t * np.sin(theta - phi_perigee) + r_o * np.sin(phi_perigee)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ray_p = r_o * r_t * np.sin(theta) / denom_p - radius
+        ray_p = np.where(theta > 0.0, ray_p, np.maximum(oalt, talt))
+        height = float(ground.alt_m)
+        return (height <= ray_p) & (height <= talt)
 
     frac = np.arange(1, n_samples + 1) / (n_samples + 1.0)
     phi = np.concatenate(

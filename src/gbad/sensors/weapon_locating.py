@@ -26,7 +26,9 @@ locator's job. A track ends after ``track_time_s`` or ``drop_misses`` missed
 dwells in a row.
 
 Looks are evaluated frame by frame (a loop over frames, arrays over objects and
-tracks within each).
+tracks within each), in the order the random draws are made; what stands in the
+fence at each frame's start depends on the truth alone and is found for blocks of
+frames at once (`_FenceCrossings`).
 """
 
 from __future__ import annotations
@@ -104,6 +106,68 @@ class _Track:
         )
 
 
+#: Frames whose fence crossings are found together (one array pass per block).
+FENCE_BLOCK = 512
+
+
+@dataclass
+class _FenceCrossings:
+    """Which objects stand in the fence at each frame's start, for frames ``frame_from``
+    to ``frame_to``: their index, azimuth column and elevation row, frame by frame
+    (``ptr``, CSR). The test depends on the truth alone, not on what the radar does, so
+    a block of frames is one array pass (the same arithmetic, element by element, as
+    frame by frame)."""
+
+    frame_from: int
+    frame_to: int
+    ptr: NDArray[np.int64]
+    obj: NDArray[np.int64]
+    col: NDArray[np.int64]
+    row: NDArray[np.int64]
+
+    @classmethod
+    def empty(cls) -> _FenceCrossings:
+        zi = np.zeros(0, dtype=np.int64)
+        return cls(0, 0, np.zeros(1, dtype=np.int64), zi, zi, zi)
+
+    @classmethod
+    def of(
+        cls,
+        radar,
+        truth: Truth,
+        fence_base: Array,
+        fence_height_deg: float,
+        frame_s: float,
+        frame_from: int,
+        frame_to: int,
+    ) -> _FenceCrossings:
+        frames = np.arange(frame_from, frame_to)
+        t0 = frames * frame_s
+        # Objects alive at some time in each frame, frame-major (as the loop took them).
+        live = (truth.t_start_s[None, :] <= t0[:, None] + frame_s) & (
+            truth.t_end_s[None, :] >= t0[:, None]
+        )
+        fi, obj = np.nonzero(live)
+        pos, vel, alive = truth.state_at(obj, t0[fi])
+        az, el, _, _ = radar.aer(pos, vel)
+        n_az = len(fence_base)
+        col = np.minimum(
+            np.floor(radar.sector_offset_deg(az) / radar.beamwidth_az_deg).astype(np.int64),
+            n_az - 1,
+        )
+        lo = fence_base[np.clip(col, 0, n_az - 1)]
+        keep = np.flatnonzero(alive & (col >= 0) & (el >= lo) & (el < lo + fence_height_deg))
+        row = np.floor((el[keep] - lo[keep]) / radar.beamwidth_el_deg).astype(np.int64)
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(fi[keep], minlength=len(frames)))])
+        return cls(frame_from, frame_to, ptr, obj[keep].astype(np.int64), col[keep], row)
+
+    def at(self, frame: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """(object, column, row) of what stands in the fence at ``frame``'s start."""
+        i = frame - self.frame_from
+        sl = slice(self.ptr[i], self.ptr[i + 1])
+        return self.obj[sl], self.col[sl], self.row[sl]
+
+
 def simulate_weapon_locating(
     radar,
     truth: Truth,
@@ -141,7 +205,7 @@ def simulate_weapon_locating(
     tracks = _Track.empty()
     next_id = 0
     beam = 0  # the fence's next beam
-    all_obj = np.arange(truth.n_objects)
+    crossings = _FenceCrossings.empty()
 
     def look(obj, t):
         return looks_at(radar, truth, obj, t, ground, radius_m)
@@ -154,8 +218,6 @@ def simulate_weapon_locating(
         det["dwell_track_id"] = ident
         out.append(det)
 
-    live_from = truth.t_start_s
-    live_to = truth.t_end_s
     for f in range(n_frames):
         t0 = f * frame_s
         # -- track dwells: the longest-waiting tracks first ---------------------------
@@ -207,44 +269,34 @@ def simulate_weapon_locating(
         if n_fence == 0:
             continue
         t_fence0 = t0 + n_served * cfg.track_dwell_s
-        live = all_obj[(live_from <= t0 + frame_s) & (live_to >= t0)]
-        if live.size:
-            pos, vel, alive = truth.state_at(live, np.full(live.size, t0))
-            az, el, rng_m, _ = radar.aer(pos, vel)
-            col = np.minimum(
-                np.floor(radar.sector_offset_deg(az) / radar.beamwidth_az_deg).astype(np.int64),
-                n_az - 1,
+        if f >= crossings.frame_to:
+            crossings = _FenceCrossings.of(
+                radar, truth, fence_base, fence_height, frame_s, f, min(f + FENCE_BLOCK, n_frames)
             )
-            lo = fence_base[np.clip(col, 0, n_az - 1)]
-            in_fence = alive & (col >= 0) & (el >= lo) & (el < lo + fence_height)
-            cand = live[in_fence]
+        cand, col, row = crossings.at(f)
+        if cand.size:
+            b = row * n_az + col
+            steps = (b - beam) % n_beams
+            visited = steps < n_fence
+            cand, steps = cand[visited], steps[visited]
+            # Objects already under track are the radar's own: the fence
+            # detection goes to that track, so it opens nothing new.
+            cand_new = ~np.isin(cand, tracks.obj)
+            cand, steps = cand[cand_new], steps[cand_new]
             if cand.size:
-                col = col[in_fence]
-                row = np.floor((el[in_fence] - lo[in_fence]) / radar.beamwidth_el_deg)
-                b = row.astype(np.int64) * n_az + col
-                steps = (b - beam) % n_beams
-                visited = steps < n_fence
-                cand, steps = cand[visited], steps[visited]
-                # Objects already under track are the radar's own: the fence
-                # detection goes to that track, so it opens nothing new.
-                cand_new = ~np.isin(cand, tracks.obj)
-                cand, steps = cand[cand_new], steps[cand_new]
-                if cand.size:
-                    t_look = t_fence0 + (steps + 0.5) * cfg.search_dwell_s
-                    ok, az2, el2, r2, rr2, _ = look(cand, t_look)
-                    lo2 = fence_base[col[visited][cand_new]]
-                    ok &= (el2 >= lo2) & (el2 < lo2 + fence_height)
-                    v = np.flatnonzero(ok)
-                    if v.size:
-                        snr_mean = radar.snr_constant * truth.rcs_m2[cand[v]] / r2[v] ** 4
-                        det, snr = draw_looks(
-                            snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng
-                        )
-                        d = v[det]
-                        ids = next_id + np.arange(d.size)
-                        next_id += d.size
-                        emit(t_look[d], cand[d], az2[d], el2[d], r2[d], rr2[d], snr[det], ids)
-                        tracks = tracks.extend(cand[d], t_look[d], ids)
+                t_look = t_fence0 + (steps + 0.5) * cfg.search_dwell_s
+                ok, az2, el2, r2, rr2, _ = look(cand, t_look)
+                lo2 = fence_base[col[visited][cand_new]]
+                ok &= (el2 >= lo2) & (el2 < lo2 + fence_height)
+                v = np.flatnonzero(ok)
+                if v.size:
+                    snr_mean = radar.snr_constant * truth.rcs_m2[cand[v]] / r2[v] ** 4
+                    det, snr = draw_looks(snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng)
+                    d = v[det]
+                    ids = next_id + np.arange(d.size)
+                    next_id += d.size
+                    emit(t_look[d], cand[d], az2[d], el2[d], r2[d], rr2[d], snr[det], ids)
+                    tracks = tracks.extend(cand[d], t_look[d], ids)
         # False alarms in the beams visited this frame: each opens a track that dies.
         n_fa = rng.poisson(radar.pfa * cells_per_beam * n_fence)
         if n_fa:
