@@ -129,3 +129,45 @@ def test_issue_13_fence_crossings_by_the_block_equal_frame_by_frame():
             np.testing.assert_array_equal(a, b)
         n_seen += len(one.obj)
     assert n_seen > 100  # rounds do cross the fence in these frames
+
+
+def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame():
+    """The weapon-locating radar's track dwells are looked at for a block of frames at
+    once while the same objects hold the same slots; frame by frame (the slow path)
+    gives the same answers: the same booleans, and the same numbers to the last bit but
+    one (NumPy's matrix product rounds a lone row apart from a block of rows)."""
+    from gbad.earth.refraction import effective_earth_radius_m
+    from gbad.runworld import drawn_radars, make_ground, world_draw
+    from gbad.sensors.radar import looks_at
+    from gbad.sensors.weapon_locating import _DwellLooks
+    from gbad.world.build import build_truth
+
+    loaded = load_builtin("counter-battery")
+    world = world_draw(loaded, 3, 0)
+    ground = make_ground(loaded)
+    truth = build_truth(loaded.model, np.random.default_rng(3), ground=ground, world=world)
+    wlr = next(r for r in drawn_radars(loaded, 3, 0, truth.n_objects, world) if r.dwells)
+    r_e = effective_earth_radius_m(world.refractivity_gradient_per_m)
+    frame_s, dwell_s = 1.0 / wlr.dwells.track_rate_hz, wlr.dwells.track_dwell_s
+
+    def look(obj, t):
+        return looks_at(wlr, truth, obj, t, ground, r_e)
+
+    memo = _DwellLooks(look, frame_s, dwell_s, 4000)
+    rng = np.random.default_rng(0)
+    n_seen = 0
+    obj, slot = np.array([3]), np.array([0])
+    for f in range(0, 4000, 3):
+        if rng.random() < 0.1:  # a track opens or drops: other objects, other slots
+            n = int(rng.integers(1, 5))
+            obj = rng.choice(truth.n_objects, n, replace=False)
+            slot = np.sort(rng.choice(8, n, replace=False))
+        fast = memo.at(f, obj, slot)
+        slow = look(obj, f * frame_s + (np.arange(8) + 0.5)[slot] * dwell_s)
+        for a, b in zip(fast, slow, strict=True):
+            if a.dtype == bool:
+                np.testing.assert_array_equal(a, b)
+            else:
+                np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-9)
+        n_seen += int(slow[0].sum())
+    assert n_seen > 200  # many of these looks see their object
