@@ -514,3 +514,28 @@ def test_bad_argument_message_counts_other_bad_values() -> None:
     """One message for an array with several bad entries, naming the first and the count."""
     with pytest.raises(ValueError, match=r"pfa .*got 0\.0 \(and 2 more bad values\)"):
         detection_threshold([0.0, 0.5, 2.0, -1.0], 1)
+
+
+@pytest.mark.parametrize("swerling", [0, 1, 2, 3, 4])
+def test_issue_13_look_draw_is_draw_looks_checked_once(swerling):
+    """`LookDraw`, checked once for a radar's loop, draws what `draw_looks` (the slow
+    path, checked every call) draws, bit for bit, and leaves the generator alike."""
+    from gbad.sensors.detection import LookDraw
+
+    snr = np.concatenate([[0.0, 1e-3, 3.0], np.random.default_rng(1).exponential(5.0, 200)])
+    a, b = np.random.default_rng(42), np.random.default_rng(42)
+    draw = LookDraw(1e-6, 8, swerling)
+    for chunk in (snr[:1], snr[1:3], snr[3:], snr[:0]):
+        fast = draw(chunk, a)
+        slow = draw_looks(chunk, 1e-6, 8, swerling, b)
+        np.testing.assert_array_equal(fast[0], slow[0])
+        np.testing.assert_array_equal(fast[1], slow[1])
+    assert a.random() == b.random()
+    with pytest.raises(ValueError, match="finite"):
+        draw(np.array([1.0, np.inf]), a)
+    with pytest.raises(ValueError, match=">= 0"):
+        draw(np.array([np.nan]), a)
+    with pytest.raises(ValueError, match="one integer"):
+        LookDraw(1e-6, [4, 8], swerling)
+    with pytest.raises(ValueError, match="pfa"):
+        LookDraw(1.5, 8, swerling)

@@ -445,6 +445,41 @@ def draw_looks(
     return np.asarray(detected, dtype=np.bool_), np.asarray(energy, dtype=np.float64)
 
 
+class LookDraw:
+    """`draw_looks` for one radar's fixed ``pfa``, pulses and Swerling case, checked and
+    its threshold found once: for a loop that draws a few looks at a time (a
+    weapon-locating radar's frames). The same draws from ``rng``, in the same order and
+    with the same arithmetic, as `draw_looks`."""
+
+    def __init__(self, pfa: float, n_pulses: int, swerling: int) -> None:
+        self.pfa = float(_as_probability("pfa", pfa))
+        n = _as_n_pulses(n_pulses)
+        if n.ndim:
+            raise ValueError(f"n_pulses must be one integer here; got {n_pulses!r}")
+        self.n_pulses = float(n)
+        k = _fluctuation_shape(_as_swerling(swerling), n)
+        self.shape_k = None if k is None else float(k)
+        self.threshold = float(special.gammainccinv(self.n_pulses, self.pfa))
+
+    def __call__(
+        self, snr_mean_per_pulse: FloatArray, rng: np.random.Generator
+    ) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+        """``(detected, snr_integrated)`` of looks at these mean per-pulse SNRs (M,)."""
+        snr = np.asarray(snr_mean_per_pulse, dtype=np.float64)
+        if not np.all((snr >= 0.0) & (snr < np.inf)):
+            _as_snr("snr_mean_per_pulse", snr)
+            raise ValueError("snr_mean_per_pulse must be finite to draw looks; got inf")
+        if self.shape_k is None:
+            y = np.ones(snr.shape)
+        else:
+            k = np.full(snr.shape, self.shape_k)
+            y = rng.gamma(k, 1.0 / k)
+        energy = self.n_pulses * snr * y
+        hits = rng.poisson(np.minimum(energy, _POISSON_MEAN_CAP))
+        statistic = rng.gamma(np.full(snr.shape, self.n_pulses) + hits)
+        return statistic > self.threshold, energy
+
+
 def draw_false_alarm_snr(
     count: int,
     pfa: npt.ArrayLike,

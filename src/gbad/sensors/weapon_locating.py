@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from gbad.sensors.detection import draw_false_alarm_snr, draw_looks
+from gbad.sensors.detection import LookDraw, draw_false_alarm_snr
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
@@ -251,6 +251,8 @@ def simulate_weapon_locating(
     def look(obj, t):
         return looks_at(radar, truth, obj, t, ground, radius_m)
 
+    draw_track = LookDraw(radar.pfa, track_pulses, radar.swerling)
+    draw_fence = LookDraw(radar.pfa, radar.n_pulses, radar.swerling)
     dwell_looks = _DwellLooks(look, frame_s, cfg.track_dwell_s, n_frames)
 
     def emit(t, obj, az, el, rng_m, rr, snr, ident):
@@ -281,7 +283,7 @@ def simulate_weapon_locating(
                 v = np.flatnonzero(ok)
                 if v.size:
                     snr_mean = radar.snr_constant * truth.rcs_m2[obj[r[v]]] / rng_m[v] ** 4
-                    det, snr = draw_looks(snr_mean, radar.pfa, track_pulses, radar.swerling, rng)
+                    det, snr = draw_track(snr_mean, rng)
                     d = v[det]
                     hit[r[d]] = True
                     emit(
@@ -334,7 +336,7 @@ def simulate_weapon_locating(
                 v = np.flatnonzero(ok)
                 if v.size:
                     snr_mean = radar.snr_constant * truth.rcs_m2[cand[v]] / r2[v] ** 4
-                    det, snr = draw_looks(snr_mean, radar.pfa, radar.n_pulses, radar.swerling, rng)
+                    det, snr = draw_fence(snr_mean, rng)
                     d = v[det]
                     ids = next_id + np.arange(d.size)
                     next_id += d.size
