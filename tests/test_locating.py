@@ -660,8 +660,9 @@ def test_issue_13_the_level_flight_screen_stands_for_the_full_fit():
 
 
 def test_issue_13_the_fit_flies_jacobians_only_for_the_steps_it_takes():
-    """The lazy Jacobian gives the eager reference's fit bit for bit (rockets included,
-    whose rejected steps fly furthest)."""
+    """The lazy Jacobian (flown only for steps taken, reusing the step's own flight as
+    its nominal) gives the eager reference's fit bit for bit (rockets included, whose
+    rejected steps fly furthest)."""
     obs, pos, _, _ = _dwells("122mm-rocket", 35.0, 50.0, 0.5, 3.0, 1.0, seed=5, n_rounds=6)
     model = WEAPON_CLASSES[2].model()
     theta0 = initial_theta(obs, model, pos)

@@ -279,21 +279,28 @@ def residuals_and_jacobian(
     world: World,
     ground_height: GroundHeight | None = None,
     free: NDArray[np.bool_] | None = None,
+    nominal: tuple[Array, Array] | None = None,
 ) -> tuple[Array, Array, Array]:
     """Whitened residuals (M, R), their Jacobian (M, R, F) in the free unknowns, and χ² (M,).
 
     Forward differences, every track's nominal and perturbed θ in one kernel call.
+    ``nominal``: θ's own (residuals, χ²), where the caller has just flown them (each
+    trajectory is flown alone, so they are what this would fly, to the bit).
     """
     m, p = theta.shape
     cols = np.flatnonzero(np.ones(p, dtype=bool) if free is None else free)
     steps = FD_STEP[cols]
     nf = len(cols)
-    pert = np.repeat(theta[None], nf + 1, axis=0)  # (F+1, M, P)
+    first = 0 if nominal is None else 1
+    pert = np.repeat(theta[None], nf + 1 - first, axis=0)  # (F+1, M, P), less θ if known
     for i, c in enumerate(cols):
-        pert[i + 1, :, c] += steps[i]
-    rows = np.tile(np.arange(m), nf + 1)
+        pert[i + 1 - first, :, c] += steps[i]
+    rows = np.tile(np.arange(m), nf + 1 - first)
     r_all, chi2_all = residuals(pert.reshape(-1, p), obs, model, world, ground_height, rows)
-    r_all = r_all.reshape(nf + 1, m, -1)
+    r_all = r_all.reshape(nf + 1 - first, m, -1)
+    if nominal is not None:
+        r_all = np.concatenate([nominal[0][None], r_all])
+        chi2_all = np.concatenate([nominal[1], chi2_all])
     jac = (r_all[1:] - r_all[0][None]) / steps[:, None, None]
     return r_all[0], np.moveaxis(jac, 0, -1), chi2_all[:m]
 
@@ -368,8 +375,9 @@ def fit(
             jac[ok] = jac_c[better]
         elif ok.size:
             jac[ok] = residuals_and_jacobian(
-                cand[better], obs.take(ok), model, world, ground_height, free
-            )[1]
+                cand[better], obs.take(ok), model, world, ground_height, free,
+                nominal=(r_c[better], chi2_c[better]),
+            )[1]  # fmt: skip
         theta[ok], r[ok], chi2[ok] = cand[better], r_c[better], chi2_c[better]
         gain = cost[act] - np.where(better, cost_c, cost[act])
         cost[ok] = cost_c[better]
