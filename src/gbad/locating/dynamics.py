@@ -194,10 +194,13 @@ def to_ground(
     else:
         floor = float(ground)  # type: ignore[arg-type]
 
-    def run(floors: Array, record: bool) -> tuple:
+    def run(floors: Array, record: bool, padded: bool = True) -> tuple:
+        # ``padded``: NaN past each trajectory's last sample, for readers that look there
+        # (the DEM search); the level search reads the first ``n_rec`` samples alone.
         n_samples = int(np.ceil(max_time_s / world.dt_s)) + 8 if record else 1
-        rec_t = np.full((m, n_samples), np.nan)
-        rec_state = np.full((m, n_samples, 6), np.nan)
+        alloc = np.full if padded else (lambda shape, _: np.empty(shape))
+        rec_t = alloc((m, n_samples), np.nan)
+        rec_state = alloc((m, n_samples, 6), np.nan)
         n_rec = np.zeros(m, dtype=np.int64)
         cross_t = np.empty(m)
         cross_state = np.empty((m, 6))
@@ -225,7 +228,7 @@ def to_ground(
             cross_state,
             status,
         )
-        return rec_t, rec_state, cross_t, cross_state, status
+        return rec_t, rec_state, cross_t, cross_state, status, n_rec
 
     if smooth_base is not None:
         # A smooth error over flat ground (`MappedGround`): flown once below its lowest
@@ -233,9 +236,8 @@ def to_ground(
         # height where the last one was crossed: the field changes over a kilometre,
         # the crossing moves by metres.
         lowest = float(getattr(terrain, "min_height_m", floor - 500.0)) - 1.0
-        rec_t, rec_state, _, _, status = run(np.full(m, lowest), True)
+        rec_t, rec_state, _, _, status, n_rec = run(np.full(m, lowest), True, padded=False)
         diverged = status == STATUS_DIVERGED
-        n_rec = np.sum(np.isfinite(rec_t), axis=1).astype(np.int64)
         floors = np.full(m, floor)
         cross_t = np.full(m, np.nan)
         cross_state = np.full((m, 6), np.nan)
@@ -249,7 +251,7 @@ def to_ground(
             floors[ok] = terrain.height_m(lat, lon)  # type: ignore[union-attr]
         status = np.where(diverged & (status != STATUS_OK), STATUS_DIVERGED, status)
         return GroundCrossing(status, cross_t, cross_state)
-    rec_t, rec_state, cross_t, cross_state, status = run(np.full(m, floor), terrain is not None)
+    rec_t, rec_state, cross_t, cross_state, status, _ = run(np.full(m, floor), terrain is not None)
     if terrain is not None:
         has, _, t_c, st_c, _ = terrain_crossings(rec_t, rec_state, terrain)
         diverged = status == STATUS_DIVERGED
