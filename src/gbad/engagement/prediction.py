@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gbad.earth.atmosphere import G0_MPS2, density_kgpm3, speed_of_sound_mps
 from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_column, as_rows, broadcast_leading
+from gbad.engagement._intercept_kernel import BISECTIONS, reach_times
 from gbad.engagement.endgame import station_density_kgpm3
 from gbad.engagement.profiles import MACH_STEP, InterceptorProfile, cd_row, interceptor_profile
 from gbad.world.ballistic import hermite_states
@@ -288,6 +289,7 @@ def predict_intercept(
     sp = speed_profile(p)
     t_max = p.max_time_of_flight_s
     bal = np.flatnonzero(np.isfinite(beta))
+    bal_p = bal_v = np.zeros((0, 2, 3))
     if bal.size:
         _, bal_p, bal_v = ballistic_path(pos[bal], vel[bal], beta[bal], t_max)
 
@@ -301,26 +303,16 @@ def predict_intercept(
             tp[bal], tv[bal] = _hermite_at(bal_p, bal_v, BALLISTIC_STEP_S, t[bal])
         return tp, tv
 
-    def gap(t: Array) -> Array:
-        # Nominal distance flown towards the target's position at t, less the distance to it.
-        rel = target_at(t)[0] - (lau[:, None] if t.ndim == 2 else lau)
-        el = np.degrees(np.arctan2(rel[..., 2], np.hypot(rel[..., 0], rel[..., 1])))
-        return sp.distance_at(el, t) - np.linalg.norm(rel, axis=-1)
-
     grid = np.arange(0.0, t_max + 0.5 * NOMINAL_DT_S, NOMINAL_DT_S)
-    g = gap(np.broadcast_to(grid, (n, grid.size)).copy())
-    reached = g >= 0.0
-    found = reached.any(axis=1)
-    k = np.where(found, np.argmax(reached, axis=1), 1)
-    k = np.maximum(k, 1)
-    lo = grid[k - 1]
-    hi = grid[k]
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        ok = gap(mid) >= 0.0
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
-    tof = np.where(found, hi, np.nan)
+    bal_row = np.full(n, -1, dtype=np.int64)
+    bal_row[bal] = np.arange(bal.size)
+    tof = np.empty(n)
+    reach_times(
+        *(np.ascontiguousarray(a, dtype=float) for a in (pos, vel, acc, lau)),
+        bal_row, np.ascontiguousarray(bal_p), np.ascontiguousarray(bal_v), BALLISTIC_STEP_S,
+        grid, sp.elevation_deg, np.ascontiguousarray(sp.distance_m), sp.dt_s, tof,
+    )  # fmt: skip
+    found = np.isfinite(tof)
     pip, v_t = target_at(np.nan_to_num(tof))
     pip = np.where(found[:, None], pip, np.nan)
     rng_m = np.linalg.norm(pip - lau, axis=-1)
@@ -370,6 +362,35 @@ def predict_intercept(
         inside=why == "",
         why_outside=why,
     )
+
+
+def _reach_times_reference(
+    sp: SpeedProfile, t_max: float, lau: Array, target_at
+) -> tuple[Array, NDArray[np.bool_]]:
+    """The array version of `_intercept_kernel.reach_times` (tests hold the kernel to it):
+    the gap on the whole grid for every target at once, then 40 halvings, each a pass of
+    NumPy over every target. Returns (time of flight, found)."""
+
+    def gap(t: Array) -> Array:
+        rel = target_at(t)[0] - (lau[:, None] if t.ndim == 2 else lau)
+        el = np.degrees(np.arctan2(rel[..., 2], np.hypot(rel[..., 0], rel[..., 1])))
+        return sp.distance_at(el, t) - np.linalg.norm(rel, axis=-1)
+
+    n = len(lau)
+    grid = np.arange(0.0, t_max + 0.5 * NOMINAL_DT_S, NOMINAL_DT_S)
+    g = gap(np.broadcast_to(grid, (n, grid.size)).copy())
+    reached = g >= 0.0
+    found = reached.any(axis=1)
+    k = np.where(found, np.argmax(reached, axis=1), 1)
+    k = np.maximum(k, 1)
+    lo = grid[k - 1]
+    hi = grid[k]
+    for _ in range(BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        ok = gap(mid) >= 0.0
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    return np.where(found, hi, np.nan), found
 
 
 def _end_game(p, rel, v_arr, v_t, pip, acc, beta, rcs, tof):

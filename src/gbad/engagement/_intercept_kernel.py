@@ -1,0 +1,121 @@
+"""Numba kernel behind `prediction.predict_intercept`: when a launch now first reaches a target.
+
+Private module. The time of flight T is the earliest time at which the interceptor's
+nominal along-path distance towards the target's position at T (the speed profile's
+table, bilinear in elevation and time) is at least the straight distance to it: found
+on the profile's time grid, then refined by 40 halvings of the bracketing step. The
+target flies with constant acceleration, or along a tabulated ballistic path (cubic
+Hermite between nodes, straight on past the last). The same steps as the array
+version it replaces (`prediction._reach_times_reference`, kept as the tests' slow
+reference), one target at a time, so a call costs microseconds instead of forty
+NumPy passes; the results agree to rounding (the C library's ``atan2`` against
+NumPy's vectorised one).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: Halvings of the grid step that brackets the first reach.
+BISECTIONS = 40
+
+
+@njit(cache=True)
+def _target_pos(n, t, pos, vel, acc, bal_row, bal_p, bal_v, bal_step, out):
+    """Target n's position at t (ENU), into out (3,)."""
+    b = bal_row[n]
+    if b < 0:
+        for c in range(3):
+            out[c] = pos[n, c] + vel[n, c] * t + 0.5 * acc[n, c] * t * t
+        return
+    kmax = bal_p.shape[1] - 1
+    u = max(t / bal_step, 0.0)
+    i = min(int(u), kmax - 1)
+    s = u - i
+    if s > 1.0:  # beyond the last node: straight on
+        for c in range(3):
+            out[c] = bal_p[b, i + 1, c] + bal_v[b, i + 1, c] * (s - 1.0) * bal_step
+        return
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = (s3 - 2 * s2 + s) * bal_step
+    h01 = -2 * s3 + 3 * s2
+    h11 = (s3 - s2) * bal_step
+    for c in range(3):
+        out[c] = (
+            h00 * bal_p[b, i, c]
+            + h10 * bal_v[b, i, c]
+            + h01 * bal_p[b, i + 1, c]
+            + h11 * bal_v[b, i + 1, c]
+        )
+
+
+@njit(cache=True)
+def _gap(n, t, pos, vel, acc, lau, bal_row, bal_p, bal_v, bal_step, elevs, table, dt, buf):
+    """Nominal distance flown towards target n's position at t, less the distance to it."""
+    _target_pos(n, t, pos, vel, acc, bal_row, bal_p, bal_v, bal_step, buf)
+    rx = buf[0] - lau[n, 0]
+    ry = buf[1] - lau[n, 1]
+    rz = buf[2] - lau[n, 2]
+    el = math.degrees(math.atan2(rz, math.hypot(rx, ry)))
+    n_el = elevs.shape[0]
+    el = min(max(el, elevs[0]), elevs[n_el - 1])
+    # np.interp(el, elevs, arange(n_el)): the bracketing pair's slope.
+    j = 0
+    while j < n_el - 2 and elevs[j + 1] <= el:
+        j += 1
+    u = (el - elevs[j]) / (elevs[j + 1] - elevs[j]) + j
+    i = min(int(u), n_el - 2)
+    f = u - i
+    n_t = table.shape[1]
+    w = min(max(t / dt, 0.0), n_t - 1.0)
+    k = min(int(w), n_t - 2)
+    g = w - k
+    dist = (1.0 - f) * ((1.0 - g) * table[i, k] + g * table[i, k + 1]) + f * (
+        (1.0 - g) * table[i + 1, k] + g * table[i + 1, k + 1]
+    )
+    return dist - math.sqrt(rx * rx + ry * ry + rz * rz)
+
+
+@njit(cache=True)
+def reach_times(
+    pos,  # (N, 3) target position now (ENU, m)
+    vel,  # (N, 3)
+    acc,  # (N, 3)
+    lau,  # (N, 3) launcher
+    bal_row,  # (N,) row of the target's ballistic path in bal_p, or -1
+    bal_p,  # (B, K, 3) ballistic paths' nodes, every bal_step from now
+    bal_v,  # (B, K, 3)
+    bal_step,
+    grid,  # (G,) the profile's time grid (s), from 0
+    elevs,  # (E,) the profile's path elevations (deg), ascending
+    table,  # (E, T) along-path distance (m) every dt
+    dt,
+    tof,  # (N,) out: time of flight, NaN where the grid holds no reach
+):
+    buf = np.empty(3)
+    for n in range(pos.shape[0]):
+        k = -1
+        for j in range(grid.shape[0]):
+            if _gap(n, grid[j], pos, vel, acc, lau, bal_row, bal_p, bal_v, bal_step, elevs,
+                    table, dt, buf) >= 0.0:  # fmt: skip
+                k = j
+                break
+        if k < 0:
+            tof[n] = np.nan
+            continue
+        k = max(k, 1)
+        lo = grid[k - 1]
+        hi = grid[k]
+        for _ in range(BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            if _gap(n, mid, pos, vel, acc, lau, bal_row, bal_p, bal_v, bal_step, elevs, table,
+                    dt, buf) >= 0.0:  # fmt: skip
+                hi = mid
+            else:
+                lo = mid
+        tof[n] = hi
