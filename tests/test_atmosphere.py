@@ -119,3 +119,18 @@ def test_numba_scalars_match_numpy() -> None:
     both = np.array([density_and_speed_of_sound_scalar(v) for v in z])
     np.testing.assert_allclose(both[:, 0], rho, rtol=1e-15)
     np.testing.assert_allclose(both[:, 1], a, rtol=1e-15)
+
+
+def test_issue_13_density_and_speed_of_sound_from_one_lookup_are_the_same_numbers():
+    """The interceptor's speed profile takes both from one table lookup; they are
+    `density_kgpm3` and `speed_of_sound_mps` (the slow path, two lookups) to the bit."""
+    from gbad.earth.atmosphere import (
+        density_and_speed_of_sound,
+        density_kgpm3,
+        speed_of_sound_mps,
+    )
+
+    alt = np.concatenate([np.linspace(-500.0, 86_000.0, 20_001), [0.0, 11_000.0, 20_000.0]])
+    rho, a = density_and_speed_of_sound(alt)
+    np.testing.assert_array_equal(rho, density_kgpm3(alt))
+    np.testing.assert_array_equal(a, speed_of_sound_mps(alt))

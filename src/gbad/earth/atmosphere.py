@@ -161,6 +161,14 @@ def speed_of_sound_mps(altitude_m: ArrayLike) -> NDArray[np.float64]:
     return np.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
 
 
+def density_and_speed_of_sound(
+    altitude_m: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`density_kgpm3` and `speed_of_sound_mps` (the same numbers) from one table lookup."""
+    tm, p = _tm_and_p(altitude_m)
+    return p * M0_KGPMOL / (R_STAR_JPMOLK * tm), np.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
+
+
 # --- Numba scalar versions -------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from gbad.earth.atmosphere import G0_MPS2, density_kgpm3, speed_of_sound_mps
+from gbad.earth.atmosphere import G0_MPS2, density_and_speed_of_sound, density_kgpm3
 from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_column, as_rows, broadcast_leading
 from gbad.engagement._intercept_kernel import BISECTIONS, reach_times
 from gbad.engagement.endgame import station_density_kgpm3
@@ -107,6 +107,7 @@ def speed_profile(profile: InterceptorProfile) -> SpeedProfile:
     els = np.array(NOMINAL_ELEVATIONS_DEG)
     sin_el = np.sin(np.radians(els))
     cd_tab = cd_row(p)
+    cd_mach = MACH_STEP * np.arange(cd_tab.size)
     mdot_b = p.boost_propellant_kg / p.boost_time_s
     mdot_s = p.sustain_propellant_kg / p.sustain_time_s if p.sustain_time_s > 0.0 else 0.0
     t_b = p.ignition_delay_s + p.boost_time_s
@@ -131,9 +132,9 @@ def speed_profile(profile: InterceptorProfile) -> SpeedProfile:
             else:
                 f, m = 0.0, p.burnout_mass_kg
             sin_g = sin_el
-        rho = density_kgpm3(alt)
-        mach = v / speed_of_sound_mps(alt)
-        cd = np.interp(mach, MACH_STEP * np.arange(cd_tab.size), cd_tab)
+        rho, a_snd = density_and_speed_of_sound(alt)
+        mach = v / a_snd
+        cd = np.interp(mach, cd_mach, cd_tab)
         drag = 0.5 * rho * v * v * cd * p.area_m2
         v = np.maximum(v + h * ((f - drag) / m - G0_MPS2 * sin_g), 1.0)
         s = s + h * v
