@@ -332,7 +332,7 @@ def test_issue_12_a_looks_sigma_stays_within_what_a_detection_file_may_hold():
     assert s_el[2] < 1.0  # a strong echo untouched
     # and its range rate stays in the band the file allows (10,000 fuzzed cases found one
     # at -21 km/s: a coarse radar's noise on a weak echo)
-    from gbad.sensors.radar import MAX_RANGE_RATE_MPS, measured
+    from gbad.sensors.looks import MAX_RANGE_RATE_MPS, measured
 
     n = 200
     cols = measured(

@@ -12,7 +12,8 @@ import pytest
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.wgs84 import geodetic2enu
 from gbad.scenario.loader import load_builtin
-from gbad.sensors.radar import RadarModel, measured
+from gbad.sensors.looks import measured
+from gbad.sensors.radar import RadarModel
 from gbad.sensors.radar_errors import (
     MULTIPATH_SIDELOBE,
     WanderingErrors,
@@ -138,7 +139,7 @@ def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame():
     one (NumPy's matrix product rounds a lone row apart from a block of rows)."""
     from gbad.earth.refraction import effective_earth_radius_m
     from gbad.runworld import drawn_radars, make_ground, world_draw
-    from gbad.sensors.radar import looks_at
+    from gbad.sensors.looks import looks_at
     from gbad.sensors.weapon_locating import _DwellLooks
     from gbad.world.build import build_truth
 

@@ -38,7 +38,8 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from gbad.errors import InputError
-from gbad.sensors.radar import MAX_RANGE_RATE_MPS, MIN_RANGE_M, SIGMA_MAX, RadarModel
+from gbad.sensors.looks import MAX_RANGE_RATE_MPS, MIN_RANGE_M
+from gbad.sensors.radar import SIGMA_MAX, RadarModel
 
 REQUIRED = ("t_s", "radar_id", "range_m", "az_deg", "el_deg")
 OPTIONAL = (

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.sensors.detection import LookDraw, draw_false_alarm_snr
+from gbad.sensors.looks import looks_at, measured
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
@@ -222,8 +223,6 @@ def simulate_weapon_locating(
     Also returns the radar's occupancy over time: per frame, the share of time in
     track dwells, the number of open tracks and the fence revisit time.
     """
-    from gbad.sensors.radar import looks_at, measured  # radar.py imports this module
-
     cfg = radar.dwells
     frame_s = 1.0 / cfg.track_rate_hz
     slots = max(1, round(frame_s / cfg.track_dwell_s))
