@@ -181,7 +181,8 @@ class _DwellLooks:
     after frame, so their looks (pure geometry, no random draw) are found for
     `DWELL_BLOCK` frames in one call on that guess; a frame whose objects or slots
     differ finds its own afresh. The same arithmetic, element by element, as one frame
-    at a time."""
+    at a time, but for the rotation into the radar's frame: NumPy's matrix product
+    rounds a lone row apart from a block's, in the last bit (docs/performance.md)."""
 
     def __init__(self, look, frame_s: float, dwell_s: float, n_frames: int) -> None:
         self.look, self.frame_s, self.dwell_s, self.n_frames = look, frame_s, dwell_s, n_frames
@@ -201,12 +202,8 @@ class _DwellLooks:
             shape = t.shape
             found = self.look(np.tile(obj, len(frames)), t.ravel())
             self.looks = tuple(a.reshape(shape) for a in found)
-            self.frame_from, self.frame_to, self.obj, self.slot = (
-                frames[0],
-                frames[-1] + 1,
-                obj,
-                slot,
-            )
+            self.frame_from, self.frame_to = frames[0], frames[-1] + 1
+            self.obj, self.slot = obj, slot
         return tuple(a[frame - self.frame_from] for a in self.looks)
 
 
