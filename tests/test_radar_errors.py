@@ -6,6 +6,8 @@ autocorrelation exp(−|τ|/T) of the wandering processes; refraction bending κ
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -172,3 +174,30 @@ def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame():
                 np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-9)
         n_seen += int(slow[0].sum())
     assert n_seen > 200  # many of these looks see their object
+
+
+def test_issue_13_looks_measured_together_equal_looks_measured_frame_by_frame():
+    """The weapon-locating radar draws each frame's noise as it goes and measures all its
+    looks after the loop (`measurement`); frame by frame with `measured` (the slow path)
+    gives the same columns bit for bit, wandering errors, false alarms and all."""
+    from gbad.sensors.looks import measurement
+
+    drawn = _wlr().with_drawn_errors(np.random.default_rng(2), 10, 1e-8)
+    gen = np.random.default_rng(4)
+    n = 600
+    cols = (
+        np.sort(gen.uniform(0.0, 240.0, n)),  # t
+        gen.choice([-1, 1, 2, 3, 7], n),  # truth id (-1: a false alarm)
+        gen.uniform(0.0, 360.0, n),
+        gen.uniform(0.0, 20.0, n),
+        gen.uniform(2e3, 30e3, n),
+        gen.normal(0.0, 300.0, n),
+        gen.exponential(100.0, n),
+    )
+    frames = list(itertools.pairwise([0, 1, 5, 6, 40, 41, 300, n]))
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    slow = [measured(drawn, *(c[i:j] for c in cols), a) for i, j in frames]
+    noise = np.concatenate([b.standard_normal((j - i, 4)) for i, j in frames])
+    fast = measurement(drawn, *cols, noise)
+    for key, column in fast.items():
+        np.testing.assert_array_equal(column, np.concatenate([s[key] for s in slow]), key)

@@ -47,8 +47,25 @@ def measured(
     floor and reports the multipath in its elevation σ; otherwise the whole σ is drawn
     anew each look. Either is left with the day's refraction residual.
     """
-    s_r, s_az, s_el, s_rr = radar.sigmas(snr)
     noise = rng.standard_normal((len(t_s), 4))
+    return measurement(radar, t_s, truth_id, az_deg, el_deg, range_m, range_rate_mps, snr, noise)
+
+
+def measurement(
+    radar: RadarModel,
+    t_s: NDArray,
+    truth_id: NDArray,
+    az_deg: NDArray,
+    el_deg: NDArray,
+    range_m: NDArray,
+    range_rate_mps: NDArray,
+    snr: NDArray,
+    noise: NDArray,
+) -> dict[str, NDArray]:
+    """`measured` with its draws given: ``noise`` (n, 4), unit normals for range, az, el
+    and range rate. Element by element, so looks whose noise was drawn one frame at a
+    time (the weapon-locating radar's) are measured all together afterwards."""
+    s_r, s_az, s_el, s_rr = radar.sigmas(snr)
     e_az = s_az * noise[:, 1]
     e_el = s_el * noise[:, 2]
     if radar.wandering is not None:

@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.sensors.detection import LookDraw, draw_false_alarm_snr
-from gbad.sensors.looks import looks_at, measured
+from gbad.sensors.looks import looks_at, measurement
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
@@ -234,7 +234,7 @@ def simulate_weapon_locating(
     n_frames = int(np.ceil(t_end / frame_s))
     cells_per_beam = (radar.range_max_m - radar.range_min_m) / radar.cell_range_m
 
-    out: list[dict[str, NDArray]] = []
+    out: list[tuple[NDArray, ...]] = []  # looks detected: their columns and noise
     occ_t = np.arange(n_frames) * frame_s
     occ_track = np.zeros(n_frames)
     occ_open = np.zeros(n_frames, dtype=np.int64)
@@ -255,9 +255,10 @@ def simulate_weapon_locating(
         # (Not np.where over object_id[max(obj, 0)]: with no objects there is no row 0.)
         tid = np.full(len(obj), -1, dtype=np.int64)
         tid[obj >= 0] = truth.object_id[obj[obj >= 0]]
-        det = measured(radar, t, tid, az, el, rng_m, rr, snr, rng)
-        det["dwell_track_id"] = ident
-        out.append(det)
+        # The noise is drawn now, in the stream's order; the measurement is made of all
+        # the looks at once after the loop.
+        noise = rng.standard_normal((len(t), 4))
+        out.append((t, tid, az, el, rng_m, rr, snr, noise, ident))
 
     for f in range(n_frames):
         t0 = f * frame_s
@@ -377,7 +378,11 @@ def simulate_weapon_locating(
         "dwell_track_id",
     )
     if out:
-        det = {k: np.concatenate([o[k] for o in out]) for k in cols}
+        t, tid, az, el, rng_m, rr, snr, noise, ident = (
+            np.concatenate([o[i] for o in out]) for i in range(9)
+        )
+        det = measurement(radar, t, tid, az, el, rng_m, rr, snr, noise)
+        det["dwell_track_id"] = ident
     else:
         det = {k: np.zeros(0) for k in cols}
         det["truth_id"] = det["dwell_track_id"] = np.zeros(0, dtype=np.int64)
