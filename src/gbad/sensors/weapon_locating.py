@@ -323,7 +323,8 @@ def simulate_weapon_locating(
             cand, steps = cand[visited], steps[visited]
             # Objects already under track are the radar's own: the fence
             # detection goes to that track, so it opens nothing new.
-            cand_new = ~np.isin(cand, tracks.obj)
+            # (A few objects against a few tracks: a comparison table, not np.isin.)
+            cand_new = ~(cand[:, None] == tracks.obj[None, :]).any(axis=1)
             cand, steps = cand[cand_new], steps[cand_new]
             if cand.size:
                 t_look = t_fence0 + (steps + 0.5) * cfg.search_dwell_s
