@@ -153,3 +153,19 @@ def test_misses_are_metres_not_micrometres_and_outcomes_add_up(default):
     wrong = ((eng.assessed == "kill") & (eng.outcome == "miss")).sum()
     assert s["false_kill_declarations"] == wrong
     assert s["interceptors_per_kill"] == pytest.approx(len(eng) / s["kills"])
+
+
+def test_issue_13_confirmation_times_looked_up_as_arrays_equal_the_dict():
+    """The engagement loop looks up when tracks were first confirmed as arrays; the dict
+    lookup it replaces (the slow path) gives the same times, unconfirmed tracks inf."""
+    from gbad.engagement.control import _confirmed_at
+
+    rng = np.random.default_rng(3)
+    first = {int(k): float(t) for k, t in zip(rng.choice(500, 120, replace=False),
+                                              rng.uniform(0.0, 600.0, 120), strict=True)}  # fmt: skip
+    ids = rng.integers(0, 520, 1000)
+    want = np.array([first.get(int(k), np.inf) for k in ids])
+    np.testing.assert_array_equal(_confirmed_at(first, ids), want)
+    np.testing.assert_array_equal(_confirmed_at(first, ids.astype(float)), want)
+    np.testing.assert_array_equal(_confirmed_at({}, ids[:5]), np.full(5, np.inf))
+    assert _confirmed_at(first, ids[:0]).shape == (0,)

@@ -104,6 +104,18 @@ def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
     return {k: np.asarray(v)[order] for k, v in rows.items()}
 
 
+def _confirmed_at(first_confirm: dict[int, float], track_id: NDArray) -> NDArray[np.float64]:
+    """When each track was first confirmed (inf: not yet), looked up as arrays."""
+    if not first_confirm:
+        return np.full(len(track_id), np.inf)
+    keys = np.fromiter(first_confirm.keys(), dtype=np.int64, count=len(first_confirm))
+    when = np.fromiter(first_confirm.values(), dtype=float, count=len(first_confirm))
+    order = np.argsort(keys)
+    keys, when = keys[order], when[order]
+    i = np.minimum(np.searchsorted(keys, track_id), len(keys) - 1)
+    return np.where(keys[i] == track_id, when[i], np.inf)
+
+
 def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float):
     """Each live confirmed track's latest state extrapolated to t, its vertical and
     along-track accelerations over the last few seconds of its own estimates, and when
@@ -116,12 +128,13 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     idx = np.flatnonzero(before)
     # The last row ≤ t of each track.
     last = idx[np.r_[tid[idx][1:] != tid[idx][:-1], True]]
+    confirmed_at = _confirmed_at(first_confirm, tid[last])
     ok = (
         (tab["status"][last] != DELETED)
         & (t - tab["t_s"][last] <= STALE_TRACK_S)
-        & np.array([first_confirm.get(int(k), np.inf) <= t for k in tid[last]], dtype=bool)
+        & (confirmed_at <= t)
     )
-    last = last[ok]
+    last, confirmed_at = last[ok], confirmed_at[ok]
     dt = t - tab["t_s"][last]
     pos = np.column_stack([tab["east_m"][last], tab["north_m"][last], tab["up_m"][last]])
     vel = np.column_stack(
@@ -132,7 +145,6 @@ def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float)
     back = np.searchsorted(key, tid[last] * 1e7 + tab["t_s"][last] - ACC_WINDOW_S, side="right")
     back = np.clip(back, 0, len(key) - 1)
     # A tentative track's first velocities are guesses: differences start at confirmation.
-    confirmed_at = np.array([first_confirm.get(int(k), np.inf) for k in tid[last]])
     same = (
         (tid[back] == tid[last])
         & (tab["t_s"][last] - tab["t_s"][back] > 1.0)

@@ -240,7 +240,11 @@ def evaluate(
     )  # (N, T, 3)
     # A ballistic track ends on the ground: beyond that it threatens nothing new.
     landed = ballistic[:, None] & (path[..., 2] < 0.0)
-    d = np.linalg.norm(path[:, :, None, :2] - assets.enu_m[None, None, :, :2], axis=-1)  # (N, T, A)
+    # Horizontal distance (N, T, A), as np.linalg.norm sums the two squares, without its
+    # (N, T, A, 2) temporary.
+    dx = path[:, :, None, 0] - assets.enu_m[None, None, :, 0]
+    dy = path[:, :, None, 1] - assets.enu_m[None, None, :, 1]
+    d = np.sqrt(dx * dx + dy * dy)
     d = np.where(landed[..., None], np.inf, d)
     k = np.argmin(d, axis=1)  # (N, A)
     cpa = np.take_along_axis(d, k[:, None, :], axis=1)[:, 0, :]
