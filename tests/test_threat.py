@@ -91,3 +91,45 @@ def test_kind_memory_counts_an_update_once_and_no_slow_track_is_a_round():
     assert kind[0] == "artillery"
     # A 50 m/s track whose settling filter shows a fall is a UAV, not a round.
     assert kind[1] == "uav"
+
+
+def test_issue_13_the_compiled_closest_approach_equals_the_array_search():
+    """`threat.evaluate`'s compiled closest-approach search gives what the array search it
+    replaced gives (the slow path, written out here): the same samples and distances to
+    the bit, over crossing, receding, landing and already-inside tracks."""
+    from gbad.engagement._threat_kernel import closest_approach
+
+    rng = np.random.default_rng(11)
+    n, n_a = 300, 3
+    pos = np.column_stack([rng.uniform(-60e3, 60e3, (n, 2)), rng.uniform(0.0, 15e3, n)])
+    vel = rng.normal(0.0, 250.0, (n, 3))
+    ballistic = rng.random(n) < 0.4
+    ballistic[:5], pos[:5, 2], vel[:5, 2] = True, -10.0, -50.0  # on the ground already
+    acc = np.zeros((n, 3))
+    acc[ballistic, 2] = -9.80665
+    assets = rng.uniform(-5e3, 5e3, (n_a, 2))
+    reach = rng.uniform(500.0, 20e3, (n, n_a))
+    t = np.linspace(0.0, 600.0, 1201)
+    # The array search, as threat.evaluate did it before.
+    path = (
+        pos[:, None, :]
+        + vel[:, None, :] * t[None, :, None]
+        + 0.5 * acc[:, None, :] * t[None, :, None] ** 2
+    )
+    landed = ballistic[:, None] & (path[..., 2] < 0.0)
+    d = np.linalg.norm(path[:, :, None, :2] - assets[None, None, :, :2], axis=-1)
+    d = np.where(landed[..., None], np.inf, d)
+    k_slow = np.argmin(d, axis=1)
+    cpa_slow = np.take_along_axis(d, k_slow[:, None, :], axis=1)[:, 0, :]
+    inside = d <= reach[:, None, :]
+    first_slow = np.where(inside.any(axis=1), np.argmax(inside, axis=1), -1)
+
+    k = np.zeros((n, n_a), dtype=np.int64)
+    cpa = np.zeros((n, n_a))
+    first = np.zeros((n, n_a), dtype=np.int64)
+    closest_approach(pos, vel, acc, ballistic, t, assets, reach, k, cpa, first)
+    np.testing.assert_array_equal(k, k_slow)
+    np.testing.assert_array_equal(cpa, cpa_slow)
+    np.testing.assert_array_equal(first, first_slow)
+    assert (first == 0).any() and (first > 0).any() and (first < 0).any()
+    assert np.isinf(cpa[:5]).all()  # landed before the first sample

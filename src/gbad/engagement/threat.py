@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from gbad.engagement._threat_kernel import closest_approach
+
 Array = NDArray[np.float64]
 
 GRAVITY_MPS2 = 9.80665
@@ -233,30 +235,32 @@ def evaluate(
     t = np.linspace(0.0, HORIZON_S, 1201)  # 0.5 s steps: fine for CPA of ≤ 600 s paths
     acc = np.zeros((n, 3))
     acc[ballistic, 2] = -GRAVITY_MPS2
-    path = (
-        pos_enu_m[:, None, :]
-        + vel_enu_mps[:, None, :] * t[None, :, None]
-        + 0.5 * acc[:, None, :] * t[None, :, None] ** 2
-    )  # (N, T, 3)
-    # A ballistic track ends on the ground: beyond that it threatens nothing new.
-    landed = ballistic[:, None] & (path[..., 2] < 0.0)
-    # Horizontal distance (N, T, A), as np.linalg.norm sums the two squares, without its
-    # (N, T, A, 2) temporary.
-    dx = path[:, :, None, 0] - assets.enu_m[None, None, :, 0]
-    dy = path[:, :, None, 1] - assets.enu_m[None, None, :, 1]
-    d = np.sqrt(dx * dx + dy * dy)
-    d = np.where(landed[..., None], np.inf, d)
-    k = np.argmin(d, axis=1)  # (N, A)
-    cpa = np.take_along_axis(d, k[:, None, :], axis=1)[:, 0, :]
-    t_cpa = t[k]
     # An asset is struck from its circle, or from the kind's stand-off distance beyond it.
     reach = (
         assets.radius_m[None, :] + np.array([STANDOFF_M.get(str(k), 0.0) for k in kind])[:, None]
     )  # (N, A)
-    inside = d <= reach[:, None, :]
-    enters = inside.any(axis=1)
-    first = np.argmax(inside, axis=1)
-    time_to = np.where(enters, t[first], np.inf)
+    # Each track flown on the grid (a ballistic one ends on the ground: beyond that it
+    # threatens nothing new), its closest approach to each asset and its first sample
+    # within reach.
+    n_a = len(assets.enu_m)
+    k = np.zeros((n, n_a), dtype=np.int64)
+    cpa = np.zeros((n, n_a))
+    first = np.zeros((n, n_a), dtype=np.int64)
+    closest_approach(
+        np.ascontiguousarray(pos_enu_m, dtype=float),
+        np.ascontiguousarray(vel_enu_mps, dtype=float),
+        acc,
+        np.ascontiguousarray(ballistic),
+        t,
+        np.ascontiguousarray(assets.enu_m[:, :2], dtype=float),
+        np.ascontiguousarray(reach, dtype=float),
+        k,
+        cpa,
+        first,
+    )
+    t_cpa = t[k]
+    enters = first >= 0
+    time_to = np.where(enters, t[np.maximum(first, 0)], np.inf)
     # A track opening from an asset it is not within reach of has passed it: no threat.
     near = np.where(t_cpa > 0.0, np.exp(-np.maximum(cpa / reach - 1.0, 0.0)), 0.0)
     share = np.where(enters, 1.0, near)
