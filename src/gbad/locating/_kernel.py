@@ -92,7 +92,7 @@ def _acc(st, t, kappa, motor, on, cd_row, mach_step, world, flat, air):
 
 
 @njit(cache=True)
-def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, air, k_buf, tmp):
+def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, air, wind_row, k_buf, tmp):
     # Callers end steps on the motor's switch times, so the step's midpoint
     # tells the one phase (burning or not) that all four stages see.
     tm = t + 0.5 * h
@@ -109,7 +109,7 @@ def _rk4(st, t, h, kappa, motor, cd_row, mach_step, world, flat, air, k_buf, tmp
             thrust = 0.0
         _rk4_step(
             st, h, m_a, m_b, thrust, kappa, cd_row, mach_step, True, GRAVITY_J2, True,
-            _ONE_LAYER_H, air[0:3].reshape((1, 3)), air[3], air[4],
+            _ONE_LAYER_H, wind_row, air[3], air[4],
         )  # fmt: skip
         return
     for stage in range(4):
@@ -173,6 +173,8 @@ def propagate_kernel(
         k_buf = np.empty((4, 6))
         tmp = np.empty(6)
         cd_row = cd_tables[cd_index[j]]
+        # The wind as the truth's kernel takes it (one layer), shaped once a trajectory.
+        wind_row = air[j, 0:3].reshape((1, 3))
         n_valid = 0
         while n_valid < k_out and not math.isnan(t_out[j, n_valid]):
             n_valid += 1
@@ -202,8 +204,8 @@ def propagate_kernel(
                     prev[i] = st[i]
                 h = _next_step(t, t + direction * dt, dt, direction, motor[j])
                 _rk4(
-                    st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, air[j], k_buf,
-                    tmp,
+                    st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, air[j],
+                    wind_row, k_buf, tmp,
                 )  # fmt: skip
                 t_new = t + h
                 v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
@@ -251,6 +253,8 @@ def floor_kernel(
         tmp = np.empty(6)
         prev = np.empty(6)
         cd_row = cd_tables[cd_index[j]]
+        # The wind as the truth's kernel takes it (one layer), shaped once a trajectory.
+        wind_row = air[j, 0:3].reshape((1, 3))
         st = x0[j].copy()
         t = t0[j]
         d = direction[j]
@@ -272,7 +276,8 @@ def floor_kernel(
                 prev[i] = st[i]
             h = _next_step(t, t_end, dt, d, motor[j])
             _rk4(
-                st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, air[j], k_buf, tmp
+                st, t, h, kappa[j], motor[j], cd_row, mach_step, world, flat, air[j], wind_row,
+                k_buf, tmp,
             )  # fmt: skip
             t += h
             v2 = st[3] * st[3] + st[4] * st[4] + st[5] * st[5]
