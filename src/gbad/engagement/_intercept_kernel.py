@@ -6,10 +6,10 @@ table, bilinear in elevation and time) is at least the straight distance to it: 
 on the profile's time grid, then refined by 40 halvings of the bracketing step. The
 target flies with constant acceleration, or along a tabulated ballistic path (cubic
 Hermite between nodes, straight on past the last). The same steps as the array
-version it replaces (`prediction._reach_times_reference`, kept as the tests' slow
-reference), one target at a time, so a call costs microseconds instead of forty
-NumPy passes; the results agree to rounding (the C library's ``atan2`` against
-NumPy's vectorised one).
+search it replaces (written out in `tests/test_interceptor.py` as the slow reference
+the tests hold it to), one target at a time, so a call costs microseconds instead of
+forty NumPy passes; the results agree to rounding (the C library's ``atan2`` against
+NumPy's vectorised one), and on the built-in scenarios to the bit.
 """
 
 from __future__ import annotations

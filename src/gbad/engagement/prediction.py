@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from gbad.earth.atmosphere import G0_MPS2, density_and_speed_of_sound, density_kgpm3
 from gbad.engagement._frame import DEFAULT_ORIGIN, Frame, as_column, as_rows, broadcast_leading
-from gbad.engagement._intercept_kernel import BISECTIONS, reach_times
+from gbad.engagement._intercept_kernel import reach_times
 from gbad.engagement.endgame import station_density_kgpm3
 from gbad.engagement.profiles import MACH_STEP, InterceptorProfile, cd_row, interceptor_profile
 from gbad.world.ballistic import hermite_states
@@ -143,7 +143,13 @@ def speed_profile(profile: InterceptorProfile) -> SpeedProfile:
             out_s.append(s.copy())
             out_v.append(v.copy())
     t_tab = NOMINAL_DT_S * np.arange(len(out_s))
-    return SpeedProfile(NOMINAL_DT_S, t_tab, els, np.array(out_s).T, np.array(out_v).T)
+    return SpeedProfile(
+        NOMINAL_DT_S,
+        t_tab,
+        els,
+        np.ascontiguousarray(np.array(out_s).T),
+        np.ascontiguousarray(np.array(out_v).T),
+    )
 
 
 @dataclass(frozen=True)
@@ -363,35 +369,6 @@ def predict_intercept(
         inside=why == "",
         why_outside=why,
     )
-
-
-def _reach_times_reference(
-    sp: SpeedProfile, t_max: float, lau: Array, target_at
-) -> tuple[Array, NDArray[np.bool_]]:
-    """The array version of `_intercept_kernel.reach_times` (tests hold the kernel to it):
-    the gap on the whole grid for every target at once, then 40 halvings, each a pass of
-    NumPy over every target. Returns (time of flight, found)."""
-
-    def gap(t: Array) -> Array:
-        rel = target_at(t)[0] - (lau[:, None] if t.ndim == 2 else lau)
-        el = np.degrees(np.arctan2(rel[..., 2], np.hypot(rel[..., 0], rel[..., 1])))
-        return sp.distance_at(el, t) - np.linalg.norm(rel, axis=-1)
-
-    n = len(lau)
-    grid = np.arange(0.0, t_max + 0.5 * NOMINAL_DT_S, NOMINAL_DT_S)
-    g = gap(np.broadcast_to(grid, (n, grid.size)).copy())
-    reached = g >= 0.0
-    found = reached.any(axis=1)
-    k = np.where(found, np.argmax(reached, axis=1), 1)
-    k = np.maximum(k, 1)
-    lo = grid[k - 1]
-    hi = grid[k]
-    for _ in range(BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        ok = gap(mid) >= 0.0
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
-    return np.where(found, hi, np.nan), found
 
 
 def _end_game(p, rel, v_arr, v_t, pip, acc, beta, rcs, tof):
