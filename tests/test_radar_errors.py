@@ -134,14 +134,16 @@ def test_issue_13_fence_crossings_by_the_block_equal_frame_by_frame():
     assert n_seen > 100  # rounds do cross the fence in these frames
 
 
-def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame():
+@pytest.mark.parametrize("terrain", [False, True])
+def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame(terrain):
     """The weapon-locating radar's track dwells are looked at for a block of frames at
-    once while the same objects hold the same slots; frame by frame (the slow path)
-    gives the same answers: the same booleans, and the same numbers to the last bit but
-    one (NumPy's matrix product rounds a lone row apart from a block of rows)."""
+    once while the same objects hold the same slots (over a DEM, the line of sight
+    still frame by frame); frame by frame (the slow path) gives the same answers: the
+    same booleans, and the same numbers to the last bit but one (NumPy's matrix product
+    rounds a lone row apart from a block of rows)."""
     from gbad.earth.refraction import effective_earth_radius_m
     from gbad.runworld import drawn_radars, make_ground, world_draw
-    from gbad.sensors.looks import looks_at
+    from gbad.sensors.looks import look_geometry, looks_at, over_horizon
     from gbad.sensors.weapon_locating import _DwellLooks
     from gbad.world.build import build_truth
 
@@ -152,13 +154,29 @@ def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame():
     wlr = next(r for r in drawn_radars(loaded, 3, 0, truth.n_objects, world) if r.dwells)
     r_e = effective_earth_radius_m(world.refractivity_gradient_per_m)
     frame_s, dwell_s = 1.0 / wlr.dwells.track_rate_hz, wlr.dwells.track_dwell_s
+    if terrain:
 
-    def look(obj, t):
-        return looks_at(wlr, truth, obj, t, ground, r_e)
+        class Ridge:  # a 400-m ridge 6 km north of the radar, across the sector
+            spacing_m = 500.0
 
-    memo = _DwellLooks(look, frame_s, dwell_s, 4000)
+            def height_m(self, lat, lon):
+                _, n, _ = geodetic2enu(
+                    np.asarray(lat), np.asarray(lon), 0.0, wlr.lat_deg, wlr.lon_deg, 0.0
+                )
+                return np.where((n > 5500.0) & (n < 6500.0), 400.0, 100.0)
+
+        ground = Ridge()
+
+    memo = _DwellLooks(
+        lambda obj, t: look_geometry(wlr, truth, obj, t),
+        lambda in_view, pos: over_horizon(wlr, in_view, pos, ground, r_e),
+        not terrain,
+        frame_s,
+        dwell_s,
+        4000,
+    )
     rng = np.random.default_rng(0)
-    n_seen = 0
+    n_seen = n_hidden = 0
     obj, slot = np.array([3]), np.array([0])
     for f in range(0, 4000, 3):
         if rng.random() < 0.1:  # a track opens or drops: other objects, other slots
@@ -166,14 +184,17 @@ def test_issue_13_dwell_looks_by_the_block_equal_frame_by_frame():
             obj = rng.choice(truth.n_objects, n, replace=False)
             slot = np.sort(rng.choice(8, n, replace=False))
         fast = memo.at(f, obj, slot)
-        slow = look(obj, f * frame_s + (np.arange(8) + 0.5)[slot] * dwell_s)
+        t = f * frame_s + (np.arange(8) + 0.5)[slot] * dwell_s
+        slow = looks_at(wlr, truth, obj, t, ground, r_e)
         for a, b in zip(fast, slow, strict=True):
             if a.dtype == bool:
                 np.testing.assert_array_equal(a, b)
             else:
                 np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-9)
         n_seen += int(slow[0].sum())
+        n_hidden += int((look_geometry(wlr, truth, obj, t)[0] & ~slow[0]).sum())
     assert n_seen > 200  # many of these looks see their object
+    assert (n_hidden > 20) == terrain  # and the ridge hides some
 
 
 def test_issue_13_looks_measured_together_equal_looks_measured_frame_by_frame():

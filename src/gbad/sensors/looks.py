@@ -112,9 +112,26 @@ def looks_at(
 
     Returns (seen, az_deg, el_deg, range_m, range_rate_mps, alive), one per look.
     """
+    in_view, az, el, rng_m, rr, alive, pos = look_geometry(radar, truth, obj, t_s)
+    seen = over_horizon(radar, in_view, pos, ground, radius_m)
+    return seen, az, el, rng_m, rr, alive
+
+
+def look_geometry(
+    radar: RadarModel, truth: Truth, obj: NDArray[np.intp], t_s: NDArray
+) -> tuple[NDArray[np.bool_], NDArray, NDArray, NDArray, NDArray, NDArray[np.bool_], NDArray]:
+    """`looks_at` but for the horizon: (alive and in coverage, az_deg, el_deg, range_m,
+    range_rate_mps, alive, ECEF position) of each look."""
     pos, vel, alive = truth.state_at(obj, t_s)
     az, el, rng_m, rr = radar.aer(pos, vel)
-    seen = alive & radar.in_coverage(az, el, rng_m)
+    return alive & radar.in_coverage(az, el, rng_m), az, el, rng_m, rr, alive, pos
+
+
+def over_horizon(
+    radar: RadarModel, in_view: NDArray[np.bool_], pos: NDArray, ground: object, radius_m: float
+) -> NDArray[np.bool_]:
+    """``in_view`` less the looks whose line of sight the ground (or the earth) blocks."""
+    seen = in_view.copy()
     idx = np.flatnonzero(seen)
     if idx.size:
         lat, lon, alt = ecef2geodetic(pos[idx, 0], pos[idx, 1], pos[idx, 2])
@@ -130,7 +147,7 @@ def looks_at(
             n_samples=_los_samples(radar, ground),
         )
         seen[idx[~visible]] = False
-    return seen, az, el, rng_m, rr, alive
+    return seen
 
 
 def _los_samples(radar: RadarModel, ground: object) -> int:

@@ -38,8 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from gbad.earth.terrain import FlatGround
 from gbad.sensors.detection import LookDraw, draw_false_alarm_snr
-from gbad.sensors.looks import looks_at, measurement
+from gbad.sensors.looks import look_geometry, looks_at, measurement, over_horizon
 from gbad.world.truth import Truth
 
 Array = NDArray[np.float64]
@@ -178,14 +179,19 @@ class _DwellLooks:
     """The served tracks' dwell looks, for a run of frames at once.
 
     Until a track opens or drops, the same objects hold the same dwell slots frame
-    after frame, so their looks (pure geometry, no random draw) are found for
-    `DWELL_BLOCK` frames in one call on that guess; a frame whose objects or slots
-    differ finds its own afresh. The same arithmetic, element by element, as one frame
-    at a time, but for the rotation into the radar's frame: NumPy's matrix product
-    rounds a lone row apart from a block's, in the last bit (docs/performance.md)."""
+    after frame, so their looks' geometry (no random draw) is found for `DWELL_BLOCK`
+    frames in one call on that guess; a frame whose objects or slots differ finds its
+    own afresh. The line of sight joins the block where it is cheap (flat ground: two
+    points a look); over a DEM it costs thousands of samples a look, so it is checked
+    frame by frame, for the frames that are flown. The same arithmetic, element by
+    element, as one frame at a time, but for the rotation into the radar's frame:
+    NumPy's matrix product rounds a lone row apart from a block's, in the last bit
+    (docs/performance.md)."""
 
-    def __init__(self, look, frame_s: float, dwell_s: float, n_frames: int) -> None:
-        self.look, self.frame_s, self.dwell_s, self.n_frames = look, frame_s, dwell_s, n_frames
+    def __init__(self, geometry, horizon, flat: bool, frame_s: float, dwell_s: float,
+                 n_frames: int) -> None:  # fmt: skip
+        self.geometry, self.horizon, self.flat = geometry, horizon, flat
+        self.frame_s, self.dwell_s, self.n_frames = frame_s, dwell_s, n_frames
         self.frame_from = self.frame_to = 0
         self.obj = self.slot = np.zeros(0, dtype=np.int64)
         self.looks: tuple[NDArray, ...] = ()
@@ -200,11 +206,20 @@ class _DwellLooks:
             frames = np.arange(frame, min(frame + DWELL_BLOCK, self.n_frames))
             t = (frames * self.frame_s)[:, None] + ((slot + 0.5) * self.dwell_s)[None, :]
             shape = t.shape
-            found = self.look(np.tile(obj, len(frames)), t.ravel())
-            self.looks = tuple(a.reshape(shape) for a in found)
+            in_view, az, el, rng_m, rr, alive, pos = self.geometry(
+                np.tile(obj, len(frames)), t.ravel()
+            )
+            if self.flat:
+                in_view = self.horizon(in_view, pos)
+            pos = pos.reshape((*shape, 3))
+            self.looks = tuple(a.reshape(shape) for a in (in_view, az, el, rng_m, rr, alive))
+            self.looks += (pos,)
             self.frame_from, self.frame_to = frames[0], frames[-1] + 1
             self.obj, self.slot = obj, slot
-        return tuple(a[frame - self.frame_from] for a in self.looks)
+        i = frame - self.frame_from
+        in_view, az, el, rng_m, rr, alive, pos = (a[i] for a in self.looks)
+        seen = in_view if self.flat else self.horizon(in_view, pos)
+        return seen, az, el, rng_m, rr, alive
 
 
 def simulate_weapon_locating(
@@ -249,7 +264,14 @@ def simulate_weapon_locating(
 
     draw_track = LookDraw(radar.pfa, track_pulses, radar.swerling)
     draw_fence = LookDraw(radar.pfa, radar.n_pulses, radar.swerling)
-    dwell_looks = _DwellLooks(look, frame_s, cfg.track_dwell_s, n_frames)
+    dwell_looks = _DwellLooks(
+        lambda obj, t: look_geometry(radar, truth, obj, t),
+        lambda in_view, pos: over_horizon(radar, in_view, pos, ground, radius_m),
+        isinstance(ground, FlatGround),
+        frame_s,
+        cfg.track_dwell_s,
+        n_frames,
+    )
 
     def emit(t, obj, az, el, rng_m, rr, snr, ident):
         # (Not np.where over object_id[max(obj, 0)]: with no objects there is no row 0.)
