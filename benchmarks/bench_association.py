@@ -32,8 +32,8 @@ from gbad.tracking.association import (
     clusters,
     gate_threshold,
     gnn_assign,
-    jpda_weights,
 )
+from gbad.tracking.jpda import jpda_weights
 
 
 def make_case(rng, n_tracks, n_dets, box_m, sigma_m, pd):

@@ -24,9 +24,9 @@ from gbad.tracking.association import (
     ellipsoidal_gate,
     gate_threshold,
     gnn_assign,
-    jpda_weights,
     search_radius_m,
 )
+from gbad.tracking.jpda import jpda_weights
 
 # --------------------------------------------------------------------------------------
 # brute force, written independently of the module

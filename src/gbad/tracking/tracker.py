@@ -37,7 +37,7 @@ from gbad.earth.wgs84 import WGS84_A_M, WGS84_B_M, enu2geodetic
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
-from gbad.tracking import association, filters, scanassign, scangate, scanpass
+from gbad.tracking import association, filters, jpda, scanassign, scangate, scanpass
 from gbad.tracking.buffers import (
     RadarGeometry,
     _measurements,
@@ -521,7 +521,7 @@ class Tracker:
         if m == 4:
             volume *= 2 * FALSE_ALARM_RANGE_RATE_MPS
         clutter = max(radar.pfa * radar.n_cells / volume, 1e-300)
-        beta, beta0 = association.jpda_weights(
+        beta, beta0 = jpda.jpda_weights(
             ti,
             dj,
             lik,
