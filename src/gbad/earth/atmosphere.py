@@ -149,16 +149,22 @@ def pressure_pa(altitude_m: ArrayLike) -> NDArray[np.float64]:
     return _tm_and_p(altitude_m)[1]
 
 
+def _density(tm: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.float64]:
+    return p * M0_KGPMOL / (R_STAR_JPMOLK * tm)
+
+
+def _sound_speed(tm: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
+
+
 def density_kgpm3(altitude_m: ArrayLike) -> NDArray[np.float64]:
     """Air density (kg/m³) at geometric altitude (m)."""
-    tm, p = _tm_and_p(altitude_m)
-    return p * M0_KGPMOL / (R_STAR_JPMOLK * tm)
+    return _density(*_tm_and_p(altitude_m))
 
 
 def speed_of_sound_mps(altitude_m: ArrayLike) -> NDArray[np.float64]:
     """Speed of sound (m/s) at geometric altitude (m)."""
-    tm, _ = _tm_and_p(altitude_m)
-    return np.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
+    return _sound_speed(_tm_and_p(altitude_m)[0])
 
 
 def density_and_speed_of_sound(
@@ -166,7 +172,7 @@ def density_and_speed_of_sound(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """`density_kgpm3` and `speed_of_sound_mps` (the same numbers) from one table lookup."""
     tm, p = _tm_and_p(altitude_m)
-    return p * M0_KGPMOL / (R_STAR_JPMOLK * tm), np.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
+    return _density(tm, p), _sound_speed(tm)
 
 
 # --- Numba scalar versions -------------------------------------------------

@@ -291,13 +291,14 @@ def residuals_and_jacobian(
     cols = np.flatnonzero(np.ones(p, dtype=bool) if free is None else free)
     steps = FD_STEP[cols]
     nf = len(cols)
-    first = 0 if nominal is None else 1
-    pert = np.repeat(theta[None], nf + 1 - first, axis=0)  # (F+1, M, P), less θ if known
+    pert = np.repeat(theta[None], nf + 1, axis=0)  # (F+1, M, P): θ, then each step
     for i, c in enumerate(cols):
-        pert[i + 1 - first, :, c] += steps[i]
-    rows = np.tile(np.arange(m), nf + 1 - first)
+        pert[i + 1, :, c] += steps[i]
+    if nominal is not None:
+        pert = pert[1:]
+    rows = np.tile(np.arange(m), len(pert))
     r_all, chi2_all = residuals(pert.reshape(-1, p), obs, model, world, ground_height, rows)
-    r_all = r_all.reshape(nf + 1 - first, m, -1)
+    r_all = r_all.reshape(len(pert), m, -1)
     if nominal is not None:
         r_all = np.concatenate([nominal[0][None], r_all])
         chi2_all = np.concatenate([nominal[1], chi2_all])

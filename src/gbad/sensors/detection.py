@@ -437,12 +437,24 @@ def draw_looks(
         raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
     snr_b, pfa_b, n_b = np.broadcast_arrays(snr_arr, pfa_arr, n_arr)
     k = _fluctuation_shape(case, n_b)
-    y = np.ones(snr_b.shape) if k is None else rng.gamma(k, 1.0 / k)
-    energy = n_b * snr_b * y
-    hits = rng.poisson(np.minimum(energy, _POISSON_MEAN_CAP))
-    statistic = rng.gamma(n_b + hits)
-    detected = statistic > special.gammainccinv(n_b, pfa_b)
+    detected, energy = _draw(snr_b, n_b, k, special.gammainccinv(n_b, pfa_b), rng)
     return np.asarray(detected, dtype=np.bool_), np.asarray(energy, dtype=np.float64)
+
+
+def _draw(
+    snr: FloatArray,
+    n_pulses: FloatArray,
+    shape_k: FloatArray | None,
+    threshold: FloatArray | float,
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+    """The draws of `draw_looks` on checked arrays of one shape: the energy factor, the
+    Poisson count and the Gamma statistic, in that order, against the threshold."""
+    y = np.ones(snr.shape) if shape_k is None else rng.gamma(shape_k, 1.0 / shape_k)
+    energy = n_pulses * snr * y
+    hits = rng.poisson(np.minimum(energy, _POISSON_MEAN_CAP))
+    statistic = rng.gamma(n_pulses + hits)
+    return statistic > threshold, energy
 
 
 class LookDraw:
@@ -469,15 +481,8 @@ class LookDraw:
         if not np.all((snr >= 0.0) & (snr < np.inf)):
             _as_snr("snr_mean_per_pulse", snr)
             raise ValueError("snr_mean_per_pulse must be finite to draw looks; got inf")
-        if self.shape_k is None:
-            y = np.ones(snr.shape)
-        else:
-            k = np.full(snr.shape, self.shape_k)
-            y = rng.gamma(k, 1.0 / k)
-        energy = self.n_pulses * snr * y
-        hits = rng.poisson(np.minimum(energy, _POISSON_MEAN_CAP))
-        statistic = rng.gamma(np.full(snr.shape, self.n_pulses) + hits)
-        return statistic > self.threshold, energy
+        k = None if self.shape_k is None else np.full(snr.shape, self.shape_k)
+        return _draw(snr, np.full(snr.shape, self.n_pulses), k, self.threshold, rng)
 
 
 def draw_false_alarm_snr(
