@@ -233,6 +233,24 @@ def density_and_speed_of_sound_scalar(altitude_m: float) -> tuple[float, float]:
     )
 
 
+@njit(cache=True)
+def density_and_speed_of_sound_slopes_scalar(altitude_m: float) -> tuple[float, float, float, float]:
+    """(density, speed of sound, and their derivatives in geometric altitude: kg/m⁴, 1/s)
+    at one altitude (m); Numba-compiled. Within a layer the hydrostatic equation gives
+    dp/dH = −(g₀M/R*)·p/T and the lapse rate dT/dH, with dH/dz = (r₀/(r₀ + z))²."""
+    tm, p = _tm_and_p_scalar(altitude_m)
+    h = R0_M * altitude_m / (R0_M + altitude_m)
+    i = 0
+    n = _H_BASE_M.shape[0]
+    while i + 1 < n and h >= _H_BASE_M[i + 1]:
+        i += 1
+    lapse = _LAPSE_KPM[i]
+    dh_dz = (R0_M / (R0_M + altitude_m)) ** 2
+    rho = p * M0_KGPMOL / (R_STAR_JPMOLK * tm)
+    snd = math.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
+    return rho, snd, -rho * (_GMR + lapse) / tm * dh_dz, 0.5 * snd * lapse / tm * dh_dz
+
+
 __all__ = [
     "G0_MPS2",
     "GAMMA_AIR",
@@ -242,6 +260,7 @@ __all__ = [
     "R_STAR_JPMOLK",
     "T0_K",
     "density_and_speed_of_sound_scalar",
+    "density_and_speed_of_sound_slopes_scalar",
     "density_kgpm3",
     "density_kgpm3_scalar",
     "geopotential_altitude_m",

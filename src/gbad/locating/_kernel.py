@@ -1,8 +1,8 @@
 """Numba kernels behind the locator: a projectile's state carried to given times or to a floor.
 
 Private module; :mod:`gbad.locating.dynamics` is the public face. One trajectory per
-iteration; the estimator flies a track's nominal state and its perturbed copies side by
-side, so each call carries many trajectories at once. On one thread: threads cost
+iteration; each call carries many trajectories at once (every track of a batch, and
+the fit's candidate steps). On one thread: threads cost
 three times the compile and, between short kernels, more CPU than they save (a run
 uses the machine's cores better as whole processes, `docs/performance.md`).
 
@@ -14,8 +14,7 @@ uniform with height; density factor; speed-of-sound factor): the estimator flies
 calm standard air, and departures from it only to measure what they would do.
 Integration is fixed-step RK4, forwards or backwards in time, with the step cut
 so that it lands on every requested output time and on the motor's switch
-times; the same step sequence for a state and its perturbed copies keeps the
-finite-difference Jacobians smooth.
+times (`gbad.locating._tangent` flies the same steps with the sensitivities).
 
 Worlds:
 - ``WORLD_WGS84``: ECEF on the rotating Earth, J2 gravity, US 1976 air, C_D(M)

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2geodetic
 from gbad.locating.dynamics import CALM_AIR, World, propagate
-from gbad.locating.fit import FD_STEP, Model, Observations, residuals, residuals_and_jacobian
+from gbad.locating.fit import Model, Observations, fly, residuals, residuals_and_jacobian
 
 Array = NDArray[np.float64]
 
@@ -39,28 +39,12 @@ def _position_sensitivity(
 ) -> Array:
     """∂position/∂θ (M, 3, P) at the times ``t_at`` (None: each θ's own launch time).
 
-    Flown with a longer step: the perturbed trajectories share their steps with the
-    nominal one, so the step's own error cancels in the differences.
+    Flown with a longer step: a sensitivity is a small fraction of the point's own error.
     """
     world = replace(world, dt_s=max(world.dt_s, SENSITIVITY_DT_S))
-    m, p = theta.shape
-    steps = FD_STEP[:p]
-    pert = np.repeat(theta[None], p + 1, axis=0)
-    for i in range(p):
-        pert[i + 1, :, i] += steps[i]
-    pert = pert.reshape(-1, p)
-    t_out = model.launch_time(pert) if t_at is None else np.tile(t_at, p + 1)
-    pos = propagate(
-        pert[:, :6],
-        model.kappa_nominal * pert[:, 6],
-        np.tile(t_ref, p + 1),
-        t_out[:, None],
-        model.cd_tables,
-        np.zeros(len(pert), dtype=np.int64),
-        world,
-        model.motor_of(pert),
-    )[:, 0, :3].reshape(p + 1, m, 3)
-    return np.moveaxis((pos[1:] - pos[0][None]) / steps[:, None, None], 0, -1)
+    t_s = np.empty((len(theta), 0)) if t_at is None else np.asarray(t_at, float)[:, None]
+    _, sens = fly(theta, t_ref, t_s, model, world, sensitivity=True)
+    return sens[:, -1 if t_at is None else 0, :3]
 
 
 def ground_point_cov(

@@ -27,11 +27,27 @@ from gbad.locating._kernel import (
     propagate_kernel,
     sample_crossing_kernel,
 )
+from gbad.locating._tangent import (
+    N_PHYS,
+    PHYS_BURNOUT,
+    PHYS_IGNITION,
+    PHYS_KAPPA,
+    PHYS_MASS_FLOW,
+    PHYS_THRUST,
+    propagate_tangent_kernel,
+    state_rate_kernel,
+)
 from gbad.world.ballistic import MACH_STEP, terrain_crossings
 
 Array = NDArray[np.float64]
 
 __all__ = [
+    "N_PHYS",
+    "PHYS_BURNOUT",
+    "PHYS_IGNITION",
+    "PHYS_KAPPA",
+    "PHYS_MASS_FLOW",
+    "PHYS_THRUST",
     "STATUS_DIVERGED",
     "STATUS_NO_CROSSING",
     "STATUS_OK",
@@ -39,6 +55,8 @@ __all__ = [
     "WORLD_WGS84",
     "World",
     "propagate",
+    "propagate_with_sensitivity",
+    "state_rate",
     "to_ground",
 ]
 
@@ -150,6 +168,82 @@ def propagate(
     back = np.empty_like(out)
     back[np.arange(m)[:, None], order] = out
     return back
+
+
+def propagate_with_sensitivity(
+    x0: Array,
+    kappa: Array,
+    t0_s: Array,
+    t_out_s: Array,
+    cd_tables: Array,
+    cd_index: NDArray[np.int64],
+    world: World,
+    dphys: Array,
+    motor: Array | None = None,
+    air: Array | None = None,
+) -> tuple[Array, Array]:
+    """`propagate`'s states (M, K, 6), the same to the bit, and their sensitivity (M, K, 6, P)
+    to θ: the initial state (θ's first six) and parameters that move the flight's physical
+    ones through ``dphys`` (M, 5, P): drag factor, ignition, burnout, thrust and mass flow
+    per burnout mass (`gbad.locating._tangent`). Output times are held fixed."""
+    t_out = np.asarray(t_out_s, dtype=float)
+    m, k = t_out.shape
+    p = dphys.shape[2]
+    order = np.argsort(np.where(np.isnan(t_out), np.inf, t_out), axis=1, kind="stable")
+    t_sorted = np.ascontiguousarray(np.take_along_axis(t_out, order, axis=1))
+    out = np.empty((m, k, 6))
+    sens = np.empty((m, k, 6, p))
+    propagate_tangent_kernel(
+        _arg(x0),
+        _arg(kappa),
+        _arg(t0_s, (m,)),
+        t_sorted,
+        _arg(order, dtype=np.int64),
+        _motor(motor, m),
+        _arg(cd_tables),
+        _arg(cd_index, dtype=np.int64),
+        MACH_STEP,
+        world.kind,
+        world.flat,
+        _air(air, m),
+        world.dt_s,
+        _arg(dphys, (m, N_PHYS, p)),
+        out,
+        sens,
+    )
+    return out, sens
+
+
+def state_rate(
+    states: Array,
+    t_s: Array,
+    side: Array,
+    kappa: Array,
+    cd_tables: Array,
+    cd_index: NDArray[np.int64],
+    world: World,
+    motor: Array | None = None,
+    air: Array | None = None,
+) -> Array:
+    """d(state)/dt (M, 6) of states (M, 6) at times ``t_s``, the motor's phase that of just
+    after (``side`` +1) or just before (−1) each time."""
+    m = len(states)
+    out = np.empty((m, 6))
+    state_rate_kernel(
+        _arg(states),
+        _arg(t_s, (m,)),
+        _arg(side, (m,)),
+        _arg(kappa, (m,)),
+        _motor(motor, m),
+        _arg(cd_tables),
+        _arg(cd_index, dtype=np.int64),
+        MACH_STEP,
+        world.kind,
+        world.flat,
+        _air(air, m),
+        out,
+    )
+    return out
 
 
 @dataclass(frozen=True)

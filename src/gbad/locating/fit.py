@@ -5,8 +5,9 @@ in the world's frame), its drag factor as a multiple of the hypothesis's nominal
 A/m, and — for a rocket hypothesis — its motor's burnout time. The measurements are
 the radar's own slant range, azimuth, elevation and range rate with their reported
 σ; the fit minimises the whitened squared residuals (plus a weak prior on the drag
-factor) by Levenberg–Marquardt, all tracks in one batch, with finite-difference
-Jacobians from one kernel call over every track's nominal and perturbed states.
+factor) by Levenberg–Marquardt, all tracks in one batch. Its Jacobians are analytic:
+each trajectory is flown once with its tangent-linear sensitivity to θ
+(`gbad.locating.dynamics.propagate_with_sensitivity`).
 
 With Gaussian noise and the model right, this estimator is asymptotically
 efficient: its covariance (JᵀJ)⁻¹ at the solution is the Cramér–Rao bound there,
@@ -30,13 +31,23 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from gbad.locating.dynamics import World, propagate
+from gbad.earth.wgs84 import ecef2geodetic
+from gbad.locating.dynamics import (
+    N_PHYS,
+    PHYS_BURNOUT,
+    PHYS_IGNITION,
+    PHYS_KAPPA,
+    PHYS_MASS_FLOW,
+    PHYS_THRUST,
+    WORLD_FLAT,
+    World,
+    propagate,
+    propagate_with_sensitivity,
+    state_rate,
+)
 
 Array = NDArray[np.float64]
 
-#: Finite-difference steps of θ: position (m), velocity (m/s), drag scale (–), burnout
-#: (s), burn-time scale (–).
-FD_STEP = np.array([1.0, 1.0, 1.0, 0.1, 0.1, 0.1, 1e-4, 1e-3, 1e-4])
 #: θ's length with every unknown (a rocket hypothesis's).
 N_THETA = 9
 #: Integration step (s) inside the fit: over a few seconds of track its error is
@@ -93,6 +104,21 @@ class Model:
     def motor_of(self, theta: Array) -> Array | None:
         """The motor of each θ (burnout θ[7], burn-time scale θ[8]); None unpowered."""
         return self.motor(theta[:, 7], theta[:, 8]) if self.powered else None
+
+    def physical_sensitivity(self, theta: Array) -> Array:
+        """∂(drag factor, ignition, burnout, thrust, mass flow)/∂θ (M, 5, P) of each θ:
+        what `gbad.locating.dynamics.propagate_with_sensitivity` flies it with."""
+        m, p = len(theta), self.n_params
+        d = np.zeros((m, N_PHYS, p))
+        d[:, PHYS_KAPPA, 6] = self.kappa_nominal
+        if self.powered:
+            scale = theta[:, 8]
+            d[:, PHYS_IGNITION, 7] = 1.0
+            d[:, PHYS_IGNITION, 8] = -self.burn_time_s
+            d[:, PHYS_BURNOUT, 7] = 1.0
+            d[:, PHYS_THRUST, 8] = -self.thrust_per_mass / scale**2
+            d[:, PHYS_MASS_FLOW, 8] = -self.mass_flow_per_mass / scale**2
+        return d
 
     def launch_time(self, theta: Array) -> Array:
         """A rocket's ignition (its launch) for each θ: burnout less its burn."""
@@ -175,8 +201,9 @@ class FitResult:
 
 @njit(cache=True)
 def _whitened(states, rows, z, w, radar_pos, radar_rot, out):
-    """(z − h(state))·w for every trajectory (its track: rows[j]); az wrapped to ±π."""
-    n, k = states.shape[0], states.shape[1]
+    """(z − h(state))·w for every trajectory (its track: rows[j]); az wrapped to ±π.
+    ``states`` (N, ≥K, 6): columns past z's K (a rocket's launch) are not read."""
+    n, k = states.shape[0], z.shape[1]
     for j in range(n):
         m = rows[j]
         for i in range(k):
@@ -211,43 +238,112 @@ def _whitened(states, rows, z, w, radar_pos, radar_rot, out):
             out[j, base + 3] = (z[m, i, 3] - rr) * w[m, i, 3] if w[m, i, 3] > 0.0 else 0.0
 
 
-def residuals(
+@njit(cache=True)
+def _whitened_jacobian(states, sens, w, radar_pos, radar_rot, out):
+    """∂/∂θ (M, 4K, P) of `_whitened`'s residuals, one trajectory per track: −w·∂h/∂state·S.
+    Columns of ``states`` and ``sens`` past w's K are not read."""
+    m, k = states.shape[0], w.shape[1]
+    p = sens.shape[3]
+    for j in range(m):
+        for i in range(k):
+            base = 4 * i
+            for c in range(4):
+                for q in range(p):
+                    out[j, base + c, q] = 0.0
+            if w[j, i, 0] == 0.0 and w[j, i, 1] == 0.0 and w[j, i, 2] == 0.0 and w[j, i, 3] == 0.0:
+                continue
+            if math.isnan(states[j, i, 0]):
+                continue
+            rel = states[j, i, 0:3] - radar_pos[j, i]
+            rot = radar_rot[j, i]
+            e = rot[0, 0] * rel[0] + rot[0, 1] * rel[1] + rot[0, 2] * rel[2]
+            nn = rot[1, 0] * rel[0] + rot[1, 1] * rel[1] + rot[1, 2] * rel[2]
+            u = rot[2, 0] * rel[0] + rot[2, 1] * rel[1] + rot[2, 2] * rel[2]
+            rng2 = rel[0] * rel[0] + rel[1] * rel[1] + rel[2] * rel[2]
+            rng = max(math.sqrt(rng2), 1e-9)
+            rho2 = max(e * e + nn * nn, 1e-18)
+            rho = math.sqrt(rho2)
+            v = states[j, i, 3:6]
+            rr = (rel[0] * v[0] + rel[1] * v[1] + rel[2] * v[2]) / rng
+            for q in range(p):
+                dp0, dp1, dp2 = sens[j, i, 0, q], sens[j, i, 1, q], sens[j, i, 2, q]
+                d_rel = rel[0] * dp0 + rel[1] * dp1 + rel[2] * dp2
+                d_e = rot[0, 0] * dp0 + rot[0, 1] * dp1 + rot[0, 2] * dp2
+                d_n = rot[1, 0] * dp0 + rot[1, 1] * dp1 + rot[1, 2] * dp2
+                d_u = rot[2, 0] * dp0 + rot[2, 1] * dp1 + rot[2, 2] * dp2
+                d_rng = d_rel / rng
+                d_az = (nn * d_e - e * d_n) / rho2
+                d_el = (rho * d_u - u * (e * d_e + nn * d_n) / rho) / (rng * rng)
+                d_v = (
+                    rel[0] * sens[j, i, 3, q]
+                    + rel[1] * sens[j, i, 4, q]
+                    + rel[2] * sens[j, i, 5, q]
+                )
+                d_rr = (v[0] * dp0 + v[1] * dp1 + v[2] * dp2 + d_v) / rng - rr * d_rng / rng
+                out[j, base, q] = -w[j, i, 0] * d_rng
+                out[j, base + 1, q] = -w[j, i, 1] * d_az
+                out[j, base + 2, q] = -w[j, i, 2] * d_el
+                out[j, base + 3, q] = -w[j, i, 3] * d_rr if w[j, i, 3] > 0.0 else 0.0
+
+
+def fly(
+    theta: Array,
+    t_ref_s: Array,
+    t_s: Array,
+    model: Model,
+    world: World,
+    air: Array | None = None,
+    sensitivity: bool = False,
+    presorted: bool = False,
+) -> tuple[Array, Array | None]:
+    """States (N, K, 6) of θ (N, P) at times ``t_s`` (N, K), and for a rocket hypothesis
+    at its launch too (column K); with ``sensitivity`` also ∂state/∂θ (N, K(+1), 6, P),
+    the launch's including the move of its own time. ``presorted``: each row of ``t_s``
+    ascends with NaN last."""
+    n = len(theta)
+    kappa = model.kappa_nominal * theta[:, 6]
+    motor = model.motor_of(theta)
+    t_out = t_s
+    if model.powered:
+        t_out = np.concatenate([t_s, model.launch_time(theta)[:, None]], axis=1)
+    zeros = np.zeros(n, dtype=np.int64)
+    if not sensitivity:
+        states = propagate(
+            theta[:, :6], kappa, t_ref_s, t_out, model.cd_tables, zeros, world, motor,
+            presorted=presorted and not model.powered, air=air,
+        )  # fmt: skip
+        return states, None
+    dphys = model.physical_sensitivity(theta)
+    states, sens = propagate_with_sensitivity(
+        theta[:, :6], kappa, t_ref_s, t_out, model.cd_tables, zeros, world, dphys, motor, air
+    )
+    if model.powered:
+        # The launch is reached from after it (flying back from θ's time) or before.
+        t_launch = t_out[:, -1]
+        side = np.where(t_ref_s >= t_launch, 1.0, -1.0)
+        rate = state_rate(
+            states[:, -1], t_launch, side, kappa, model.cd_tables, zeros, world, motor, air
+        )
+        sens[:, -1] += rate[:, :, None] * dphys[:, PHYS_IGNITION, None, :]
+    return states, sens
+
+
+def _assemble(
     theta: Array,
     obs: Observations,
     model: Model,
     world: World,
     ground_height: GroundHeight | None,
-    rows: NDArray[np.intp] | None = None,
-    air: Array | None = None,
-) -> tuple[Array, Array]:
-    """Whitened residuals (N, R) and the measurement-only χ² (N,) of θ (N, P).
-
-    ``rows`` (N,) names each θ's track in ``obs`` (default: one θ per track, in order).
-    ``air`` (N, 5): the air the trajectories fly (`dynamics.propagate`; None: calm).
-    """
+    states: Array,
+    rows: NDArray[np.intp],
+) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """Whitened residuals (N, R), measurement χ² (N,) and which trajectories diverged, of
+    flown states (N, K(+1), 6)."""
     n = len(theta)
-    rows = np.arange(n) if rows is None else rows
     k = obs.t_s.shape[1]
-    kappa = model.kappa_nominal * theta[:, 6]
-    motor = model.motor_of(theta)
-    t_out = obs.t_s[rows]
-    if model.powered:
-        t_out = np.concatenate([t_out, model.launch_time(theta)[:, None]], axis=1)
-    states = propagate(
-        theta[:, :6],
-        kappa,
-        obs.t_ref_s[rows],
-        t_out,
-        model.cd_tables,
-        np.zeros(n, dtype=np.int64),
-        world,
-        motor,
-        presorted=not model.powered,
-        air=air,
-    )
     r_meas = np.empty((n, 4 * k))
     _whitened(
-        np.ascontiguousarray(states[:, :k]),
+        states,
         np.ascontiguousarray(rows, dtype=np.int64),
         obs.z,
         obs.weights,
@@ -262,14 +358,65 @@ def residuals(
         launch = states[:, k]
         exit_speed = np.linalg.norm(launch[:, 3:], axis=1)
         parts.append(((exit_speed - model.exit_speed_mps) / EXIT_SPEED_SIGMA_MPS)[:, None])
-        h = world.height_m(launch[:, :3])
-        g = ground_height(launch[:, :3]) if ground_height is not None else 0.0
-        parts.append(((h - g) / LAUNCH_HEIGHT_SIGMA_M)[:, None])
+        parts.append(
+            (_above_ground(launch[:, :3], world, ground_height) / LAUNCH_HEIGHT_SIGMA_M)[:, None]
+        )
     r = np.concatenate(parts, axis=1)
     bad = ~np.all(np.isfinite(r), axis=1) | np.any(np.abs(r) >= 1e5, axis=1)
     r[bad] = np.clip(np.nan_to_num(r[bad], nan=1e6), -1e6, 1e6)
     chi2[bad] = np.inf  # a diverged trajectory: a huge, finite cost the fit backs away from
+    return r, chi2, bad
+
+
+def _above_ground(pos: Array, world: World, ground_height: GroundHeight | None) -> Array:
+    """Height (m) of world-frame positions (N, 3) above the locator's ground."""
+    h = world.height_m(pos)
+    return h - (ground_height(pos) if ground_height is not None else 0.0)
+
+
+def _above_ground_gradient(pos: Array, world: World, ground_height: GroundHeight | None) -> Array:
+    """∂(`_above_ground`)/∂position (N, 3): the local vertical over a level ground, else
+    central differences (the ground is a map, not a formula)."""
+    if ground_height is None or getattr(ground_height, "level", False):
+        if world.kind == WORLD_FLAT:
+            return np.tile([0.0, 0.0, 1.0], (len(pos), 1))
+        lat, lon, _ = ecef2geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
+        la, lo = np.radians(lat), np.radians(lon)
+        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    grad = np.empty((len(pos), 3))
+    for axis in range(3):
+        step = np.zeros(3)
+        step[axis] = _GROUND_GRAD_STEP_M
+        up = _above_ground(pos + step, world, ground_height)
+        down = _above_ground(pos - step, world, ground_height)
+        grad[:, axis] = (up - down) / (2.0 * _GROUND_GRAD_STEP_M)
+    return grad
+
+
+def residuals(
+    theta: Array,
+    obs: Observations,
+    model: Model,
+    world: World,
+    ground_height: GroundHeight | None,
+    rows: NDArray[np.intp] | None = None,
+    air: Array | None = None,
+) -> tuple[Array, Array]:
+    """Whitened residuals (N, R) and the measurement-only χ² (N,) of θ (N, P).
+
+    ``rows`` (N,) names each θ's track in ``obs`` (default: one θ per track, in order).
+    ``air`` (N, 5): the air the trajectories fly (`dynamics.propagate`; None: calm).
+    """
+    rows = np.arange(len(theta)) if rows is None else rows
+    states, _ = fly(theta, obs.t_ref_s[rows], obs.t_s[rows], model, world, air, presorted=True)
+    r, chi2, _ = _assemble(theta, obs, model, world, ground_height, states, rows)
     return r, chi2
+
+
+#: Step (s) of the burnout time's forward difference (`residuals_and_jacobian`).
+BURNOUT_STEP_S = 1e-3
+#: Step (m) of the central differences of the launch's height above a mapped ground.
+_GROUND_GRAD_STEP_M = 1.0
 
 
 def residuals_and_jacobian(
@@ -279,31 +426,48 @@ def residuals_and_jacobian(
     world: World,
     ground_height: GroundHeight | None = None,
     free: NDArray[np.bool_] | None = None,
-    nominal: tuple[Array, Array] | None = None,
 ) -> tuple[Array, Array, Array]:
     """Whitened residuals (M, R), their Jacobian (M, R, F) in the free unknowns, and χ² (M,).
 
-    Forward differences, every track's nominal and perturbed θ in one kernel call.
-    ``nominal``: θ's own (residuals, χ²), where the caller has just flown them (each
-    trajectory is flown alone, so they are what this would fly, to the bit).
+    One flight per track with its sensitivity (`fly`); the residuals are `residuals`'
+    to the bit. A diverged trajectory's Jacobian is zero (its cost is already huge).
     """
     m, p = theta.shape
     cols = np.flatnonzero(np.ones(p, dtype=bool) if free is None else free)
-    steps = FD_STEP[cols]
-    nf = len(cols)
-    pert = np.repeat(theta[None], nf + 1, axis=0)  # (F+1, M, P): θ, then each step
-    for i, c in enumerate(cols):
-        pert[i + 1, :, c] += steps[i]
-    if nominal is not None:
-        pert = pert[1:]
-    rows = np.tile(np.arange(m), len(pert))
-    r_all, chi2_all = residuals(pert.reshape(-1, p), obs, model, world, ground_height, rows)
-    r_all = r_all.reshape(len(pert), m, -1)
-    if nominal is not None:
-        r_all = np.concatenate([nominal[0][None], r_all])
-        chi2_all = np.concatenate([nominal[1], chi2_all])
-    jac = (r_all[1:] - r_all[0][None]) / steps[:, None, None]
-    return r_all[0], np.moveaxis(jac, 0, -1), chi2_all[:m]
+    rows = np.arange(m)
+    states, sens = fly(theta, obs.t_ref_s, obs.t_s, model, world, sensitivity=True)
+    r, chi2, bad = _assemble(theta, obs, model, world, ground_height, states, rows)
+    k = obs.t_s.shape[1]
+    jac = np.zeros((m, r.shape[1], p))
+    _whitened_jacobian(
+        states,
+        sens,
+        obs.weights,
+        obs.radar_pos,
+        obs.radar_rot,
+        jac,
+    )
+    jac[:, 4 * k, 6] = 1.0 / model.kappa_prior_sigma
+    if model.powered:
+        jac[:, 4 * k + 1, 8] = 1.0 / model.burn_prior_sigma
+        launch, d_launch = states[:, k], sens[:, k]
+        v = launch[:, 3:]
+        v_hat = v / np.maximum(np.linalg.norm(v, axis=1), 1e-9)[:, None]
+        jac[:, 4 * k + 2] = np.einsum("mi,mip->mp", v_hat, d_launch[:, 3:]) / EXIT_SPEED_SIGMA_MPS
+        grad = _above_ground_gradient(launch[:, :3], world, ground_height)
+        jac[:, 4 * k + 3] = np.einsum("mi,mip->mp", grad, d_launch[:, :3]) / LAUNCH_HEIGHT_SIGMA_M
+    if model.powered and 7 in cols:
+        # The burnout's column is a forward difference: the residuals have a kink
+        # wherever burnout passes a look (a range rate sees the thrust stop), so the
+        # best burnout often sits on one, where a one-sided derivative keeps the fit
+        # stepping across it while a secant a millisecond wide settles.
+        moved = theta.copy()
+        moved[:, 7] += BURNOUT_STEP_S
+        jac[:, :, 7] = (residuals(moved, obs, model, world, ground_height)[0] - r) / BURNOUT_STEP_S
+    jac[bad] = 0.0
+    if not np.isfinite(jac).all():
+        jac = np.nan_to_num(jac, nan=0.0, posinf=0.0, neginf=0.0)
+    return r, (jac if len(cols) == p else jac[:, :, cols]), chi2
 
 
 def fit(
@@ -360,7 +524,7 @@ def fit(
             break
         cand = theta[act].copy()
         cand[:, free] += step
-        # The candidate's own trajectory first: the Jacobian (ten more) only where the
+        # The candidate's own trajectory first: its sensitivity only where the
         # step is taken. A rejected step is often a wild one (a rocket's burnout minutes
         # away), whose perturbed copies would each be flown the whole way.
         if eager_jacobian:
@@ -376,9 +540,8 @@ def fit(
             jac[ok] = jac_c[better]
         elif ok.size:
             jac[ok] = residuals_and_jacobian(
-                cand[better], obs.take(ok), model, world, ground_height, free,
-                nominal=(r_c[better], chi2_c[better]),
-            )[1]  # fmt: skip
+                cand[better], obs.take(ok), model, world, ground_height, free
+            )[1]
         theta[ok], r[ok], chi2[ok] = cand[better], r_c[better], chi2_c[better]
         gain = cost[act] - np.where(better, cost_c, cost[act])
         cost[ok] = cost_c[better]

@@ -196,10 +196,16 @@ class _Points:
 
 
 def ground_height_fn(world: World, ground: object):
-    if np.isscalar(ground) or isinstance(ground, (int, float)):
-        return lambda pos: np.full(pos.shape[:-1], float(ground))  # type: ignore[arg-type]
-    if hasattr(ground, "alt_m"):
-        return lambda pos: np.full(pos.shape[:-1], float(ground.alt_m))  # type: ignore[attr-defined]
+    """The ground's height (m, as `World.height_m`) under world-frame positions (..., 3).
+    A level ground's function says so (``level``): its slope is zero everywhere."""
+    if np.isscalar(ground) or isinstance(ground, (int, float)) or hasattr(ground, "alt_m"):
+        height_m = float(getattr(ground, "alt_m", ground))  # type: ignore[arg-type]
+
+        def level(pos: Array) -> Array:
+            return np.full(pos.shape[:-1], height_m)
+
+        level.level = True  # type: ignore[attr-defined]
+        return level
 
     def height(pos: Array) -> Array:
         lat, lon, _ = ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])
