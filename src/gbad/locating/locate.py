@@ -442,6 +442,10 @@ def _no_points(m: int = 0) -> _Points:
     )
 
 
+def _take_fit(res: FitResult, rows: NDArray[np.intp]) -> FitResult:
+    return FitResult(*(getattr(res, f)[rows] for f in FitResult.__dataclass_fields__))
+
+
 def _expand_fit(res: FitResult, rows: NDArray[np.intp], m: int) -> FitResult:
     out = _no_fit(res.theta.shape[1], m)
     for f in FitResult.__dataclass_fields__:
@@ -517,7 +521,17 @@ def locate(
         res = _fit_class(
             sub_obs, sub_pos, model, world, gh, None if theta0 is None else theta0[elig, c]
         )
-        pts = ground_points(res, sub_obs, model, world, ground, settings.max_flight_s)
+        # A fit that did not converge explains nothing (its cost is infinite): its
+        # trajectory, often a wild one, is not flown to the ground.
+        conv = np.flatnonzero(res.converged & np.isfinite(res.chi2))
+        pts = _expand_points(
+            ground_points(
+                _take_fit(res, conv), sub_obs.take(conv), model, world, ground,
+                settings.max_flight_s,
+            ),
+            conv,
+            len(elig),
+        )  # fmt: skip
         speed = pts.launch_speed
         over = np.maximum(cls.speed_min_mps - speed, 0.0) + np.maximum(
             speed - cls.speed_max_mps, 0.0
