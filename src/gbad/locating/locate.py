@@ -59,8 +59,10 @@ SPEED_PENALTY = 25.0
 ELEVATION_PENALTY = 25.0
 MAX_ITER = 15
 #: A rocket's burnout is sought from these offsets after its first detection (s): its
-#: track may start after the boost or during it.
-ROCKET_BURNOUT_STARTS_S = (-0.05, 0.5, 1.0, 1.5, 1.8, 2.1, 2.4)
+#: track may start during the boost, just after it, or long after (a coasting rocket,
+#: the hypothesis a shell's track is held to: started near the track, its fit walks
+#: the burnout back over every look's kink and seldom converges in time).
+ROCKET_BURNOUT_STARTS_S = (-16.0, -8.0, -4.0, -0.05, 0.5, 1.0, 1.5, 1.8, 2.1, 2.4)
 #: Why a track that flies like an aircraft is not located.
 LEVEL_FLIGHT = "not a projectile: level flight"
 #: A rocket motor's burn time is never taken as known better than this (1-σ, share).
