@@ -1,4 +1,4 @@
-"""The `gbad` command: run, validate, demo, scenarios.
+"""The `gbad` command: run, validate, demo, track, montecarlo, scenarios.
 
 Exit status: 0 success, 2 bad input (a clear message, never a traceback),
 1 an internal failure.
@@ -60,7 +60,29 @@ def _parser() -> argparse.ArgumentParser:
     trk.add_argument("--out", required=True, help="folder for tracks.parquet and summary.json")
     trk.add_argument("--truth", default=None, help="truth.parquet to score the tracks against")
 
-    for cmd in (run, val, trk):
+    mc = sub.add_parser(
+        "montecarlo", help="runs 0..N-1 of a scenario (per sweep point), their tables and report"
+    )
+    mc.add_argument("scenario", help="scenario TOML file, or a built-in scenario name")
+    mc.add_argument("--runs", type=int, required=True, help="runs per sweep point")
+    mc.add_argument("--out", required=True, help="folder of the Monte Carlo (resumable)")
+    mc.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
+    where = mc.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, help="a Dask scheduler, tcp://HOST:PORT")
+    where.add_argument(
+        "--local-cluster", action="store_true", help="start a Dask cluster on loopback"
+    )
+    mc.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a dotted scenario key and its values (repeat for a product)",
+    )
+    mc.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    mc.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    for cmd in (run, val, trk, mc):
         cmd.add_argument(
             "--allow-outside-paths",
             action="store_true",
@@ -92,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = load_scenario(args.scenario, args.allow_outside_paths)
             out = _out_dir(args.out)
             return _track(loaded, Path(args.detections), out, args.truth, console)
+        if args.command == "montecarlo":
+            return _montecarlo(args, console)
         if args.command == "demo":
             loaded = load_builtin(DEFAULT_SCENARIO)
             return _run(loaded, _out_dir(args.out), None, 0, args.quiet, console)
@@ -294,6 +318,49 @@ def _scenarios(console: Console) -> int:
             m.scenario.description,
         )
     console.print(table)
+    return 0
+
+
+def _montecarlo(args: argparse.Namespace, console: Console) -> int:
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+    from gbad.montecarlo import make_plan, parse_sweep, run_monte_carlo
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}", ["give one worker or more"])
+    sweeps = [parse_sweep(t) for t in args.sweep]
+    # Every sweep point validated, and the folder checked, before any run starts.
+    plan = make_plan(args.scenario, args.runs, sweeps, args.seed, args.allow_outside_paths)
+    out = Path(args.out)
+    tic = time.perf_counter()
+    columns = (
+        TextColumn("[bold]runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, disable=args.quiet) as bar:
+        task = bar.add_task("runs", total=None, rate="")
+        start = [None]
+
+        def progress(done: int, total: int) -> None:
+            if start[0] is None:
+                start[0] = (done, time.perf_counter())
+            n0, t0 = start[0]
+            elapsed = time.perf_counter() - t0
+            rate = f"{(done - n0) / elapsed * 60:.1f} runs/min" if done > n0 and elapsed else ""
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        result = run_monte_carlo(
+            plan, out, args.workers, args.scheduler, args.local_cluster, progress
+        )
+    wall = time.perf_counter() - tic
+    console.print(
+        f"{result.n_runs} runs in {out} ({result.n_run_now} run now, {wall:.1f} s): "
+        f"{result.runs.name}, {result.stats.name}, {result.report.name}",
+        soft_wrap=True,
+    )
     return 0
 
 

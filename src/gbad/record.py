@@ -81,6 +81,13 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def write_text(path: str | Path, text: str) -> Path:
+    """A text file (a report), written atomically."""
+    p = Path(path)
+    _atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return p
+
+
 def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     p = Path(path)
     text = json.dumps(_finite(dict(data)), indent=2, default=_json_default, allow_nan=False)

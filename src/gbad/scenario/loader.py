@@ -75,10 +75,10 @@ def _format(err: dict[str, Any], raw: dict[str, Any]) -> str:
     return f"{where}: got {shown}; {msg[0].lower() + msg[1:]}"
 
 
-def parse_scenario(text: str, source: str = "<string>") -> Scenario:
-    """Validate TOML text; raise :class:`ScenarioError` naming `source` on any problem."""
+def toml_tables(text: str, source: str = "<string>") -> dict[str, Any]:
+    """A scenario's TOML text as its tables (not yet validated)."""
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"malformed TOML: {exc}"]) from None
     except RecursionError:
@@ -86,6 +86,11 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
         raise ScenarioError(
             source, ["malformed TOML: arrays or tables nested too deeply to be a scenario"]
         ) from None
+
+
+def parse_scenario(text: str, source: str = "<string>") -> Scenario:
+    """Validate TOML text; raise :class:`ScenarioError` naming `source` on any problem."""
+    raw = toml_tables(text, source)
     try:
         return validate_mapping(raw, source)
     except RecursionError:
@@ -105,12 +110,13 @@ def validate_mapping(raw: dict[str, Any], source: str = "<mapping>") -> Scenario
     return model
 
 
-def load_scenario(path: str | Path, allow_outside: bool = False) -> LoadedScenario:
-    """Load a scenario file by path, or a built-in one by name. Files it names must lie
-    in its folder unless ``allow_outside``."""
+def scenario_text(path: str | Path) -> tuple[str, str, Path]:
+    """(TOML text, source name, folder its relative paths resolve against) of a scenario
+    file, or of a built-in scenario by name."""
     p = Path(path)
     if not p.exists() and str(path) in builtin_names():
-        return load_builtin(str(path))
+        res = resources.files(BUILTIN_PACKAGE) / f"{path}.toml"
+        return res.read_text(encoding="utf-8"), f"<built-in {path}>", Path(str(res)).parent
     if p.exists() and not p.is_file():
         # A FIFO would block the read for ever, a folder fail it.
         raise ScenarioError(str(path), [f"not a regular file ({_kind_of(p)})"])
@@ -123,8 +129,24 @@ def load_scenario(path: str | Path, allow_outside: bool = False) -> LoadedScenar
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), [f"cannot read the file: {exc}"]) from None
-    model = parse_scenario(text, str(path))
-    loaded = LoadedScenario(model, str(path), p.resolve().parent)
+    return text, str(path), p.resolve().parent
+
+
+def load_scenario(path: str | Path, allow_outside: bool = False) -> LoadedScenario:
+    """Load a scenario file by path, or a built-in one by name. Files it names must lie
+    in its folder unless ``allow_outside``."""
+    text, source, base_dir = scenario_text(path)
+    loaded = LoadedScenario(parse_scenario(text, source), source, base_dir)
+    if not source.startswith("<built-in"):
+        _check_files(loaded, allow_outside)
+    return loaded
+
+
+def load_mapping(
+    raw: dict[str, Any], source: str, base_dir: Path, allow_outside: bool = False
+) -> LoadedScenario:
+    """A scenario from its TOML tables (a file's, changed): validated, its files checked."""
+    loaded = LoadedScenario(validate_mapping(raw, source), source, base_dir)
     _check_files(loaded, allow_outside)
     return loaded
 
@@ -207,6 +229,5 @@ def load_builtin(name: str = DEFAULT_SCENARIO) -> LoadedScenario:
         raise ScenarioError(
             name, [f"no built-in scenario; choose one of {', '.join(builtin_names())}"]
         )
-    res = resources.files(BUILTIN_PACKAGE) / f"{name}.toml"
-    model = parse_scenario(res.read_text(encoding="utf-8"), f"<built-in {name}>")
-    return LoadedScenario(model, f"<built-in {name}>", Path(str(res)).parent)
+    text, source, base_dir = scenario_text(name)
+    return LoadedScenario(parse_scenario(text, source), source, base_dir)
