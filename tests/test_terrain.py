@@ -262,11 +262,12 @@ def test_bad_files_name_the_file(tmp_path: Path) -> None:
         Terrain.from_geotiff(garbage)
 
     heights = _ridge_heights()
-    utm = _write_tif(
-        tmp_path / "utm.tif", heights, crs="EPSG:32652", transform=_north_up(3e5, 4.1e6, 90, 90)
+    # A projected grid in US survey feet (California zone 3): not metres.
+    feet_grid = _write_tif(
+        tmp_path / "ftgrid.tif", heights, crs="EPSG:2227", transform=_north_up(6e6, 2.1e6, 90, 90)
     )
-    with pytest.raises(TerrainError, match=r"utm\.tif.*unsupported CRS.*EPSG:32652.*gdalwarp"):
-        Terrain.from_geotiff(utm)
+    with pytest.raises(TerrainError, match=r"ftgrid\.tif.*unsupported CRS.*projected in metres"):
+        Terrain.from_geotiff(feet_grid)
 
     tokyo = _write_tif(tmp_path / "tokyo.tif", heights, crs="EPSG:4301")
     with pytest.raises(TerrainError, match=r"tokyo\.tif.*unsupported CRS"):
@@ -401,3 +402,39 @@ def test_los_vectorised_and_does_not_mutate(ridge_tif: Path) -> None:
     np.testing.assert_array_equal(visible, [[True, True, False], [True, True, False]])
     for a, c in zip((lat, lon, alt), copies, strict=True):
         np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("epsg", ["EPSG:32652", "EPSG:5186"])
+def test_a_projected_dem_answers_geodetic_queries_through_its_own_crs(tmp_path, epsg):
+    """National DEMs come projected: a UTM grid, or Korea 2000's central belt (GRS80). A
+    smooth field written on the grid comes back at random latitudes and longitudes to
+    within the bilinear interpolation's error, the queries transformed by pyproj."""
+    from pyproj import Transformer
+
+    to_grid = Transformer.from_crs("EPSG:4326", epsg, always_xy=True)
+    e0, n0 = to_grid.transform(127.05, 37.1)
+    step = 30.0
+    rows, cols = 400, 500
+    west, north = e0 - cols * step / 2, n0 + rows * step / 2
+    east_c = west + step * (np.arange(cols) + 0.5)
+    north_c = north - step * (np.arange(rows) + 0.5)
+
+    def field(e, n):
+        return 200.0 + 80.0 * np.sin((e - west) / 2500.0) * np.cos((n - north) / 1700.0)
+
+    heights = field(*np.meshgrid(east_c, north_c)).astype(np.float64)
+    path = _write_tif(
+        tmp_path / "grid.tif", heights, crs=epsg, transform=_north_up(west, north, step, step)
+    )
+    terrain = Terrain.from_geotiff(path)
+    assert terrain.spacing_m == pytest.approx(step)
+    rng = np.random.default_rng(4)
+    e = west + step + rng.random(500) * (cols - 2) * step
+    n = north - step - rng.random(500) * (rows - 2) * step
+    lon, lat = Transformer.from_crs(epsg, "EPSG:4326", always_xy=True).transform(e, n)
+    # Bilinear error of this field on 30 m cells: under (30 m)²/8 · |f''| ≈ 0.01 m.
+    np.testing.assert_allclose(terrain.height_m(lat, lon), field(e, n), atol=0.02)
+    lat_min, lat_max, lon_min, lon_max = terrain.bounds_deg
+    assert lat_min < 37.1 < lat_max and lon_min < 127.05 < lon_max
+    with pytest.raises(TerrainError, match=r"outside terrain"):
+        terrain.height_m(lat_max + 0.01, 127.05)

@@ -10,6 +10,7 @@ from gbad.analysis.air_picture import score_air_picture
 from gbad.analysis.engagement import score_engagements
 from gbad.analysis.locating import score_locates
 from gbad.analysis.metrics import associate_tracks_to_truth, gospa, gospa_over_time, ospa
+from gbad.coverage import coverage_maps, engagement_zone, los_and_pd
 from gbad.earth import (
     FlatGround,
     Terrain,
@@ -36,6 +37,7 @@ from gbad.engagement.wta import assign
 from gbad.locating.locate import cep_m
 from gbad.locating.locate import locate as locate_tracks
 from gbad.locating.locator import LocatorResult, run_locator
+from gbad.montecarlo import make_plan, parse_sweep, run_monte_carlo
 from gbad.record import write_json, write_parquet
 from gbad.runworld import drawn_radars, locator_ground, world_draw, world_sigma
 from gbad.scenario.loader import (
@@ -107,6 +109,7 @@ __all__ = [
     "build_truth",
     "builtin_names",
     "cep_m",
+    "coverage_maps",
     "detection_threshold",
     "draw_looks",
     "draw_world",
@@ -116,6 +119,7 @@ __all__ = [
     "ecef2geodetic",
     "effective_earth_radius_m",
     "engage",
+    "engagement_zone",
     "enu2aer",
     "enu2ecef",
     "evaluate_threats",
@@ -134,14 +138,18 @@ __all__ = [
     "locate",
     "locate_tracks",
     "locator_ground",
+    "los_and_pd",
+    "make_plan",
     "ospa",
     "parse_scenario",
+    "parse_sweep",
     "pd_from_snr",
     "predict_intercept",
     "radar_horizon_range_m",
     "read_detections",
     "run_engagements",
     "run_locator",
+    "run_monte_carlo",
     "run_scenario",
     "score_air_picture",
     "score_engagements",

@@ -82,7 +82,30 @@ def _parser() -> argparse.ArgumentParser:
     mc.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     mc.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    for cmd in (run, val, trk, mc):
+    cov = sub.add_parser(
+        "coverage", help="line-of-sight and Pd maps per radar and target height (GeoTIFF)"
+    )
+    cov.add_argument("scenario", help="scenario TOML file, or a built-in scenario name")
+    cov.add_argument("--out", required=True, help="folder for the maps")
+    cov.add_argument(
+        "--height-m", type=float, nargs="+", default=[50.0, 1000.0],
+        help="target heights above the ground (m; default 50 1000)",
+    )  # fmt: skip
+    cov.add_argument("--rcs-m2", type=float, default=1.0, help="target RCS (m², default 1)")
+    cov.add_argument(
+        "--resolution-m", type=float, default=None,
+        help="cell size (m): the DEM's own by default (coarser: every n-th cell)",
+    )  # fmt: skip
+    cov.add_argument(
+        "--radar", nargs="+", default=[], help="only these radars (ids; no engagement zones)"
+    )
+    cov.add_argument(
+        "--target-class", default="cruise_missile",
+        help="the batteries' engagement zones against this kind of target (its nominal RCS)",
+    )  # fmt: skip
+    cov.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    for cmd in (run, val, trk, mc, cov):
         cmd.add_argument(
             "--allow-outside-paths",
             action="store_true",
@@ -114,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = load_scenario(args.scenario, args.allow_outside_paths)
             out = _out_dir(args.out)
             return _track(loaded, Path(args.detections), out, args.truth, console)
+        if args.command == "coverage":
+            return _coverage(args, console)
         if args.command == "montecarlo":
             return _montecarlo(args, console)
         if args.command == "demo":
@@ -318,6 +343,31 @@ def _scenarios(console: Console) -> int:
             m.scenario.description,
         )
     console.print(table)
+    return 0
+
+
+def _coverage(args: argparse.Namespace, console: Console) -> int:
+    from gbad.coverage import coverage_maps
+
+    loaded = load_scenario(args.scenario, args.allow_outside_paths)
+    tic = time.perf_counter()
+    result = coverage_maps(
+        loaded,
+        args.out,
+        args.height_m,
+        args.rcs_m2,
+        args.resolution_m,
+        args.radar,
+        None if args.quiet else (lambda what: console.print(f"coverage: {what}")),
+        args.target_class,
+    )
+    for (radar, h), share in result.seen_share.items():
+        if " locating " in radar:
+            console.print(f"{radar}: {share:.1%} of the map's firing points", soft_wrap=True)
+            continue
+        what = "engageable" if radar.endswith(" zone") else "in sight"
+        console.print(f"{radar} at {h:g} m: {share:.1%} of the map {what}", soft_wrap=True)
+    console.print(f"maps in {result.out} ({time.perf_counter() - tic:.1f} s)", soft_wrap=True)
     return 0
 
 

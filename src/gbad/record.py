@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 SIMULATED_NOTE = "simulated: gbad output with public, nominal parameters; not real sensor data"
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """Write through a temporary file in the same folder, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -56,7 +56,7 @@ def write_parquet(
 ) -> Path:
     p = Path(path)
     table = table_from_columns(columns, metadata)
-    _atomic_write(p, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    atomic_write(p, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
     return p
 
 
@@ -84,14 +84,14 @@ def _finite(obj: Any) -> Any:
 def write_text(path: str | Path, text: str) -> Path:
     """A text file (a report), written atomically."""
     p = Path(path)
-    _atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(p, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return p
 
 
 def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     p = Path(path)
     text = json.dumps(_finite(dict(data)), indent=2, default=_json_default, allow_nan=False)
-    _atomic_write(p, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+    atomic_write(p, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
     return p
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from gbad.record import _atomic_write
+from gbad.record import atomic_write
 
 KIND_COLOURS = {
     "aircraft": "#1f77b4",
@@ -313,5 +313,5 @@ objects.</p>
 </body></html>
 """
     p = Path(path)
-    _atomic_write(p, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    atomic_write(p, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     return p

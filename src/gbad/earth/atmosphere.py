@@ -179,7 +179,8 @@ def density_and_speed_of_sound(
 
 
 @njit(cache=True)
-def _tm_and_p_scalar(altitude_m: float) -> tuple[float, float]:
+def _layer_scalar(altitude_m: float) -> tuple[float, float, float]:
+    """(molecular-scale temperature, pressure, the layer's lapse rate) at one altitude."""
     h = R0_M * altitude_m / (R0_M + altitude_m)
     i = 0
     n = _H_BASE_M.shape[0]
@@ -193,7 +194,21 @@ def _tm_and_p_scalar(altitude_m: float) -> tuple[float, float]:
         p = _P_BASE_PA[i] * math.exp(-_GMR * dh / t_b)
     else:
         p = _P_BASE_PA[i] * (t_b / tm) ** (_GMR / lapse)
+    return tm, p, lapse
+
+
+@njit(cache=True)
+def _tm_and_p_scalar(altitude_m: float) -> tuple[float, float]:
+    tm, p, _ = _layer_scalar(altitude_m)
     return tm, p
+
+
+@njit(cache=True)
+def _rho_and_sound(tm: float, p: float) -> tuple[float, float]:
+    return (
+        p * M0_KGPMOL / (R_STAR_JPMOLK * tm),
+        math.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL),
+    )
 
 
 @njit(cache=True)
@@ -227,10 +242,7 @@ def speed_of_sound_mps_scalar(altitude_m: float) -> float:
 def density_and_speed_of_sound_scalar(altitude_m: float) -> tuple[float, float]:
     """(density kg/m³, speed of sound m/s) at one geometric altitude (m); Numba-compiled."""
     tm, p = _tm_and_p_scalar(altitude_m)
-    return (
-        p * M0_KGPMOL / (R_STAR_JPMOLK * tm),
-        math.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL),
-    )
+    return _rho_and_sound(tm, p)
 
 
 @njit(cache=True)
@@ -238,16 +250,9 @@ def density_and_speed_of_sound_slopes_scalar(altitude_m: float) -> tuple[float, 
     """(density, speed of sound, and their derivatives in geometric altitude: kg/m⁴, 1/s)
     at one altitude (m); Numba-compiled. Within a layer the hydrostatic equation gives
     dp/dH = −(g₀M/R*)·p/T and the lapse rate dT/dH, with dH/dz = (r₀/(r₀ + z))²."""
-    tm, p = _tm_and_p_scalar(altitude_m)
-    h = R0_M * altitude_m / (R0_M + altitude_m)
-    i = 0
-    n = _H_BASE_M.shape[0]
-    while i + 1 < n and h >= _H_BASE_M[i + 1]:
-        i += 1
-    lapse = _LAPSE_KPM[i]
+    tm, p, lapse = _layer_scalar(altitude_m)
     dh_dz = (R0_M / (R0_M + altitude_m)) ** 2
-    rho = p * M0_KGPMOL / (R_STAR_JPMOLK * tm)
-    snd = math.sqrt(GAMMA_AIR * R_STAR_JPMOLK * tm / M0_KGPMOL)
+    rho, snd = _rho_and_sound(tm, p)
     return rho, snd, -rho * (_GMR + lapse) / tm * dh_dz, 0.5 * snd * lapse / tm * dh_dz
 
 

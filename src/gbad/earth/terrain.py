@@ -101,11 +101,14 @@ class Terrain:
         *,
         no_data_height_m: float | None = None,
         source: str = "<array>",
+        crs_wkt: str | None = None,
     ) -> None:
         """``heights_m[i, j]`` is the height at ``lat_deg[i]``, ``lon_deg[j]``.
 
         ``lat_deg`` and ``lon_deg`` are the 1-D node coordinates, evenly spaced
-        (either direction); NaN heights mean no data.
+        (either direction); NaN heights mean no data. With ``crs_wkt``, a projected
+        CRS in metres (a national grid, UTM), they are the grid's northings and
+        eastings in it instead, and each query is transformed into it (pyproj).
         """
         heights = np.array(heights_m, dtype=float)
         lat = np.asarray(lat_deg, dtype=float)
@@ -130,17 +133,28 @@ class Terrain:
         self._heights = heights
         half_lat = 0.5 * abs(self._dlat)
         half_lon = 0.5 * abs(self._dlon)
-        #: (lat_min, lat_max, lon_min, lon_max) of the pixel edges, degrees.
-        self.bounds_deg = (
+        edges = (
             float(lat.min()) - half_lat,
             float(lat.max()) + half_lat,
             float(lon.min()) - half_lon,
             float(lon.max()) + half_lon,
         )
+        self._to_grid = None
+        self.crs_wkt = crs_wkt
+        if crs_wkt is not None:
+            from pyproj import Transformer
+
+            self._to_grid = Transformer.from_crs("EPSG:4326", crs_wkt, always_xy=True)
+            edges = _projected_bounds_deg(crs_wkt, edges)
+        #: (lat_min, lat_max, lon_min, lon_max) of the pixel edges, degrees (of a
+        #: projected grid: the box around its edges).
+        self.bounds_deg = edges
 
     @property
     def spacing_m(self) -> float:
         """The finer of the grid's two node spacings, in metres at its mid-latitude."""
+        if self._to_grid is not None:
+            return float(min(abs(self._dlat), abs(self._dlon)))
         mid_lat = np.radians(0.5 * (self.bounds_deg[0] + self.bounds_deg[1]))
         metres_per_deg = np.pi / 180.0 * 6371000.0
         return float(
@@ -161,7 +175,7 @@ class Terrain:
         no_data_height_m: float | None = None,
         height_offset_m: float = 0.0,
     ) -> Terrain:
-        """Load a DEM from a local GeoTIFF through rasterio (GDAL hardened: `_open_dem`).
+        """Load a DEM from a local GeoTIFF through rasterio (GDAL hardened: `open_dem`).
 
         Supported: a geographic CRS on the WGS 84 datum (EPSG:4326,
         EPSG:4979, OGC:CRS84), a north-up or south-up grid without rotation,
@@ -176,11 +190,11 @@ class Terrain:
 
         name = str(path)
         try:
-            with _open_dem(name) as src:
-                _check_header(src, name, band)
+            with open_dem(name) as src:
+                check_dem_header(src, name, band)
                 scale = src.scales[band - 1]
                 offset = src.offsets[band - 1]
-                transform = src.transform
+                transform, crs = src.transform, src.crs
                 raw = src.read(band, masked=True)
         except RasterioError as exc:
             raise TerrainError(f"cannot read terrain file {name!r}: {exc}") from exc
@@ -188,7 +202,10 @@ class Terrain:
         rows, cols = heights.shape
         lon = transform.c + transform.a * (np.arange(cols) + 0.5)
         lat = transform.f + transform.e * (np.arange(rows) + 0.5)
-        return cls(heights, lat, lon, no_data_height_m=no_data_height_m, source=repr(name))
+        wkt = None if crs.is_geographic else crs.to_wkt()
+        return cls(
+            heights, lat, lon, no_data_height_m=no_data_height_m, source=repr(name), crs_wkt=wkt
+        )
 
     def height_m(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> Array:
         """Bilinear ground height (m) at geodetic points (deg), broadcast shape."""
@@ -197,11 +214,15 @@ class Terrain:
         )
         if not np.all(np.isfinite(lat) & np.isfinite(lon)):
             raise TerrainError(f"terrain {self.source}: latitude/longitude must be finite")
-        lon_min = self.bounds_deg[2]
-        lon_w = lon_min + np.mod(lon - lon_min, 360.0)
+        if self._to_grid is not None:
+            east, north = self._to_grid.transform(lon, lat)
+            row_at, col_at = np.asarray(north, dtype=float), np.asarray(east, dtype=float)
+        else:
+            lon_min = self.bounds_deg[2]
+            row_at, col_at = lat, lon_min + np.mod(lon - lon_min, 360.0)
         rows, cols = self._heights.shape
-        row = (lat - self._lat0) / self._dlat
-        col = (lon_w - self._lon0) / self._dlon
+        row = (row_at - self._lat0) / self._dlat
+        col = (col_at - self._lon0) / self._dlon
         lo_edge = -0.5 - _EDGE_SLACK_PX
         inside = (
             (row >= lo_edge)
@@ -487,7 +508,7 @@ _GDAL_HARDENED = {
 
 
 @contextmanager
-def _open_dem(name: str) -> Iterator[Any]:
+def open_dem(name: str) -> Iterator[Any]:
     """A local GeoTIFF opened read-only with GDAL's network and side files off."""
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning
@@ -502,9 +523,17 @@ def _open_dem(name: str) -> Iterator[Any]:
             yield src
 
 
-def _check_header(src: Any, name: str, band: int) -> None:
-    """Everything `Terrain.from_geotiff` requires that the header tells, no cell read."""
-    _check_crs(src.crs, name)
+def check_dem_header(src: Any, name: str, band: int, any_crs: bool = False) -> None:
+    """Everything `Terrain.from_geotiff` requires that the header tells, no cell read
+    (``any_crs``: a CRS of any kind, as a coverage map takes, not only WGS 84's)."""
+    if any_crs:
+        if src.crs is None:
+            raise TerrainError(
+                f"terrain file {name!r} has no coordinate reference system; "
+                "give it one, e.g. gdal_edit.py -a_srs EPSG:32652"
+            )
+    else:
+        _check_crs(src.crs, name)
     transform = src.transform
     if transform.b != 0.0 or transform.d != 0.0:
         raise TerrainError(
@@ -535,8 +564,8 @@ def check_geotiff(path: str | os.PathLike[str], band: int = 1) -> None:
 
     name = str(path)
     try:
-        with _open_dem(name) as src:
-            _check_header(src, name, band)
+        with open_dem(name) as src:
+            check_dem_header(src, name, band)
     except RasterioError as exc:
         raise TerrainError(f"cannot read terrain file {name!r}: {exc}") from exc
 
@@ -555,18 +584,44 @@ def _even_step(values: Array, name: str, source: str) -> float:
 
 
 def _check_crs(crs: object, name: str) -> None:
+    """Geographic WGS 84, or a projected CRS in metres that pyproj can transform to it."""
     if crs is None:
         raise TerrainError(
-            f"terrain file {name!r} has no coordinate reference system; "
-            "it must be geographic WGS 84 (EPSG:4326), e.g. gdal_edit.py -a_srs EPSG:4326"
+            f"terrain file {name!r} has no coordinate reference system; give it its own, "
+            "e.g. gdal_edit.py -a_srs EPSG:4326 (or EPSG:32652 for a UTM grid)"
         )
     params = crs.to_dict()  # type: ignore[attr-defined]
     wgs84 = params.get("datum") == "WGS84" or (
         params.get("ellps") == "WGS84" and "towgs84" not in params
     )
-    if not (crs.is_geographic and wgs84):  # type: ignore[attr-defined]
-        raise TerrainError(
-            f"terrain file {name!r} has an unsupported CRS ({crs}); supported: geographic "
-            "WGS 84 such as EPSG:4326 or EPSG:4979. Reproject it first, e.g. "
-            "gdalwarp -t_srs EPSG:4326 in.tif out.tif"
-        )
+    if crs.is_geographic and wgs84:  # type: ignore[attr-defined]
+        return
+    if crs.is_projected and (crs.linear_units or "").lower() in _METRE_UNITS:  # type: ignore[attr-defined]
+        try:
+            from pyproj import Transformer
+
+            Transformer.from_crs("EPSG:4326", crs.to_wkt(), always_xy=True)  # type: ignore[attr-defined]
+            return
+        except Exception as exc:  # pyproj's errors vary with its version
+            reason = f"pyproj cannot transform to it ({exc})"
+    else:
+        reason = "neither geographic WGS 84 nor projected in metres"
+    raise TerrainError(
+        f"terrain file {name!r} has an unsupported CRS ({crs}): {reason}; supported: "
+        "geographic WGS 84 (EPSG:4326, EPSG:4979) or a projected CRS in metres (UTM, a "
+        "national grid). Reproject it first, e.g. gdalwarp -t_srs EPSG:4326 in.tif out.tif"
+    )
+
+
+def _projected_bounds_deg(
+    crs_wkt: str, edges: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """(lat_min, lat_max, lon_min, lon_max) of a projected grid's edges (y0, y1, x0, x1)."""
+    from pyproj import Transformer
+
+    y0, y1, x0, x1 = edges
+    t = np.linspace(0.0, 1.0, 33)
+    x = np.concatenate([x0 + (x1 - x0) * t, np.full(33, x1), x1 - (x1 - x0) * t, np.full(33, x0)])
+    y = np.concatenate([np.full(33, y0), y0 + (y1 - y0) * t, np.full(33, y1), y1 - (y1 - y0) * t])
+    lon, lat = Transformer.from_crs(crs_wkt, "EPSG:4326", always_xy=True).transform(x, y)
+    return float(np.min(lat)), float(np.max(lat)), float(np.min(lon)), float(np.max(lon))

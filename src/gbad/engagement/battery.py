@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import geodetic2enu
 from gbad.engagement.endgame import KillAssessment
-from gbad.engagement.profiles import interceptor_profile
+from gbad.engagement.profiles import InterceptorProfile, interceptor_profile
 from gbad.engagement.threat import Assets
 
 Array = NDArray[np.float64]
@@ -107,25 +107,29 @@ class _Batteries:
         return d if isinstance(d, str) else getattr(d, kind)
 
 
+def battery_interceptor(battery) -> InterceptorProfile:
+    """A scenario battery's interceptor: its built-in profile with the figures it overrides."""
+    spec = battery.interceptor
+    if isinstance(spec, str):
+        return interceptor_profile(spec)
+    prof = interceptor_profile(spec.base)
+    over = {}
+    if spec.range_max_m is not None:
+        over["max_range_m"] = spec.range_max_m
+    if spec.altitude_max_m is not None:
+        over["max_altitude_m"] = spec.altitude_max_m
+    prof = replace(prof, **over)
+    if spec.speed_mps is not None:
+        prof = with_peak_speed(prof, spec.speed_mps)
+    return prof
+
+
 def _batteries(model, origin) -> _Batteries:
 
     o = model.scenario.origin
     out = _Batteries()
     for b in model.batteries:
-        spec = b.interceptor
-        if isinstance(spec, str):
-            prof = interceptor_profile(spec)
-        else:
-            prof = interceptor_profile(spec.base)
-            over = {}
-            if spec.range_max_m is not None:
-                over["max_range_m"] = spec.range_max_m
-            if spec.altitude_max_m is not None:
-                over["max_altitude_m"] = spec.altitude_max_m
-            prof = replace(prof, **over)
-            if spec.speed_mps is not None:
-                prof = with_peak_speed(prof, spec.speed_mps)
-        out.profiles[b.id] = prof
+        out.profiles[b.id] = battery_interceptor(b)
         out.doctrine[b.id] = b.doctrine
         out.reaction[b.id] = b.reaction_time_s
         out.interval[b.id] = b.launch_interval_s
