@@ -361,12 +361,9 @@ def _coverage(args: argparse.Namespace, console: Console) -> int:
         None if args.quiet else (lambda what: console.print(f"coverage: {what}")),
         args.target_class,
     )
-    for (radar, h), share in result.seen_share.items():
-        if " locating " in radar:
-            console.print(f"{radar}: {share:.1%} of the map's firing points", soft_wrap=True)
-            continue
-        what = "engageable" if radar.endswith(" zone") else "in sight"
-        console.print(f"{radar} at {h:g} m: {share:.1%} of the map {what}", soft_wrap=True)
+    for (name, h), (what, share) in result.shares.items():
+        where = "" if what == "locatable" else f" at {h:g} m"
+        console.print(f"{name}{where}: {share:.1%} of the map {what}", soft_wrap=True)
     console.print(f"maps in {result.out} ({time.perf_counter() - tic:.1f} s)", soft_wrap=True)
     return 0
 

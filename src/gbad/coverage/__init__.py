@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.coverage._viewshed import NO_DATA, viewshed
+from gbad.coverage.files import write_contours, write_picture, write_tif
 from gbad.coverage.grid import Grid, dem_grid, flat_grid
 from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.wgs84 import geodetic2ecef
@@ -52,8 +53,13 @@ class CoverageError(InputError):
 @dataclass
 class CoverageResult:
     out: Path
-    files: dict[str, list[Path]] = field(default_factory=dict)  # per radar id
-    seen_share: dict[tuple[str, float], float] = field(default_factory=dict)
+    files: dict[str, list[Path]] = field(default_factory=dict)  # per radar or battery id
+    #: (radar or battery id, height) → (what is counted, its share of the map's cells).
+    shares: dict[tuple[str, float], tuple[str, float]] = field(default_factory=dict)
+
+    @property
+    def share(self) -> dict[tuple[str, float], float]:
+        return {k: v for k, (_, v) in self.shares.items()}
 
 
 def los_and_pd(
@@ -145,6 +151,58 @@ def radar_grid(loaded: LoadedScenario, radar, resolution_m: float | None) -> Gri
                      resolution_m)  # fmt: skip
 
 
+def _share(values: NDArray) -> float:
+    ok = values != NO_DATA
+    return float(np.mean(values[ok] == 1)) if ok.any() else 0.0
+
+
+def _radar_maps(result: CoverageResult, grid: Grid, radar, h: float, rcs_m2: float,
+                k_radius: float) -> None:  # fmt: skip
+    los, pd = los_and_pd(grid, radar, h, rcs_m2, k_radius)
+    folder = result.out / radar.id
+    about = {"radar": radar.id, "target_height_agl_m": h, "rcs_m2": rcs_m2}
+    title = f"{radar.id}: Pd of {rcs_m2:g} m² at {h:g} m above ground"
+    result.files.setdefault(radar.id, []).extend([
+        write_tif(folder / f"los_{h:g}m.tif", los, grid, NO_DATA, about),
+        write_tif(folder / f"pd_{h:g}m.tif", pd, grid, np.nan, about),
+        write_contours(folder / f"pd_{h:g}m.geojson", pd, grid, CONTOUR_PD, about),
+        write_picture(folder / f"pd_{h:g}m.png", pd, grid, radar, title),
+    ])  # fmt: skip
+    result.shares[(radar.id, h)] = ("in sight", _share(los))
+
+
+def _zone_files(result: CoverageResult, stem: Path, zone: NDArray, grid: Grid, about: dict,
+                key: tuple[str, float], what: str, picture=None) -> None:  # fmt: skip
+    """A 0/1 zone's GeoTIFF, the GeoJSON of its edge and (given a radar and title) a picture."""
+    files = result.files.setdefault(key[0], [])
+    files.append(write_tif(stem.with_suffix(".tif"), zone, grid, NO_DATA, about))
+    files.append(write_contours(stem.with_suffix(".geojson"), zone.astype(np.float32), grid,
+                                (0.5,), about, quantity=what))  # fmt: skip
+    if picture is not None:
+        radar, title = picture
+        files.append(write_picture(stem.with_suffix(".png"), zone, grid, radar, title,
+                                   f"{what} (1)", (0.5,)))  # fmt: skip
+    result.shares[key] = (what, _share(zone))
+
+
+def _locating_maps(result, loaded, locators, grid_of, k_radius, progress) -> None:
+    from gbad.coverage.zones import locating_zone
+    from gbad.locating.locate import WEAPON_CLASSES
+    from gbad.runworld import make_ground
+
+    ground = make_ground(loaded)
+    for radar in locators:
+        for cls in WEAPON_CLASSES:
+            name = cls.munition.name
+            if progress:
+                progress(f"{radar.id}'s locating zone for a {name}")
+            zone, coarse = locating_zone(grid_of(radar), loaded, radar, name, ground, k_radius)
+            title = f"{radar.id}: firing points of a {name} rising through its fence"
+            _zone_files(result, result.out / radar.id / f"locating_{name}", zone, coarse,
+                        {"radar": radar.id, "munition": name},
+                        (f"{radar.id} locating {name}", 0.0), "locatable", (radar, title))  # fmt: skip
+
+
 def coverage_maps(
     loaded: LoadedScenario,
     out: str | Path,
@@ -191,83 +249,29 @@ def coverage_maps(
     k_radius = float(effective_earth_radius_m())
     out = Path(out)
     result = CoverageResult(out)
-    from gbad.coverage.files import write_contours, write_picture, write_tif
-
     for radar in chosen:
-        files = result.files.setdefault(radar.id, [])
         for h in heights_m:
             if progress:
                 progress(f"{radar.id} at {h:g} m")
-            grid = grid_of(radar)
-            los, pd = los_and_pd(grid, radar, float(h), rcs_m2, k_radius)
-            folder = out / radar.id
-            stem = f"{h:g}m"
-            files.append(
-                write_tif(folder / f"los_{stem}.tif", los, grid, NO_DATA, radar.id, h, rcs_m2)
-            )
-            files.append(
-                write_tif(folder / f"pd_{stem}.tif", pd, grid, np.nan, radar.id, h, rcs_m2)
-            )
-            files.append(
-                write_contours(
-                    folder / f"pd_{stem}.geojson", pd, grid, CONTOUR_PD, radar.id, h, rcs_m2
-                )
-            )
-            title = f"{radar.id}: Pd of {rcs_m2:g} m² at {h:g} m above ground"
-            files.append(write_picture(folder / f"pd_{stem}.png", pd, grid, radar, title))
-            ok = los != NO_DATA
-            result.seen_share[(radar.id, float(h))] = (
-                float(np.mean(los[ok] == 1)) if ok.any() else 0.0
-            )
+            _radar_maps(result, grid_of(radar), radar, float(h), rcs_m2, k_radius)
     for battery in loaded.model.batteries if not radar_ids else ():
-        files = result.files.setdefault(battery.id, [])
+        grid = grid_of(next(r for r in radars if r.id == battery.radar))
         for h in heights_m:
             if progress:
                 progress(f"{battery.id}'s engagement zone against {target_class} at {h:g} m")
-            grid = grid_of(next(r for r in radars if r.id == battery.radar))
             zone = engagement_zone(grid, loaded, battery, radars, float(h), target_class, k_radius)
-            stem = f"engagement_{target_class}_{h:g}m"
-            folder = out / battery.id
-            files.append(write_tif(folder / f"{stem}.tif", zone, grid, NO_DATA, battery.id, h,
-                                   DEFAULT_RCS_M2[target_class]))  # fmt: skip
-            files.append(write_contours(folder / f"{stem}.geojson", zone.astype(np.float32),
-                                        grid, (0.5,), battery.id, h, DEFAULT_RCS_M2[target_class],
-                                        quantity="engageable"))  # fmt: skip
-            ok = zone != NO_DATA
-            result.seen_share[(f"{battery.id} zone", float(h))] = (
-                float(np.mean(zone[ok] == 1)) if ok.any() else 0.0
-            )
-    from gbad.coverage.zones import locating_zone
-    from gbad.locating.locate import WEAPON_CLASSES
-    from gbad.runworld import make_ground
-
+            about = {"battery": battery.id, "target_class": target_class,
+                     "target_height_agl_m": float(h), "rcs_m2": DEFAULT_RCS_M2[target_class]}  # fmt: skip
+            _zone_files(result, out / battery.id / f"engagement_{target_class}_{h:g}m", zone,
+                        grid, about, (battery.id, float(h)), "engageable")  # fmt: skip
     locators = [r for r in chosen if r.role == "weapon_locating"]
-    ground = make_ground(loaded) if locators else None
-    for radar in locators:
-        files = result.files.setdefault(radar.id, [])
-        for cls in WEAPON_CLASSES:
-            name = cls.munition.name
-            if progress:
-                progress(f"{radar.id}'s locating zone for a {name}")
-            zone, coarse = locating_zone(grid_of(radar), loaded, radar, name, ground, k_radius)
-            folder = out / radar.id
-            files.append(write_tif(folder / f"locating_{name}.tif", zone, coarse, NO_DATA,
-                                   radar.id, 0.0, cls.munition.area_m2))  # fmt: skip
-            files.append(write_contours(folder / f"locating_{name}.geojson",
-                                        zone.astype(np.float32), coarse, (0.5,), radar.id, 0.0,
-                                        cls.munition.area_m2, quantity="locatable"))  # fmt: skip
-            title = f"{radar.id}: firing points of a {name} rising through its fence"
-            files.append(write_picture(folder / f"locating_{name}.png", zone, coarse, radar,
-                                       title, "locatable (1)", (0.5,)))  # fmt: skip
-            ok = zone != NO_DATA
-            result.seen_share[(f"{radar.id} locating {name}", 0.0)] = (
-                float(np.mean(zone[ok] == 1)) if ok.any() else 0.0
-            )
+    if locators:
+        _locating_maps(result, loaded, locators, grid_of, k_radius, progress)
     write_text(out / "coverage.json", json.dumps({
         "simulated": True, "note": SIMULATED_NOTE, "scenario": loaded.source,
         "crs": {k: g.crs.to_string() for k, g in grids.items()}, "rcs_m2": rcs_m2, "heights_m": list(heights_m),
         "engagement_target_class": target_class,
         "effective_earth_radius_m": k_radius,
-        "seen_share": {f"{r}@{h:g}m": v for (r, h), v in result.seen_share.items()},
+        "share": {f"{r}@{h:g}m": v for (r, h), v in result.share.items()},
     }, indent=2) + "\n")  # fmt: skip
     return result

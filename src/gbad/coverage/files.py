@@ -14,11 +14,9 @@ from gbad.coverage.grid import Grid
 from gbad.record import SIMULATED_NOTE, atomic_write, write_text
 
 
-def write_tif(
-    path: Path, values: NDArray, grid: Grid, nodata: float, radar: str, height_m: float,
-    rcs_m2: float,
-) -> Path:  # fmt: skip
-    """One band on the grid's own transform and CRS, tagged simulated."""
+def write_tif(path: Path, values: NDArray, grid: Grid, nodata: float, about: dict) -> Path:
+    """One band on the grid's own transform and CRS, tagged simulated and with ``about``
+    (upper-cased keys)."""
     import rasterio
 
     def write(tmp: str) -> None:
@@ -30,8 +28,8 @@ def write_tif(
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(values, 1)
             dst.update_tags(
-                SIMULATED="true", NOTE=SIMULATED_NOTE, RADAR=radar,
-                TARGET_HEIGHT_AGL_M=f"{height_m:g}", RCS_M2=f"{rcs_m2:g}",
+                SIMULATED="true", NOTE=SIMULATED_NOTE,
+                **{k.upper(): f"{v:g}" if isinstance(v, float) else str(v) for k, v in about.items()},
             )  # fmt: skip
 
     atomic_write(path, write)
@@ -39,14 +37,15 @@ def write_tif(
 
 
 def write_contours(
-    path: Path, pd: NDArray, grid: Grid, levels: Sequence[float], radar: str, height_m: float,
-    rcs_m2: float, quantity: str = "pd",
+    path: Path, values: NDArray, grid: Grid, levels: Sequence[float], about: dict,
+    quantity: str = "pd",
 ) -> Path:  # fmt: skip
     """A map's contours (Pd, or the edge of a 0/1 zone at 0.5) as GeoJSON MultiLineStrings,
-    one feature per level, lon/lat (RFC 7946); each says its ``quantity`` and level."""
+    one feature per level, lon/lat (RFC 7946); each says its ``quantity`` and level, and
+    ``about``."""
     import contourpy
 
-    gen = contourpy.contour_generator(grid.xs, grid.ys, np.nan_to_num(pd, nan=0.0))
+    gen = contourpy.contour_generator(grid.xs, grid.ys, np.nan_to_num(values, nan=0.0))
     features = []
     for level in levels:
         lines = []
@@ -58,10 +57,9 @@ def write_contours(
         features.append({
             "type": "Feature",
             "geometry": {"type": "MultiLineString", "coordinates": lines},
-            "properties": {quantity: level, "radar": radar, "target_height_agl_m": height_m,
-                           "rcs_m2": rcs_m2, "simulated": True},
+            "properties": {quantity: level, **about, "simulated": True},
         })  # fmt: skip
-    doc = {"type": "FeatureCollection", "name": f"{radar} {quantity} contours at {height_m:g} m",
+    doc = {"type": "FeatureCollection", "name": f"{quantity} contours",
            "note": SIMULATED_NOTE, "features": features}  # fmt: skip
     return write_text(path, json.dumps(doc) + "\n")
 
