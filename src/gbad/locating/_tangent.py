@@ -284,7 +284,6 @@ def propagate_tangent_kernel(
     kappa,  # (M,)
     t0,  # (M,)
     t_out,  # (M, K) ascending, NaN padding at the end
-    slot,  # (M, K) the column of out each time's state goes to
     motor,  # (M, 4)
     cd_tables,
     cd_index,
@@ -293,6 +292,7 @@ def propagate_tangent_kernel(
     flat,
     air,  # (M, 5)
     dt,
+    slot,  # (M, K) the column of out each time's state goes to
     dphys,  # (M, N_PHYS, P): ∂(κ, ignition, burnout, thrust, mass flow)/∂θ
     out,  # (M, K, 6) out: states, as `propagate_kernel` gives them
     sens_out,  # (M, K, 6, P) out: ∂state/∂θ at the output times (held fixed)

@@ -117,6 +117,16 @@ def _motor(motor: Array | None, m: int) -> Array:
     return _arg(motor, (m, 4))
 
 
+def _flight_args(x0, kappa, t0_s, t_sorted, motor, cd_tables, cd_index, world, air) -> tuple:
+    """The flight kernels' common leading arguments, in their order and types."""
+    m = len(t_sorted)
+    return (
+        _arg(x0), _arg(kappa), _arg(t0_s, (m,)), t_sorted, _motor(motor, m), _arg(cd_tables),
+        _arg(cd_index, dtype=np.int64), MACH_STEP, world.kind, world.flat, _air(air, m),
+        world.dt_s,
+    )  # fmt: skip
+
+
 def propagate(
     x0: Array,
     kappa: Array,
@@ -149,18 +159,7 @@ def propagate(
         t_sorted = np.ascontiguousarray(np.take_along_axis(t_out, order, axis=1))
     out = np.empty((m, k, 6))
     propagate_kernel(
-        _arg(x0),
-        _arg(kappa),
-        _arg(t0_s, (m,)),
-        _arg(t_sorted),
-        _motor(motor, m),
-        _arg(cd_tables),
-        _arg(cd_index, dtype=np.int64),
-        MACH_STEP,
-        world.kind,
-        world.flat,
-        _air(air, m),
-        world.dt_s,
+        *_flight_args(x0, kappa, t0_s, _arg(t_sorted), motor, cd_tables, cd_index, world, air),
         out,
     )
     if order is None:
@@ -194,19 +193,8 @@ def propagate_with_sensitivity(
     out = np.empty((m, k, 6))
     sens = np.empty((m, k, 6, p))
     propagate_tangent_kernel(
-        _arg(x0),
-        _arg(kappa),
-        _arg(t0_s, (m,)),
-        t_sorted,
+        *_flight_args(x0, kappa, t0_s, t_sorted, motor, cd_tables, cd_index, world, air),
         _arg(order, dtype=np.int64),
-        _motor(motor, m),
-        _arg(cd_tables),
-        _arg(cd_index, dtype=np.int64),
-        MACH_STEP,
-        world.kind,
-        world.flat,
-        _air(air, m),
-        world.dt_s,
         _arg(dphys, (m, N_PHYS, p)),
         out,
         sens,
