@@ -12,16 +12,22 @@ $(STAMP): pyproject.toml
 .PHONY: setup sysdeps demo test lint bench
 setup: $(STAMP)
 
-# gdal_viewshed (Debian's gdal-bin) is the outside check of the coverage maps: installed
-# where apt-get can (as root); elsewhere that test is skipped and says why.
-sysdeps:
-	@command -v gdal_viewshed >/dev/null 2>&1 || { \
+# Outside checks: gdal_viewshed (Debian's gdal-bin) of the coverage maps, headless
+# Chromium of the report. Installed where apt-get can (as root); elsewhere those tests
+# are skipped and say why.
+define apt_tool
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get install -y -q --no-install-recommends gdal-bin >/dev/null 2>&1 || \
+	    apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null 2>&1 && \
-	      apt-get install -y -q --no-install-recommends gdal-bin >/dev/null 2>&1; } || \
-	    echo "gdal-bin could not be installed: the gdal_viewshed check will be skipped"; \
-	  else echo "gdal-bin is not installed (needs root and apt-get): the gdal_viewshed check will be skipped"; fi; }
+	      apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1; } || \
+	    echo "$(2) could not be installed: the tests that need $(1) will be skipped"; \
+	  else echo "$(2) is not installed (needs root and apt-get): the tests that need $(1) will be skipped"; fi; }
+endef
+
+sysdeps:
+	$(call apt_tool,gdal_viewshed,gdal-bin)
+	$(call apt_tool,chromium,chromium)
 
 demo: $(STAMP)
 	$(VENV)/bin/gbad demo

@@ -7,6 +7,7 @@ docs/design.md promises, bit-identical for the same seed, and never half-written
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -288,13 +289,64 @@ def test_report_is_self_contained(small_run):
     _, out, _ = small_run
     page = (out / "report.html").read_text()
     assert "Simulated." in page
-    assert page.count("<svg") >= 2  # plan view and GOSPA series
-    assert "<script" not in page
-    # Nothing fetched from outside: the only URL is the SVG namespace.
-    urls = set(re.findall(r"https?://[^\"' <>]+", page))
-    assert urls <= {"http://www.w3.org/2000/svg"}
-    assert "mean_gospa_m" in page
+    # Plotly's JavaScript inline, and the figures drawn by it: nothing loaded from a
+    # source or a stylesheet elsewhere (the browser test below watches the requests).
+    assert not re.search(r"<(script|img|iframe)[^>]+src=|<link[^>]+href=", page)
+    for figure in ("plan", "gospa", "timeline"):
+        assert f'<div id="{figure}" class="figure">' in page
+    assert "mean gospa (m)" in page  # tables head their keys with units
     assert oct((out / "report.html").stat().st_mode & 0o777) == "0o644"
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _page_requests(page: Path, tmp_path: Path, name: str) -> tuple[str, set[str]]:
+    """Headless Chromium opens ``page``: (the DOM after its scripts ran, the URLs the page
+    itself asked the network for). The browser's own background requests (initiator "not
+    an origin") are left out; nothing resolves, so nothing leaves either way."""
+    import json
+
+    netlog = tmp_path / f"{name}.netlog.json"
+    flags = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--disable-extensions", "--virtual-time-budget=8000",
+        "--host-resolver-rules=MAP * ~NOTFOUND", f"--log-net-log={netlog}",
+        f"--user-data-dir={tmp_path / (name + '-profile')}",
+    ]  # fmt: skip
+    dom = subprocess.run(
+        [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    log = json.loads(netlog.read_text())
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    begins = [e["params"] for e in log["events"] if e["type"] == start and "url" in e.get("params", {})]
+    urls = {p["url"] for p in begins if p.get("initiator") != "not an origin"}
+    return dom.stdout, urls
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium (Debian's chromium): `make test` installs it with apt-get where it can",
+)
+def test_report_draws_its_figures_in_a_real_browser_with_no_request_leaving(small_run, tmp_path):
+    """Headless Chromium opens the report from disk: Plotly draws every figure (their SVG
+    roots are in the page afterwards) and the page asks the network for nothing. A probe
+    page that does ask (a script, an image, a fetch) shows the watch sees such requests."""
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        '<html><head><script src="https://example.com/lib.js"></script></head><body>'
+        '<img src="http://example.org/a.png"><script>fetch("https://example.net/d.json")'
+        ".catch(function(){});</script></body></html>"
+    )
+    _, asked = _page_requests(probe, tmp_path, "probe")
+    assert {"https://example.com/lib.js", "http://example.org/a.png"} <= asked
+
+    _, out, _ = small_run
+    dom, asked = _page_requests(out / "report.html", tmp_path, "report")
+    assert dom.count('class="main-svg"') >= 3  # plan, GOSPA, timeline: each drawn
+    assert asked == set()
 
 
 def test_track_on_an_empty_file_with_truth(small_run, tmp_path):
@@ -521,3 +573,18 @@ def test_issue_13_the_compiling_helper_lives_only_as_long_as_the_run(monkeypatch
     monkeypatch.setattr(warmup, "tracker_cache_cold", lambda: False)
     with warmup.helper_if_cold() as proc:
         assert proc is None
+
+
+def test_report_tables_head_keys_with_their_units_and_figures_cannot_break_out():
+    from gbad.analysis.report_plots import figure_div, labelled
+
+    assert labelled("mean_gospa_m") == "mean gospa (m)"
+    assert labelled("mean_gospa_missed_m2") == "mean gospa missed (m²)"
+    assert labelled("false_tracks_per_hour") == "false tracks (per hour)"
+    assert labelled("time_to_confirmed_track_median_s") == "time to confirmed track median (s)"
+    assert labelled("tracks_total") == "tracks total"
+    # A name with "</script>" in it stays inside its script; NaN becomes null.
+    div = figure_div("plan", [{"name": "</script><b>x", "y": [1.0, float("nan")]}], {})
+    assert div.count("</script>") == 1 and "null" in div
+    with pytest.raises(ValueError, match="figure id"):
+        figure_div('x" onload="evil', [], {})

@@ -232,3 +232,29 @@ def test_a_folder_of_another_monte_carlo_or_of_other_files_is_refused(tiny, tmp_
     assert refused.returncode == 2 and "not a Monte Carlo's" in refused.stderr
     bad = gbad("montecarlo", str(tiny), "--runs", "0", "--out", str(tmp_path / "zero"))
     assert bad.returncode == 2 and "give one run or more" in bad.stderr
+
+
+def test_runs_whose_summaries_differ_in_kind_still_make_one_table(tmp_path):
+    """A text entry missing from some runs (a leak's reason where nothing leaked), a
+    count missing from others, a flag: the table keeps text as text (null where absent),
+    counts as numbers and flags as flags, and every reader opens it."""
+    from gbad.montecarlo.tables import runs_frame, stats_frame, write_frame
+
+    rows = [
+        ({"run": 0}, {"engagement": {"leak_reason_by_threat": {"gun-1": "not tasked"}},
+                      "kills": 3, "simulated": True, "ok": True}),
+        ({"run": 1}, {"engagement": {}, "kills": None, "ok": False}),
+        ({"run": 2}, {"engagement": {"leak_reason_by_threat": {"gun-1": None}}, "kills": 5,
+                      "ok": True}),
+    ]  # fmt: skip
+    frame = runs_frame(rows)
+    path = write_frame(tmp_path / "runs.parquet", frame)
+    back = pd.read_parquet(path)
+    reason = back["engagement.leak_reason_by_threat.gun-1"]
+    assert reason[0] == "not tasked" and reason[1:].isna().all()
+    np.testing.assert_array_equal(back["kills"], [3.0, np.nan, 5.0])
+    assert "simulated" not in back.columns
+    assert duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0] == 3
+    stats = stats_frame(frame, [])
+    kills = stats[stats.metric == "kills"].iloc[0]
+    assert kills["n"] == 2 and kills["mean"] == 4.0

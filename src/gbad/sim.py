@@ -521,8 +521,10 @@ def run_scenario(
     seed: int | None = None,
     run: int = 0,
     progress: Progress | None = None,
+    report: bool = True,
 ) -> RunResult:
-    """Simulate and write truth, objects, detections and summary into `out_dir`."""
+    """Simulate and write truth, objects, detections and summary into `out_dir`, and
+    the report (``report``: a Monte Carlo's runs go without, 5 MB each)."""
     truth_all, detections_all, summary, timing = simulate(loaded, seed, run, progress)
     radars = radar_models(loaded)
     det_all = from_columns(detections_all, radars, "<simulated detections>")
@@ -622,14 +624,13 @@ def run_scenario(
         }
         # Every file is written into a staging folder that takes the place of `out_dir`
         # only when the run is whole (`record.staged_folder`).
+        tracks_rows = tracks_table(result, air["track_truth_ids"])
         with staged_folder(final, {"command": "run", **meta}) as out:
             files = {
                 "truth": write_parquet(out / "truth.parquet", truth_rows, meta),
                 "objects": write_parquet(out / "objects.parquet", objects_table(truth), meta),
                 "detections": write_parquet(out / "detections.parquet", detections, meta),
-                "tracks": write_parquet(
-                    out / "tracks.parquet", tracks_table(result, air["track_truth_ids"]), meta
-                ),
+                "tracks": write_parquet(out / "tracks.parquet", tracks_rows, meta),
                 "locates": write_parquet(out / "locates.parquet", locates, meta),
                 "engagements": write_parquet(
                     out / "engagements.parquet", engaged.engagements, meta
@@ -640,22 +641,42 @@ def run_scenario(
                 ),
                 "alerts": write_parquet(out / "alerts.parquet", alerts, meta),
             }
-            files["report"] = write_report(
-                out / "report.html",
-                summary,
-                truth_rows,
-                result.rows,
-                _sites(loaded),
-                air["gospa_series"],
-                locates,
-                engaged.engagements,
-            )
+            if report:
+                files["report"] = write_report(
+                    out / "report.html",
+                    summary,
+                    truth_rows,
+                    tracks_rows,
+                    _sites(loaded),
+                    air["gospa_series"],
+                    locates,
+                    engaged.engagements,
+                    _plan_extras(loaded),
+                    alerts,
+                )
             files = {k: final / Path(v).name for k, v in files.items()}
             summary["files"] = {k: str(v) for k, v in files.items()}
             write_json(out / "summary.json", summary)
     files["summary"] = final / "summary.json"
     files["manifest"] = final / MANIFEST
     return RunResult(final, files, summary, truth, detections, timing)
+
+
+def _plan_extras(loaded: LoadedScenario) -> dict[str, Any]:
+    """What the report's plan view draws besides the sites: each radar's maximum range,
+    each asset's radius, each launcher's place (east, north in m)."""
+    o = loaded.model.scenario.origin
+    launchers = {}
+    for b in loaded.model.batteries:
+        for ln in b.launchers:
+            lat, lon, alt = ln.position.to_geodetic(o)
+            e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
+            launchers[ln.id] = (float(e), float(n))
+    return {
+        "radar_range_m": {r.id: r.range_max_m for r in radar_models(loaded)},
+        "asset_radius_m": {a.id: a.radius_m for a in loaded.model.assets},
+        "launchers": launchers,
+    }
 
 
 def _sites(loaded: LoadedScenario) -> list[tuple[str, str, float, float]]:

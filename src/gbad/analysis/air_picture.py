@@ -231,5 +231,8 @@ def score_air_picture(
         "position_anees_at_updates_median": float(np.median(nees_upd)) if n_nees else None,
         "position_anees_band_95": anees_band,
         "track_truth_ids": {str(k): v for k, v in sorted(ids.items())},
-        "gospa_series": {"t_s": np.asarray(g["t_s"]), "gospa_m": np.asarray(g["gospa_m"])},
+        "gospa_series": {
+            k: np.asarray(g[k])
+            for k in ("t_s", "gospa_m", "localisation_mp", "missed_mp", "false_mp")
+        },
     }

@@ -98,16 +98,20 @@ def stats_frame(runs: pd.DataFrame, group: list[str]) -> pd.DataFrame:
 
 
 def write_frame(path: Path, frame: pd.DataFrame) -> Path:
-    """A frame as a simulated-marked Parquet table (atomically)."""
+    """A frame as a simulated-marked Parquet table (atomically): numbers and flags as
+    they are, anything else as text (missing: null)."""
     columns = {}
     for col in frame.columns:
         values = frame[col]
-        if values.dtype == object:
-            columns[col] = np.array([None if _nan(v) else str(v) if v is not None else None
-                                     for v in values], dtype=object)  # fmt: skip
-        else:
+        if values.dtype.kind in "biuf":
             columns[col] = values.to_numpy()
+        else:
+            columns[col] = np.array([None if _missing(v) else str(v) for v in values], dtype=object)
     return write_parquet(path, columns)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
