@@ -295,6 +295,8 @@ def test_report_is_self_contained(small_run):
     for figure in ("plan", "gospa", "timeline"):
         assert f'<div id="{figure}" class="figure">' in page
     assert "mean gospa (m)" in page  # tables head their keys with units
+    for layer in ("first detection", "first confirmed track", "confirmed tracks", "radars"):
+        assert f'"name":"{layer}"' in page, layer
     assert oct((out / "report.html").stat().st_mode & 0o777) == "0o644"
 
 

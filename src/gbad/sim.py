@@ -653,6 +653,7 @@ def run_scenario(
                     engaged.engagements,
                     _plan_extras(loaded),
                     alerts,
+                    detections,
                 )
             files = {k: final / Path(v).name for k, v in files.items()}
             summary["files"] = {k: str(v) for k, v in files.items()}

@@ -180,6 +180,7 @@ def write_report(
     engagements: dict[str, NDArray] | None = None,
     extras: dict[str, Any] | None = None,
     alerts: dict[str, NDArray] | None = None,
+    detections: dict[str, NDArray] | None = None,
 ) -> Path:
     """Write the run's report; `sites` are (kind "radar"|"asset", name, east_m, north_m);
     ``extras``: the plan view's radar ranges, asset radii and launchers (`plan_figure`)."""
@@ -207,7 +208,7 @@ def write_report(
     timeline = ""
     if len(truth["t_s"]):
         timeline = "<h2>Engagement timeline</h2>\n" + figure_div(
-            "timeline", *timeline_figure(truth, tracks, engagements)
+            "timeline", *timeline_figure(truth, tracks, engagements, detections)
         )
     warnings_html = ""
     if alerts is not None and len(alerts.get("t_s", [])):

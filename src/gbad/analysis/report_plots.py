@@ -404,10 +404,11 @@ def timeline_figure(
     truth: Mapping[str, NDArray],
     tracks: Mapping[str, NDArray],
     engagements: Mapping[str, NDArray] | None,
+    detections: Mapping[str, NDArray] | None = None,
 ) -> tuple[list[dict], dict]:
-    """Per threat object: its flight, its first confirmed track, each interceptor's
-    launch and end (kill or miss); an object never killed is a leaker when its flight
-    ran to the end."""
+    """Per threat object: its flight, its first detection (any radar), its first confirmed
+    track, each interceptor's launch and end (kill or miss), and the end of a flight no
+    interceptor killed."""
     oid = np.asarray(truth["object_id"])
     t = np.asarray(truth["t_s"])
     kinds = np.asarray(truth["kind"]).astype(str)
@@ -432,6 +433,20 @@ def timeline_figure(
                 "line": {"color": KIND_COLOURS.get(kind, "#777"), "width": 6},
                 "opacity": 0.45,
                 "hoverinfo": "x+y",
+            }
+        )
+    if detections is not None and len(detections.get("t_s", [])):
+        tid = np.asarray(detections["truth_id"])
+        td = np.asarray(detections["t_s"])
+        seen = {o: float(td[tid == o].min()) for o in np.unique(tid[tid >= 0]) if o in label}
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "first detection",
+                "x": list(seen.values()),
+                "y": [label[o] for o in seen],
+                "marker": {"symbol": "line-ns-open", "size": 12, "color": "#1f77b4"},
             }
         )
     conf = (np.asarray(tracks["status"]).astype(str) == "confirmed") & (
