@@ -260,7 +260,7 @@ def plan_figure(
                     "mode": "lines+markers",
                     "x": x,
                     "y": y,
-                    "name": f"interceptor: {outcome}",
+                    "name": f"interceptor, launcher to its end (straight): {outcome}",
                     "line": {
                         "color": OUTCOME_COLOURS.get(outcome, "#999"),
                         "width": 1.5,
