@@ -37,13 +37,16 @@ def _bilinear(h, r, c):
 
 
 @njit(cache=True)
-def viewshed(heights, xs, ys, radar_x, radar_y, antenna_m, target_agl_m, k_radius_m, out):
+def viewshed(
+    heights, xs, ys, radar_x, radar_y, antenna_m, target_agl_m, k_radius_m, out, per_cell=1
+):
     """out[i, j] = 1 where a target ``target_agl_m`` above cell (i, j) is in sight of the
     antenna (height ``antenna_m``, same datum as ``heights``) at (radar_x, radar_y), 0
     where the ground hides it, `NO_DATA` where the cell has no height.
 
     ``xs`` (C,) and ``ys`` (R,): the cells' centre coordinates (m), evenly spaced.
-    A sample with no height (NaN) hides nothing.
+    A sample with no height (NaN) hides nothing. ``per_cell``: ray samples per cell
+    crossed (one is within 0.1 % of the cells of eight on a real DEM: the tests).
     """
     rows, cols = heights.shape
     dx = xs[1] - xs[0]
@@ -66,7 +69,7 @@ def viewshed(heights, xs, ys, radar_x, radar_y, antenna_m, target_agl_m, k_radiu
             target_slope = (h_t + target_agl_m - d * d / two_k - antenna_m) / d
             di = i - rr
             dj = j - rc
-            n = int(max(abs(di), abs(dj)))
+            n = int(per_cell * max(abs(di), abs(dj)))
             seen = 1
             for s in range(1, n):
                 f = s / n
