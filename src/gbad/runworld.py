@@ -1,5 +1,6 @@
 """The world a run has: its draw of the variability, its ground and the locator's map,
-its radars as they really are and as the estimators know them.
+its radars as they really are and as the estimators know them, and its sites in the
+scenario's frame (for the report).
 
 Each draw comes from its own stream of the run's seed (`WORLD_STREAM`, and one
 `RADAR_ERROR_STREAM` child per radar), apart from the per-stage children of
@@ -8,9 +9,12 @@ Each draw comes from its own stream of the run's seed (`WORLD_STREAM`, and one
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gbad.earth.terrain import FlatGround, Terrain
+from gbad.earth.wgs84 import geodetic2enu
 from gbad.scenario.loader import LoadedScenario
 from gbad.sensors.radar import RadarModel
 from gbad.world.variability import MappedGround, WorldDraw, WorldSigma, draw_world
@@ -82,3 +86,32 @@ def radar_models(loaded: LoadedScenario) -> list[RadarModel]:
 def world_sigma(loaded: LoadedScenario) -> WorldSigma:
     """What estimators know of the world's variability: its nominal σ."""
     return WorldSigma(loaded.model.variability, loaded.model.scenario.origin.alt_m)
+
+
+def plan_extras(loaded: LoadedScenario) -> dict[str, Any]:
+    """What the report's plan view draws besides the sites: each radar's maximum range,
+    each asset's radius, each launcher's place (east, north in m)."""
+    o = loaded.model.scenario.origin
+    launchers = {}
+    for b in loaded.model.batteries:
+        for ln in b.launchers:
+            lat, lon, alt = ln.position.to_geodetic(o)
+            e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
+            launchers[ln.id] = (float(e), float(n))
+    return {
+        "radar_range_m": {r.id: r.range_max_m for r in radar_models(loaded)},
+        "asset_radius_m": {a.id: a.radius_m for a in loaded.model.assets},
+        "launchers": launchers,
+    }
+
+
+def scenario_sites(loaded: LoadedScenario) -> list[tuple[str, str, float, float]]:
+    """Radars and assets in the ENU frame, for the report's plan view."""
+    o = loaded.model.scenario.origin
+    out = []
+    for kind, items in (("radar", loaded.model.radars), ("asset", loaded.model.assets)):
+        for item in items:
+            lat, lon, alt = item.position.to_geodetic(o)
+            e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
+            out.append((kind, item.id, float(e), float(n)))
+    return out

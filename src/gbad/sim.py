@@ -36,7 +36,9 @@ from gbad.runworld import (
     drawn_radars,
     locator_ground,
     make_ground,
+    plan_extras,
     radar_models,
+    scenario_sites,
     world_draw,
     world_sigma,
 )
@@ -439,7 +441,7 @@ def score_locating(
     alerts: dict[str, np.ndarray],
     truth: Truth,
 ) -> dict[str, Any]:
-    sites = _sites(loaded)
+    sites = scenario_sites(loaded)
     o = loaded.model.scenario.origin
     radar_enu = {}
     for r in loaded.model.radars:
@@ -647,11 +649,11 @@ def run_scenario(
                     summary,
                     truth_rows,
                     tracks_rows,
-                    _sites(loaded),
+                    scenario_sites(loaded),
                     air["gospa_series"],
                     locates,
                     engaged.engagements,
-                    _plan_extras(loaded),
+                    plan_extras(loaded),
                     alerts,
                     detections,
                 )
@@ -661,35 +663,6 @@ def run_scenario(
     files["summary"] = final / "summary.json"
     files["manifest"] = final / MANIFEST
     return RunResult(final, files, summary, truth, detections, timing)
-
-
-def _plan_extras(loaded: LoadedScenario) -> dict[str, Any]:
-    """What the report's plan view draws besides the sites: each radar's maximum range,
-    each asset's radius, each launcher's place (east, north in m)."""
-    o = loaded.model.scenario.origin
-    launchers = {}
-    for b in loaded.model.batteries:
-        for ln in b.launchers:
-            lat, lon, alt = ln.position.to_geodetic(o)
-            e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
-            launchers[ln.id] = (float(e), float(n))
-    return {
-        "radar_range_m": {r.id: r.range_max_m for r in radar_models(loaded)},
-        "asset_radius_m": {a.id: a.radius_m for a in loaded.model.assets},
-        "launchers": launchers,
-    }
-
-
-def _sites(loaded: LoadedScenario) -> list[tuple[str, str, float, float]]:
-    """Radars and assets in the ENU frame, for the report's plan view."""
-    o = loaded.model.scenario.origin
-    out = []
-    for kind, items in (("radar", loaded.model.radars), ("asset", loaded.model.assets)):
-        for item in items:
-            lat, lon, alt = item.position.to_geodetic(o)
-            e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
-            out.append((kind, item.id, float(e), float(n)))
-    return out
 
 
 def tracker_summary(loaded: LoadedScenario, result: TrackerResult) -> dict[str, Any]:
