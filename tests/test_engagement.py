@@ -103,6 +103,8 @@ def test_inline_interceptor_speed_override_sets_the_nominal_peak():
 
 def test_report_lists_every_interceptor(default):
     page = default.files["report"].read_text()
+    # The plan view draws the interceptors' flown paths, by outcome.
+    assert '"name":"interceptor path: kill"' in page
     assert "<h2>Battery</h2>" in page
     n = default.summary["engagement"]["interceptors_spent"]
     section = page.split("<h2>Battery</h2>")[1].split("<h2>")[0]

@@ -653,7 +653,7 @@ def run_scenario(
                     air["gospa_series"],
                     locates,
                     engaged.engagements,
-                    plan_extras(loaded),
+                    {**plan_extras(loaded), "interceptor_paths": engaged.paths},
                     alerts,
                     detections,
                 )

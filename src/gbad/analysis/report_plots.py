@@ -124,9 +124,10 @@ def plan_figure(
     locates: Mapping[str, NDArray] | None,
 ) -> tuple[list[dict], dict]:
     """The plan view (east, north in km, equal scales): truth by kind, confirmed tracks,
-    radars and their maximum ranges, assets and their radii, launchers, interceptors
-    (launcher to where each ended: a straight line, not the flown path) by outcome, and
-    the located points of origin and impact with their 95 % ellipses."""
+    radars and their maximum ranges, assets and their radii, launchers, interceptors'
+    flown paths by outcome (``extras["interceptor_paths"]``; without one, a straight
+    line from the launcher to where it ended), and the located points of origin and
+    impact with their 95 % ellipses."""
     data: list[dict] = []
     kinds = np.asarray(truth["kind"]).astype(str)
     oid = np.asarray(truth["object_id"])
@@ -243,7 +244,12 @@ def plan_figure(
         out = np.asarray(engagements["outcome"]).astype(str)
         for outcome in dict.fromkeys(out):
             groups = []
+            paths = extras.get("interceptor_paths", {})
             for j in np.flatnonzero(out == outcome):
+                path = paths.get(int(engagements["interceptor_id"][j]))
+                if path is not None and len(path) >= 2:
+                    groups.append((path[:, 0] / 1e3, path[:, 1] / 1e3))
+                    continue
                 site = launchers.get(str(engagements["launcher_id"][j]))
                 if site is None:
                     continue
@@ -260,7 +266,7 @@ def plan_figure(
                     "mode": "lines+markers",
                     "x": x,
                     "y": y,
-                    "name": f"interceptor, launcher to its end (straight): {outcome}",
+                    "name": f"interceptor path: {outcome}",
                     "line": {
                         "color": OUTCOME_COLOURS.get(outcome, "#999"),
                         "width": 1.5,

@@ -96,6 +96,8 @@ class EngagementResult:
     queued: dict[str, NDArray] = field(default_factory=dict)
     #: The multifunction radars' booked track dwells (`DWELL_COLUMNS`), one row a dwell.
     dwells: dict[str, NDArray] = field(default_factory=dict)
+    #: Each settled interceptor's flown path (east, north, up in m; samples × 3), by id.
+    paths: dict[int, NDArray] = field(default_factory=dict)
 
 
 def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
@@ -237,6 +239,7 @@ class Station:
         self.killed_at: dict[int, float] = {}
         self.budget = MfrBudget()
         self.pending: list[Shot] = []
+        self._paths: dict[int, NDArray] = {}
         self.engageable = ENGAGEABLE + (
             ("artillery",) if any(self.bat.engage_rounds.values()) else ()
         )
@@ -409,6 +412,7 @@ class Station:
             if final or float(flight.end_t_s[0]) < horizon:
                 settle(shot, flight, rng, self.bat, self.truth, self.cfg.kill_assessment_s,
                        self._rows, self.st, self.killed_at)  # fmt: skip
+                self._paths[shot.interceptor_id] = flight.pos_enu_m[0, : flight.n_samples[0]]
                 self.pending.remove(shot)
 
     def finish(self) -> EngagementResult:
@@ -426,6 +430,7 @@ class Station:
         occupancy = {k: np.array(v) for k, v in self._occ.items()}
         result = EngagementResult(engagements, threats, occupancy, self.killed_at)
         result.dwells = _dwell_table(self._dwells)
+        result.paths = dict(self._paths)
         result.queued = {
             "t_s": np.array(self._queued["t_s"], dtype=float),
             "battery_id": np.array(self._queued["battery_id"], dtype=object),

@@ -110,11 +110,16 @@ def launch(shots, bat, ids, kinds, beta, t, truth_of, first_id: int, tof_at=None
     return out
 
 
+#: A flown shot keeps its path every this many integration steps (0.2 s), for the report.
+PATH_EVERY_STEPS = 20
+
+
 def fly(shot: Shot, bat, tab: dict[str, NDArray], truth: Truth, origin, rng_run):
     """The shot's flight as far as the track is known in ``tab``: the interceptor flies at
     the object the track follows (a false track leads it at nothing), guided in midcourse
     by the track's estimates from launch on, extrapolated past the last. Returns the
-    flight and the shot's own generator, ready for the end-game draws."""
+    flight (its path kept every `PATH_EVERY_STEPS` steps) and the shot's own generator,
+    ready for the end-game draws."""
     ln = bat.launchers[shot.launcher]
     o, k = shot.truth_id, shot.track_id
     true_kind = truth.kind[o - 1] if o > 0 else "false_track"
@@ -134,6 +139,8 @@ def fly(shot: Shot, bat, tab: dict[str, NDArray], truth: Truth, origin, rng_run)
         target_rcs_m2=float(truth.rcs_m2[o - 1]) if o > 0 else None,
         target_glint_m=GLINT_M.get(true_kind, 0.0),
         target_beta_kg_m2=shot.beta_kg_m2,
+        record=True,
+        record_every=PATH_EVERY_STEPS,
     )
     return f, rng
 
