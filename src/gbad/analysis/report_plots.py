@@ -263,16 +263,14 @@ def plan_figure(
             data.append(
                 {
                     "type": "scatter",
-                    "mode": "lines+markers",
+                    "mode": "lines",
                     "x": x,
                     "y": y,
                     "name": f"interceptor path: {outcome}",
                     "line": {
                         "color": OUTCOME_COLOURS.get(outcome, "#999"),
                         "width": 1.5,
-                        "dash": "dash",
                     },
-                    "marker": {"size": 4},
                     "hoverinfo": "name",
                 }
             )
