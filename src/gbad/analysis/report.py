@@ -24,7 +24,7 @@ from gbad.analysis.report_plots import (
     timeline_figure,
     warning_figure,
 )
-from gbad.record import atomic_write
+from gbad.record import write_text
 
 
 def _table(rows: list[tuple[str, Any]]) -> str:
@@ -254,5 +254,5 @@ and north of the scenario's origin in km, to the same scale.</p>
 </body></html>
 """
     p = Path(path)
-    atomic_write(p, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    write_text(p, page)
     return p

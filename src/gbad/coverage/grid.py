@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,15 +41,23 @@ class Grid:
         return bool(self.crs.is_geographic)  # type: ignore[attr-defined]
 
     def lat_lon(self) -> tuple[Array, Array]:
-        """Latitude and longitude (deg) of every cell centre, (R, C) each."""
+        """Latitude and longitude (deg) of every cell centre, (R, C) each (read-only:
+        computed once per grid, every map of the grid asks)."""
+        return self._lat_lon
+
+    @cached_property
+    def _lat_lon(self) -> tuple[Array, Array]:
         x, y = np.meshgrid(self.xs, self.ys)
         if self.geographic:
-            return y, x
-        from pyproj import Transformer
+            lat, lon = y, x
+        else:
+            from pyproj import Transformer
 
-        to_geo = Transformer.from_crs(self.crs.to_wkt(), "EPSG:4326", always_xy=True)  # type: ignore[attr-defined]
-        lon, lat = to_geo.transform(x, y)
-        return np.asarray(lat), np.asarray(lon)
+            to_geo = Transformer.from_crs(self.crs.to_wkt(), "EPSG:4326", always_xy=True)  # type: ignore[attr-defined]
+            lon, lat = (np.asarray(a) for a in to_geo.transform(x, y))
+        lat.flags.writeable = False
+        lon.flags.writeable = False
+        return lat, lon
 
     def to_grid_crs(self, lon_deg: Array, lat_deg: Array) -> tuple[Array, Array]:
         if self.geographic:

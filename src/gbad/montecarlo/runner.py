@@ -19,7 +19,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -109,7 +109,7 @@ def prepare(out: Path, plan: Plan) -> None:
             str(out), ["it holds files that are not a Monte Carlo's; give a new or empty folder"]
         )
     out.mkdir(parents=True, exist_ok=True)
-    write_json(plan_file, {**plan.identity(), "runs": plan.runs})
+    write_json(plan_file, json.loads(_plan_json(plan)))
     runs_root = out / "runs"
     if runs_root.exists():
         for stale in runs_root.rglob(".run=*"):
@@ -141,9 +141,8 @@ def run_one(plan_json: str, point: int, run: int, out: str) -> tuple[int, int]:
 
 
 def _plan_json(plan: Plan) -> str:
-    data = asdict(plan)
-    data["sweeps"] = [{"key": s.key, "values": list(s.values)} for s in plan.sweeps]
-    return json.dumps(data)
+    """The plan as `montecarlo.json` holds it (and a worker's task carries it)."""
+    return json.dumps({**plan.identity(), "runs": plan.runs})
 
 
 def _plan_from_json(text: str) -> Plan:
