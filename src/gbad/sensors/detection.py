@@ -443,14 +443,15 @@ def draw_looks(
 
 def _draw(
     snr: FloatArray,
-    n_pulses: FloatArray,
-    shape_k: FloatArray | None,
+    n_pulses: FloatArray | float,
+    shape_k: FloatArray | float | None,
     threshold: FloatArray | float,
     rng: np.random.Generator,
 ) -> tuple[npt.NDArray[np.bool_], FloatArray]:
     """The draws of `draw_looks` on checked arrays of one shape: the energy factor, the
-    Poisson count and the Gamma statistic, in that order, against the threshold."""
-    y = np.ones(snr.shape) if shape_k is None else rng.gamma(shape_k, 1.0 / shape_k)
+    Poisson count and the Gamma statistic, in that order, against the threshold.
+    ``n_pulses`` and ``shape_k`` may be scalars: the same draws and arithmetic."""
+    y = np.ones(snr.shape) if shape_k is None else rng.gamma(shape_k, 1.0 / shape_k, snr.shape)
     energy = n_pulses * snr * y
     hits = rng.poisson(np.minimum(energy, _POISSON_MEAN_CAP))
     statistic = rng.gamma(n_pulses + hits)
@@ -481,8 +482,7 @@ class LookDraw:
         if not np.all((snr >= 0.0) & (snr < np.inf)):
             _as_snr("snr_mean_per_pulse", snr)
             raise ValueError("snr_mean_per_pulse must be finite to draw looks; got inf")
-        k = None if self.shape_k is None else np.full(snr.shape, self.shape_k)
-        return _draw(snr, np.full(snr.shape, self.n_pulses), k, self.threshold, rng)
+        return _draw(snr, self.n_pulses, self.shape_k, self.threshold, rng)
 
 
 def draw_false_alarm_snr(
