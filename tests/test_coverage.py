@@ -397,12 +397,15 @@ def jacksboro(tmp_path_factory) -> Path:
 
 
 @pytest.mark.skipif(shutil.which("gdal_viewshed") is None, reason="gdal_viewshed is not installed")
-@pytest.mark.parametrize("target_m", [30.0, 100.0])
-def test_line_of_sight_on_a_real_dem_against_gdal_and_a_dense_ray(jacksboro, tmp_path, target_m):
-    """Over real, rough ground the two tools part on about 1 % of the cells. Which is
-    right there: a dense ray (eight samples a cell) agrees with our map on 99.8 % of
-    the cells and more, and with GDAL's neighbour-interpolated one on fewer: the cells
-    apart are GDAL's approximation, not ours."""
+@pytest.mark.parametrize(("target_m", "at_least"), [(30.0, 0.985), (100.0, 0.99), (500.0, 0.99)])
+def test_line_of_sight_on_a_real_dem_against_gdal_and_a_dense_ray(
+    jacksboro, tmp_path, target_m, at_least
+):
+    """Over real, rough ground the two tools agree on 99 % of the cells and more for
+    targets 100 m and 500 m up (measured 99.06 % and 99.62 %), and part on up to 1.4 %
+    for low ones (98.6 % at 30 m). Which is right there: a dense ray (eight samples a
+    cell) agrees with our map on 99.8 % of the cells and more, and with GDAL's
+    neighbour-interpolated one on fewer: the cells apart are GDAL's approximation."""
     grid = dem_grid(jacksboro)
     rows, cols = grid.heights.shape
     i, j = rows // 2, cols // 2
@@ -427,6 +430,42 @@ def test_line_of_sight_on_a_real_dem_against_gdal_and_a_dense_ray(jacksboro, tmp
     agree_gdal = np.mean(ours[valid] == theirs[valid])
     ours_dense = np.mean(ours[valid] == dense[valid])
     gdal_dense = np.mean(theirs[valid] == dense[valid])
-    assert agree_gdal >= 0.985, agree_gdal
+    assert agree_gdal >= at_least, agree_gdal
     assert ours_dense >= 0.998, ours_dense
     assert gdal_dense < ours_dense
+
+
+def test_the_reports_coverage_outline_of_a_low_flyer_is_the_radar_horizon_over_flat_ground():
+    """The default raid's radars over flat ground, a cruise missile 100 m up: each radar's
+    power reaches past its horizon, so the report's outline is the horizon. A radar whose
+    lowest beam is at 0° sees out to where the target sinks under it: the geometric
+    horizon, √(2 R Δh) for a target Δh above the antenna. The surveillance radar looks
+    down to −1° from its hill, so its outline is the 4/3-earth radar horizon,
+    √(2 k R h_r) + √(2 k R h_t) (Skolnik, Introduction to Radar Systems, §8.2)."""
+    from gbad.coverage.outline import coverage_outlines
+    from gbad.runworld import radar_models
+    from gbad.scenario.loader import load_builtin
+
+    loaded = load_builtin("airbase-defence")
+    radars = {r.id: r for r in radar_models(loaded)}
+    sites = {r.id: r.position for r in loaded.model.radars}
+    outlines = coverage_outlines(loaded, list(radars.values()), cells=400)
+    r_earth_m = 6_371_000.0
+
+    def ring_km(radar_id: str) -> np.ndarray:
+        """Distances (km) of the radar's outermost outline from the radar."""
+        p = sites[radar_id]
+        rings = [np.hypot(e - p.east_m, n - p.north_m) / 1e3 for e, n in outlines[radar_id]]
+        return max(rings, key=np.median)
+
+    for radar_id in ("mfr", "wlr"):
+        assert radars[radar_id].el_min_deg == 0.0
+        above_antenna_m = 100.0 - sites[radar_id].up_m
+        expected_km = np.sqrt(2.0 * r_earth_m * above_antenna_m) / 1e3
+        ring = ring_km(radar_id)
+        assert abs(np.median(ring) - expected_km) < 0.6, (radar_id, np.median(ring))
+    # The all-round radar's is a circle (the sector radar's also has its two edges).
+    assert np.ptp(ring_km("mfr")) < 1.5  # 400 cells over twice its range: ≤ 0.6 km each
+    k_r = 4.0 / 3.0 * r_earth_m
+    horizon_km = (np.sqrt(2 * k_r * sites["lrsr"].up_m) + np.sqrt(2 * k_r * 100.0)) / 1e3
+    assert abs(np.median(ring_km("lrsr")) - horizon_km) < 2.0, np.median(ring_km("lrsr"))

@@ -105,6 +105,10 @@ def test_report_lists_every_interceptor(default):
     page = default.files["report"].read_text()
     # The plan view draws the interceptors' flown paths, by outcome.
     assert '"name":"interceptor path: kill"' in page
+    # ... and each radar's coverage outline (tests/test_coverage.py checks its place).
+    for radar in ("mfr", "lrsr", "wlr"):
+        assert f'"name":"{radar} coverage"' in page
+    assert "radar coverage: Pd \\u2265 0.5<br>cruise missile 100 m above ground" in page
     assert "<h2>Battery</h2>" in page
     n = default.summary["engagement"]["interceptors_spent"]
     section = page.split("<h2>Battery</h2>")[1].split("<h2>")[0]

@@ -89,9 +89,13 @@ def world_sigma(loaded: LoadedScenario) -> WorldSigma:
 
 
 def plan_extras(loaded: LoadedScenario) -> dict[str, Any]:
-    """What the report's plan view draws besides the sites: each radar's maximum range,
-    each asset's radius, each launcher's place (east, north in m)."""
+    """What the report's plan view draws besides the sites: each radar's maximum range and
+    coverage outline (`gbad.coverage.outline`), each asset's radius, each launcher's
+    place (east, north in m)."""
+    from gbad.coverage.outline import OUTLINE_CLASS, OUTLINE_HEIGHT_M, OUTLINE_PD, coverage_outlines
+
     o = loaded.model.scenario.origin
+    radars = radar_models(loaded)
     launchers = {}
     for b in loaded.model.batteries:
         for ln in b.launchers:
@@ -99,7 +103,12 @@ def plan_extras(loaded: LoadedScenario) -> dict[str, Any]:
             e, n, _ = geodetic2enu(lat, lon, alt, o.lat_deg, o.lon_deg, o.alt_m)
             launchers[ln.id] = (float(e), float(n))
     return {
-        "radar_range_m": {r.id: r.range_max_m for r in radar_models(loaded)},
+        "radar_range_m": {r.id: r.range_max_m for r in radars},
+        "coverage": coverage_outlines(loaded, radars),
+        "coverage_label": (
+            f"radar coverage: Pd ≥ {OUTLINE_PD:g}<br>{OUTLINE_CLASS.replace('_', ' ')} "
+            f"{OUTLINE_HEIGHT_M:g} m above ground"
+        ),
         "asset_radius_m": {a.id: a.radius_m for a in loaded.model.assets},
         "launchers": launchers,
     }

@@ -29,6 +29,8 @@ KIND_COLOURS = {
     "mortar": "#e377c2",
     "rocket": "#ff7f0e",
 }
+#: One colour per radar's coverage outline, in the scenario's order.
+RADAR_COLOURS = ("#1f77b4", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 OUTCOME_COLOURS = {"kill": "#2ca02c", "miss": "#d62728"}
 
 #: Unit suffixes of result keys, and how a table heads them.
@@ -187,6 +189,24 @@ def plan_figure(
                 "y": y,
                 "name": "radar maximum range",
                 "line": {"color": "#888", "dash": "dot", "width": 1},
+                "hoverinfo": "name",
+            }
+        )
+    outlines = extras.get("coverage", {})
+    for k, (rid, lines) in enumerate(outlines.items()):
+        if not lines:
+            continue
+        x, y = _polylines([(e / 1e3, n / 1e3) for e, n in lines])
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": x,
+                "y": y,
+                "name": f"{rid} coverage",
+                "legendgroup": "coverage",
+                "legendgrouptitle": {"text": extras.get("coverage_label", "radar coverage")},
+                "line": {"color": RADAR_COLOURS[k % len(RADAR_COLOURS)], "width": 1.5},
                 "hoverinfo": "name",
             }
         )

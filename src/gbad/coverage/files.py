@@ -50,7 +50,7 @@ def write_contours(
     for level in levels:
         lines = []
         for seg in gen.lines(level):
-            lon, lat = _to_lon_lat(grid, seg[:, 0], seg[:, 1])
+            lon, lat = grid.to_lon_lat(seg[:, 0], seg[:, 1])
             lines.append(
                 [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)]
             )
@@ -62,16 +62,6 @@ def write_contours(
     doc = {"type": "FeatureCollection", "name": f"{quantity} contours",
            "note": SIMULATED_NOTE, "features": features}  # fmt: skip
     return write_text(path, json.dumps(doc) + "\n")
-
-
-def _to_lon_lat(grid: Grid, x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
-    if grid.geographic:
-        return x, y
-    from pyproj import Transformer
-
-    to_geo = Transformer.from_crs(grid.crs.to_wkt(), "EPSG:4326", always_xy=True)  # type: ignore[attr-defined]
-    lon, lat = to_geo.transform(x, y)
-    return np.asarray(lon), np.asarray(lat)
 
 
 def write_picture(

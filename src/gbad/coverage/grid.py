@@ -68,6 +68,25 @@ class Grid:
         x, y = to_grid.transform(lon_deg, lat_deg)
         return np.asarray(x), np.asarray(y)
 
+    def to_lon_lat(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """Longitude and latitude (deg) of points in the grid's CRS."""
+        if self.geographic:
+            return np.asarray(x, float), np.asarray(y, float)
+        from pyproj import Transformer
+
+        to_geo = Transformer.from_crs(self.crs.to_wkt(), "EPSG:4326", always_xy=True)  # type: ignore[attr-defined]
+        lon, lat = to_geo.transform(x, y)
+        return np.asarray(lon), np.asarray(lat)
+
+    def coarsened(self, cells: int) -> Grid:
+        """The grid with every n-th cell, at most ``cells`` a side."""
+        step = max(1, int(np.ceil(max(self.heights.shape) / cells)))
+        if step == 1:
+            return self
+        transform = self.transform @ Affine.scale(step, step)  # type: ignore[operator]
+        return Grid(self.heights[::step, ::step], self.xs[::step], self.ys[::step], self.crs,
+                    transform)  # fmt: skip
+
     def local_metres(self, lat_deg: float, lon_deg: float) -> tuple[Array, Array, float, float]:
         """(xs, ys, x, y): the cells' and a point's coordinates in metres of a plane: the
         grid's own where projected; east and north of the point where geographic."""

@@ -20,16 +20,6 @@ FLIGHT_BLOCK = 256
 FLIGHT_DT_S = 0.2
 
 
-def _coarse(grid: Grid) -> Grid:
-    """The grid with every n-th cell, at most `MAX_LAUNCH_CELLS` a side."""
-    step = max(1, int(np.ceil(max(grid.heights.shape) / MAX_LAUNCH_CELLS)))
-    if step == 1:
-        return grid
-    transform = grid.transform @ Affine.scale(step, step)  # type: ignore[operator]
-    return Grid(grid.heights[::step, ::step], grid.xs[::step], grid.ys[::step], grid.crs,
-                transform)  # fmt: skip
-
-
 def _window(grid: Grid, lat0: float, lon0: float, radius_m: float) -> Grid:
     """The part of the grid within ``radius_m`` of (lat0, lon0) (all of it if none is)."""
     lat, lon = grid.lat_lon()
@@ -80,7 +70,7 @@ def locating_zone(
     full = fly(profile, a_lat, a_lon, a_alt, elevation, 0.0, speed, ground=a_alt)
     impact = full.pos_ecef_m[0, full.n_samples[0] - 1]
     reach_m = float(np.linalg.norm(impact - np.array(geodetic2ecef(a_lat, a_lon, a_alt))))
-    coarse = _coarse(_window(grid, a_lat, a_lon, reach_m))
+    coarse = _window(grid, a_lat, a_lon, reach_m).coarsened(MAX_LAUNCH_CELLS)
     lat, lon = coarse.lat_lon()
     h = coarse.heights
     zone = np.where(np.isfinite(h), 0, NO_DATA).astype(np.uint8)
