@@ -28,7 +28,10 @@ dwells in a row.
 Looks are evaluated frame by frame (a loop over frames, arrays over objects and
 tracks within each), in the order the random draws are made; what stands in the
 fence at each frame's start depends on the truth alone and is found for blocks of
-frames at once (`_FenceCrossings`).
+frames at once (`_FenceCrossings`). Over flat ground the loop runs compiled
+(`gbad.sensors._wlr_kernel`, a tenth of the time): the same draws in the same order,
+the same looks detected, measurements equal to the last bits; over a DEM, whose line
+of sight is sampled through the terrain's own interpolation, it runs here.
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import special
 
 from gbad.earth.terrain import FlatGround
-from gbad.sensors.detection import LookDraw, draw_false_alarm_snr
+from gbad.sensors.detection import FALSE_ALARM_SNR_FLOOR, LookDraw, draw_false_alarm_snr
 from gbad.sensors.looks import look_geometry, looks_at, measurement, over_horizon
 from gbad.world.truth import Truth
 
@@ -229,12 +233,19 @@ def simulate_weapon_locating(
     ground: object,
     radius_m: float,
     progress=None,
+    compiled: bool | None = None,
 ) -> tuple[dict[str, NDArray], dict[str, Array]]:
     """Detections of a weapon-locating radar (columns of DETECTION_COLUMNS + dwell_track_id).
 
     Also returns the radar's occupancy over time: per frame, the share of time in
     track dwells, the number of open tracks and the fence revisit time.
+
+    ``compiled``: run the frame loop compiled (`gbad.sensors._wlr_kernel`; flat ground
+    only) or in Python (the reference); by default compiled where the ground is flat.
     """
+    flat = isinstance(ground, FlatGround)
+    if compiled and not flat:
+        raise ValueError("the compiled frame loop needs a flat ground; give compiled=False")
     cfg = radar.dwells
     frame_s = 1.0 / cfg.track_rate_hz
     slots = max(1, round(frame_s / cfg.track_dwell_s))
@@ -264,6 +275,12 @@ def simulate_weapon_locating(
 
     draw_track = LookDraw(radar.pfa, track_pulses, radar.swerling)
     draw_fence = LookDraw(radar.pfa, radar.n_pulses, radar.swerling)
+    if compiled or (compiled is None and flat):
+        out = _compiled_frames(radar, truth, rng, ground, radius_m, fence_base, n_frames,
+                               (draw_track, draw_fence), (occ_track, occ_open, occ_fence_s))  # fmt: skip
+        if progress:
+            progress(1.0)
+    frames = range(0) if out else range(n_frames)  # the compiled loop has done them all
     dwell_looks = _DwellLooks(
         lambda obj, t: look_geometry(radar, truth, obj, t),
         lambda in_view, pos: over_horizon(radar, in_view, pos, ground, radius_m),
@@ -282,7 +299,7 @@ def simulate_weapon_locating(
         noise = rng.standard_normal((len(t), 4))
         out.append((t, tid, az, el, rng_m, rr, snr, noise, ident))
 
-    for f in range(n_frames):
+    for f in frames:
         t0 = f * frame_s
         # -- track dwells: the longest-waiting tracks first ---------------------------
         n_served = 0
@@ -400,7 +417,7 @@ def simulate_weapon_locating(
         "range_rate_sigma_mps",
         "dwell_track_id",
     )
-    if out:
+    if out and len(out[0][0]):
         t, tid, az, el, rng_m, rr, snr, noise, ident = (
             np.concatenate([o[i] for o in out]) for i in range(9)
         )
@@ -420,3 +437,81 @@ def simulate_weapon_locating(
         "fence_revisit_s": occ_fence_s,
     }
     return det, occupancy
+
+
+def _compiled_frames(radar, truth: Truth, rng, ground, radius_m: float, fence_base: Array,
+                     n_frames: int, draws: tuple, occupancy: tuple) -> list[tuple[NDArray, ...]]:  # fmt: skip
+    """The frame loop, compiled (flat ground): the looks detected, as the Python loop's
+    ``out`` (one tuple of columns); fills ``occupancy`` (track share, open tracks,
+    fence revisit) in place."""
+    from gbad.earth.wgs84 import geodetic2ecef
+    from gbad.sensors import _wlr_kernel as k
+
+    cfg = radar.dwells
+    frame_s = 1.0 / cfg.track_rate_hz
+    slots = max(1, round(frame_s / cfg.track_dwell_s))
+    _, n_az = radar.raster_shape
+    fence_height = cfg.fence_rows * radar.beamwidth_el_deg
+    # What stands in the fence, frame by frame, found in the Python loop's blocks.
+    blocks = [
+        _FenceCrossings.of(
+            radar, truth, fence_base, fence_height, frame_s, f, min(f + FENCE_BLOCK, n_frames)
+        )
+        for f in range(0, n_frames, FENCE_BLOCK)
+    ]
+    counts = np.concatenate([np.diff(b.ptr) for b in blocks]) if blocks else np.zeros(0, int)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    fence = [np.concatenate([getattr(b, a) for b in blocks]).astype(np.int64) if blocks
+             else np.zeros(0, np.int64) for a in ("obj", "col", "row")]  # fmt: skip
+
+    rp = np.zeros(k.N_RADAR)
+    rp[[k.R_AZ_MIN, k.R_AZ_WIDTH, k.R_EL_MIN, k.R_EL_MAX, k.R_RANGE_MIN, k.R_RANGE_MAX]] = (
+        radar.az_min_deg, radar.az_width_deg, radar.el_min_deg, radar.el_max_deg,
+        radar.range_min_m, radar.range_max_m,
+    )  # fmt: skip
+    rp[[k.R_ALT, k.R_RADIUS, k.R_GROUND, k.R_SNR_CONSTANT]] = (
+        radar.alt_m, radius_m, float(ground.alt_m), radar.snr_constant
+    )
+    foot_o = np.array(geodetic2ecef(radar.lat_deg, radar.lon_deg, 0.0), dtype=float)
+    if truth.fine_t_s is not None:
+        fine_n, fine_first, fine_last = truth._fine_spans
+        fine = (truth.fine_t_s, truth.fine_pos_ecef_m, truth.fine_vel_ecef_mps)
+    else:
+        fine_n = np.zeros(truth.n_objects, dtype=np.intp)
+        fine_first = fine_last = np.zeros(truth.n_objects)
+        fine = (np.zeros((truth.n_objects, 1)), np.zeros((truth.n_objects, 1, 3)),
+                np.zeros((truth.n_objects, 1, 3)))  # fmt: skip
+    c = np.ascontiguousarray
+    world = (
+        c(truth.t_grid_s, dtype=float), c(truth.pos_ecef_m, dtype=float),
+        c(truth.vel_ecef_mps, dtype=float), c(fine_n, dtype=np.int64), c(fine_first, dtype=float),
+        c(fine_last, dtype=float), *(c(a, dtype=float) for a in fine),
+        c(truth.t_start_s, dtype=float), c(truth.t_end_s, dtype=float),
+    )  # fmt: skip
+    settings = np.array([
+        frame_s, cfg.track_dwell_s, cfg.search_dwell_s, cfg.track_time_s, fence_height,
+        (radar.range_max_m - radar.range_min_m) / radar.cell_range_m, radar.pfa,
+        radar.beamwidth_az_deg, radar.beamwidth_el_deg,
+        max(1, int(np.floor(slots * (1.0 - cfg.search_share_min)))), cfg.drop_misses, n_az,
+        n_az * cfg.fence_rows, n_frames, float(np.isnan(radar.sigma_range_rate_mps)),
+    ], dtype=float)  # fmt: skip
+    track, fence_draw = draws
+    draw = np.array([
+        track.n_pulses, track.shape_k or 0.0, track.threshold,
+        fence_draw.n_pulses, fence_draw.shape_k or 0.0, fence_draw.threshold,
+    ])  # fmt: skip
+    t, obj, geo, snr, noise, ident, fa, occ_track, occ_open, occ_fence = k.wlr_loop(
+        rng, rp, c(radar.ecef_m, dtype=float), c(radar.enu_rot, dtype=float), foot_o, world,
+        c(truth.rcs_m2, dtype=float), ptr, *fence, c(fence_base, dtype=float), settings, draw,
+    )  # fmt: skip
+    for dest, src in zip(occupancy, (occ_track, occ_open, occ_fence), strict=True):
+        dest[:] = src
+    # The false alarms' SNR from their uniform draws, as `draw_false_alarm_snr` makes it.
+    snr = snr.copy()
+    if fa.any():
+        n = float(radar.n_pulses)
+        statistic = special.gammainccinv(n, radar.pfa * snr[fa])
+        snr[fa] = np.maximum(statistic - n, FALSE_ALARM_SNR_FLOOR)
+    tid = np.full(len(obj), -1, dtype=np.int64)
+    tid[obj >= 0] = truth.object_id[obj[obj >= 0]]
+    return [(t, tid, geo[:, 0], geo[:, 1], geo[:, 2], geo[:, 3], snr, noise, ident)]
