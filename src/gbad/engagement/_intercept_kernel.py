@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numba import njit
 
+from gbad.earth.atmosphere import G0_MPS2, density_and_speed_of_sound_scalar
+
 #: Halvings of the grid step that brackets the first reach.
 BISECTIONS = 40
 
@@ -119,3 +121,49 @@ def reach_times(
             else:
                 lo = mid
         tof[n] = hi
+
+
+@njit(cache=True)
+def speed_profile_kernel(sin_el, n_steps, every, h, motor, cd_mach, cd_tab, out_s, out_v):
+    """`prediction.speed_profile`'s flight, every nominal elevation at once: semi-implicit
+    Euler at ``h`` s, along-path distance and speed kept every ``every`` steps into
+    ``out_s`` and ``out_v`` (rows: samples, columns: elevations; row 0 the start).
+
+    ``motor``: eject speed, ignition delay, boost end, sustain end, mass, boost thrust,
+    boost mass flow, sustain thrust, mass after boost, sustain mass flow, burnout mass,
+    reference area (m²). The same arithmetic, element by element, as the array loop it
+    replaces; the atmosphere from the C library's ``pow`` and ``exp`` rounds apart from
+    NumPy's in the last bit."""
+    eject, t_ign, t_b, t_s_end, mass, f_b, mdot_b = (motor[0], motor[1], motor[2], motor[3],
+                                                    motor[4], motor[5], motor[6])  # fmt: skip
+    f_s, m_after_boost, mdot_s, m_burnout, area = motor[7], motor[8], motor[9], motor[10], motor[11]
+    n_el = sin_el.shape[0]
+    for j in range(n_el):
+        s = 0.0
+        v = eject
+        alt = 0.0
+        out_s[0, j] = s
+        out_v[0, j] = v
+        row = 1
+        for i in range(n_steps):
+            t = i * h
+            if t < t_ign:
+                f, m, sin_g = 0.0, mass, 1.0
+            else:
+                if t < t_b:
+                    f, m = f_b, mass - mdot_b * (t - t_ign)
+                elif t < t_s_end:
+                    f, m = f_s, m_after_boost - mdot_s * (t - t_b)
+                else:
+                    f, m = 0.0, m_burnout
+                sin_g = sin_el[j]
+            rho, a_snd = density_and_speed_of_sound_scalar(alt)
+            cd = np.interp(v / a_snd, cd_mach, cd_tab)
+            drag = 0.5 * rho * v * v * cd * area
+            v = max(v + h * ((f - drag) / m - G0_MPS2 * sin_g), 1.0)
+            s = s + h * v
+            alt = alt + h * v * sin_g
+            if (i + 1) % every == 0:
+                out_s[row, j] = s
+                out_v[row, j] = v
+                row += 1
