@@ -13,14 +13,14 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Outside checks: gdal_viewshed (Debian's gdal-bin) of the coverage maps, headless
-# Chromium of the report. Installed where apt-get can (as root); elsewhere those tests
-# are skipped and say why.
+# Chromium of the report, tshark (Wireshark's dissectors) of the ASTERIX stream.
+# Installed where apt-get can (as root); elsewhere those tests are skipped and say why.
 define apt_tool
 	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1 || \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null 2>&1 && \
-	      apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1; } || \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(2) >/dev/null 2>&1; } || \
 	    echo "$(2) could not be installed: the tests that need $(1) will be skipped"; \
 	  else echo "$(2) is not installed (needs root and apt-get): the tests that need $(1) will be skipped"; fi; }
 endef
@@ -28,6 +28,7 @@ endef
 sysdeps:
 	$(call apt_tool,gdal_viewshed,gdal-bin)
 	$(call apt_tool,chromium,chromium)
+	$(call apt_tool,tshark,tshark)
 
 demo: $(STAMP)
 	$(VENV)/bin/gbad demo

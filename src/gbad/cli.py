@@ -55,7 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true")
 
     trk = sub.add_parser("track", help="run only the tracker on a detection file")
-    trk.add_argument("detections", help="detection file (Parquet, the documented schema)")
+    trk.add_argument(
+        "detections",
+        help="detection file (Parquet, the documented schema) or an ASTERIX CAT048 recording "
+        "(pcap, pcapng or raw datablocks)",
+    )
+    trk.add_argument(
+        "--udp-port", type=int, default=None, help="a capture's datagrams to this port only"
+    )
     trk.add_argument("--scenario", required=True, help="scenario naming the radars and tracker")
     trk.add_argument("--out", required=True, help="folder for tracks.parquet and summary.json")
     trk.add_argument("--truth", default=None, help="truth.parquet to score the tracks against")
@@ -111,6 +118,20 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="let the scenario name files outside its own folder (a DEM elsewhere)",
         )
+    stream = sub.add_parser(
+        "stream", help="play a run (or a scenario, run first) as ASTERIX over UDP"
+    )
+    stream.add_argument("source", help="a run's result folder, a scenario file or a built-in name")
+    stream.add_argument("--scenario", default=None, help="the run's scenario, if not its own")
+    stream.add_argument(
+        "--asterix", default=None, help="udp://HOST:PORT (default udp://127.0.0.1:8600)"
+    )
+    stream.add_argument("--pcap", default=None, help="also write what is sent as a pcap file")
+    stream.add_argument(
+        "--speed", type=float, default=1.0, help="times real time (0: as fast as possible)"
+    )
+    stream.add_argument("--duration-s", type=float, default=None, help="stop after this")
+    stream.add_argument("--quiet", action="store_true", help="no progress lines")
     sub.add_parser("scenarios", help="list the built-in scenarios")
     return p
 
@@ -136,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "track":
             loaded = load_scenario(args.scenario, args.allow_outside_paths)
             out = _out_dir(args.out)
-            return _track(loaded, Path(args.detections), out, args.truth, console)
+            return _track(loaded, Path(args.detections), out, args.truth, console, args.udp_port)
+        if args.command == "stream":
+            from gbad.interop.cli import stream_command
+
+            return stream_command(args, console)
         if args.command == "coverage":
             return _coverage(args, console)
         if args.command == "montecarlo":
@@ -246,11 +271,12 @@ def _truth_rows(truth: str) -> dict:
 
 
 def _track(
-    loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None, console: Console
-) -> int:
+    loaded: LoadedScenario, det_path: Path, out: Path, truth: str | None, console: Console,
+    udp_port: int | None = None,
+) -> int:  # fmt: skip
 
+    from gbad.interop.cli import read_detections
     from gbad.record import staged_folder, write_json, write_parquet
-    from gbad.sensors.detection_file import read_detections
     from gbad.sim import (
         air_detections,
         locate,
@@ -262,7 +288,7 @@ def _track(
     )
 
     truth_rows = _truth_rows(truth) if truth is not None else None
-    det_all = read_detections(det_path, radar_models(loaded))
+    det_all = read_detections(det_path, radar_models(loaded), loaded, udp_port, console)
     det, air_radars = air_detections(loaded, det_all)
     tic = time.perf_counter()
     with _bar(console, False) as bar:

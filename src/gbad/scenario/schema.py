@@ -174,6 +174,14 @@ class RoutePoint(Position):
         return _check_position_keys(data, ("t_s", "speed_mps"))
 
 
+class AsterixSource(Strict):
+    """An ASTERIX data source identifier (I048/010, I062/010): System Area Code and
+    System Identification Code, one octet each."""
+
+    sac: Annotated[int, Field(ge=0, le=255)]
+    sic: Annotated[int, Field(ge=0, le=255)]
+
+
 class ScenarioHeader(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     origin: Geodetic
@@ -185,6 +193,8 @@ class ScenarioHeader(Strict):
     refractivity_gradient_per_m: Annotated[float, Field(gt=-157e-9, le=0)] = -39e-9
     dem: str | None = None
     dem_height_offset_m: Annotated[float, Field(ge=-200, le=200)] = 0.0
+    #: The fused air picture's source as ASTERIX CAT062 names it (`gbad stream`).
+    asterix: AsterixSource = AsterixSource(sac=0, sic=100)
 
 
 class Asset(Strict):
@@ -361,6 +371,9 @@ class Radar(Strict):
     bias_sigma: BiasSigma = BiasSigma()
     #: Weapon-locating radars only: the fence and track-dwell time line.
     dwells: Dwells | None = None
+    #: Its plots' source in ASTERIX CAT048 and CAT034 (`gbad stream`; `gbad track` reads
+    #: a recording's plots by it); default SAC 0 and SIC its place in `radars` from 1.
+    asterix: AsterixSource | None = None
 
     @model_validator(mode="after")
     def _one_sensitivity(self) -> Radar:
@@ -719,6 +732,15 @@ class Scenario(Strict):
                     )
                 seen[item.id] = i
         radar_ids = {r.id: r for r in self.radars}
+        sources: dict[tuple[int, int], str] = {}
+        for i, radar in enumerate(self.radars):
+            src = asterix_source(self, i)
+            if src in sources:
+                raise ValueError(
+                    f"radars[{i}].asterix: SAC {src[0]} / SIC {src[1]} is {sources[src]!r}'s "
+                    "already; each radar needs its own"
+                )
+            sources[src] = radar.id
         launcher_ids: dict[str, str] = {}
         for i, battery in enumerate(self.batteries):
             if battery.radar not in radar_ids:
@@ -740,3 +762,9 @@ class Scenario(Strict):
                     )
                 launcher_ids[launcher.id] = battery.id
         return self
+
+
+def asterix_source(scenario: Scenario, index: int) -> tuple[int, int]:
+    """(SAC, SIC) of ``scenario.radars[index]``: its own, or SAC 0 and SIC ``index + 1``."""
+    own = scenario.radars[index].asterix
+    return (own.sac, own.sic) if own is not None else (0, index + 1)

@@ -1,0 +1,1 @@
+"""Meeting the users' own tools: ASTERIX out and in, packet captures."""
