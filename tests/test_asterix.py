@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _scenarios import SMALL
+from _shared import SMALL, gbad
 from gbad.interop import asterix as ax
 from gbad.interop.capture import read_recording, recorded_detections, write_pcap
 from gbad.scenario.loader import load_scenario
@@ -26,9 +25,6 @@ TSHARK = shutil.which("tshark")
 NM_M = 1852.0
 
 
-def gbad(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gbad", *args], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +93,7 @@ def test_every_datagram_sent_arrives_and_says_it_is_simulated(streamed):
     assert plots.problems == []
     assert len(plots.columns["range_m"]) == n_det  # every detection, once
     assert plots.service_messages > 0 and plots.system_tracks > 0
-    assert f"sent {len(got)} datagrams" in result.stdout.replace("\n", " ")
+    assert f"sent {len(got)} messages" in result.stdout.replace("\n", " ")
 
 
 @pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (`make test` installs it)")

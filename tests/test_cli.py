@@ -14,13 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from _scenarios import SMALL
-
-
-def gbad(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gbad", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
+from _shared import SMALL, gbad
 
 
 @pytest.fixture(scope="module")

@@ -126,7 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     stream.add_argument(
         "--asterix", default=None, help="udp://HOST:PORT (default udp://127.0.0.1:8600)"
     )
-    stream.add_argument("--pcap", default=None, help="also write what is sent as a pcap file")
+    stream.add_argument(
+        "--cot", default=None,
+        help="Cursor-on-Target too: tcp://HOST:PORT (XML, a TAK server) or udp://HOST:PORT "
+        "(TAK protobuf)",
+    )  # fmt: skip
+    stream.add_argument("--pcap", default=None, help="also write the ASTERIX sent as a pcap file")
     stream.add_argument(
         "--speed", type=float, default=1.0, help="times real time (0: as fast as possible)"
     )

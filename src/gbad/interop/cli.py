@@ -48,15 +48,18 @@ def stream_command(args: argparse.Namespace, console: Console) -> int:
     from gbad.interop.stream import (
         DEFAULT_ASTERIX,
         StreamError,
+        address,
+        cot_messages,
+        cot_sender,
         play,
         run_messages,
         scenario_of_run,
-        udp_address,
         udp_sender,
     )
     from gbad.scenario.loader import load_scenario
 
-    host, port = udp_address(args.asterix or DEFAULT_ASTERIX, "--asterix")
+    _, host, port = address(args.asterix or DEFAULT_ASTERIX, "--asterix")
+    cot = address(args.cot, "--cot", ("udp", "tcp")) if args.cot else None
     if not (args.speed >= 0.0):
         raise StreamError(f"--speed {args.speed}", ["give 0 (as fast as possible) or more"])
     if args.duration_s is not None and not (args.duration_s > 0.0):
@@ -75,31 +78,41 @@ def stream_command(args: argparse.Namespace, console: Console) -> int:
             run_dir = Path(tmp) / "run"
             run_scenario(loaded, run_dir, report=False)
         messages = run_messages(loaded, run_dir)
+        if cot:
+            messages = sorted(messages + cot_messages(loaded, run_dir), key=lambda m: m.t_s)
     send, sock = udp_sender(host, port)
+    send_cot, cot_sock = cot_sender(*cot) if cot else (None, None)
     sent: list = []
 
     def deliver(m) -> None:
-        send(m)
+        if m.category == "cot":
+            send_cot(m)  # type: ignore[misc]
+        else:
+            send(m)
         sent.append(m)
 
     if not args.quiet:
         speed = "as fast as possible" if args.speed == 0 else f"at {args.speed:g}× real time"
         console.print(
-            f"streaming {len(messages)} ASTERIX datagrams (simulated) to udp://{host}:{port} "
-            f"{speed}"
+            f"streaming {len(messages)} messages (simulated) to udp://{host}:{port}"
+            + (f" and {cot[0]}://{cot[1]}:{cot[2]}" if cot else "") + f" {speed}"
         )
     tic = time.monotonic()
     try:
         n = play(messages, deliver, args.speed, args.duration_s)
     finally:
         sock.close()
+        if cot_sock is not None:
+            cot_sock.close()
         if args.pcap:
-            write_pcap(Path(args.pcap), [(m.t_s, port, m.payload) for m in sent])
+            write_pcap(Path(args.pcap), [(m.t_s, port, m.payload) for m in sent
+                                         if m.category != "cot"])  # fmt: skip
     if not args.quiet:
-        by_cat = {c: sum(m.category == c for m in sent) for c in ("048", "034", "062")}
+        by_cat = {c: sum(m.category == c for m in sent) for c in ("048", "034", "062", "cot")}
         console.print(
-            f"sent {n} datagrams in {time.monotonic() - tic:.1f} s: "
+            f"sent {n} messages in {time.monotonic() - tic:.1f} s: "
             f"CAT048 {by_cat['048']}, CAT034 {by_cat['034']}, CAT062 {by_cat['062']}"
+            + (f", CoT events {by_cat['cot']}" if cot else "")
             + (f"; capture in {args.pcap}" if args.pcap else "")
         )
     return 0

@@ -1,4 +1,5 @@
-"""`gbad stream`: a run played out as ASTERIX over UDP, in simulated time.
+"""`gbad stream`: a run played out as ASTERIX over UDP, and as Cursor-on-Target, in
+simulated time.
 
 What is sent, in time order (every datagram one datablock of one category):
 
@@ -8,7 +9,9 @@ What is sent, in time order (every datagram one datablock of one category):
   sweep, an electronic frame) and a sector crossing every eighth of it: the antenna's
   azimuth for a rotating radar, the beam's across a sector, the frame's share of 360°
   for an electronic one;
-- the air picture's tracks (CAT062, `track_record`), each update at its time.
+- the air picture's tracks (CAT062, `track_record`), each update at its time;
+- with ``--cot``, each track update and each located point of origin as a CoT event
+  (`gbad.interop.cot`).
 """
 
 from __future__ import annotations
@@ -46,21 +49,33 @@ class StreamError(InputError):
 
 @dataclass(frozen=True)
 class Message:
+    """One thing to send at simulated time ``t_s``: an ASTERIX datagram (``category``
+    "048", "034", "062"), or a CoT event ("cot", its fields, formatted when sent)."""
+
     t_s: float
     category: str
-    payload: bytes
+    payload: bytes = b""
+    event: dict | None = None
 
 
-def udp_address(url: str, option: str) -> tuple[str, int]:
-    """``udp://HOST:PORT`` as (host, port), or a clear error naming ``option``."""
+def address(url: str, option: str, schemes: tuple[str, ...] = ("udp",)) -> tuple[str, str, int]:
+    """``SCHEME://HOST:PORT`` as (scheme, host, port), or a clear error naming ``option``."""
     parts = urlsplit(url)
     try:
         port = parts.port
     except ValueError:
         port = None
-    if parts.scheme != "udp" or not parts.hostname or port is None or port == 0:
-        raise StreamError(f"{option} {url}", ["give udp://HOST:PORT, e.g. udp://127.0.0.1:8600"])
-    return parts.hostname, port
+    if parts.scheme not in schemes or not parts.hostname or port is None or port == 0:
+        forms = " or ".join(f"{s}://HOST:PORT" for s in schemes)
+        raise StreamError(f"{option} {url}", [f"give {forms}, e.g. {schemes[0]}://127.0.0.1:8600"])
+    return parts.scheme, parts.hostname, port
+
+
+def cot_messages(loaded: LoadedScenario, run_dir: Path) -> list[Message]:
+    """The run's CoT events (`gbad.interop.cot.run_events`) as messages."""
+    from gbad.interop.cot import run_events
+
+    return [Message(t, "cot", event=fields) for t, fields in run_events(loaded, run_dir)]
 
 
 def run_messages(loaded: LoadedScenario, run_dir: Path) -> list[Message]:
@@ -179,6 +194,7 @@ def play(messages: list[Message], send: Callable[[Message], None], speed: float,
 
 
 def udp_sender(host: str, port: int) -> tuple[Callable[[Message], None], socket.socket]:
+    """ASTERIX datagrams to ``host:port``."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
 
@@ -186,3 +202,49 @@ def udp_sender(host: str, port: int) -> tuple[Callable[[Message], None], socket.
         sock.sendto(m.payload, (host, port))
 
     return send, sock
+
+
+class _Graceful:
+    """A TCP connection closed the polite way: our side shut, what the server still sends
+    read until it closes too (or 2 s), so that no reset makes it drop what it has not
+    yet read of ours."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.settimeout(2.0)
+            while self.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        finally:
+            self.sock.close()
+
+
+def cot_sender(scheme: str, host: str, port: int) -> tuple[Callable[[Message], None], object]:
+    """CoT events: over TCP as XML, one after another (a TAK server's plain input); over
+    UDP as TAK protobuf in the mesh format, one event a datagram."""
+    import datetime as dt
+
+    from gbad.interop.cot import event_proto, event_xml
+
+    if scheme == "tcp":
+        try:
+            sock = socket.create_connection((host, port), timeout=10.0)
+        except OSError as exc:
+            raise StreamError(f"--cot tcp://{host}:{port}", [f"cannot connect: {exc}"]) from None
+
+        def send(m: Message) -> None:
+            sock.sendall(event_xml(m.event or {}, dt.datetime.now(dt.UTC)))
+
+        return send, _Graceful(sock)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+
+    def send_udp(m: Message) -> None:
+        sock.sendto(event_proto(m.event or {}, dt.datetime.now(dt.UTC)), (host, port))
+
+    return send_udp, sock

@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from gbad.earth.wgs84 import WGS84_A_M, WGS84_B_M, WGS84_E2, WGS84_EP2, WGS84_F
+from gbad.world._ballistic_kernel import _hermite
 
 _DEG = 180.0 / math.pi
 _RAD = math.pi / 180.0
@@ -33,23 +34,9 @@ N_RADAR = 10
 
 
 @njit(cache=True, error_model="numpy")
-def _hermite(t0, p0, v0, t1, p1, v1, t, pos, vel):
-    """`gbad.world.truth.hermite` for one state, into ``pos`` and ``vel`` (3,)."""
-    h = t1 - t0
-    u = (t - t0) / (t1 - t0)
-    u2 = u * u
-    u3 = u2 * u
-    h00 = 2 * u3 - 3 * u2 + 1
-    h10 = u3 - 2 * u2 + u
-    h01 = -2 * u3 + 3 * u2
-    h11 = u3 - u2
-    d00 = (6 * u2 - 6 * u) / h
-    d10 = 3 * u2 - 4 * u + 1
-    d01 = (-6 * u2 + 6 * u) / h
-    d11 = 3 * u2 - 2 * u
-    for i in range(3):
-        pos[i] = h00 * p0[i] + h10 * h * v0[i] + h01 * p1[i] + h11 * h * v1[i]
-        vel[i] = d00 * p0[i] + d10 * v0[i] + d01 * p1[i] + d11 * v1[i]
+def _hermite_at(t0, p0, v0, t1, p1, v1, t, pos, vel):
+    """`gbad.world.truth.hermite` for one state at time ``t``, into ``pos``, ``vel``."""
+    _hermite(p0, v0, p1, v1, t1 - t0, (t - t0) / (t1 - t0), pos, vel)
 
 
 @njit(cache=True, error_model="numpy")
@@ -60,8 +47,8 @@ def _state_at(o, t, tg, pos_g, vel_g, fine_n, fine_first, fine_last, fine_t, fin
     dt = tg[1] - tg[0]
     k = math.floor((t - tg[0]) / dt)
     k = min(max(k, 0), n_grid - 2)
-    _hermite(tg[k], pos_g[o, k], vel_g[o, k], tg[k + 1], pos_g[o, k + 1], vel_g[o, k + 1], t,
-             pos, vel)  # fmt: skip
+    _hermite_at(tg[k], pos_g[o, k], vel_g[o, k], tg[k + 1], pos_g[o, k + 1], vel_g[o, k + 1], t,
+                pos, vel)  # fmt: skip
     n = fine_n[o]
     if n >= 2 and t >= fine_first[o] and t <= fine_last[o]:
         below = 0
@@ -69,8 +56,8 @@ def _state_at(o, t, tg, pos_g, vel_g, fine_n, fine_first, fine_last, fine_t, fin
             if fine_t[o, j] <= t:
                 below += 1
         kk = min(max(below - 1, 0), n - 2)
-        _hermite(fine_t[o, kk], fine_pos[o, kk], fine_vel[o, kk], fine_t[o, kk + 1],
-                 fine_pos[o, kk + 1], fine_vel[o, kk + 1], t, pos, vel)  # fmt: skip
+        _hermite_at(fine_t[o, kk], fine_pos[o, kk], fine_vel[o, kk], fine_t[o, kk + 1],
+                    fine_pos[o, kk + 1], fine_vel[o, kk + 1], t, pos, vel)  # fmt: skip
     return t >= t_start[o] and t <= t_end[o]
 
 

@@ -1,4 +1,19 @@
-"""Small scenarios the tests share."""
+"""What several test files share: a small scenario, and the command line run as a user
+runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def gbad(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`gbad ARGS` in a fresh interpreter, its output captured (five minutes at most)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gbad", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
 
 #: Two minutes: a surveillance radar and a weapon-locating radar, a jet and two shells.
 SMALL = """
