@@ -137,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     stream.add_argument("--duration-s", type=float, default=None, help="stop after this")
     stream.add_argument("--quiet", action="store_true", help="no progress lines")
+    srv = sub.add_parser("serve", help="a browser viewer of a run (or a live one), offline")
+    srv.add_argument("run_dir", nargs="?", default=None, help="a run's result folder")
+    srv.add_argument("--live", default=None, metavar="SCENARIO", help="run it and follow it live")
+    srv.add_argument("--scenario", default=None, help="the run's scenario, if not its own")
+    srv.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    srv.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1 only)")
+    srv.add_argument("--speed", type=float, default=1.0, help="live mode: times real time")
     sub.add_parser("scenarios", help="list the built-in scenarios")
     return p
 
@@ -167,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             from gbad.interop.cli import stream_command
 
             return stream_command(args, console)
+        if args.command == "serve":
+            from gbad.viewer import serve_command
+
+            return serve_command(args, console)
         if args.command == "coverage":
             return _coverage(args, console)
         if args.command == "montecarlo":
