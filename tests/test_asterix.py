@@ -316,3 +316,20 @@ def test_fuzzing_ten_thousand_hostile_datagrams_and_captures(streamed, tmp_path)
         worst = max(worst, time.perf_counter() - tic)
         assert len(out.problems) == len(set(out.problems)), k
     assert worst < 1.0
+
+
+def test_a_pcapng_capture_reads_as_its_pcap_does(streamed, tmp_path):
+    """The same datagrams in a pcapng capture (as Wireshark writes by default) and in the
+    pcap: the same plots."""
+    import dpkt
+
+    capture = streamed[2]
+    ng = tmp_path / "received.pcapng"
+    with open(capture, "rb") as f, open(ng, "wb") as out:
+        writer = dpkt.pcapng.Writer(out, snaplen=65535, linktype=dpkt.pcap.DLT_EN10MB)
+        for ts, frame in dpkt.pcap.Reader(f):
+            writer.writepkt(frame, ts=ts)
+    a, b = read_recording(capture), read_recording(ng)
+    assert b.problems == [] and len(b.columns["range_m"]) > 1000
+    for key in a.columns:
+        np.testing.assert_array_equal(np.asarray(a.columns[key]), np.asarray(b.columns[key]))

@@ -11,7 +11,7 @@ const DETECTION_WINDOW_S = 5.0;
 
 const state = {
   data: null, t: 0, tMax: 0, playing: false, picked: null, live: false,
-  byTrack: new Map(), byTruth: new Map(),
+  byTrack: new Map(), byTruth: new Map(), radarColour: {},
 };
 
 const empty = () => ({ type: "FeatureCollection", features: [] });
@@ -64,7 +64,7 @@ function draw() {
   const det = empty();
   d.detections.t.forEach((tt, i) => {
     if (tt !== null && tt <= t && tt > t - DETECTION_WINDOW_S && d.detections.lat[i] !== null)
-      det.features.push({ type: "Feature", properties: { radar: d.detections.radar[i] },
+      det.features.push({ type: "Feature", properties: { colour: state.radarColour[d.detections.radar[i]] || "#444" },
         geometry: { type: "Point", coordinates: [d.detections.lon[i], d.detections.lat[i]] } });
   });
   map.getSource("detections").setData(det);
@@ -160,6 +160,7 @@ function addLayers(meta) {
   const cov = empty();
   const sites = empty();
   meta.radars.forEach((r, k) => {
+    state.radarColour[r.id] = RADAR_COLOURS[k % RADAR_COLOURS.length];
     for (const line of r.coverage) cov.features.push({ type: "Feature", properties: { colour: RADAR_COLOURS[k % RADAR_COLOURS.length] },
       geometry: { type: "LineString", coordinates: line } });
     sites.features.push({ type: "Feature", properties: { label: r.id, kind: "radar" }, geometry: { type: "Point", coordinates: [r.lon, r.lat] } });
@@ -169,7 +170,7 @@ function addLayers(meta) {
   map.addSource("coverage", { type: "geojson", data: cov });
   map.addLayer({ id: "coverage", type: "line", source: "coverage", paint: { "line-color": ["get", "colour"], "line-width": 1.5, "line-dasharray": [3, 2] } });
   add("truth", "truth", { type: "line", paint: { "line-color": ["match", ["get", "kind"], ...Object.entries(KIND_COLOURS).flat(), "#777"], "line-width": 1.5, "line-opacity": 0.5 } });
-  add("detections", "detections", { type: "circle", paint: { "circle-radius": 2, "circle-color": "#444", "circle-opacity": 0.6 } });
+  add("detections", "detections", { type: "circle", paint: { "circle-radius": 2.5, "circle-color": ["get", "colour"], "circle-opacity": 0.7 } });
   add("trails", "trails", { type: "line", paint: { "line-color": ["case", ["get", "picked"], "#ff00aa", "#111"], "line-width": ["case", ["get", "picked"], 3, 1] } });
   add("interceptors", "interceptors", { type: "line", paint: { "line-color": ["match", ["get", "outcome"], "kill", OUTCOME_COLOURS.kill, "miss", OUTCOME_COLOURS.miss, "flying", "#000", OUTCOME_COLOURS.aborted], "line-width": 2 } });
   add("locates", "locates", { type: "fill", paint: { "fill-color": ["match", ["get", "which"], "poo", "#d62728", "#1f3fbf"], "fill-opacity": 0.35 } });
