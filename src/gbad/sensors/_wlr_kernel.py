@@ -185,6 +185,36 @@ def _grow_rows(a, need):
     return out
 
 
+@njit(cache=True)
+def _grow_out(out, need):
+    """The detected looks' columns (t, object, geometry, SNR, noise, track number, false
+    alarm) with room for ``need``."""
+    t, obj, geo, snr, noise, ident, fa = out
+    return (_grow(t, need), _grow(obj, need), _grow_rows(geo, need), _grow(snr, need),
+            _grow_rows(noise, need), _grow(ident, need), _grow(fa, need))  # fmt: skip
+
+
+@njit(cache=True)
+def _grow_tracks(tracks, need):
+    """The radar's open tracks' columns (object, start, last served, hits, misses, track
+    number) with room for ``need``."""
+    obj, start, last, hits, miss, ident = tracks
+    return (_grow(obj, need), _grow(start, need), _grow(last, need), _grow(hits, need),
+            _grow(miss, need), _grow(ident, need))  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy")
+def _draw(rng, snr, n_pulses, shape_k, threshold):
+    """`_draw_looks` into fresh arrays: (detected, integrated SNR, how many detected)."""
+    det = np.empty(snr.shape[0], np.bool_)
+    energy = np.empty(snr.shape[0])
+    _draw_looks(rng, snr, n_pulses, shape_k, threshold, det, energy)
+    n_det = 0
+    for j in range(snr.shape[0]):
+        n_det += det[j]
+    return det, energy, n_det
+
+
 @njit(cache=True, error_model="numpy")
 def _draw_looks(rng, snr, n_pulses, shape_k, threshold, detected, energy):
     """`gbad.sensors.detection._draw` on ``snr`` (n,): the energy factors, then the
@@ -288,16 +318,10 @@ def wlr_loop(rng, rp, ecef, rot, foot_o, truth, rcs, fence_ptr, fence_obj, fence
                     snr[n_look] = rp[R_SNR_CONSTANT] * rcs[o] / geo[2] ** 4.0
                     n_look += 1
             if n_look:
-                det = np.empty(n_look, np.bool_)
-                energy = np.empty(n_look)
-                _draw_looks(rng, snr[:n_look], tp, tk, tthr, det, energy)
-                n_det = 0
-                for j in range(n_look):
-                    n_det += det[j]
-                need = n_out + n_det
-                o_t, o_obj, o_geo, o_snr = (_grow(o_t, need), _grow(o_obj, need),
-                                            _grow_rows(o_geo, need), _grow(o_snr, need))  # fmt: skip
-                o_noise, o_ident, o_fa = _grow_rows(o_noise, need), _grow(o_ident, need), _grow(o_fa, need)
+                det, energy, n_det = _draw(rng, snr[:n_look], tp, tk, tthr)
+                o_t, o_obj, o_geo, o_snr, o_noise, o_ident, o_fa = _grow_out(
+                    (o_t, o_obj, o_geo, o_snr, o_noise, o_ident, o_fa), n_out + n_det
+                )
                 first = n_out
                 for j in range(n_look):
                     if det[j]:
@@ -375,23 +399,13 @@ def wlr_loop(rng, rp, ecef, rot, foot_o, truth, rcs, fence_ptr, fence_obj, fence
                         snr[n_look] = rp[R_SNR_CONSTANT] * rcs[cand[c]] / geo[2] ** 4.0
                         n_look += 1
                 if n_look:
-                    det = np.empty(n_look, np.bool_)
-                    energy = np.empty(n_look)
-                    _draw_looks(rng, snr[:n_look], fp, fk, fthr, det, energy)
-                    n_det = 0
-                    for j in range(n_look):
-                        n_det += det[j]
-                    need = n_out + n_det
-                    o_t, o_obj, o_geo, o_snr = (_grow(o_t, need), _grow(o_obj, need),
-                                                _grow_rows(o_geo, need), _grow(o_snr, need))  # fmt: skip
-                    o_noise, o_ident = _grow_rows(o_noise, need), _grow(o_ident, need)
-                    o_fa = _grow(o_fa, need)
-                    tr_obj, tr_start, tr_last = (_grow(tr_obj, n_tr + n_det),
-                                                 _grow(tr_start, n_tr + n_det),
-                                                 _grow(tr_last, n_tr + n_det))  # fmt: skip
-                    tr_hits, tr_miss, tr_ident = (_grow(tr_hits, n_tr + n_det),
-                                                  _grow(tr_miss, n_tr + n_det),
-                                                  _grow(tr_ident, n_tr + n_det))  # fmt: skip
+                    det, energy, n_det = _draw(rng, snr[:n_look], fp, fk, fthr)
+                    o_t, o_obj, o_geo, o_snr, o_noise, o_ident, o_fa = _grow_out(
+                        (o_t, o_obj, o_geo, o_snr, o_noise, o_ident, o_fa), n_out + n_det
+                    )
+                    tr_obj, tr_start, tr_last, tr_hits, tr_miss, tr_ident = _grow_tracks(
+                        (tr_obj, tr_start, tr_last, tr_hits, tr_miss, tr_ident), n_tr + n_det
+                    )
                     first = n_out
                     for j in range(n_look):
                         if det[j]:
@@ -414,14 +428,12 @@ def wlr_loop(rng, rp, ecef, rot, foot_o, truth, rcs, fence_ptr, fence_obj, fence
         # False alarms in the beams visited this frame: each opens a track that dies.
         n_fa = rng.poisson(pfa * cells_per_beam * n_fence)
         if n_fa:
-            need = n_out + n_fa
-            o_t, o_obj, o_geo, o_snr = (_grow(o_t, need), _grow(o_obj, need),
-                                        _grow_rows(o_geo, need), _grow(o_snr, need))  # fmt: skip
-            o_noise, o_ident, o_fa = _grow_rows(o_noise, need), _grow(o_ident, need), _grow(o_fa, need)
-            tr_obj, tr_start, tr_last = (_grow(tr_obj, n_tr + n_fa), _grow(tr_start, n_tr + n_fa),
-                                         _grow(tr_last, n_tr + n_fa))  # fmt: skip
-            tr_hits, tr_miss, tr_ident = (_grow(tr_hits, n_tr + n_fa), _grow(tr_miss, n_tr + n_fa),
-                                          _grow(tr_ident, n_tr + n_fa))  # fmt: skip
+            o_t, o_obj, o_geo, o_snr, o_noise, o_ident, o_fa = _grow_out(
+                (o_t, o_obj, o_geo, o_snr, o_noise, o_ident, o_fa), n_out + n_fa
+            )
+            tr_obj, tr_start, tr_last, tr_hits, tr_miss, tr_ident = _grow_tracks(
+                (tr_obj, tr_start, tr_last, tr_hits, tr_miss, tr_ident), n_tr + n_fa
+            )
             steps_fa = np.empty(n_fa, np.int64)
             for k in range(n_fa):
                 steps_fa[k] = rng.integers(0, n_fence)
