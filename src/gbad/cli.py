@@ -137,6 +137,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     stream.add_argument("--duration-s", type=float, default=None, help="stop after this")
     stream.add_argument("--quiet", action="store_true", help="no progress lines")
+    lay = sub.add_parser("laydown", help="where to put the radars: sites chosen in their zones")
+    lay.add_argument("scenario", help="scenario TOML file, or a built-in scenario name")
+    lay.add_argument("--out", required=True, help="folder for scenario.toml, tables and map")
+    lay.add_argument("--place", nargs="+", default=[], help="only these radars (ids)")
+    lay.add_argument("--objective", nargs="+", default=["area-coverage"], help="area-coverage")
+    lay.add_argument(
+        "--height-m", type=float, nargs="+", default=[50.0],
+        help="target heights above the ground (m; default 50)",
+    )  # fmt: skip
+    lay.add_argument("--margin-m", type=float, default=20e3, help="around the assets (m)")
+    lay.add_argument("--cell-m", type=float, default=1000.0, help="defended-area cell (m)")
+    lay.add_argument("--spacing-m", type=float, default=None, help="candidate grid step (m)")
+    lay.add_argument("--rcs-m2", type=float, default=None, help="target RCS (cruise missile's)")
+    lay.add_argument(
+        "--allow-outside-paths", action="store_true",
+        help="let the scenario name files outside its own folder (a DEM elsewhere)",
+    )  # fmt: skip
     srv = sub.add_parser("serve", help="a browser viewer of a run (or a live one), offline")
     srv.add_argument("run_dir", nargs="?", default=None, help="a run's result folder")
     srv.add_argument("--live", default=None, metavar="SCENARIO", help="run it and follow it live")
@@ -174,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             from gbad.interop.cli import stream_command
 
             return stream_command(args, console)
+        if args.command == "laydown":
+            return _laydown(args, console)
         if args.command == "serve":
             from gbad.viewer import serve_command
 
@@ -365,6 +384,25 @@ def _track(
             f"{_fmt(a['track_rmse_at_updates_m'])} m (detections "
             f"{_fmt(a['detection_rmse_at_updates_m'])} m), false tracks {a['false_tracks']}"
         )
+    return 0
+
+
+def _laydown(args: argparse.Namespace, console: Console) -> int:
+    from gbad.laydown import optimise_laydown
+
+    loaded = load_scenario(args.scenario, args.allow_outside_paths)
+    out = _out_dir(args.out)
+    for name, value in (("--margin-m", args.margin_m), ("--cell-m", args.cell_m)):
+        if not value > 0:
+            raise OutputFolderError(f"{name} {value}", ["give a positive distance in metres"])
+    result = optimise_laydown(
+        loaded, out, args.place, args.objective, args.height_m, args.margin_m, args.cell_m,
+        args.spacing_m, args.rcs_m2, progress=lambda line: console.print(line),
+    )  # fmt: skip
+    console.print(
+        f"area coverage: scenario's own laydown {result.own_value:.1%}, optimised "
+        f"{result.best_value:.1%}; results in {result.out.resolve()}"
+    )
     return 0
 
 

@@ -174,6 +174,13 @@ class RoutePoint(Position):
         return _check_position_keys(data, ("t_s", "speed_mps"))
 
 
+class CandidateCircle(Strict):
+    """Where an item may stand (`gbad laydown`): within ``radius_m`` of ``center``."""
+
+    center: Position
+    radius_m: Annotated[float, Field(gt=0, le=200e3)]
+
+
 class AsterixSource(Strict):
     """An ASTERIX data source identifier (I048/010, I062/010): System Area Code and
     System Identification Code, one octet each."""
@@ -374,6 +381,11 @@ class Radar(Strict):
     #: Its plots' source in ASTERIX CAT048 and CAT034 (`gbad stream`; `gbad track` reads
     #: a recording's plots by it); default SAC 0 and SIC its place in `radars` from 1.
     asterix: AsterixSource | None = None
+    #: Where `gbad laydown` may put it: a circle, or a GeoJSON polygon file (lon/lat) in
+    #: the scenario's folder; and its antenna's height above the ground there (default:
+    #: as at its own site).
+    candidates: CandidateCircle | Annotated[str, Field(min_length=1)] | None = None
+    mast_m: Annotated[float, Field(ge=0, le=500)] | None = None
 
     @model_validator(mode="after")
     def _one_sensitivity(self) -> Radar:

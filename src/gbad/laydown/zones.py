@@ -1,0 +1,110 @@
+"""Candidate sites: the points of a grid inside an item's candidate zone (a circle, or a
+GeoJSON polygon in the scenario's folder), in the scenario's local east-north frame."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from gbad.errors import InputError
+from gbad.scenario.loader import LoadedScenario
+
+#: Candidates a zone is given when no spacing is asked for (about).
+DEFAULT_SITES = 150
+
+
+class LaydownError(InputError):
+    what = "laydown"
+
+
+def _enu(loaded: LoadedScenario, lat, lon) -> tuple[NDArray, NDArray]:
+    from gbad.earth.wgs84 import geodetic2enu
+
+    o = loaded.model.scenario.origin
+    e, n, _ = geodetic2enu(np.asarray(lat, float), np.asarray(lon, float), o.alt_m,
+                           o.lat_deg, o.lon_deg, o.alt_m)  # fmt: skip
+    return np.asarray(e, float), np.asarray(n, float)
+
+
+def zone_polygon(loaded: LoadedScenario, index: int):
+    """Radar ``index``'s candidate zone as a shapely polygon in east, north (m)."""
+    import shapely
+    from shapely.geometry import Point, Polygon
+    from shapely.validation import explain_validity
+
+    radar = loaded.model.radars[index]
+    where = f"radars[{index}] (id {radar.id!r}).candidates"
+    zone = radar.candidates
+    if zone is None:
+        raise LaydownError(loaded.source, [f"{where}: none given; this radar cannot be placed"])
+    if not isinstance(zone, str):
+        c = zone.center
+        if c.is_geodetic:
+            e, n = _enu(loaded, [c.lat_deg], [c.lon_deg])
+            e0, n0 = float(e[0]), float(n[0])
+        else:
+            e0, n0 = float(c.east_m or 0.0), float(c.north_m or 0.0)
+        return Point(e0, n0).buffer(zone.radius_m, quad_segs=32)
+    path = _zone_file(loaded, zone, where)
+    try:
+        doc = json.loads(path.read_text())
+        geom = doc
+        if doc.get("type") == "FeatureCollection":
+            geom = doc["features"][0]["geometry"]
+        elif doc.get("type") == "Feature":
+            geom = doc["geometry"]
+        if geom.get("type") != "Polygon":
+            raise ValueError(f"a {geom.get('type')!r} geometry; give one Polygon")
+        ring = np.asarray(geom["coordinates"][0], dtype=float)
+        if ring.ndim != 2 or ring.shape[1] < 2:
+            raise ValueError("its ring is not a list of [lon, lat] pairs")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise LaydownError(str(path), [f"{where}: not a GeoJSON polygon: {exc}"]) from None
+    e, n = _enu(loaded, ring[:, 1], ring[:, 0])
+    poly = Polygon(np.column_stack([e, n]))
+    if poly.is_empty or poly.area <= 0.0:
+        raise LaydownError(str(path), [f"{where}: the polygon is empty (no area)"])
+    if not poly.is_valid:
+        raise LaydownError(str(path), [f"{where}: the polygon is not valid: {explain_validity(poly)} "
+                                       "(a self-intersecting ring?)"])  # fmt: skip
+    return shapely.normalize(poly)
+
+
+def _zone_file(loaded: LoadedScenario, name: str, where: str) -> Path:
+    base = os.path.normpath(loaded.base_dir.absolute())
+    target = os.path.normpath(loaded.base_dir.absolute() / name)
+    if Path(name).is_absolute() or os.path.commonpath([base, target]) != base:
+        raise LaydownError(loaded.source, [f"{where}: {name!r} lies outside the scenario's folder"])
+    path = Path(target)
+    if not path.is_file():
+        raise LaydownError(loaded.source, [f"{where}: no file {name!r} in {base}"])
+    return path
+
+
+def candidate_sites(loaded: LoadedScenario, index: int, spacing_m: float | None = None,
+                    own: tuple[float, float] | None = None) -> tuple[NDArray, NDArray, float]:  # fmt: skip
+    """The grid points inside radar ``index``'s zone: east, north (m) and the spacing;
+    ``own`` (the scenario's own site) first among them where it lies in the zone, so that
+    the optimum is never worse than the planner's own choice."""
+    import shapely
+
+    poly = zone_polygon(loaded, index)
+    if own is not None and shapely.contains_xy(poly, *own):
+        e, n, spacing = candidate_sites(loaded, index, spacing_m)
+        return np.concatenate([[own[0]], e]), np.concatenate([[own[1]], n]), spacing
+    spacing = spacing_m or math.sqrt(poly.area / DEFAULT_SITES)
+    x0, y0, x1, y1 = poly.bounds
+    xs = np.arange(x0 + 0.5 * spacing, x1, spacing)
+    ys = np.arange(y0 + 0.5 * spacing, y1, spacing)
+    gx, gy = np.meshgrid(xs, ys)
+    inside = shapely.contains_xy(poly, gx.ravel(), gy.ravel())
+    if not inside.any():
+        # A zone narrower than the spacing: its centroid stands for it.
+        c = poly.representative_point()
+        return np.array([c.x]), np.array([c.y]), spacing
+    return gx.ravel()[inside], gy.ravel()[inside], spacing
