@@ -120,3 +120,32 @@ def test_laydown_without_candidates_or_with_an_unknown_radar_is_a_clear_error(tm
     assert result.returncode == 2 and "no radar has `candidates`: nothing to place" in result.stderr
     result = gbad("laydown", str(scenario), "--out", str(tmp_path / "o"), "--place", "nope")
     assert result.returncode == 2 and "--place nope" in result.stderr and "sr, wl" in result.stderr
+
+
+def test_the_warning_along_an_axis_is_where_the_target_rises_over_the_radars_horizon(tmp_path):
+    """A straight axis flown 50 m above flat ground to a radar on a 10 m mast whose lowest
+    beam is at 0°: the target is first seen where it rises above the 0° beam, at the
+    geometric horizon √(2 R · 40 m) ≈ 22.6 km; the warning distance is that, to a step."""
+    text = SMALL.replace(ZONE, ZONE + "\nmast_m = 10.0", 1)
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    loaded = load_scenario(path)
+    axis_e = np.arange(60e3, -1.0, -500.0)
+    axes = [(axis_e, np.zeros_like(axis_e), axis_e.copy())]
+    from gbad.laydown.objectives import warning_cover
+
+    cover, weights = warning_cover(loaded, 0, np.array([0.0]), np.array([0.0]), axes, 50.0, 1.0,
+                                   10.0)  # fmt: skip
+    warning = covered_value([cover], [0], weights)
+    horizon = np.sqrt(2.0 * 6_371_000.0 * 40.0)
+    assert abs(warning - horizon) <= 600.0, warning
+
+
+def test_the_warning_objective_is_solved_exactly_too(two_sites):
+    from gbad.laydown.objectives import threat_axes, warning_cover
+
+    e, n, _ = candidate_sites(two_sites, 0, spacing_m=6000.0)
+    cover, weights = warning_cover(two_sites, 0, e, n, threat_axes(two_sites), 50.0, 0.1, 10.0)
+    _, value = mclp([cover], weights)
+    _, best = brute_force([cover], weights)
+    assert value == pytest.approx(best, rel=1e-12)

@@ -141,7 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     lay.add_argument("scenario", help="scenario TOML file, or a built-in scenario name")
     lay.add_argument("--out", required=True, help="folder for scenario.toml, tables and map")
     lay.add_argument("--place", nargs="+", default=[], help="only these radars (ids)")
-    lay.add_argument("--objective", nargs="+", default=["area-coverage"], help="area-coverage")
+    lay.add_argument(
+        "--objective", nargs="+", default=["area-coverage"],
+        help="area-coverage (default) or low-altitude-warning",
+    )  # fmt: skip
     lay.add_argument(
         "--height-m", type=float, nargs="+", default=[50.0],
         help="target heights above the ground (m; default 50)",
@@ -399,9 +402,12 @@ def _laydown(args: argparse.Namespace, console: Console) -> int:
         loaded, out, args.place, args.objective, args.height_m, args.margin_m, args.cell_m,
         args.spacing_m, args.rcs_m2, progress=lambda line: console.print(line),
     )  # fmt: skip
+    fmt = (lambda v: f"{v / 1e3:.1f} km") if args.objective == ["low-altitude-warning"] else (
+        lambda v: f"{v:.1%}"
+    )
     console.print(
-        f"area coverage: scenario's own laydown {result.own_value:.1%}, optimised "
-        f"{result.best_value:.1%}; results in {result.out.resolve()}"
+        f"{args.objective[0]}: scenario's own laydown {fmt(result.own_value)}, optimised "
+        f"{fmt(result.best_value)}; results in {result.out.resolve()}"
     )
     return 0
 

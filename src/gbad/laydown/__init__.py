@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gbad.laydown.objectives import area_cells, cover_matrix
+from gbad.laydown.objectives import area_cells, cover_matrix, threat_axes, warning_cover
 from gbad.laydown.solve import covered_value, mclp
 from gbad.laydown.zones import LaydownError, candidate_sites
 from gbad.record import SIMULATED_NOTE, write_parquet, write_text
@@ -35,7 +35,7 @@ from gbad.scenario.loader import LoadedScenario
 
 __all__ = ["LaydownError", "LaydownResult", "optimise_laydown"]
 
-OBJECTIVES = ("area-coverage",)
+OBJECTIVES = ("area-coverage", "low-altitude-warning")
 
 
 @dataclass
@@ -59,13 +59,14 @@ def optimise_laydown(
     rcs_m2: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LaydownResult:
-    """Choose a site for each placeable radar; write the optimised scenario and tables."""
+    """Choose a site for each placeable radar by the (one) objective; write the optimised
+    scenario, and a table of every objective for the own and the optimised laydown."""
     from gbad.scenario.schema import DEFAULT_RCS_M2
 
     unknown = [o for o in objectives if o not in OBJECTIVES]
-    if unknown:
-        raise LaydownError(f"--objective {' '.join(unknown)}",
-                           [f"objectives built so far: {', '.join(OBJECTIVES)}"])  # fmt: skip
+    if unknown or len(objectives) != 1:
+        raise LaydownError(f"--objective {' '.join(objectives)}",
+                           [f"one of {', '.join(OBJECTIVES)} (one at a time so far)"])  # fmt: skip
     radars = loaded.model.radars
     ids = [r.id for r in radars]
     missing = [p for p in place if p not in ids]
@@ -77,60 +78,96 @@ def optimise_laydown(
     bad = [h for h in heights_m if not np.isfinite(h) or h < 0]
     if bad or not heights_m:
         raise LaydownError(f"--height-m {bad}", ["give heights above the ground, 0 m or more"])
-    rcs = float(rcs_m2 if rcs_m2 is not None else DEFAULT_RCS_M2["cruise_missile"])
-    cells_e, cells_n = area_cells(loaded, margin_m, cell_m)
-    weights = np.ones(len(cells_e) * len(heights_m))
-    covers, sites, own_covers = [], [], []
+    ctx = _Context(loaded, tuple(heights_m),
+                   float(rcs_m2 if rcs_m2 is not None else DEFAULT_RCS_M2["cruise_missile"]),
+                   *area_cells(loaded, margin_m, cell_m), threat_axes(loaded))  # fmt: skip
+    objective = objectives[0]
+    if objective == "low-altitude-warning" and not ctx.axes:
+        raise LaydownError(loaded.source, ["low-altitude-warning needs threats flown along routes "
+                                           "(a cruise missile's): the scenario has none"])  # fmt: skip
+    covers, sites = [], []
+    weights = np.zeros(0)
     for i in chosen:
         e, n, _ = candidate_sites(loaded, i, spacing_m, own=_own_site(loaded, i))
-        mast = _mast(loaded, i)
         if progress:
             progress(f"{radars[i].id}: {len(e)} candidate sites")
-        covers.append(cover_matrix(loaded, i, e, n, cells_e, cells_n, heights_m, rcs, mast))
-        own_e, own_n = _own_site(loaded, i)
-        own_covers.append(cover_matrix(loaded, i, np.array([own_e]), np.array([own_n]), cells_e,
-                                       cells_n, heights_m, rcs, mast))  # fmt: skip
+        cover, weights = ctx.problem(objective, i, e, n)
+        covers.append(cover)
         sites.append((e, n))
     moves = [np.hypot(e - _own_site(loaded, i)[0], n - _own_site(loaded, i)[1])
              for (e, n), i in zip(sites, chosen, strict=True)]  # fmt: skip
-    choice, best = mclp(covers, weights, moves)
-    own = covered_value(own_covers, [0] * len(chosen), weights)
-    total = float(weights.sum())
+    choice, _ = mclp(covers, weights, moves)
     placed = {radars[i].id: (float(sites[k][0][choice[k]]), float(sites[k][1][choice[k]]))
               for k, i in enumerate(chosen)}  # fmt: skip
+    own_sites = {radars[i].id: _own_site(loaded, i) for i in chosen}
+    values = {name: (ctx.value(name, chosen, own_sites), ctx.value(name, chosen, placed))
+              for name in OBJECTIVES if name != "low-altitude-warning" or ctx.axes}  # fmt: skip
     from gbad import __version__
     from gbad.record import staged_folder
 
     final = Path(out)
     about = {"command": "laydown", "gbad.scenario": loaded.model.scenario.name,
              "gbad.version": __version__}  # fmt: skip
-    with staged_folder(final, about) as out:
-        _write_outputs(out, loaded, chosen, placed, sites, choice, covers, cells_e, cells_n,
-                       heights_m, own, best, total, rcs, margin_m, cell_m)  # fmt: skip
-    return LaydownResult(final, [radars[i].id for i in chosen], own / total, best / total, placed)
+    with staged_folder(final, about) as stage:
+        _write_outputs(stage, ctx, objective, chosen, placed, own_sites, sites, choice, values,
+                       margin_m, cell_m)  # fmt: skip
+    own_value, best_value = values[objective]
+    return LaydownResult(final, [radars[i].id for i in chosen], own_value, best_value, placed)
 
 
-def _write_outputs(out, loaded, chosen, placed, sites, choice, covers, cells_e, cells_n,
-                   heights_m, own, best, total, rcs, margin_m, cell_m) -> None:  # fmt: skip
+@dataclass
+class _Context:
+    """What every objective is evaluated against."""
+
+    loaded: LoadedScenario
+    heights_m: tuple[float, ...]
+    rcs_m2: float
+    cells_e: np.ndarray
+    cells_n: np.ndarray
+    axes: list
+
+    def problem(self, objective: str, index: int, e, n):
+        """(cover, weights) of radar ``index``'s candidate sites (e, n) for ``objective``."""
+        mast = _mast(self.loaded, index)
+        if objective == "area-coverage":
+            cover = cover_matrix(self.loaded, index, e, n, self.cells_e, self.cells_n,
+                                 self.heights_m, self.rcs_m2, mast)  # fmt: skip
+            return cover, np.full(cover.shape[1], 1.0 / cover.shape[1])
+        return warning_cover(self.loaded, index, e, n, self.axes, self.heights_m[0],
+                             self.rcs_m2, mast)  # fmt: skip
+
+    def value(self, objective: str, chosen, at: dict) -> float:
+        """``objective``'s value with the radars ``chosen`` at ``at`` (id → east, north)."""
+        covers, weights = [], np.zeros(0)
+        for i in chosen:
+            e, n = at[self.loaded.model.radars[i].id]
+            cover, weights = self.problem(objective, i, np.array([e]), np.array([n]))
+            covers.append(cover)
+        return covered_value(covers, [0] * len(chosen), weights)
+
+
+def _write_outputs(out, ctx, objective, chosen, placed, own_sites, sites, choice, values,
+                   margin_m, cell_m) -> None:  # fmt: skip
+    loaded = ctx.loaded
     radars = loaded.model.radars
     _write_scenario(loaded, out / "scenario.toml", chosen, placed)
-    write_parquet(out / "laydowns.parquet", {
-        "laydown": np.array(["scenario's own", "optimised"], dtype=object),
-        "area_coverage": np.array([own / total, best / total]),
-        **{f"{rid}_east_m": np.array([_own_site(loaded, i)[0], placed[rid][0]])
-           for rid, i in zip(placed, chosen, strict=True)},
-        **{f"{rid}_north_m": np.array([_own_site(loaded, i)[1], placed[rid][1]])
-           for rid, i in zip(placed, chosen, strict=True)},
-    })  # fmt: skip
-    _picture(out / "laydown.png", loaded, chosen, sites, choice, covers, cells_e, cells_n,
-             len(heights_m))  # fmt: skip
+    columns = {"laydown": np.array(["scenario's own", "optimised"], dtype=object)}
+    for name, (own, best) in values.items():
+        unit = "_m" if name == "low-altitude-warning" else ""
+        columns[name.replace("-", "_") + unit] = np.array([own, best])
+    for rid in placed:
+        columns[f"{rid}_east_m"] = np.array([own_sites[rid][0], placed[rid][0]])
+        columns[f"{rid}_north_m"] = np.array([own_sites[rid][1], placed[rid][1]])
+    write_parquet(out / "laydowns.parquet", columns)
+    _picture(out / "laydown.png", ctx, chosen, sites, choice, placed)
     write_text(out / "laydown.json", json.dumps({
         "simulated": True, "note": SIMULATED_NOTE, "scenario": loaded.source,
-        "objective": "area-coverage", "heights_m": list(heights_m), "rcs_m2": rcs,
-        "margin_m": margin_m, "cell_m": cell_m, "cells": len(cells_e),
+        "objective": objective, "heights_m": list(ctx.heights_m), "rcs_m2": ctx.rcs_m2,
+        "margin_m": margin_m, "cell_m": cell_m, "cells": len(ctx.cells_e),
+        "threat_axes": len(ctx.axes),
         "candidates": {radars[i].id: len(sites[k][0]) for k, i in enumerate(chosen)},
         "chosen_east_north_m": placed,
-        "area_coverage": {"own": own / total, "optimised": best / total},
+        "values": {name: {"own": own, "optimised": best} for name, (own, best) in values.items()},
         "method": "maximal covering location problem, scipy.optimize.milp (HiGHS), exact",
     }, indent=2) + "\n")  # fmt: skip
 
@@ -183,7 +220,9 @@ def _write_scenario(loaded: LoadedScenario, path: Path, chosen, placed) -> None:
                + tomlkit.dumps(doc))  # fmt: skip
 
 
-def _picture(path: Path, loaded, chosen, sites, choice, covers, cells_e, cells_n, n_h) -> None:
+def _picture(path: Path, ctx, chosen, sites, choice, placed) -> None:
+    """Candidates, the own and the chosen sites; the defended cells by the share of heights
+    the optimised laydown sees; the threat axes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -191,13 +230,18 @@ def _picture(path: Path, loaded, chosen, sites, choice, covers, cells_e, cells_n
 
     from gbad.record import atomic_write
 
+    loaded = ctx.loaded
+    covers = []
+    for i in chosen:
+        e, n = placed[loaded.model.radars[i].id]
+        covers.append(ctx.problem("area-coverage", i, np.array([e]), np.array([n]))[0][0])
+    seen = np.logical_or.reduce(covers)
+    share = seen.reshape(len(ctx.heights_m), -1).mean(axis=0)
     fig, ax = plt.subplots(figsize=(8, 7))
-    seen = np.zeros(covers[0].shape[1], dtype=bool)
-    for cover, j in zip(covers, choice, strict=True):
-        seen |= cover[j]
-    share = seen.reshape(n_h, -1).mean(axis=0)
-    sc = ax.scatter(cells_e / 1e3, cells_n / 1e3, c=share, s=6, cmap="Greens", vmin=0, vmax=1)
+    sc = ax.scatter(ctx.cells_e / 1e3, ctx.cells_n / 1e3, c=share, s=6, cmap="Greens", vmin=0, vmax=1)
     fig.colorbar(sc, ax=ax, label="share of heights seen (optimised laydown)")
+    for e, n, _ in ctx.axes:
+        ax.plot(e / 1e3, n / 1e3, c="#d62728", lw=1, alpha=0.6)
     for k, i in enumerate(chosen):
         rid = loaded.model.radars[i].id
         e, n = sites[k]
@@ -209,7 +253,7 @@ def _picture(path: Path, loaded, chosen, sites, choice, covers, cells_e, cells_n
     ax.set_xlabel("east (km)")
     ax.set_ylabel("north (km)")
     ax.set_aspect("equal")
-    ax.set_title(f"{loaded.model.scenario.name}: laydown (simulated)")
+    ax.set_title(f"{loaded.model.scenario.name}: laydown (simulated); threat axes in red")
     ax.legend(loc="upper right", fontsize=8)
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
     plt.close(fig)

@@ -1,4 +1,5 @@
-"""What a laydown is worth. `area-coverage`: the share of the defended area, the asset
+"""What a laydown is worth. `area-coverage` (and `low-altitude-warning`, `warning_cover`):
+the share of the defended area, the asset
 circles widened by a margin, in which a target at each given height above the ground is
 seen by some placed radar (in sight on the 4/3 earth over the scenario's ground, inside
 the radar's coverage limits, single-look Pd ≥ 0.5 at the given RCS), every cell and
@@ -48,48 +49,115 @@ def area_cells(loaded: LoadedScenario, margin_m: float, cell_m: float) -> tuple[
     return gx[keep], gy[keep]
 
 
+def _site_radar(loaded: LoadedScenario, index: int, east_m: float, north_m: float, ground_m: float,
+                mast_m: float):  # fmt: skip
+    """Radar ``index`` moved to (east, north), its antenna ``mast_m`` above the ground there
+    (nominal, no drawn errors)."""
+    from gbad.scenario.schema import Position
+    from gbad.sensors.radar import RadarModel
+
+    o = loaded.model.scenario.origin
+    up = float(ground_m + mast_m - o.alt_m)
+    moved = loaded.model.radars[index].model_copy(
+        update={"position": Position(east_m=float(east_m), north_m=float(north_m), up_m=up)}
+    )
+    return RadarModel.from_scenario(moved, o).perfect()
+
+
+def _seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2: float) -> NDArray[np.bool_]:
+    """Which targets (lat, lon, alt) the radar sees: in coverage, Pd ≥ `SEEN_PD`, in sight."""
+    from gbad.earth.terrain import line_of_sight
+    from gbad.earth.wgs84 import geodetic2ecef
+    from gbad.sensors.detection import pd_from_snr
+
+    pos = np.stack(geodetic2ecef(lat, lon, alt), axis=-1)
+    az, el, rng, _ = radar.aer(pos, np.zeros_like(pos))
+    out = np.zeros(len(lat), dtype=bool)
+    idx = np.flatnonzero(radar.in_coverage(az, el, rng))
+    if idx.size:
+        snr = radar.snr_constant * rcs_m2 / np.maximum(rng[idx], 1.0) ** 4
+        idx = idx[pd_from_snr(snr, radar.pfa, radar.n_pulses, radar.swerling) >= SEEN_PD]
+    if idx.size:
+        idx = idx[line_of_sight(radar.lat_deg, radar.lon_deg, radar.alt_m, lat[idx], lon[idx],
+                                alt[idx], ground, radius_m=radius_m)]  # fmt: skip
+    out[idx] = True
+    return out
+
+
+def _geometry(loaded: LoadedScenario, east, north):
+    """(lat, lon, ground height) of local points, and the ground and 4/3-earth radius."""
+    from gbad.earth.refraction import effective_earth_radius_m
+    from gbad.earth.wgs84 import enu2geodetic
+    from gbad.runworld import make_ground
+
+    o = loaded.model.scenario.origin
+    ground = make_ground(loaded)
+    lat, lon, _ = enu2geodetic(np.asarray(east, float), np.asarray(north, float),
+                               np.zeros(np.shape(east)), o.lat_deg, o.lon_deg, o.alt_m)  # fmt: skip
+    h = np.asarray(ground.height_m(lat, lon), dtype=float)
+    radius = float(effective_earth_radius_m(loaded.model.scenario.refractivity_gradient_per_m))
+    return lat, lon, h, ground, radius
+
+
 def cover_matrix(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n: NDArray,
                  cells_e: NDArray, cells_n: NDArray, heights_m, rcs_m2: float,
                  mast_m: float) -> NDArray[np.bool_]:  # fmt: skip
     """(sites, cells × heights): whether radar ``index``, its antenna ``mast_m`` above the
     ground at each candidate site, sees each cell's target at each height."""
-    from gbad.earth.refraction import effective_earth_radius_m
-    from gbad.earth.terrain import line_of_sight
-    from gbad.earth.wgs84 import enu2geodetic, geodetic2ecef
-    from gbad.runworld import make_ground
-    from gbad.scenario.schema import Position
-    from gbad.sensors.detection import pd_from_snr
-    from gbad.sensors.radar import RadarModel
-
-    o = loaded.model.scenario.origin
-    ground = make_ground(loaded)
-    radius = float(effective_earth_radius_m(loaded.model.scenario.refractivity_gradient_per_m))
-    clat, clon, _ = enu2geodetic(cells_e, cells_n, np.zeros_like(cells_e), o.lat_deg, o.lon_deg,
-                                 o.alt_m)  # fmt: skip
-    cground = np.asarray(ground.height_m(clat, clon), dtype=float)
-    slat, slon, _ = enu2geodetic(sites_e, sites_n, np.zeros_like(sites_e), o.lat_deg, o.lon_deg,
-                                 o.alt_m)  # fmt: skip
-    sground = np.asarray(ground.height_m(slat, slon), dtype=float)
-    spec = loaded.model.radars[index]
+    clat, clon, cground, ground, radius = _geometry(loaded, cells_e, cells_n)
+    _, _, sground, _, _ = _geometry(loaded, sites_e, sites_n)
     out = np.zeros((len(sites_e), len(cells_e) * len(heights_m)), dtype=bool)
     for j in range(len(sites_e)):
-        up = float(sground[j] + mast_m - o.alt_m)
-        moved = spec.model_copy(update={"position": Position(east_m=float(sites_e[j]),
-                                                             north_m=float(sites_n[j]), up_m=up)})  # fmt: skip
-        radar = RadarModel.from_scenario(moved, o).perfect()
+        radar = _site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
         for k, h in enumerate(heights_m):
-            alt = cground + h
-            pos = np.stack(geodetic2ecef(clat, clon, alt), axis=-1)
-            az, el, rng, _ = radar.aer(pos, np.zeros_like(pos))
-            seen = radar.in_coverage(az, el, rng)
-            idx = np.flatnonzero(seen)
-            if idx.size:
-                snr = radar.snr_constant * rcs_m2 / np.maximum(rng[idx], 1.0) ** 4
-                strong = pd_from_snr(snr, radar.pfa, radar.n_pulses, radar.swerling) >= SEEN_PD
-                idx = idx[strong]
-            if idx.size:
-                vis = line_of_sight(radar.lat_deg, radar.lon_deg, radar.alt_m, clat[idx], clon[idx],
-                                    alt[idx], ground, radius_m=radius)  # fmt: skip
-                idx = idx[vis]
-            out[j, k * len(cells_e) + idx] = True
+            seen = _seen(radar, clat, clon, cground + h, ground, radius, rcs_m2)
+            out[j, k * len(cells_e) : (k + 1) * len(cells_e)] = seen
     return out
+
+
+#: Step (m) at which a threat axis is sampled.
+AXIS_STEP_M = 500.0
+
+
+def threat_axes(loaded: LoadedScenario, kinds=("cruise_missile",)) -> list[tuple[NDArray, ...]]:
+    """The scenario's route threats of ``kinds`` (every route threat where none is of
+    them): each path from its first waypoint to its last, sampled every `AXIS_STEP_M`,
+    as (east, north, distance still to fly), farthest first."""
+    from gbad.laydown.zones import _enu
+
+    o = loaded.model.scenario.origin
+    routes = [t for t in loaded.model.threats if t.route and t.kind in kinds]
+    routes = routes or [t for t in loaded.model.threats if t.route]
+    axes = []
+    for threat in routes:
+        pts = [p.to_geodetic(o) for p in threat.route]
+        e, n = _enu(loaded, [p[0] for p in pts], [p[1] for p in pts])
+        seg = np.hypot(np.diff(e), np.diff(n))
+        along = np.concatenate([[0.0], np.cumsum(seg)])
+        s = np.arange(0.0, along[-1], AXIS_STEP_M)
+        axes.append((np.interp(s, along, e), np.interp(s, along, n), along[-1] - s))
+    return axes
+
+
+def warning_cover(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n: NDArray,
+                  axes, height_m: float, rcs_m2: float, mast_m: float
+                  ) -> tuple[NDArray[np.bool_], NDArray]:  # fmt: skip
+    """`low-altitude-warning` as a covering problem. Along each axis, a target ``height_m``
+    above the ground is first seen at some point; the distance it has still to fly there
+    is the warning. Written as Σ_k Δ_k·[some point at or before k is seen] (Δ_k the
+    distance from point k to the next), it is a covering of the (axis, point) pairs with
+    weights Δ_k / axes: the value of a laydown is the mean warning distance (m) over the
+    axes. Returns the (sites, pairs) cover and the weights."""
+    covers, weights = [], []
+    _, _, sground, _, _ = _geometry(loaded, sites_e, sites_n)
+    geo = [_geometry(loaded, e, n) for e, n, _ in axes]
+    for j in range(len(sites_e)):
+        radar = _site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
+        row = []
+        for (lat, lon, h, ground, radius) in geo:
+            seen = _seen(radar, lat, lon, h + height_m, ground, radius, rcs_m2)
+            row.append(np.logical_or.accumulate(seen))
+        covers.append(np.concatenate(row) if row else np.zeros(0, bool))
+    for _, _, togo in axes:
+        weights.append(-np.diff(np.concatenate([togo, [0.0]])) / max(len(axes), 1))
+    return np.array(covers), (np.concatenate(weights) if weights else np.zeros(0))
