@@ -402,13 +402,12 @@ def _laydown(args: argparse.Namespace, console: Console) -> int:
         loaded, out, args.place, args.objective, args.height_m, args.margin_m, args.cell_m,
         args.spacing_m, args.rcs_m2, progress=lambda line: console.print(line),
     )  # fmt: skip
-    fmt = (lambda v: f"{v / 1e3:.1f} km") if args.objective == ["low-altitude-warning"] else (
-        lambda v: f"{v:.1%}"
-    )
-    console.print(
-        f"{args.objective[0]}: scenario's own laydown {fmt(result.own_value)}, optimised "
-        f"{fmt(result.best_value)}; results in {result.out.resolve()}"
-    )
+    for name, (own, best) in result.values.items():
+        fmt = (lambda v: f"{v / 1e3:.1f} km") if name == "low-altitude-warning" else (
+            lambda v: f"{v:.1%}"
+        )
+        console.print(f"{name}: scenario's own laydown {fmt(own)}, optimised {fmt(best)}")
+    console.print(f"results in {result.out.resolve()}")
     return 0
 
 

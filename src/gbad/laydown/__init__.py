@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from gbad.laydown.objectives import area_cells, cover_matrix, threat_axes, warning_cover
-from gbad.laydown.solve import covered_value, mclp
+from gbad.laydown.solve import covered_value, mclp, pareto
 from gbad.laydown.zones import LaydownError, candidate_sites
 from gbad.record import SIMULATED_NOTE, write_parquet, write_text
 from gbad.scenario.loader import LoadedScenario
@@ -45,6 +45,7 @@ class LaydownResult:
     own_value: float
     best_value: float
     sites: dict[str, tuple[float, float]]  # radar id → chosen (east, north), m
+    values: dict[str, tuple[float, float]]  # objective → (own, optimised)
 
 
 def optimise_laydown(
@@ -58,15 +59,16 @@ def optimise_laydown(
     spacing_m: float | None = None,
     rcs_m2: float | None = None,
     progress: Callable[[str], None] | None = None,
+    seed: int = 1,
 ) -> LaydownResult:
     """Choose a site for each placeable radar by the (one) objective; write the optimised
     scenario, and a table of every objective for the own and the optimised laydown."""
     from gbad.scenario.schema import DEFAULT_RCS_M2
 
     unknown = [o for o in objectives if o not in OBJECTIVES]
-    if unknown or len(objectives) != 1:
+    if unknown or not objectives or len(set(objectives)) != len(objectives):
         raise LaydownError(f"--objective {' '.join(objectives)}",
-                           [f"one of {', '.join(OBJECTIVES)} (one at a time so far)"])  # fmt: skip
+                           [f"one or more of {', '.join(OBJECTIVES)}, each once"])  # fmt: skip
     radars = loaded.model.radars
     ids = [r.id for r in radars]
     missing = [p for p in place if p not in ids]
@@ -82,21 +84,29 @@ def optimise_laydown(
                    float(rcs_m2 if rcs_m2 is not None else DEFAULT_RCS_M2["cruise_missile"]),
                    *area_cells(loaded, margin_m, cell_m), threat_axes(loaded))  # fmt: skip
     objective = objectives[0]
-    if objective == "low-altitude-warning" and not ctx.axes:
+    if "low-altitude-warning" in objectives and not ctx.axes:
         raise LaydownError(loaded.source, ["low-altitude-warning needs threats flown along routes "
                                            "(a cruise missile's): the scenario has none"])  # fmt: skip
-    covers, sites = [], []
-    weights = np.zeros(0)
+    problems: dict[str, tuple[list, np.ndarray]] = {name: ([], np.zeros(0)) for name in objectives}
+    sites = []
     for i in chosen:
         e, n, _ = candidate_sites(loaded, i, spacing_m, own=_own_site(loaded, i))
         if progress:
             progress(f"{radars[i].id}: {len(e)} candidate sites")
-        cover, weights = ctx.problem(objective, i, e, n)
-        covers.append(cover)
+        for name in objectives:
+            cover, weights = ctx.problem(name, i, e, n)
+            problems[name] = (problems[name][0] + [cover], weights)
         sites.append((e, n))
     moves = [np.hypot(e - _own_site(loaded, i)[0], n - _own_site(loaded, i)[1])
              for (e, n), i in zip(sites, chosen, strict=True)]  # fmt: skip
-    choice, _ = mclp(covers, weights, moves)
+    front = None
+    if len(objectives) == 1:
+        choice, _ = mclp(*problems[objective], moves)
+    else:
+        if progress:
+            progress(f"Pareto front of {' and '.join(objectives)} (NSGA-II)")
+        front = pareto([problems[name] for name in objectives], seed=seed)
+        choice = [int(v) for v in front[0][_balanced(front[1])]]
     placed = {radars[i].id: (float(sites[k][0][choice[k]]), float(sites[k][1][choice[k]]))
               for k, i in enumerate(chosen)}  # fmt: skip
     own_sites = {radars[i].id: _own_site(loaded, i) for i in chosen}
@@ -111,8 +121,11 @@ def optimise_laydown(
     with staged_folder(final, about) as stage:
         _write_outputs(stage, ctx, objective, chosen, placed, own_sites, sites, choice, values,
                        margin_m, cell_m)  # fmt: skip
+        if front is not None:
+            _write_front(stage, ctx, objectives, chosen, sites, front)
     own_value, best_value = values[objective]
-    return LaydownResult(final, [radars[i].id for i in chosen], own_value, best_value, placed)
+    return LaydownResult(final, [radars[i].id for i in chosen], own_value, best_value, placed,
+                         values)  # fmt: skip
 
 
 @dataclass
@@ -170,6 +183,44 @@ def _write_outputs(out, ctx, objective, chosen, placed, own_sites, sites, choice
         "values": {name: {"own": own, "optimised": best} for name, (own, best) in values.items()},
         "method": "maximal covering location problem, scipy.optimize.milp (HiGHS), exact",
     }, indent=2) + "\n")  # fmt: skip
+
+
+def _balanced(values: np.ndarray) -> int:
+    """The front's member best on the sum of its objectives each scaled to [0, 1] over
+    the front (the first where the front is one point)."""
+    span = np.ptp(values, axis=0)
+    scaled = (values - values.min(axis=0)) / np.where(span > 0, span, 1.0)
+    return int(np.argmax(scaled.sum(axis=1)))
+
+
+def _write_front(out: Path, ctx, objectives, chosen, sites, front) -> None:
+    """``pareto.parquet`` (each front member's sites and values) and ``pareto.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gbad.record import atomic_write
+
+    x, f, evaluations = front
+    columns: dict = {name.replace("-", "_"): f[:, k] for k, name in enumerate(objectives)}
+    for k, i in enumerate(chosen):
+        rid = ctx.loaded.model.radars[i].id
+        columns[f"{rid}_east_m"] = sites[k][0][x[:, k]]
+        columns[f"{rid}_north_m"] = sites[k][1][x[:, k]]
+    columns["balanced"] = np.arange(len(x)) == _balanced(f)
+    write_parquet(out / "pareto.parquet", columns, {"gbad.evaluations": str(evaluations)})
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(f[:, 0], f[:, 1], "o-", c="#1f77b4")
+    b = _balanced(f)
+    ax.plot(f[b, 0], f[b, 1], "*", ms=14, c="#d62728", label="balanced (written as scenario.toml)")
+    unit = {"area-coverage": "share", "low-altitude-warning": "m"}
+    ax.set_xlabel(f"{objectives[0]} ({unit[objectives[0]]})")
+    ax.set_ylabel(f"{objectives[1]} ({unit[objectives[1]]})")
+    ax.set_title(f"Pareto front, NSGA-II, {evaluations} evaluations (simulated)")
+    ax.legend(fontsize=8)
+    atomic_write(out / "pareto.png", lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    plt.close(fig)
 
 
 def _own_site(loaded: LoadedScenario, index: int) -> tuple[float, float]:

@@ -91,3 +91,94 @@ def brute_force(covers: Sequence[NDArray[np.bool_]], weights: NDArray) -> tuple[
         if value > best_value + 1e-9:
             best, best_value = list(choice), value
     return best or [0] * len(covers), best_value
+
+
+def _values(problems, x) -> np.ndarray:
+    """(objectives,) of the choice ``x`` (one site index per item)."""
+    return np.array([covered_value(covers, list(x), w) for covers, w in problems])
+
+
+def pareto(problems: Sequence[tuple[Sequence[NDArray[np.bool_]], NDArray]], seed: int = 1,
+           pop_size: int = 40, generations: int = 60) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """The Pareto front of several covering objectives (each ``(covers, weights)`` over the
+    same items and candidate sites), by NSGA-II over the site indices (pymoo: integer
+    sampling, SBX crossover and polynomial mutation rounded to integers). Returns the
+    front's choices (F, items), their values (F, objectives) and the evaluations made.
+    Deterministic for ``seed``."""
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.config import Config
+    from pymoo.core.problem import Problem
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.mutation.pm import PM
+    from pymoo.operators.repair.rounding import RoundingRepair
+    from pymoo.operators.sampling.rnd import IntegerRandomSampling
+    from pymoo.optimize import minimize
+
+    Config.warnings["not_compiled"] = False
+    n_sites = [c.shape[0] for c in problems[0][0]]
+    count = [0]
+
+    class Laydown(Problem):
+        def __init__(self) -> None:
+            super().__init__(n_var=len(n_sites), n_obj=len(problems), xl=0,
+                             xu=np.array(n_sites) - 1, vtype=int)  # fmt: skip
+
+        def _evaluate(self, x, out, *args, **kwargs) -> None:
+            count[0] += len(x)
+            out["F"] = -np.array([_values(problems, row.astype(int)) for row in x])
+
+    algorithm = NSGA2(
+        pop_size=pop_size,
+        sampling=IntegerRandomSampling(),
+        crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        eliminate_duplicates=True,
+    )
+    res = minimize(Laydown(), algorithm, ("n_gen", generations), seed=seed, verbose=False)
+    x = np.atleast_2d(res.X).astype(int)
+    f = -np.atleast_2d(res.F)
+    order = np.argsort(-f[:, 0], kind="stable")
+    return x[order], f[order], count[0]
+
+
+def evaluations_to_reach(covers: Sequence[NDArray[np.bool_]], weights: NDArray, target: float,
+                         seed: int = 1, pop_size: int = 20, budget: int = 20_000) -> int | None:  # fmt: skip
+    """How many evaluations a genetic search (pymoo's GA, the single-objective sibling of
+    `pareto`'s) needs to reach ``target`` (the programme's optimum); None within
+    ``budget``."""
+    from pymoo.algorithms.soo.nonconvex.ga import GA
+    from pymoo.config import Config
+    from pymoo.core.problem import Problem
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.mutation.pm import PM
+    from pymoo.operators.repair.rounding import RoundingRepair
+    from pymoo.operators.sampling.rnd import IntegerRandomSampling
+
+    Config.warnings["not_compiled"] = False
+    n_sites = [c.shape[0] for c in covers]
+    state = {"n": 0, "hit": None}
+
+    class Laydown(Problem):
+        def __init__(self) -> None:
+            super().__init__(n_var=len(n_sites), n_obj=1, xl=0, xu=np.array(n_sites) - 1,
+                             vtype=int)  # fmt: skip
+
+        def _evaluate(self, x, out, *args, **kwargs) -> None:
+            values = np.array([covered_value(covers, list(row.astype(int)), weights) for row in x])
+            for v in values:
+                state["n"] += 1
+                if state["hit"] is None and v >= target - 1e-9:
+                    state["hit"] = state["n"]
+            out["F"] = -values
+
+    algorithm = GA(
+        pop_size=pop_size,
+        sampling=IntegerRandomSampling(),
+        crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        eliminate_duplicates=True,
+    )
+    algorithm.setup(Laydown(), termination=("n_evals", budget), seed=seed, verbose=False)
+    while algorithm.has_next() and state["hit"] is None:
+        algorithm.next()
+    return state["hit"]
