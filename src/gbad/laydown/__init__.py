@@ -223,6 +223,30 @@ def _write_front(out: Path, ctx, objectives, chosen, sites, front) -> None:
     plt.close(fig)
 
 
+def _terrain_background(ax, ctx, sites) -> None:
+    """Over a DEM, its heights (grey, lighter higher) under the map: what masks what."""
+    if ctx.loaded.model.scenario.dem is None:
+        return
+    from gbad.laydown.zones import on_the_ground
+    from gbad.runworld import make_ground
+
+    xs = [ctx.cells_e, *(e for e, _ in sites), *(a[0] for a in ctx.axes)]
+    ys = [ctx.cells_n, *(n for _, n in sites), *(a[1] for a in ctx.axes)]
+    x0, x1 = min(float(np.min(x)) for x in xs if len(x)), max(float(np.max(x)) for x in xs if len(x))
+    y0, y1 = min(float(np.min(y)) for y in ys if len(y)), max(float(np.max(y)) for y in ys if len(y))
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 240), np.linspace(y1, y0, 240))
+    h = np.full(gx.shape, np.nan)
+    ok = on_the_ground(ctx.loaded, gx.ravel(), gy.ravel()).reshape(gx.shape)
+    o = ctx.loaded.model.scenario.origin
+    from gbad.earth.wgs84 import enu2geodetic
+
+    lat, lon, _ = enu2geodetic(gx[ok], gy[ok], np.zeros(ok.sum()), o.lat_deg, o.lon_deg, o.alt_m)
+    h[ok] = np.asarray(make_ground(ctx.loaded).height_m(lat, lon), dtype=float)
+    im = ax.imshow(h, extent=(x0 / 1e3, x1 / 1e3, y0 / 1e3, y1 / 1e3), cmap="Greys_r", alpha=0.6,
+                   origin="upper")  # fmt: skip
+    ax.figure.colorbar(im, ax=ax, label="ground height (m)", shrink=0.6)
+
+
 def _own_site(loaded: LoadedScenario, index: int) -> tuple[float, float]:
     from gbad.laydown.zones import _enu
 
@@ -289,6 +313,7 @@ def _picture(path: Path, ctx, chosen, sites, choice, placed) -> None:
     seen = np.logical_or.reduce(covers)
     share = seen.reshape(len(ctx.heights_m), -1).mean(axis=0)
     fig, ax = plt.subplots(figsize=(8, 7))
+    _terrain_background(ax, ctx, sites)
     sc = ax.scatter(ctx.cells_e / 1e3, ctx.cells_n / 1e3, c=share, s=6, cmap="Greens", vmin=0, vmax=1)
     fig.colorbar(sc, ax=ax, label="share of heights seen (optimised laydown)")
     for e, n, _ in ctx.axes:

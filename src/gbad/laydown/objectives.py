@@ -46,6 +46,9 @@ def area_cells(loaded: LoadedScenario, margin_m: float, cell_m: float) -> tuple[
     keep = np.zeros(gx.shape, dtype=bool)
     for e, n, r in pts:
         keep |= np.hypot(gx - e, gy - n) <= r
+    from gbad.laydown.zones import on_the_ground
+
+    keep[keep] = on_the_ground(loaded, gx[keep], gy[keep])  # a DEM's edge bounds the area
     return gx[keep], gy[keep]
 
 
@@ -65,18 +68,20 @@ def _site_radar(loaded: LoadedScenario, index: int, east_m: float, north_m: floa
 
 
 def _seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2: float) -> NDArray[np.bool_]:
-    """Which targets (lat, lon, alt) the radar sees: in coverage, Pd ≥ `SEEN_PD`, in sight."""
+    """Which targets (lat, lon, alt) the radar sees: in coverage, Pd ≥ `SEEN_PD`, in sight.
+    (Pd rises with SNR: the SNR Pd = `SEEN_PD` asks for is found once, then compared.)"""
     from gbad.earth.terrain import line_of_sight
     from gbad.earth.wgs84 import geodetic2ecef
-    from gbad.sensors.detection import pd_from_snr
+    from gbad.sensors.detection import snr_per_pulse_required
 
     pos = np.stack(geodetic2ecef(lat, lon, alt), axis=-1)
     az, el, rng, _ = radar.aer(pos, np.zeros_like(pos))
     out = np.zeros(len(lat), dtype=bool)
     idx = np.flatnonzero(radar.in_coverage(az, el, rng))
     if idx.size:
+        need = float(snr_per_pulse_required(SEEN_PD, radar.pfa, radar.n_pulses, radar.swerling))
         snr = radar.snr_constant * rcs_m2 / np.maximum(rng[idx], 1.0) ** 4
-        idx = idx[pd_from_snr(snr, radar.pfa, radar.n_pulses, radar.swerling) >= SEEN_PD]
+        idx = idx[snr >= need]
     if idx.size:
         idx = idx[line_of_sight(radar.lat_deg, radar.lon_deg, radar.alt_m, lat[idx], lon[idx],
                                 alt[idx], ground, radius_m=radius_m)]  # fmt: skip
@@ -135,7 +140,11 @@ def threat_axes(loaded: LoadedScenario, kinds=("cruise_missile",)) -> list[tuple
         seg = np.hypot(np.diff(e), np.diff(n))
         along = np.concatenate([[0.0], np.cumsum(seg)])
         s = np.arange(0.0, along[-1], AXIS_STEP_M)
-        axes.append((np.interp(s, along, e), np.interp(s, along, n), along[-1] - s))
+        ae, an, togo = np.interp(s, along, e), np.interp(s, along, n), along[-1] - s
+        from gbad.laydown.zones import on_the_ground
+
+        mapped = on_the_ground(loaded, ae, an)  # the axis as far as the DEM reaches
+        axes.append((ae[mapped], an[mapped], togo[mapped]))
     return axes
 
 

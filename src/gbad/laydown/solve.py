@@ -29,8 +29,10 @@ def covered_value(covers: Sequence[NDArray[np.bool_]], choice: Sequence[int], we
 
 
 def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
-         moves: Sequence[NDArray] | None = None) -> tuple[list[int], float]:  # fmt: skip
-    """The best site per item (indices into each item's candidates) and its value, exact.
+         moves: Sequence[NDArray] | None = None, programme: bool = False) -> tuple[list[int], float]:  # fmt: skip
+    """The best site per item (indices into each item's candidates) and its value, exact:
+    for one item read off its sites' values (``programme``: by the programme all the
+    same), for several the programme above.
 
     ``moves``: per item, each site's distance from where the item stands now. Among
     laydowns of equal value the one that moves the items least is taken (a penalty of
@@ -38,6 +40,13 @@ def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, vstack
 
+    if len(covers) == 1 and not programme:
+        # One item: each site's value is its cover's weight, and the best is read off.
+        values = covers[0].astype(float) @ np.asarray(weights, float)
+        best = np.flatnonzero(values >= values.max() - 1e-12)
+        if moves is not None:
+            best = best[np.argsort(np.asarray(moves[0], float)[best], kind="stable")]
+        return [int(best[0])], covered_value(covers, [int(best[0])], np.asarray(weights, float))
     n_sites = [c.shape[0] for c in covers]
     n_x = sum(n_sites)
     n_c = covers[0].shape[1]

@@ -86,6 +86,24 @@ def _zone_file(loaded: LoadedScenario, name: str, where: str) -> Path:
     return path
 
 
+def on_the_ground(loaded: LoadedScenario, east, north) -> NDArray[np.bool_]:
+    """Which local points the scenario's ground has a height for (all, without a DEM)."""
+    import copy
+
+    from gbad.earth.wgs84 import enu2geodetic
+    from gbad.runworld import make_ground
+
+    ground = make_ground(loaded)
+    east, north = np.asarray(east, float), np.asarray(north, float)
+    if not hasattr(ground, "no_data_height_m"):
+        return np.ones(east.shape, dtype=bool)
+    probe = copy.copy(ground)
+    probe.no_data_height_m = float("nan")
+    o = loaded.model.scenario.origin
+    lat, lon, _ = enu2geodetic(east, north, np.zeros_like(east), o.lat_deg, o.lon_deg, o.alt_m)
+    return np.isfinite(np.asarray(probe.height_m(lat, lon), dtype=float))
+
+
 def candidate_sites(loaded: LoadedScenario, index: int, spacing_m: float | None = None,
                     own: tuple[float, float] | None = None) -> tuple[NDArray, NDArray, float]:  # fmt: skip
     """The grid points inside radar ``index``'s zone: east, north (m) and the spacing;
@@ -106,5 +124,14 @@ def candidate_sites(loaded: LoadedScenario, index: int, spacing_m: float | None 
     if not inside.any():
         # A zone narrower than the spacing: its centroid stands for it.
         c = poly.representative_point()
-        return np.array([c.x]), np.array([c.y]), spacing
-    return gx.ravel()[inside], gy.ravel()[inside], spacing
+        e, n = np.array([c.x]), np.array([c.y])
+    else:
+        e, n = gx.ravel()[inside], gy.ravel()[inside]
+    mapped = on_the_ground(loaded, e, n)
+    if not mapped.any():
+        radar = loaded.model.radars[index]
+        raise LaydownError(loaded.source, [
+            f"radars[{index}] (id {radar.id!r}).candidates: the zone lies outside the "
+            f"scenario's DEM ({loaded.model.scenario.dem}); move it onto the map"
+        ])  # fmt: skip
+    return e[mapped], n[mapped], spacing
