@@ -53,7 +53,7 @@ def main() -> None:
     t3 = time.perf_counter()
     print(f"{len(e)} candidate sites, {len(cells_e)} cells x 3 heights")
     print(f"sites and cells {t1 - t0:.2f} s; cover (every site, every cell and height) "
-          f"{t2 - t1:.2f} s ({len(e) / (t2 - t1):.0f} sites/s); covering programme (HiGHS) "
+          f"{t2 - t1:.2f} s ({len(e) / (t2 - t1):.0f} sites/s); the choice (one radar: read off) "
           f"{t3 - t2:.2f} s; total {t3 - t0:.2f} s")  # fmt: skip
     print(f"best area coverage {value:.3f} at east {e[choice[0]]:.0f} m, north {n[choice[0]]:.0f} m")
     print(f"load average after: {os.getloadavg()}")
