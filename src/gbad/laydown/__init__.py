@@ -1,21 +1,22 @@
-"""`gbad laydown`: where to put the radars (first part of issue 16: the area-coverage
-objective, solved exactly).
+"""`gbad laydown`: where to put the radars (the first part of issue 16, docs/laydown.md).
 
 The front door is `optimise_laydown`. Each radar with a ``candidates`` zone (or those
-named) gets a grid of candidate sites in it (`gbad.laydown.zones`); each site's cover of
-the defended area at the given heights is computed with the radar model and the line of
-sight over the scenario's ground (`gbad.laydown.objectives`); one site per radar is then
-chosen to cover the most, exactly, as a maximal covering location problem
-(`gbad.laydown.solve`); among equally good laydowns, the one that moves the radars
-least from where the scenario has them. Written into ``out``:
+named) gets a grid of candidate sites in it (`gbad.laydown.zones`); each site's value for
+an objective (area coverage, low-altitude warning: `gbad.laydown.objectives`) is
+computed with the radar model and the line of sight over the scenario's ground; one
+site per radar is then chosen for the most, exactly, as a maximal covering location
+problem (`gbad.laydown.solve`), among equally good laydowns the one that moves the
+radars least; two objectives at once give their Pareto front (NSGA-II). Written into
+``out`` (replaced whole):
 
 - ``scenario.toml``: the scenario with the chosen sites as positions (its own text
   otherwise, comments kept), valid under ``gbad validate``;
-- ``laydowns.parquet``: the scenario's own laydown and the optimised one, with the
-  objective's value of each;
-- ``laydown.png``: the map of the candidates, the own and the chosen sites, and the
-  defended area's cells seen;
-- ``laydown.json``: what was asked and found.
+- ``laydowns.parquet``: the scenario's own laydown and the optimised one, with every
+  objective's value;
+- ``laydown.png``: the map of the candidates, the own and the chosen sites, the threat
+  axes and the defended area's cells seen (over the DEM's heights where there is one);
+- ``laydown.json``: what was asked and found;
+- with two objectives, ``pareto.parquet`` and ``pareto.png``.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def optimise_laydown(
     progress: Callable[[str], None] | None = None,
     seed: int = 1,
 ) -> LaydownResult:
-    """Choose a site for each placeable radar by the (one) objective; write the optimised
-    scenario, and a table of every objective for the own and the optimised laydown."""
+    """Choose a site for each placeable radar: the exact optimum of one objective, or the
+    balanced member of two objectives' Pareto front; write the optimised scenario and a
+    table of every objective for the own and the optimised laydown."""
     from gbad.scenario.schema import DEFAULT_RCS_M2
 
     unknown = [o for o in objectives if o not in OBJECTIVES]

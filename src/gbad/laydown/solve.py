@@ -102,6 +102,24 @@ def brute_force(covers: Sequence[NDArray[np.bool_]], weights: NDArray) -> tuple[
     return best or [0] * len(covers), best_value
 
 
+def _integer_operators() -> dict:
+    """pymoo's operators for a choice of site indices: integer sampling, SBX crossover and
+    polynomial mutation rounded back to integers, duplicates dropped."""
+    from pymoo.config import Config
+    from pymoo.operators.crossover.sbx import SBX
+    from pymoo.operators.mutation.pm import PM
+    from pymoo.operators.repair.rounding import RoundingRepair
+    from pymoo.operators.sampling.rnd import IntegerRandomSampling
+
+    Config.warnings["not_compiled"] = False
+    return {
+        "sampling": IntegerRandomSampling(),
+        "crossover": SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        "mutation": PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        "eliminate_duplicates": True,
+    }
+
+
 def _values(problems, x) -> np.ndarray:
     """(objectives,) of the choice ``x`` (one site index per item)."""
     return np.array([covered_value(covers, list(x), w) for covers, w in problems])
@@ -115,15 +133,9 @@ def pareto(problems: Sequence[tuple[Sequence[NDArray[np.bool_]], NDArray]], seed
     front's choices (F, items), their values (F, objectives) and the evaluations made.
     Deterministic for ``seed``."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
-    from pymoo.config import Config
     from pymoo.core.problem import Problem
-    from pymoo.operators.crossover.sbx import SBX
-    from pymoo.operators.mutation.pm import PM
-    from pymoo.operators.repair.rounding import RoundingRepair
-    from pymoo.operators.sampling.rnd import IntegerRandomSampling
     from pymoo.optimize import minimize
 
-    Config.warnings["not_compiled"] = False
     n_sites = [c.shape[0] for c in problems[0][0]]
     count = [0]
 
@@ -136,13 +148,7 @@ def pareto(problems: Sequence[tuple[Sequence[NDArray[np.bool_]], NDArray]], seed
             count[0] += len(x)
             out["F"] = -np.array([_values(problems, row.astype(int)) for row in x])
 
-    algorithm = NSGA2(
-        pop_size=pop_size,
-        sampling=IntegerRandomSampling(),
-        crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-        mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-        eliminate_duplicates=True,
-    )
+    algorithm = NSGA2(pop_size=pop_size, **_integer_operators())
     res = minimize(Laydown(), algorithm, ("n_gen", generations), seed=seed, verbose=False)
     x = np.atleast_2d(res.X).astype(int)
     f = -np.atleast_2d(res.F)
@@ -156,14 +162,8 @@ def evaluations_to_reach(covers: Sequence[NDArray[np.bool_]], weights: NDArray, 
     `pareto`'s) needs to reach ``target`` (the programme's optimum); None within
     ``budget``."""
     from pymoo.algorithms.soo.nonconvex.ga import GA
-    from pymoo.config import Config
     from pymoo.core.problem import Problem
-    from pymoo.operators.crossover.sbx import SBX
-    from pymoo.operators.mutation.pm import PM
-    from pymoo.operators.repair.rounding import RoundingRepair
-    from pymoo.operators.sampling.rnd import IntegerRandomSampling
 
-    Config.warnings["not_compiled"] = False
     n_sites = [c.shape[0] for c in covers]
     state = {"n": 0, "hit": None}
 
@@ -180,13 +180,7 @@ def evaluations_to_reach(covers: Sequence[NDArray[np.bool_]], weights: NDArray, 
                     state["hit"] = state["n"]
             out["F"] = -values
 
-    algorithm = GA(
-        pop_size=pop_size,
-        sampling=IntegerRandomSampling(),
-        crossover=SBX(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-        mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-        eliminate_duplicates=True,
-    )
+    algorithm = GA(pop_size=pop_size, **_integer_operators())
     algorithm.setup(Laydown(), termination=("n_evals", budget), seed=seed, verbose=False)
     while algorithm.has_next() and state["hit"] is None:
         algorithm.next()
