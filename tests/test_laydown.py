@@ -37,7 +37,9 @@ def covering_problems(draw):
         n_sites = draw(st.integers(1, 12))
         bits = draw(st.lists(st.booleans(), min_size=n_sites * n_cells, max_size=n_sites * n_cells))
         covers.append(np.array(bits, dtype=bool).reshape(n_sites, n_cells))
-    weights = np.array(draw(st.lists(st.floats(0.0, 5.0), min_size=n_cells, max_size=n_cells)))
+    # Cell weights as a laydown has them: none, or of like sizes.
+    weight = st.one_of(st.just(0.0), st.floats(0.01, 5.0))
+    weights = np.array(draw(st.lists(weight, min_size=n_cells, max_size=n_cells)))
     return covers, weights
 
 

@@ -55,6 +55,10 @@ def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
     useful = np.flatnonzero(a.any(axis=0))
     a = a[:, useful]
     w = np.asarray(weights, float)[useful]
+    # The smallest weight that counts made 1: the solver's tolerances (1e-7) are absolute,
+    # and a laydown's value must not hinge on them (the argmax does not change).
+    if np.any(w > 0):
+        w = w / w[w > 0].min()
     n_y = len(useful)
     penalty = np.zeros(n_x)
     positive = w[w > 0]
