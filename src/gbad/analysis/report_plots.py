@@ -104,6 +104,13 @@ def _polylines(groups: Sequence[tuple[NDArray, NDArray]]) -> tuple[list, list]:
     return xs, ys
 
 
+def _lines(groups, name: str, line: dict, trace: str = "scatter", **more: Any) -> dict:
+    """One trace drawing several lines (`_polylines`), named on hover."""
+    x, y = _polylines(groups)
+    return {"type": trace, "mode": "lines", "x": x, "y": y, "name": name, "line": line,
+            "hoverinfo": "name", **more}  # fmt: skip
+
+
 def _circle(e_km: float, n_km: float, r_km: float, n: int = 73) -> tuple[NDArray, NDArray]:
     a = np.linspace(0.0, 2.0 * np.pi, n)
     return e_km + r_km * np.sin(a), n_km + r_km * np.cos(a)
@@ -142,36 +149,15 @@ def plan_figure(
             )
             for o in np.unique(oid[m])
         ]
-        x, y = _polylines(groups)
-        data.append(
-            {
-                "type": "scattergl",
-                "mode": "lines",
-                "x": x,
-                "y": y,
-                "name": f"truth: {kind}",
-                "line": {"color": KIND_COLOURS.get(kind, "#777"), "width": 2},
-                "opacity": 0.5,
-                "hoverinfo": "name",
-            }
-        )
+        line = {"color": KIND_COLOURS.get(kind, "#777"), "width": 2}
+        data.append(_lines(groups, f"truth: {kind}", line, "scattergl", opacity=0.5))
     conf = np.asarray(tracks["status"]).astype(str) == "confirmed"
     if conf.any():
         tid = np.asarray(tracks["track_id"])[conf]
         e = np.asarray(tracks["east_m"])[conf] / 1e3
         n = np.asarray(tracks["north_m"])[conf] / 1e3
-        x, y = _polylines([(e[tid == t], n[tid == t]) for t in np.unique(tid)])
-        data.append(
-            {
-                "type": "scattergl",
-                "mode": "lines",
-                "x": x,
-                "y": y,
-                "name": "confirmed tracks",
-                "line": {"color": "#111", "width": 1},
-                "hoverinfo": "name",
-            }
-        )
+        groups = [(e[tid == t], n[tid == t]) for t in np.unique(tid)]
+        data.append(_lines(groups, "confirmed tracks", {"color": "#111", "width": 1}, "scattergl"))
     ranges = extras.get("radar_range_m", {})
     radii = extras.get("asset_radius_m", {})
     rings = [
@@ -180,35 +166,20 @@ def plan_figure(
         if k == "radar" and i in ranges
     ]
     if rings:
-        x, y = _polylines(rings)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": x,
-                "y": y,
-                "name": "radar maximum range",
-                "line": {"color": "#888", "dash": "dot", "width": 1},
-                "hoverinfo": "name",
-            }
-        )
+        line = {"color": "#888", "dash": "dot", "width": 1}
+        data.append(_lines(rings, "radar maximum range", line))
     outlines = extras.get("coverage", {})
     for k, (rid, lines) in enumerate(outlines.items()):
         if not lines:
             continue
-        x, y = _polylines([(e / 1e3, n / 1e3) for e, n in lines])
         data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": x,
-                "y": y,
-                "name": f"{rid} coverage",
-                "legendgroup": "coverage",
-                "legendgrouptitle": {"text": extras.get("coverage_label", "radar coverage")},
-                "line": {"color": RADAR_COLOURS[k % len(RADAR_COLOURS)], "width": 1.5},
-                "hoverinfo": "name",
-            }
+            _lines(
+                [(e / 1e3, n / 1e3) for e, n in lines],
+                f"{rid} coverage",
+                {"color": RADAR_COLOURS[k % len(RADAR_COLOURS)], "width": 1.5},
+                legendgroup="coverage",
+                legendgrouptitle={"text": extras.get("coverage_label", "radar coverage")},
+            )
         )
     discs = [
         _circle(e / 1e3, n / 1e3, radii[i] / 1e3)
@@ -216,20 +187,9 @@ def plan_figure(
         if k == "asset" and i in radii
     ]
     if discs:
-        x, y = _polylines(discs)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "x": x,
-                "y": y,
-                "fill": "toself",
-                "name": "asset radius",
-                "line": {"color": "#3a7", "width": 1},
-                "fillcolor": "rgba(60,170,120,0.15)",
-                "hoverinfo": "name",
-            }
-        )
+        line = {"color": "#3a7", "width": 1}
+        data.append(_lines(discs, "asset radius", line, fill="toself",
+                           fillcolor="rgba(60,170,120,0.15)"))  # fmt: skip
     for kind, symbol, colour in (("radar", "triangle-up", "#000"), ("asset", "square", "#3a7")):
         pts = [(i, e / 1e3, n / 1e3) for k, i, e, n in sites if k == kind]
         if pts:
@@ -279,21 +239,8 @@ def plan_figure(
                         np.array([site[1], engagements["end_north_m"][j]]) / 1e3,
                     )
                 )
-            x, y = _polylines(groups)
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": x,
-                    "y": y,
-                    "name": f"interceptor path: {outcome}",
-                    "line": {
-                        "color": OUTCOME_COLOURS.get(outcome, "#999"),
-                        "width": 1.5,
-                    },
-                    "hoverinfo": "name",
-                }
-            )
+            line = {"color": OUTCOME_COLOURS.get(outcome, "#999"), "width": 1.5}
+            data.append(_lines(groups, f"interceptor path: {outcome}", line))
     if locates is not None and len(locates.get("t_s", [])):
         final = np.asarray(locates["final"], bool) & np.asarray(locates["located"], bool)
         for point, colour in (("poo", "#b22"), ("poi", "#22b")):
@@ -311,19 +258,8 @@ def plan_figure(
                 )
                 for i in range(e.size)
             ]
-            x, y = _polylines(ell)
             name = "point of origin" if point == "poo" else "point of impact"
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines",
-                    "x": x,
-                    "y": y,
-                    "name": f"{name}: 95 % ellipse",
-                    "line": {"color": colour, "width": 1},
-                    "hoverinfo": "name",
-                }
-            )
+            data.append(_lines(ell, f"{name}: 95 % ellipse", {"color": colour, "width": 1}))
             data.append(
                 {
                     "type": "scatter",
