@@ -3,9 +3,29 @@ runs it."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port nobody holds now (TCP by default, or ``socket.SOCK_DGRAM``)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_small(root: Path) -> tuple[Path, Path]:
+    """`SMALL` written into ``root`` and run there in this process, without its report:
+    (the scenario file, the run's folder)."""
+    from gbad.scenario.loader import load_scenario
+    from gbad.sim import run_scenario
+
+    scenario = root / "small.toml"
+    scenario.write_text(SMALL)
+    run_scenario(load_scenario(scenario), root / "run", report=False)
+    return scenario, root / "run"
 
 
 def gbad(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

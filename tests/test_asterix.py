@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _shared import SMALL, gbad
+from _shared import SMALL, gbad, run_small
 from gbad.interop import asterix as ax
 from gbad.interop.capture import read_recording, recorded_detections, write_pcap
 from gbad.scenario.loader import load_scenario
-from gbad.sim import run_scenario
 
 TSHARK = shutil.which("tshark")
 NM_M = 1852.0
@@ -33,10 +32,7 @@ def streamed(tmp_path_factory):
     socket on loopback: what the socket received (written as a pcap, in the order
     received), and the run."""
     root = tmp_path_factory.mktemp("asterix")
-    scenario = root / "small.toml"
-    scenario.write_text(SMALL)
-    run = root / "run"
-    run_scenario(load_scenario(scenario), run, report=False)
+    scenario, run = run_small(root)
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
     rx.bind(("127.0.0.1", 0))

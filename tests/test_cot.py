@@ -13,9 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from _shared import SMALL, gbad
+from _shared import free_port, gbad, run_small
 from gbad.scenario.loader import load_scenario
-from gbad.sim import run_scenario
 
 TAKY = Path(sys.executable).parent / "taky"
 
@@ -25,20 +24,11 @@ TAKY = Path(sys.executable).parent / "taky"
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("cot")
-    scenario = root / "small.toml"
-    scenario.write_text(SMALL)
-    run = root / "run"
-    run_scenario(load_scenario(scenario), run, report=False)
+    _, run = run_small(root)
     tracks = pd.read_parquet(run / "tracks.parquet")
     locates = pd.read_parquet(run / "locates.parquet")
     n_events = len(tracks) + int((locates.final & locates.located).sum())
     return root, run, tracks, n_events
-
-
-def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_udp_events_are_tak_protobuf_that_takproto_parses(small_run):
@@ -53,7 +43,7 @@ def test_udp_events_are_tak_protobuf_that_takproto_parses(small_run):
     rx.bind(("127.0.0.1", 0))
     port = rx.getsockname()[1]
     result = gbad("stream", str(run), "--speed", "0", "--cot", f"udp://127.0.0.1:{port}",
-                  "--asterix", f"udp://127.0.0.1:{_free_port(socket.SOCK_DGRAM)}")  # fmt: skip
+                  "--asterix", f"udp://127.0.0.1:{free_port(socket.SOCK_DGRAM)}")  # fmt: skip
     assert result.returncode == 0, result.stderr
     rx.settimeout(1.0)
     events = []
@@ -89,7 +79,7 @@ def test_xml_events_pass_through_a_tak_server_to_a_second_client(small_run, tmp_
     import takproto
 
     _, run, _, n_events = small_run
-    port = _free_port(socket.SOCK_STREAM)
+    port = free_port()
     conf = tmp_path / "taky.conf"
     (tmp_path / "root").mkdir()
     conf.write_text(f"[taky]\nhostname = localhost\nnode_id = GBADTEST\nbind_ip = 127.0.0.1\n"
@@ -129,7 +119,7 @@ def test_xml_events_pass_through_a_tak_server_to_a_second_client(small_run, tmp_
         thread = threading.Thread(target=receive)
         thread.start()
         result = gbad("stream", str(run), "--speed", "0", "--cot", f"tcp://127.0.0.1:{port}",
-                      "--asterix", f"udp://127.0.0.1:{_free_port(socket.SOCK_DGRAM)}")  # fmt: skip
+                      "--asterix", f"udp://127.0.0.1:{free_port(socket.SOCK_DGRAM)}")  # fmt: skip
         deadline = time.time() + 20
         while got.count(b"</event>") < n_events and time.time() < deadline:
             time.sleep(0.2)

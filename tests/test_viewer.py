@@ -12,9 +12,7 @@ import time
 
 import pytest
 
-from _shared import SMALL, gbad
-from gbad.scenario.loader import load_scenario
-from gbad.sim import run_scenario
+from _shared import free_port, gbad, run_small
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -25,23 +23,13 @@ pytestmark = pytest.mark.skipif(
 BROWSER_ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    root = tmp_path_factory.mktemp("viewer")
-    scenario = root / "small.toml"
-    scenario.write_text(SMALL)
-    run_scenario(load_scenario(scenario), root / "run", report=False)
-    return scenario, root / "run"
+    return run_small(tmp_path_factory.mktemp("viewer"))
 
 
 def _server(*args: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "gbad", "serve", *args, "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
