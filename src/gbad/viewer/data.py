@@ -30,16 +30,19 @@ def _geo(loaded: LoadedScenario, e, n, u):
                         o.lat_deg, o.lon_deg, o.alt_m)  # fmt: skip
 
 
-def run_payload(loaded: LoadedScenario, run_dir: Path) -> dict[str, Any]:
-    """Everything the page needs of one run (JSON-ready)."""
+def run_payload(loaded: LoadedScenario, run_dir: Path,
+                meta_doc: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Everything the page needs of one run (JSON-ready); ``meta_doc``: `meta`'s, where
+    the caller has it already (its coverage outlines are the costly part)."""
     tables = {n: pq.read_table(run_dir / f"{n}.parquet").to_pandas()
               for n in ("truth", "tracks", "detections", "engagements", "locates", "alerts")}  # fmt: skip
+    meta_doc = meta_doc or meta(loaded)
     return {
-        "meta": meta(loaded),
+        "meta": meta_doc,
         "truth": _truth(tables["truth"]),
         "tracks": _tracks(loaded, tables["tracks"]),
         "detections": _detections(loaded, tables["detections"]),
-        "engagements": _engagements(loaded, tables["engagements"]),
+        "engagements": _engagements(loaded, tables["engagements"], meta_doc["launchers"]),
         "locates": _locates(loaded, tables["locates"]),
         "alerts": _alerts(tables["alerts"]),
     }
@@ -47,18 +50,15 @@ def run_payload(loaded: LoadedScenario, run_dir: Path) -> dict[str, Any]:
 
 def meta(loaded: LoadedScenario) -> dict[str, Any]:
     """The scenario's sites and each radar's coverage outline, in WGS-84."""
-    from gbad.coverage.outline import coverage_outlines
     from gbad.runworld import plan_extras, radar_models
 
     m = loaded.model
     o = m.scenario.origin
-    radars = radar_models(loaded)
-    outlines = coverage_outlines(loaded, radars)
     extras = plan_extras(loaded)
     out_radars = []
-    for r in radars:
+    for r in radar_models(loaded):
         lines = []
-        for e, n in outlines.get(r.id, []):
+        for e, n in extras["coverage"].get(r.id, []):
             lat, lon, _ = _geo(loaded, e, n, np.zeros_like(e))
             lines.append([[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)])
         out_radars.append({"id": r.id, "role": r.role, "lat": r.lat_deg, "lon": r.lon_deg,
@@ -100,38 +100,34 @@ def _tracks(loaded, t) -> dict:
 def _detections(loaded, d) -> dict:
     """Each detection placed where it says the target is (range, azimuth, elevation from
     its radar's site)."""
-    from gbad.earth.wgs84 import aer2enu
+    from gbad.earth.wgs84 import aer2ecef, ecef2geodetic
+    from gbad.runworld import radar_models
 
-    o = loaded.model.scenario.origin
-    e = np.full(len(d), np.nan)
-    n, u = e.copy(), e.copy()
-    for r in loaded.model.radars:
+    lat = np.full(len(d), np.nan)
+    lon = lat.copy()
+    for r in radar_models(loaded):
         mine = (d.radar_id == r.id).to_numpy()
-        if not mine.any():
-            continue
-        de, dn, du = aer2enu(d.az_deg[mine], d.el_deg[mine], d.range_m[mine])
-        e[mine] = r.position.east_m + np.asarray(de)
-        n[mine] = r.position.north_m + np.asarray(dn)
-        u[mine] = (r.position.up_m or 0.0) + np.asarray(du)
-    lat, lon, _ = _geo(loaded, e, n, u)
-    del o
+        if mine.any():
+            xyz = aer2ecef(d.az_deg[mine], d.el_deg[mine], d.range_m[mine], r.lat_deg, r.lon_deg,
+                           r.alt_m)  # fmt: skip
+            lat[mine], lon[mine], _ = ecef2geodetic(*xyz)
     return {"t": _round(d.t_s, 3), "radar": d.radar_id.astype(str).tolist(),
             "lat": _round(lat, 6), "lon": _round(lon, 6)}  # fmt: skip
 
 
-def _engagements(loaded, g) -> list[dict]:
-    """Each interceptor from its launcher to where its flight ended, by outcome."""
-    from gbad.runworld import plan_extras
-
-    launchers = plan_extras(loaded)["launchers"]
+def _engagements(loaded, g, launchers: dict) -> list[dict]:
+    """Each interceptor from its launcher (``launchers``: `meta`'s, WGS-84) to where its
+    flight ended, by outcome."""
     out = []
+    o = loaded.model.scenario.origin
     for row in g.itertuples(index=False):
-        le, ln = launchers.get(row.launcher_id, (0.0, 0.0))
-        lat, lon, _ = _geo(loaded, [le, row.end_east_m], [ln, row.end_north_m], [0.0, row.end_up_m])
+        site = launchers.get(row.launcher_id, {"lat": o.lat_deg, "lon": o.lon_deg})
+        lat, lon, _ = _geo(loaded, [row.end_east_m], [row.end_north_m], [row.end_up_m])
         out.append({"id": row.interceptor_id, "track": int(row.track_id),
                     "t0": round(float(row.launch_t_s), 2), "t1": round(float(row.end_t_s), 2),
                     "outcome": str(row.outcome),
-                    "path": [[round(float(lon[k]), 6), round(float(lat[k]), 6)] for k in (0, 1)]})  # fmt: skip
+                    "path": [[round(site["lon"], 6), round(site["lat"], 6)],
+                             [round(float(lon[0]), 6), round(float(lat[0]), 6)]]})  # fmt: skip
     return out
 
 

@@ -32,17 +32,25 @@ def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
     and follow."""
     app = web.Application()
     state: dict = {"payload": None, "error": None, "done": threading.Event()}
+    meta_lock = threading.Lock()
+
+    def meta_doc() -> dict:
+        """`meta`, computed once (its coverage outlines are what costs)."""
+        with meta_lock:
+            if "meta" not in state:
+                state["meta"] = meta(loaded)
+            return state["meta"]
 
     def compute() -> None:
         try:
             if run_dir is not None:
-                state["payload"] = run_payload(loaded, run_dir)
+                state["payload"] = run_payload(loaded, run_dir, meta_doc())
             else:
                 from gbad.sim import run_scenario
 
                 with tempfile.TemporaryDirectory(prefix="gbad-live-") as tmp:
                     run_scenario(loaded, Path(tmp) / "run", report=False)
-                    state["payload"] = run_payload(loaded, Path(tmp) / "run")
+                    state["payload"] = run_payload(loaded, Path(tmp) / "run", meta_doc())
         except Exception as exc:  # shown on the page, not a dead server
             state["error"] = f"{type(exc).__name__}: {exc}"
         finally:
@@ -63,7 +71,8 @@ def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
         return web.Response(text=dumps(state["payload"]), content_type="application/json")
 
     async def meta_only(_request: web.Request) -> web.Response:
-        return web.Response(text=dumps(meta(loaded)), content_type="application/json")
+        doc = await asyncio.get_running_loop().run_in_executor(None, meta_doc)
+        return web.Response(text=dumps(doc), content_type="application/json")
 
     async def ws(request: web.Request) -> web.WebSocketResponse:
         sock = web.WebSocketResponse(heartbeat=20.0)
