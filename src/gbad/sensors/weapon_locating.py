@@ -112,6 +112,35 @@ class _Track:
         )
 
 
+@dataclass(frozen=True)
+class _Timeline:
+    """A weapon-locating radar's frames, as its `Dwells` and beam raster lay them out."""
+
+    frame_s: float
+    track_cap: int  # the dwell slots tracks may have in a frame
+    n_az: int  # the fence's beam columns
+    n_beams: int  # its beams, rows by columns
+    fence_height: float  # deg
+    n_frames: int  # over the truth's time span
+    cells_per_beam: float  # range cells, for false alarms
+
+    @classmethod
+    def of(cls, radar, truth: Truth) -> _Timeline:
+        cfg = radar.dwells
+        frame_s = 1.0 / cfg.track_rate_hz
+        slots = max(1, round(frame_s / cfg.track_dwell_s))
+        _, n_az = radar.raster_shape
+        return cls(
+            frame_s=frame_s,
+            track_cap=max(1, int(np.floor(slots * (1.0 - cfg.search_share_min)))),
+            n_az=n_az,
+            n_beams=n_az * cfg.fence_rows,
+            fence_height=cfg.fence_rows * radar.beamwidth_el_deg,
+            n_frames=int(np.ceil(float(truth.t_grid_s[-1]) / frame_s)),
+            cells_per_beam=(radar.range_max_m - radar.range_min_m) / radar.cell_range_m,
+        )
+
+
 #: Frames whose fence crossings are found together (one array pass per block).
 FENCE_BLOCK = 512
 
@@ -247,18 +276,12 @@ def simulate_weapon_locating(
     if compiled and not flat:
         raise ValueError("the compiled frame loop needs a flat ground; give compiled=False")
     cfg = radar.dwells
-    frame_s = 1.0 / cfg.track_rate_hz
-    slots = max(1, round(frame_s / cfg.track_dwell_s))
-    track_cap = max(1, int(np.floor(slots * (1.0 - cfg.search_share_min))))
-    _, n_az = radar.raster_shape
-    n_rows = cfg.fence_rows
-    n_beams = n_az * n_rows
+    line = _Timeline.of(radar, truth)
+    frame_s, track_cap, n_az, n_beams = line.frame_s, line.track_cap, line.n_az, line.n_beams
+    fence_height, n_frames, cells_per_beam = line.fence_height, line.n_frames, line.cells_per_beam
     fence_base = fence_base_deg(radar, ground, radius_m)
-    fence_height = n_rows * radar.beamwidth_el_deg
     track_pulses = cfg.track_pulses or radar.n_pulses
     t_end = float(truth.t_grid_s[-1])
-    n_frames = int(np.ceil(t_end / frame_s))
-    cells_per_beam = (radar.range_max_m - radar.range_min_m) / radar.cell_range_m
 
     out: list[tuple[NDArray, ...]] = []  # looks detected: their columns and noise
     occ_t = np.arange(n_frames) * frame_s
@@ -276,7 +299,7 @@ def simulate_weapon_locating(
     draw_track = LookDraw(radar.pfa, track_pulses, radar.swerling)
     draw_fence = LookDraw(radar.pfa, radar.n_pulses, radar.swerling)
     if compiled or (compiled is None and flat):
-        out = _compiled_frames(radar, truth, rng, ground, radius_m, fence_base, n_frames,
+        out = _compiled_frames(radar, truth, rng, ground, radius_m, fence_base, line,
                                (draw_track, draw_fence), (occ_track, occ_open, occ_fence_s))  # fmt: skip
         if progress:
             progress(1.0)
@@ -440,7 +463,7 @@ def simulate_weapon_locating(
 
 
 def _compiled_frames(radar, truth: Truth, rng, ground, radius_m: float, fence_base: Array,
-                     n_frames: int, draws: tuple, occupancy: tuple) -> list[tuple[NDArray, ...]]:  # fmt: skip
+                     line: _Timeline, draws: tuple, occupancy: tuple) -> list[tuple[NDArray, ...]]:  # fmt: skip
     """The frame loop, compiled (flat ground): the looks detected, as the Python loop's
     ``out`` (one tuple of columns); fills ``occupancy`` (track share, open tracks,
     fence revisit) in place."""
@@ -448,10 +471,7 @@ def _compiled_frames(radar, truth: Truth, rng, ground, radius_m: float, fence_ba
     from gbad.sensors import _wlr_kernel as k
 
     cfg = radar.dwells
-    frame_s = 1.0 / cfg.track_rate_hz
-    slots = max(1, round(frame_s / cfg.track_dwell_s))
-    _, n_az = radar.raster_shape
-    fence_height = cfg.fence_rows * radar.beamwidth_el_deg
+    frame_s, n_frames, fence_height = line.frame_s, line.n_frames, line.fence_height
     # What stands in the fence, frame by frame, found in the Python loop's blocks.
     blocks = [
         _FenceCrossings.of(
@@ -490,10 +510,9 @@ def _compiled_frames(radar, truth: Truth, rng, ground, radius_m: float, fence_ba
     )  # fmt: skip
     settings = np.array([
         frame_s, cfg.track_dwell_s, cfg.search_dwell_s, cfg.track_time_s, fence_height,
-        (radar.range_max_m - radar.range_min_m) / radar.cell_range_m, radar.pfa,
-        radar.beamwidth_az_deg, radar.beamwidth_el_deg,
-        max(1, int(np.floor(slots * (1.0 - cfg.search_share_min)))), cfg.drop_misses, n_az,
-        n_az * cfg.fence_rows, n_frames, float(np.isnan(radar.sigma_range_rate_mps)),
+        line.cells_per_beam, radar.pfa, radar.beamwidth_az_deg, radar.beamwidth_el_deg,
+        line.track_cap, cfg.drop_misses, line.n_az, line.n_beams, n_frames,
+        float(np.isnan(radar.sigma_range_rate_mps)),
     ], dtype=float)  # fmt: skip
     track, fence_draw = draws
     draw = np.array([
