@@ -9,6 +9,7 @@ Each draw comes from its own stream of the run's seed (`WORLD_STREAM`, and one
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -21,10 +22,23 @@ from gbad.world.variability import MappedGround, WorldDraw, WorldSigma, draw_wor
 
 
 def make_ground(loaded: LoadedScenario) -> FlatGround | Terrain:
+    """The scenario's ground. A DEM is read once per file as it stands on disk (its path,
+    size and modification time), however many parts of a command ask for it; callers
+    must not change the `Terrain` they get (copy it first)."""
     hdr = loaded.model.scenario
     if hdr.dem is None:
         return FlatGround(hdr.origin.alt_m)
-    return Terrain.from_geotiff(loaded.base_dir / hdr.dem, height_offset_m=hdr.dem_height_offset_m)
+    path = loaded.base_dir / hdr.dem
+    try:
+        st = path.stat()
+    except OSError:  # let the reader say what is wrong with it
+        return Terrain.from_geotiff(path, height_offset_m=hdr.dem_height_offset_m)
+    return _terrain(str(path.resolve()), hdr.dem_height_offset_m, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _terrain(path: str, height_offset_m: float, size: int, mtime_ns: int) -> Terrain:
+    return Terrain.from_geotiff(path, height_offset_m=height_offset_m)
 
 
 #: Each radar's systematic errors' random stream (apart from the per-stage children).
