@@ -220,14 +220,15 @@ def decode(data: bytes, where: str, out: Decoded) -> None:
             out.skipped_categories[cat] = out.skipped_categories.get(cat, 0) + 1
             continue
         try:
+            # The parser returns its ValueErrors, and asserts on some hostile bytes.
             raw = RawDatablock.parse(Bits.from_bytes(block))
-            records = None if isinstance(raw, ValueError) else spec.cv_uap.parse(
-                raw[0].get_raw_records()
-            )
-        except Exception as exc:  # the parser's own asserts on hostile bytes
-            records = ValueError(f"{type(exc).__name__}: {exc}")
-        if isinstance(raw, ValueError) or isinstance(records, ValueError) or records is None:
-            why = records if isinstance(records, ValueError) else raw
+            if isinstance(raw, ValueError):
+                raise raw
+            records = spec.cv_uap.parse(raw[0].get_raw_records())
+            if isinstance(records, ValueError):
+                raise records
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             out.problems.append(f"{here}: records do not parse ({why})")
             continue
         if cat == 34:
