@@ -28,7 +28,7 @@ def main() -> None:
     args = ap.parse_args()
     from gbad.laydown.objectives import area_cells, cover_matrix
     from gbad.laydown.solve import mclp
-    from gbad.laydown.zones import candidate_sites
+    from gbad.laydown.zones import candidate_sites, placeable
     from gbad.scenario.loader import load_builtin
     from gbad.scenario.schema import CandidateCircle, Position
 
@@ -43,7 +43,7 @@ def main() -> None:
     print(f"gbad laydown benchmark; Python {platform.python_version()}, {platform.machine()}, "
           f"{os.cpu_count()} cores; load average before: {os.getloadavg()}")  # fmt: skip
     t0 = time.perf_counter()
-    e, n, _ = candidate_sites(loaded, i, spacing)
+    e, n, _ = candidate_sites(loaded, placeable(loaded, ['lrsr'])[0], spacing)
     cells_e, cells_n = area_cells(loaded, 20e3, 1000.0)
     t1 = time.perf_counter()
     cover = cover_matrix(loaded, i, e, n, cells_e, cells_n, (50.0, 150.0, 500.0), 0.1, 350.0)

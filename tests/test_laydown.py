@@ -16,7 +16,7 @@ from _shared import SMALL, gbad
 from gbad.laydown import LaydownError, optimise_laydown
 from gbad.laydown.objectives import area_cells, cover_matrix
 from gbad.laydown.solve import brute_force, covered_value, mclp
-from gbad.laydown.zones import candidate_sites
+from gbad.laydown.zones import candidate_sites, placeable
 from gbad.scenario.loader import load_scenario
 
 ZONE = 'accuracy = { range_m = 30.0, az_deg = 0.2, el_deg = 0.3 }'
@@ -66,7 +66,7 @@ def test_on_a_real_coverage_problem_the_programme_equals_brute_force(two_sites):
     40 km apart, targets 200 m up (which a beam at 0° from a 10 m mast sees out to
     √(2 R · 190 m) ≈ 49 km): the programme's site covers what the best of all sites
     covers, and more than the scenario's own site at the first asset."""
-    e, n, _ = candidate_sites(two_sites, 0, spacing_m=4000.0)
+    e, n, _ = candidate_sites(two_sites, placeable(two_sites)[0], spacing_m=4000.0)
     assert 50 <= len(e) <= 200
     cells_e, cells_n = area_cells(two_sites, 10e3, 1000.0)
     cover = cover_matrix(two_sites, 0, e, n, cells_e, cells_n, (200.0,), 0.1, 10.0)
@@ -117,11 +117,11 @@ def test_a_bad_candidate_polygon_names_the_radar_and_the_fault(tmp_path, ring, m
     assert message in str(err.value)
 
 
-def test_laydown_without_candidates_or_with_an_unknown_radar_is_a_clear_error(tmp_path):
+def test_laydown_without_candidates_or_with_an_unknown_item_is_a_clear_error(tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text(SMALL)
     result = gbad("laydown", str(scenario), "--out", str(tmp_path / "o"))
-    assert result.returncode == 2 and "no radar has `candidates`: nothing to place" in result.stderr
+    assert result.returncode == 2 and "no radar, battery or launcher has `candidates`: nothing to place" in result.stderr
     result = gbad("laydown", str(scenario), "--out", str(tmp_path / "o"), "--place", "nope")
     assert result.returncode == 2 and "--place nope" in result.stderr and "sr, wl" in result.stderr
 
@@ -148,7 +148,7 @@ def test_the_warning_along_an_axis_is_where_the_target_rises_over_the_radars_hor
 def test_the_warning_objective_is_solved_exactly_too(two_sites):
     from gbad.laydown.objectives import threat_axes, warning_cover
 
-    e, n, _ = candidate_sites(two_sites, 0, spacing_m=6000.0)
+    e, n, _ = candidate_sites(two_sites, placeable(two_sites)[0], spacing_m=6000.0)
     cover, weights = warning_cover(two_sites, 0, e, n, threat_axes(two_sites), 50.0, 0.1, 10.0)
     _, value = mclp([cover], weights, programme=True)
     _, best = brute_force([cover], weights)
@@ -163,7 +163,7 @@ def test_a_genetic_search_reaches_the_programmes_optimum_and_the_front_is_bounde
     from gbad.laydown.objectives import threat_axes, warning_cover
     from gbad.laydown.solve import evaluations_to_reach, pareto
 
-    e, n, _ = candidate_sites(two_sites, 0, spacing_m=4000.0)
+    e, n, _ = candidate_sites(two_sites, placeable(two_sites)[0], spacing_m=4000.0)
     assert len(e) <= 200
     cells_e, cells_n = area_cells(two_sites, 10e3, 1000.0)
     area = cover_matrix(two_sites, 0, e, n, cells_e, cells_n, (50.0,), 0.1, 10.0)

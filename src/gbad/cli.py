@@ -137,14 +137,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     stream.add_argument("--duration-s", type=float, default=None, help="stop after this")
     stream.add_argument("--quiet", action="store_true", help="no progress lines")
-    lay = sub.add_parser("laydown", help="where to put the radars: sites chosen in their zones")
+    lay = sub.add_parser(
+        "laydown", help="where to put the radars, batteries and launchers: sites in their zones"
+    )
     lay.add_argument("scenario", help="scenario TOML file, or a built-in scenario name")
     lay.add_argument("--out", required=True, help="folder for scenario.toml, tables and map")
-    lay.add_argument("--place", nargs="+", default=[], help="only these radars (ids)")
+    lay.add_argument(
+        "--place", nargs="+", default=[], help="only these radars, batteries or launchers (ids)"
+    )
     lay.add_argument(
         "--objective", nargs="+", default=["area-coverage"],
-        help="area-coverage (default) or low-altitude-warning",
+        help="area-coverage (default), low-altitude-warning, engagement, counter-battery; "
+        "leakers adds a Monte Carlo of the own and the optimised laydown",
     )  # fmt: skip
+    lay.add_argument("--budget-s", type=float, default=None,
+                     help="stop the search and the leakers' runs after this (s)")  # fmt: skip
+    lay.add_argument("--runs", type=int, default=8, help="leakers: runs per laydown (default 8)")
+    lay.add_argument("--seed", type=int, default=1, help="the genetic search's seed (default 1)")
     lay.add_argument(
         "--height-m", type=float, nargs="+", default=[50.0],
         help="target heights above the ground (m; default 50)",
@@ -398,15 +407,20 @@ def _laydown(args: argparse.Namespace, console: Console) -> int:
     for name, value in (("--margin-m", args.margin_m), ("--cell-m", args.cell_m)):
         if not value > 0:
             raise OutputFolderError(f"{name} {value}", ["give a positive distance in metres"])
+    if args.budget_s is not None and not args.budget_s > 0:
+        raise OutputFolderError(f"--budget-s {args.budget_s}", ["give a positive time in seconds"])
     result = optimise_laydown(
         loaded, out, args.place, args.objective, args.height_m, args.margin_m, args.cell_m,
-        args.spacing_m, args.rcs_m2, progress=lambda line: console.print(line),
+        args.spacing_m, args.rcs_m2, progress=lambda line: console.print(line), seed=args.seed,
+        budget_s=args.budget_s, runs=args.runs,
     )  # fmt: skip
+    formats = {"low-altitude-warning": lambda v: f"{v / 1e3:.1f} km",
+               "leakers": lambda v: f"{v:.2f} leakers (mean)"}  # fmt: skip
     for name, (own, best) in result.values.items():
-        fmt = (lambda v: f"{v / 1e3:.1f} km") if name == "low-altitude-warning" else (
-            lambda v: f"{v:.1%}"
-        )
+        fmt = formats.get(name, lambda v: f"{v:.1%}")
         console.print(f"{name}: scenario's own laydown {fmt(own)}, optimised {fmt(best)}")
+    if not result.exact:
+        console.print("chosen by a genetic search: good, not proven optimal (laydown.json)")
     console.print(f"results in {result.out.resolve()}")
     return 0
 

@@ -41,7 +41,9 @@ def area_cells(loaded: LoadedScenario, margin_m: float, cell_m: float) -> tuple[
     x1 = max(e + r for e, _, r in pts)
     y0 = min(n - r for _, n, r in pts)
     y1 = max(n + r for _, n, r in pts)
-    gx, gy = np.meshgrid(np.arange(x0 + cell_m / 2, x1, cell_m), np.arange(y0 + cell_m / 2, y1, cell_m))
+    gx, gy = np.meshgrid(
+        np.arange(x0 + cell_m / 2, x1, cell_m), np.arange(y0 + cell_m / 2, y1, cell_m)
+    )
     gx, gy = gx.ravel(), gy.ravel()
     keep = np.zeros(gx.shape, dtype=bool)
     for e, n, r in pts:
@@ -52,7 +54,7 @@ def area_cells(loaded: LoadedScenario, margin_m: float, cell_m: float) -> tuple[
     return gx[keep], gy[keep]
 
 
-def _site_radar(loaded: LoadedScenario, index: int, east_m: float, north_m: float, ground_m: float,
+def site_radar(loaded: LoadedScenario, index: int, east_m: float, north_m: float, ground_m: float,
                 mast_m: float):  # fmt: skip
     """Radar ``index`` moved to (east, north), its antenna ``mast_m`` above the ground there
     (nominal, no drawn errors)."""
@@ -67,9 +69,10 @@ def _site_radar(loaded: LoadedScenario, index: int, east_m: float, north_m: floa
     return RadarModel.from_scenario(moved, o).perfect()
 
 
-def _seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2: float) -> NDArray[np.bool_]:
+def seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2) -> NDArray[np.bool_]:
     """Which targets (lat, lon, alt) the radar sees: in coverage, Pd ≥ `SEEN_PD`, in sight.
-    (Pd rises with SNR: the SNR Pd = `SEEN_PD` asks for is found once, then compared.)"""
+    ``rcs_m2``: one for all, or each target's. (Pd rises with SNR: the SNR Pd = `SEEN_PD`
+    asks for is found once, then compared.)"""
     from gbad.earth.terrain import line_of_sight
     from gbad.earth.wgs84 import geodetic2ecef
     from gbad.sensors.detection import snr_per_pulse_required
@@ -80,7 +83,8 @@ def _seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2: float) -> NDArr
     idx = np.flatnonzero(radar.in_coverage(az, el, rng))
     if idx.size:
         need = float(snr_per_pulse_required(SEEN_PD, radar.pfa, radar.n_pulses, radar.swerling))
-        snr = radar.snr_constant * rcs_m2 / np.maximum(rng[idx], 1.0) ** 4
+        rcs = np.broadcast_to(np.asarray(rcs_m2, dtype=float), np.shape(lat))[idx]
+        snr = radar.snr_constant * rcs / np.maximum(rng[idx], 1.0) ** 4
         idx = idx[snr >= need]
     if idx.size:
         idx = idx[line_of_sight(radar.lat_deg, radar.lon_deg, radar.alt_m, lat[idx], lon[idx],
@@ -89,7 +93,18 @@ def _seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2: float) -> NDArr
     return out
 
 
-def _geometry(loaded: LoadedScenario, east, north):
+def mast_height_m(loaded: LoadedScenario, radar_index: int) -> float:
+    """A radar's antenna height above the ground: `mast_m`, else as at its own site."""
+    from gbad.runworld import make_ground
+
+    radar = loaded.model.radars[radar_index]
+    if radar.mast_m is not None:
+        return float(radar.mast_m)
+    lat, lon, alt = radar.position.to_geodetic(loaded.model.scenario.origin)
+    return max(0.0, float(alt - float(np.asarray(make_ground(loaded).height_m(lat, lon)))))
+
+
+def geometry(loaded: LoadedScenario, east, north):
     """(lat, lon, ground height) of local points, and the ground and 4/3-earth radius."""
     from gbad.earth.refraction import effective_earth_radius_m
     from gbad.earth.wgs84 import enu2geodetic
@@ -109,14 +124,14 @@ def cover_matrix(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n: 
                  mast_m: float) -> NDArray[np.bool_]:  # fmt: skip
     """(sites, cells × heights): whether radar ``index``, its antenna ``mast_m`` above the
     ground at each candidate site, sees each cell's target at each height."""
-    clat, clon, cground, ground, radius = _geometry(loaded, cells_e, cells_n)
-    _, _, sground, _, _ = _geometry(loaded, sites_e, sites_n)
+    clat, clon, cground, ground, radius = geometry(loaded, cells_e, cells_n)
+    _, _, sground, _, _ = geometry(loaded, sites_e, sites_n)
     out = np.zeros((len(sites_e), len(cells_e) * len(heights_m)), dtype=bool)
     for j in range(len(sites_e)):
-        radar = _site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
+        radar = site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
         for k, h in enumerate(heights_m):
-            seen = _seen(radar, clat, clon, cground + h, ground, radius, rcs_m2)
-            out[j, k * len(cells_e) : (k + 1) * len(cells_e)] = seen
+            visible = seen(radar, clat, clon, cground + h, ground, radius, rcs_m2)
+            out[j, k * len(cells_e) : (k + 1) * len(cells_e)] = visible
     return out
 
 
@@ -158,14 +173,14 @@ def warning_cover(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n:
     weights Δ_k / axes: the value of a laydown is the mean warning distance (m) over the
     axes. Returns the (sites, pairs) cover and the weights."""
     covers, weights = [], []
-    _, _, sground, _, _ = _geometry(loaded, sites_e, sites_n)
-    geo = [_geometry(loaded, e, n) for e, n, _ in axes]
+    _, _, sground, _, _ = geometry(loaded, sites_e, sites_n)
+    geo = [geometry(loaded, e, n) for e, n, _ in axes]
     for j in range(len(sites_e)):
-        radar = _site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
+        radar = site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
         row = []
-        for (lat, lon, h, ground, radius) in geo:
-            seen = _seen(radar, lat, lon, h + height_m, ground, radius, rcs_m2)
-            row.append(np.logical_or.accumulate(seen))
+        for lat, lon, h, ground, radius in geo:
+            visible = seen(radar, lat, lon, h + height_m, ground, radius, rcs_m2)
+            row.append(np.logical_or.accumulate(visible))
         covers.append(np.concatenate(row) if row else np.zeros(0, bool))
     for _, _, togo in axes:
         weights.append(-np.diff(np.concatenate([togo, [0.0]])) / max(len(axes), 1))

@@ -9,18 +9,26 @@ weights w_c:
     subject to y_c ≤ Σ_i Σ_{j ∈ J_i} a_jc x_j   (a cell counts only if a chosen site sees it)
                Σ_{j ∈ J_i} x_j = 1               (each item stands at one site)
                x_j, y_c ∈ {0, 1}
+
+and, for each constraint between two placed items a and b (`constraints.Pair`), one row
+per site k of b: x_bk + Σ_{j not allowed with k} x_aj ≤ 1. Objectives that are no
+covering (a battery's radar and launchers placed apart: `engagement`), and several
+objectives at once, are searched by genetic algorithms (pymoo), the pair constraints
+as inequality constraints (G ≤ 0) of the search.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 
-def covered_value(covers: Sequence[NDArray[np.bool_]], choice: Sequence[int], weights: NDArray) -> float:
+def covered_value(
+    covers: Sequence[NDArray[np.bool_]], choice: Sequence[int], weights: NDArray
+) -> float:
     """Σ w_c over the cells that some chosen site sees."""
     seen = np.zeros(covers[0].shape[1], dtype=bool)
     for cover, j in zip(covers, choice, strict=True):
@@ -29,18 +37,20 @@ def covered_value(covers: Sequence[NDArray[np.bool_]], choice: Sequence[int], we
 
 
 def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
-         moves: Sequence[NDArray] | None = None, programme: bool = False) -> tuple[list[int], float]:  # fmt: skip
+         moves: Sequence[NDArray] | None = None, programme: bool = False,
+         rules: Sequence = ()) -> tuple[list[int], float]:  # fmt: skip
     """The best site per item (indices into each item's candidates) and its value, exact:
     for one item read off its sites' values (``programme``: by the programme all the
     same), for several the programme above.
 
     ``moves``: per item, each site's distance from where the item stands now. Among
     laydowns of equal value the one that moves the items least is taken (a penalty of
-    at most half the smallest cell weight in all, so the value comes first)."""
+    at most half the smallest cell weight in all, so the value comes first). ``rules``:
+    the pair constraints (`gbad.laydown.constraints.Pair`)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, vstack
 
-    if len(covers) == 1 and not programme:
+    if len(covers) == 1 and not programme and not rules:
         # One item: each site's value is its cover's weight, and the best is read off.
         values = covers[0].astype(float) @ np.asarray(weights, float)
         best = np.flatnonzero(values >= values.max() - 1e-12)
@@ -82,8 +92,18 @@ def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
         LinearConstraint(vstack([link]), -np.inf, 0.0),
         LinearConstraint(pick.tocsr(), 1.0, 1.0),
     ]
+    offsets = np.concatenate([[0], np.cumsum(n_sites)])
+    for rule in rules:
+        # Site k of b rules out every site of a not allowed with it.
+        jj, kk = np.nonzero(~rule.allowed)
+        r = np.concatenate([kk, np.arange(n_sites[rule.b])])
+        c = np.concatenate([offsets[rule.a] + jj, offsets[rule.b] + np.arange(n_sites[rule.b])])
+        rows = coo_matrix((np.ones(len(r)), (r, c)), shape=(n_sites[rule.b], n_x + n_y))
+        constraints.append(LinearConstraint(rows.tocsr(), -np.inf, 1.0))
     res = milp(cost, constraints=constraints, integrality=np.ones(n_x + n_y),
                bounds=Bounds(0.0, 1.0))  # fmt: skip
+    if res.status == 2:  # infeasible: every pair can meet its rule, but not all at once
+        raise Infeasible(sorted({rule.rule for rule in rules}))
     if not res.success:
         raise RuntimeError(f"the covering programme found no solution: {res.message}")
     x = np.round(res.x[:n_x]).astype(int)
@@ -95,15 +115,34 @@ def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
     return choice, covered_value(covers, choice, np.asarray(weights, float))
 
 
-def brute_force(covers: Sequence[NDArray[np.bool_]], weights: NDArray) -> tuple[list[int], float]:
-    """Every combination of sites tried: the reference `mclp` is tested against."""
-    w = np.asarray(weights, float)
-    best, best_value = None, -1.0
-    for choice in itertools.product(*(range(c.shape[0]) for c in covers)):
-        value = covered_value(covers, choice, w)
-        if value > best_value + 1e-9:
-            best, best_value = list(choice), value
-    return best or [0] * len(covers), best_value
+class Infeasible(Exception):
+    """No laydown meets every constraint at once (``rules``: the constraints' names)."""
+
+    def __init__(self, rules: list[str]) -> None:
+        super().__init__(", ".join(rules))
+        self.rules = rules
+
+
+def brute_force(covers: Sequence[NDArray[np.bool_]] | Callable, weights: NDArray | None = None,
+                rules: Sequence = (), n_sites: Sequence[int] | None = None) -> tuple[list[int], float]:  # fmt: skip
+    """Every combination of sites tried: the reference `mclp` and the genetic search are
+    tested against. ``covers``: a covering's covers (with ``weights``), or a function
+    of the choice (with ``n_sites``); ``rules``: the pair constraints."""
+    from gbad.laydown.constraints import violations
+
+    value = covers if callable(covers) else (
+        lambda choice: covered_value(covers, choice, np.asarray(weights, float)))  # fmt: skip
+    sizes = n_sites if n_sites is not None else [c.shape[0] for c in covers]
+    best, best_value = None, -np.inf
+    for choice in itertools.product(*(range(n) for n in sizes)):
+        if rules and violations(rules, choice):
+            continue
+        v = value(list(choice))
+        if v > best_value + 1e-9:
+            best, best_value = list(choice), v
+    if best is None:
+        raise Infeasible(sorted({r.rule for r in rules}))
+    return best, float(best_value)
 
 
 def _integer_operators() -> dict:
@@ -124,38 +163,90 @@ def _integer_operators() -> dict:
     }
 
 
-def _values(problems, x) -> np.ndarray:
-    """(objectives,) of the choice ``x`` (one site index per item)."""
-    return np.array([covered_value(covers, list(x), w) for covers, w in problems])
+def _as_functions(objectives) -> list[Callable[[Sequence[int]], float]]:
+    """Each objective as a function of the choice: a covering ``(covers, weights)``'s
+    covered value, or the function itself."""
+    out = []
+    for obj in objectives:
+        if callable(obj):
+            out.append(obj)
+        else:
+            covers, w = obj
+            out.append(lambda x, covers=covers, w=w: covered_value(covers, list(x), w))
+    return out
 
 
-def pareto(problems: Sequence[tuple[Sequence[NDArray[np.bool_]], NDArray]], seed: int = 1,
-           pop_size: int = 40, generations: int = 60) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
-    """The Pareto front of several covering objectives (each ``(covers, weights)`` over the
-    same items and candidate sites), by NSGA-II over the site indices (pymoo: integer
-    sampling, SBX crossover and polynomial mutation rounded to integers). Returns the
-    front's choices (F, items), their values (F, objectives) and the evaluations made.
-    Deterministic for ``seed``."""
+def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int = 1,
+           pop_size: int = 40, generations: int = 60, rules: Sequence = (),
+           deadline: float | None = None,
+           moves: Sequence[NDArray] | None = None,
+           start: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """The best choices of one site per item for one or more objectives (each a covering
+    ``(covers, weights)`` or a function of the choice, to maximise), by a genetic search
+    over the site indices (pymoo: integer sampling, SBX crossover and polynomial mutation
+    rounded to integers): NSGA-II's Pareto front for several, a GA's best for one. The
+    pair constraints ``rules`` are the search's constraints. ``deadline``
+    (`time.monotonic`): stop at the end of the generation that passes it. Returns the
+    choices (F, items), their values (F, objectives) and the evaluations made.
+    Deterministic for ``seed`` (unless the deadline cuts it short). ``moves`` (one
+    objective): per item, each site's distance from where it stands; among choices of
+    equal value the search prefers the one that moves the items least (a penalty of at
+    most 1e-9 of the value's scale). ``start``: a choice the first generation holds (the
+    scenario's own laydown), the rest of it drawn at random."""
+    import time
+
     from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.algorithms.soo.nonconvex.ga import GA
     from pymoo.core.problem import Problem
-    from pymoo.optimize import minimize
 
-    n_sites = [c.shape[0] for c in problems[0][0]]
+    from gbad.laydown.constraints import violations
+
+    if n_sites is None:
+        n_sites = [c.shape[0] for c in objectives[0][0]]
+    functions = _as_functions(objectives)
     count = [0]
+    tie = None
+    if moves is not None and len(functions) == 1:
+        far = max(max(float(np.max(m)) for m in moves if len(m)), 1e-9)
+        tie = [np.asarray(m, float) / (far * len(moves)) for m in moves]
 
     class Laydown(Problem):
         def __init__(self) -> None:
-            super().__init__(n_var=len(n_sites), n_obj=len(problems), xl=0,
+            super().__init__(n_var=len(n_sites), n_obj=len(functions),
+                             n_ieq_constr=1 if rules else 0, xl=0,
                              xu=np.array(n_sites) - 1, vtype=int)  # fmt: skip
 
         def _evaluate(self, x, out, *args, **kwargs) -> None:
             count[0] += len(x)
-            out["F"] = -np.array([_values(problems, row.astype(int)) for row in x])
+            rows = [row.astype(int) for row in x]
+            f = np.array([[fn(row) for fn in functions] for row in rows])
+            if tie is not None:
+                scale = max(float(np.max(np.abs(f))), 1e-12)
+                f = f - 1e-9 * scale * np.array([[sum(t[row[k]] for k, t in enumerate(tie))]
+                                                 for row in rows])  # fmt: skip
+            out["F"] = -f
+            if rules:
+                out["G"] = np.array([[float(violations(rules, row))] for row in rows])
 
-    algorithm = NSGA2(pop_size=pop_size, **_integer_operators())
-    res = minimize(Laydown(), algorithm, ("n_gen", generations), seed=seed, verbose=False)
+    operators = _integer_operators()
+    if start is not None:
+        rng = np.random.default_rng(seed)
+        first = rng.integers(0, np.array(n_sites)[None, :], size=(pop_size, len(n_sites)))
+        first[0] = start
+        operators["sampling"] = first
+    algorithm = (NSGA2 if len(functions) > 1 else GA)(pop_size=pop_size, **operators)
+    algorithm.setup(Laydown(), termination=("n_gen", generations), seed=seed, verbose=False)
+    while algorithm.has_next():
+        algorithm.next()
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    res = algorithm.result()
+    if res.X is None:
+        from gbad.laydown.constraints import Pair
+
+        raise Infeasible(sorted({r.rule for r in rules if isinstance(r, Pair)}))
     x = np.atleast_2d(res.X).astype(int)
-    f = -np.atleast_2d(res.F)
+    f = np.array([[fn(row) for fn in functions] for row in x])  # without the tie-break
     order = np.argsort(-f[:, 0], kind="stable")
     return x[order], f[order], count[0]
 

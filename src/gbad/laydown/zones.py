@@ -1,11 +1,13 @@
-"""Candidate sites: the points of a grid inside an item's candidate zone (a circle, or a
-GeoJSON polygon in the scenario's folder), in the scenario's local east-north frame."""
+"""What `gbad laydown` may move (`Item`: a radar, a battery whole, a launcher) and its
+candidate sites: the points of a grid inside the item's zone (a circle, or a GeoJSON
+polygon in the scenario's folder), in the scenario's local east-north frame."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +33,88 @@ def _enu(loaded: LoadedScenario, lat, lon) -> tuple[NDArray, NDArray]:
     return np.asarray(e, float), np.asarray(n, float)
 
 
-def zone_polygon(loaded: LoadedScenario, index: int):
-    """Radar ``index``'s candidate zone as a shapely polygon in east, north (m)."""
+@dataclass(frozen=True)
+class Item:
+    """Something `gbad laydown` places: a radar, a battery (its radar with its launchers
+    about it, kept in place), or one launcher. Its *site* is where its radar stands (a
+    radar's, a battery's) or the launcher itself."""
+
+    kind: str  # "radar" | "battery" | "launcher"
+    id: str
+    where: str  # how the scenario names it: "radars[1] (id 'lrsr')"
+    zone: object  # CandidateCircle | str | None
+    radar: int | None  # the radar it carries (index into the scenario's radars)
+    launchers: tuple[tuple[int, int], ...]  # (battery, launcher) it carries
+    battery: int | None  # its battery (a battery's own, a launcher's)
+    own: tuple[float, float]  # where it stands now (east, north, m)
+    #: Every position it carries, from its site (east, north, m): (0, 0) first.
+    footprint: tuple[tuple[float, float], ...]
+
+
+def _local(loaded: LoadedScenario, pos) -> tuple[float, float]:
+    if pos.is_geodetic:
+        e, n = _enu(loaded, [pos.lat_deg], [pos.lon_deg])
+        return float(e[0]), float(n[0])
+    return float(pos.east_m or 0.0), float(pos.north_m or 0.0)
+
+
+def all_items(loaded: LoadedScenario) -> list[Item]:
+    """Every radar, battery and launcher as an item (whether it has a zone or not)."""
+    model = loaded.model
+    radar_of = {r.id: i for i, r in enumerate(model.radars)}
+    out = []
+    for i, r in enumerate(model.radars):
+        own = _local(loaded, r.position)
+        out.append(Item("radar", r.id, f"radars[{i}] (id {r.id!r})", r.candidates, i, (), None,
+                        own, ((0.0, 0.0),)))  # fmt: skip
+    for b, bat in enumerate(model.batteries):
+        r = radar_of[bat.radar]
+        own = _local(loaded, model.radars[r].position)
+        where = [_local(loaded, ln.position) for ln in bat.launchers]
+        foot = ((0.0, 0.0), *((e - own[0], n - own[1]) for e, n in where))
+        out.append(Item("battery", bat.id, f"batteries[{b}] (id {bat.id!r})", bat.candidates, r,
+                        tuple((b, k) for k in range(len(bat.launchers))), b, own, foot))  # fmt: skip
+        for k, ln in enumerate(bat.launchers):
+            out.append(Item("launcher", ln.id, f"batteries[{b}].launchers[{k}] (id {ln.id!r})",
+                            ln.candidates, None, ((b, k),), b, where[k], ((0.0, 0.0),)))  # fmt: skip
+    return out
+
+
+def placeable(loaded: LoadedScenario, place=()) -> list[Item]:
+    """The items to place: those ``place`` names, else every one with a zone."""
+    items = all_items(loaded)
+    ids = [it.id for it in items]
+    missing = [p for p in place if p not in ids]
+    if missing:
+        raise LaydownError(f"--place {' '.join(missing)}",
+                           [f"no such radar, battery or launcher; the scenario has {', '.join(ids)}"])  # fmt: skip
+    chosen = [it for it in items if (it.id in place if place else it.zone is not None)]
+    if not chosen:
+        raise LaydownError(loaded.source, ["no radar, battery or launcher has `candidates`: "
+                                           "nothing to place"])  # fmt: skip
+    for it in chosen:
+        if it.kind == "battery":
+            inside = [o.where for o in chosen if o is not it and (o.radar == it.radar
+                      or (o.kind == "launcher" and o.battery == it.battery))]  # fmt: skip
+            if inside:
+                raise LaydownError(f"--place {' '.join(place)}" if place else loaded.source, [
+                    f"{it.where} moves its radar and launchers with it; place it or "
+                    f"{', '.join(inside)}, not both"])  # fmt: skip
+    return chosen
+
+
+def zone_polygon(loaded: LoadedScenario, item: Item):
+    """The item's candidate zone as a shapely polygon in east, north (m)."""
     import shapely
     from shapely.geometry import Point, Polygon
     from shapely.validation import explain_validity
 
-    radar = loaded.model.radars[index]
-    where = f"radars[{index}] (id {radar.id!r}).candidates"
-    zone = radar.candidates
+    where = f"{item.where}.candidates"
+    zone = item.zone
     if zone is None:
-        raise LaydownError(loaded.source, [f"{where}: none given; this radar cannot be placed"])
+        raise LaydownError(
+            loaded.source, [f"{where}: none given; this {item.kind} cannot be placed"]
+        )
     if not isinstance(zone, str):
         c = zone.center
         if c.is_geodetic:
@@ -50,7 +123,7 @@ def zone_polygon(loaded: LoadedScenario, index: int):
         else:
             e0, n0 = float(c.east_m or 0.0), float(c.north_m or 0.0)
         return Point(e0, n0).buffer(zone.radius_m, quad_segs=32)
-    path = _zone_file(loaded, zone, where)
+    path = zone_file(loaded, zone, where)
     try:
         doc = json.loads(path.read_text())
         geom = doc
@@ -75,7 +148,7 @@ def zone_polygon(loaded: LoadedScenario, index: int):
     return shapely.normalize(poly)
 
 
-def _zone_file(loaded: LoadedScenario, name: str, where: str) -> Path:
+def zone_file(loaded: LoadedScenario, name: str, where: str) -> Path:
     base = os.path.normpath(loaded.base_dir.absolute())
     target = os.path.normpath(loaded.base_dir.absolute() / name)
     if Path(name).is_absolute() or os.path.commonpath([base, target]) != base:
@@ -104,17 +177,17 @@ def on_the_ground(loaded: LoadedScenario, east, north) -> NDArray[np.bool_]:
     return np.isfinite(np.asarray(probe.height_m(lat, lon), dtype=float))
 
 
-def candidate_sites(loaded: LoadedScenario, index: int, spacing_m: float | None = None,
-                    own: tuple[float, float] | None = None) -> tuple[NDArray, NDArray, float]:  # fmt: skip
-    """The grid points inside radar ``index``'s zone: east, north (m) and the spacing;
-    ``own`` (the scenario's own site) first among them where it lies in the zone, so that
-    the optimum is never worse than the planner's own choice."""
+def candidate_sites(loaded: LoadedScenario, item: Item, spacing_m: float | None = None,
+                    own: bool = True) -> tuple[NDArray, NDArray, float]:  # fmt: skip
+    """The grid points inside the item's zone: east, north (m) and the spacing; its own
+    site first among them where it lies in the zone (``own``), so that the optimum is
+    never worse than the planner's own choice."""
     import shapely
 
-    poly = zone_polygon(loaded, index)
-    if own is not None and shapely.contains_xy(poly, *own):
-        e, n, spacing = candidate_sites(loaded, index, spacing_m)
-        return np.concatenate([[own[0]], e]), np.concatenate([[own[1]], n]), spacing
+    poly = zone_polygon(loaded, item)
+    if own and shapely.contains_xy(poly, *item.own):
+        e, n, spacing = candidate_sites(loaded, item, spacing_m, own=False)
+        return np.concatenate([[item.own[0]], e]), np.concatenate([[item.own[1]], n]), spacing
     spacing = spacing_m or math.sqrt(poly.area / DEFAULT_SITES)
     x0, y0, x1, y1 = poly.bounds
     xs = np.arange(x0 + 0.5 * spacing, x1, spacing)
@@ -129,9 +202,8 @@ def candidate_sites(loaded: LoadedScenario, index: int, spacing_m: float | None 
         e, n = gx.ravel()[inside], gy.ravel()[inside]
     mapped = on_the_ground(loaded, e, n)
     if not mapped.any():
-        radar = loaded.model.radars[index]
         raise LaydownError(loaded.source, [
-            f"radars[{index}] (id {radar.id!r}).candidates: the zone lies outside the "
+            f"{item.where}.candidates: the zone lies outside the "
             f"scenario's DEM ({loaded.model.scenario.dem}); move it onto the map"
         ])  # fmt: skip
     return e[mapped], n[mapped], spacing

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from gbad.scenario.laydown_table import LaydownTable
 from gbad.scenario.primitives import (  # noqa: F401  (re-exported: the schema's names)
     BALLISTIC_KINDS,
     DEFAULT_BANK_DEG,
@@ -210,6 +211,11 @@ class Dwells(Strict):
     drop_misses: Annotated[int, Field(ge=1, le=50)] = 3
 
 
+#: Where `gbad laydown` may put an item: a circle, or a GeoJSON polygon file (lon/lat)
+#: in the scenario's folder.
+Candidates = CandidateCircle | Annotated[str, Field(min_length=1)]
+
+
 class Radar(Strict):
     id: Identifier
     role: Literal["surveillance", "multifunction", "weapon_locating"]
@@ -243,7 +249,7 @@ class Radar(Strict):
     #: Where `gbad laydown` may put it: a circle, or a GeoJSON polygon file (lon/lat) in
     #: the scenario's folder; and its antenna's height above the ground there (default:
     #: as at its own site).
-    candidates: CandidateCircle | Annotated[str, Field(min_length=1)] | None = None
+    candidates: Candidates | None = None
     mast_m: Annotated[float, Field(ge=0, le=500)] | None = None
 
     @model_validator(mode="after")
@@ -293,6 +299,8 @@ class Launcher(Strict):
     id: Identifier
     position: Position
     missiles: Annotated[int, Field(ge=0, le=64)] = 8
+    #: Where `gbad laydown` may put it (as a radar's `candidates`).
+    candidates: Candidates | None = None
 
 
 class InterceptorSpec(Strict):
@@ -343,6 +351,9 @@ class Battery(Strict):
     #: An empty launcher with reloads left is full again after this (s).
     reload_s: Annotated[float, Field(gt=0, le=86400)] = 900.0
     reloads: Annotated[int, Field(ge=0, le=100)] = 0
+    #: Where `gbad laydown` may put the battery whole: its radar's site, the launchers
+    #: keeping their places about it.
+    candidates: Candidates | None = None
 
     @model_validator(mode="after")
     def _doctrine_possible(self) -> Battery:
@@ -591,6 +602,7 @@ class Scenario(Strict):
     radars: list[Radar] = Field(default_factory=list)
     batteries: list[Battery] = Field(default_factory=list)
     threats: list[Threat] = Field(default_factory=list)
+    laydown: LaydownTable = LaydownTable()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -632,6 +644,19 @@ class Scenario(Strict):
                         f"batteries[{i}].launchers[{j}].id: duplicate launcher id {launcher.id!r}"
                     )
                 launcher_ids[launcher.id] = battery.id
+            if battery.candidates is not None:
+                apart = [f"radar {battery.radar!r}"] * (
+                    radar_ids[battery.radar].candidates is not None
+                )
+                apart += [
+                    f"launcher {ln.id!r}" for ln in battery.launchers if ln.candidates is not None
+                ]
+                if apart:
+                    raise ValueError(
+                        f"batteries[{i}].candidates moves the battery whole (its radar and "
+                        f"launchers with it); remove `candidates` from its {', '.join(apart)}, "
+                        "or from the battery to place them one by one"
+                    )
         return self
 
 
