@@ -121,7 +121,8 @@ def test_laydown_without_candidates_or_with_an_unknown_item_is_a_clear_error(tmp
     scenario = tmp_path / "s.toml"
     scenario.write_text(SMALL)
     result = gbad("laydown", str(scenario), "--out", str(tmp_path / "o"))
-    assert result.returncode == 2 and "no radar, battery or launcher has `candidates`: nothing to place" in result.stderr
+    assert result.returncode == 2
+    assert "no radar, battery or launcher has `candidates`: nothing to place" in result.stderr
     result = gbad("laydown", str(scenario), "--out", str(tmp_path / "o"), "--place", "nope")
     assert result.returncode == 2 and "--place nope" in result.stderr and "sr, wl" in result.stderr
 
@@ -270,6 +271,10 @@ def test_on_a_real_ridge_the_chosen_site_warns_of_a_50_m_corridor_far_earlier(tm
     assert best >= 1.3 * own, (own, best)
     east, _ = result.sites["sr"]
     assert -14e3 < east < -5e3  # on the ridge, between the corridor's start and the base
+    # The laydown's scenario stands alone: its DEM came along, and it validates.
+    written = load_scenario(tmp_path / "out" / "scenario.toml")
+    assert (tmp_path / "out" / "jacksboro.tif").is_file() and written.model.scenario.dem == "jacksboro.tif"
+    assert written.model.radars[0].position.east_m == pytest.approx(east, abs=0.1)
 
 
 def test_a_candidate_zone_off_the_dem_is_a_clear_error(tmp_path):

@@ -126,3 +126,42 @@ def test_serve_without_a_run_is_a_clear_error(tmp_path):
     result = gbad("serve", str(tmp_path))
     assert result.returncode == 2
     assert f"{tmp_path}" in result.stderr and "not a run's result folder" in result.stderr
+
+
+def test_a_laydown_is_drawn_as_its_own_layer_without_a_run(tmp_path):
+    """`gbad serve --laydown DIR` alone: the laydown's scenario and its layer (zones,
+    candidates, the own and the chosen site of each placed item), no run and no request
+    off the viewer's port; a folder that is no laydown's is a clear error."""
+    from playwright.sync_api import sync_playwright
+
+    from test_laydown_items import ENGAGE
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(ENGAGE.replace("SR_ZONE", "").replace("{ east_m = 5e2, north_m = 0.0 }",
+                                                              "{ east_m = 50000.0, north_m = -50000.0 }"))  # fmt: skip
+    made = gbad("laydown", str(scenario), "--out", str(tmp_path / "lay"), "--objective", "engagement")
+    assert made.returncode == 0, made.stderr
+    proc, url = _server("--laydown", str(tmp_path / "lay"))
+    try:
+        with sync_playwright() as p:
+            browser = _browser(p)
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            asked: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda r: asked.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_function("document.body.dataset.ready === '1'", timeout=60_000)
+            assert page.evaluate("window.gbadViewer.state.laydown") == {"items": ["L1"], "chosen": 1}
+            shown = page.evaluate("""() => ['laydown-zones', 'laydown-candidates', 'laydown-own',
+                'laydown-chosen', 'laydown-moves'].map(id => window.gbadViewer.map.getLayer(id) ? id : null)""")
+            assert None not in shown
+            assert "no run" in page.inner_text("#status") and "Laydown: L1" in page.inner_text("#pick")
+            page.screenshot(path=str(tmp_path / "laydown.png"))
+            browser.close()
+    finally:
+        _stop(proc)
+    assert {u.split("/")[2] for u in asked if "://" in u} == {url.split("/")[2]}
+    assert errors == []
+    bad = gbad("serve", "--laydown", str(tmp_path))
+    assert bad.returncode == 2 and "not a laydown's folder" in bad.stderr

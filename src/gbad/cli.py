@@ -173,6 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     srv.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1 only)")
     srv.add_argument("--speed", type=float, default=1.0, help="live mode: times real time")
+    srv.add_argument("--laydown", default=None, metavar="DIR",
+                     help="draw a laydown (gbad laydown's folder); alone: its scenario, no run")  # fmt: skip
     sub.add_parser("scenarios", help="list the built-in scenarios")
     return p
 

@@ -93,9 +93,13 @@ def optimise_laydown(
     if bad or not heights_m:
         raise LaydownError(f"--height-m {bad}", ["give heights above the ground, 0 m or more"])
     if runs < 2 and "leakers" in objectives:
-        raise LaydownError(f"--runs {runs}", ["give two Monte Carlo runs or more (an interval needs two)"])
+        raise LaydownError(
+            f"--runs {runs}", ["give two Monte Carlo runs or more (an interval needs two)"]
+        )
     if "leakers" in objectives and not loaded.model.batteries:
-        raise LaydownError(loaded.source, ["leakers counts what gets past the batteries: the scenario has none"])
+        raise LaydownError(
+            loaded.source, ["leakers counts what gets past the batteries: the scenario has none"]
+        )
     items = placeable(loaded, place)
     sites = []
     for it in items:
@@ -120,10 +124,17 @@ def optimise_laydown(
         else:
             say(f"genetic search of {' and '.join(searched)}"
                 + (" (NSGA-II, Pareto front)" if len(searched) > 1 else " (GA)"))  # fmt: skip
-            front = pareto([built[name].entry for name in searched], [len(e) for e, _ in sites],
-                           seed=seed, rules=rules, deadline=deadline, moves=moves,
-                           start=[int(np.argmin(m)) for m in moves])  # fmt: skip
-            choice = [int(v) for v in front[0][balanced(front[1])]]
+            x, _, evaluations = pareto([built[name].entry for name in searched],
+                                       [len(e) for e, _ in sites], seed=seed, rules=rules,
+                                       deadline=deadline, moves=moves,
+                                       start=[int(np.argmin(m)) for m in moves])  # fmt: skip
+            # The values as reported (without a search's tie-breaks), each laydown once.
+            x = np.unique(x, axis=0)
+            f = np.array([[built[name].value(row) for name in searched] for row in x])
+            moved = np.array([sum(m[j] for m, j in zip(moves, row, strict=True)) for row in x])
+            order = np.lexsort((moved, -f[:, 0]))
+            front = (x[order], f[order], evaluations)
+            choice = [int(v) for v in front[0][balanced(front[1], moved[order])]]
     except Infeasible as exc:
         raise LaydownError(loaded.source, [
             f"no laydown of {', '.join(it.where for it in items)} meets {' and '.join(exc.rules)} "
@@ -164,11 +175,15 @@ class Objective:
     value: Callable[[Sequence[int]], float]
     covers: list | None = None
     weights: np.ndarray | None = None
+    #: What a search maximises, where not `value` itself (a tie-break added to it).
+    search: Callable[[Sequence[int]], float] | None = None
 
     @property
     def entry(self):
         """What the genetic search takes: the covering, or the function."""
-        return (self.covers, self.weights) if self.covers is not None else self.value
+        if self.covers is not None:
+            return (self.covers, self.weights)
+        return self.search or self.value
 
 
 @dataclass
@@ -267,8 +282,9 @@ class _Context:
                 return none(str(exc))
             form = eng.covers([len(e) for e, _ in sites])
             if form is None:
-                return Objective(name, eng.value)
-            covers, weights = form
+                return Objective(name, eng.value, search=eng.search_value)
+            # The covering carries the time-in-zone tie-break; the value reported is the share.
+            return Objective(name, eng.value, *form)
         if not covers:
             return none("no placed item carries a radar")
         return Objective(name, lambda x, c=covers, w=weights: covered_value(c, list(x), w),

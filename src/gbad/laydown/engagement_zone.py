@@ -35,6 +35,11 @@ from gbad.scenario.loader import LoadedScenario
 
 #: Time step (s) at which a threat's path is sampled.
 PATH_STEP_S = 1.0
+#: Among laydowns that engage the same share of paths, the one whose zone holds the
+#: threats longer is preferred: the time in the zone (every `DEPTH_EVERY`-th sample) is
+#: weighed in at most this much of one path, so it breaks ties and nothing more.
+DEPTH_SHARE = 1e-3
+DEPTH_EVERY = 5
 
 Bool = NDArray[np.bool_]
 
@@ -166,30 +171,49 @@ class Engagement:
 
     def value(self, choice) -> float:
         """The share of paths engaged with each placed item at site ``choice[k]``."""
+        return float(self.paths.per_path(self._engaged(choice)).mean())
+
+    def _engaged(self, choice) -> Bool:
         s = self.seen_fixed.copy()
         r = self.reach_fixed.copy()
         for k, rows in self.seen_rows.items():
             s |= rows[choice[k]]
         for k, rows in self.reach_rows.items():
             r |= rows[choice[k]]
-        return float(self.paths.per_path(s & r).mean())
+        return s & r
+
+    def search_value(self, choice) -> float:
+        """`value` with the tie-break of the time in the zone (`DEPTH_SHARE`): what a
+        search maximises."""
+        engaged = self._engaged(choice)
+        n_p = len(self.paths.names)
+        depth = engaged[::DEPTH_EVERY].mean()
+        return float(self.paths.per_path(engaged).mean() + DEPTH_SHARE / n_p * depth)
 
     def covers(self, n_sites: list[int]) -> tuple[list[Bool], NDArray] | None:
-        """The objective as a covering (each item's (sites, paths) cover and the paths'
-        weights), where it is one; None where one placed item moves radars and another
-        launchers (the product of two choices)."""
+        """The objective as a covering (each item's (sites, elements) cover and the
+        elements' weights: the paths, then every `DEPTH_EVERY`-th sample for the tie-break
+        of the time in the zone), where it is one; None where one placed item moves
+        radars and another launchers (the product of two choices)."""
         seen_k, reach_k = set(self.seen_rows), set(self.reach_rows)
         if seen_k and reach_k and not (seen_k == reach_k and len(seen_k) == 1):
             return None
         n_p = len(self.paths.names)
-        out = [np.zeros((n, n_p), dtype=bool) for n in n_sites]
-        per_path = self.paths.per_path
-        const = per_path(self.seen_fixed & self.reach_fixed)
+        n_d = len(self.paths.lat[::DEPTH_EVERY])
+        out = [np.zeros((n, n_p + n_d), dtype=bool) for n in n_sites]
+
+        def elements(engaged: Bool) -> Bool:
+            return np.concatenate(
+                [self.paths.per_path(engaged), engaged[..., ::DEPTH_EVERY]], axis=-1
+            )
+
+        const = elements(self.seen_fixed & self.reach_fixed)
         for k in seen_k | reach_k:
             s = self.seen_fixed[None, :] | self.seen_rows.get(k, False)
             r = self.reach_fixed[None, :] | self.reach_rows.get(k, False)
-            out[k] = per_path(s & r)
-        return [c | const[None, :] for c in out], np.full(n_p, 1.0 / n_p)
+            out[k] = elements(s & r)
+        weights = np.concatenate([np.full(n_p, 1.0 / n_p), np.full(n_d, DEPTH_SHARE / (n_p * n_d))])
+        return [c | const[None, :] for c in out], weights
 
 
 def _own(items: list[Item], kind: str, key) -> tuple[float, float]:

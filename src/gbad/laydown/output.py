@@ -1,7 +1,8 @@
 """What `gbad laydown` writes into its folder (replaced whole, with `run.json`'s manifest):
 
 - ``scenario.toml``: the scenario with the chosen sites as positions (its own text
-  otherwise, comments kept: tomlkit), valid under ``gbad validate``;
+  otherwise, comments kept: tomlkit), valid under ``gbad validate``, with the files it
+  names (its DEM, zones, roads, firing areas) copied beside it;
 - ``laydowns.parquet``: the scenario's own laydown and the optimised one, with every
   objective's value (and the leakers' Monte Carlo, where asked);
 - ``laydown.png``: the map of the zones, candidates, own and chosen sites, threat axes
@@ -41,6 +42,7 @@ def write_all(out: Path, ctx, searched, items, sites, choice, placed, values, fr
              "gbad.version": __version__}  # fmt: skip
     with staged_folder(out, about) as stage:
         write_text(stage / "scenario.toml", laydown_text(loaded, items, placed))
+        _carry_files(loaded, stage)
         columns = {"laydown": np.array(["scenario's own", "optimised"], dtype=object)}
         for name, (own, best) in values.items():
             columns[column(name)] = np.array([own, best])
@@ -71,7 +73,40 @@ def write_all(out: Path, ctx, searched, items, sites, choice, placed, values, fr
             "method": method, "budget_spent": budget_hit,
         }, indent=2) + "\n")  # fmt: skip
         if front is not None and len(searched) > 1:
-            _write_front(stage, searched, items, sites, front)
+            _write_front(stage, searched, items, sites, front, choice)
+
+
+def referenced_files(loaded: LoadedScenario) -> list[str]:
+    """The files the scenario names (relative to its folder, or absolute)."""
+    m = loaded.model
+    names = [
+        m.scenario.dem,
+        m.laydown.firing_areas,
+        m.laydown.road.file if m.laydown.road else None,
+    ]
+    names += [r.candidates for r in m.radars]
+    for b in m.batteries:
+        names += [b.candidates, *(ln.candidates for ln in b.launchers)]
+    return sorted({n for n in names if isinstance(n, str)})
+
+
+def _carry_files(loaded: LoadedScenario, stage: Path) -> None:
+    """Copy the files the scenario names from its folder into the laydown's, so that its
+    ``scenario.toml`` stands alone (a file named outside the folder, which only
+    ``--allow-outside-paths`` lets a scenario do, is named by its absolute path instead:
+    `laydown_text`)."""
+    import os
+    import shutil
+
+    base = os.path.normpath(loaded.base_dir.absolute())
+    for name in referenced_files(loaded):
+        source = os.path.normpath(os.path.join(base, name))
+        if Path(name).is_absolute() or os.path.commonpath([base, source]) != base:
+            continue
+        target = stage / os.path.relpath(source, base)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if Path(source).is_file():
+            shutil.copyfile(source, target)
 
 
 def _height_above_ground(loaded: LoadedScenario, pos, ground) -> float:
@@ -94,6 +129,15 @@ def laydown_text(loaded: LoadedScenario, items: list[Item], placed: dict) -> str
                                else loaded.source[len("<built-in ") : -1])  # fmt: skip
     doc = tomlkit.parse(text)
     model = loaded.model
+    import os
+
+    base = os.path.normpath(loaded.base_dir.absolute())
+    dem = model.scenario.dem
+    if (
+        dem is not None
+        and os.path.commonpath([base, os.path.normpath(os.path.join(base, dem))]) != base
+    ):
+        doc["scenario"]["dem"] = os.path.normpath(os.path.join(base, dem))  # not carried along
     o = model.scenario.origin
     ground = make_ground(loaded)
 
@@ -144,31 +188,37 @@ def layer(loaded: LoadedScenario, items: list[Item], sites, placed: dict) -> dic
     return {"type": "FeatureCollection", "name": "gbad laydown (simulated)", "features": features}
 
 
-def balanced(values: np.ndarray) -> int:
+def balanced(values: np.ndarray, moved: np.ndarray | None = None) -> int:
     """The front's member best on the sum of its objectives each scaled to [0, 1] over
-    the front (the first where the front is one point)."""
+    the front; among equals, the one that moves the items least (``moved``), else the
+    first."""
     span = np.ptp(values, axis=0)
-    scaled = (values - values.min(axis=0)) / np.where(span > 0, span, 1.0)
-    return int(np.argmax(scaled.sum(axis=1)))
+    score = ((values - values.min(axis=0)) / np.where(span > 0, span, 1.0)).sum(axis=1)
+    best = np.flatnonzero(score >= score.max() - 1e-12)
+    if moved is not None:
+        best = best[np.argsort(moved[best], kind="stable")]
+    return int(best[0])
 
 
-def _write_front(out: Path, objectives, items, sites, front) -> None:
-    """``pareto.parquet`` (each front member's sites and values) and ``pareto.png``."""
+def _write_front(out: Path, objectives, items, sites, front, choice) -> None:
+    """``pareto.parquet`` (each front member's sites and values) and ``pareto.png``; the
+    member ``choice`` (the balanced one) marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     x, f, evaluations = front
+    chosen = int(np.flatnonzero(np.all(x == np.asarray(choice)[None, :], axis=1))[0])
     columns: dict = {column(name): f[:, k] for k, name in enumerate(objectives)}
     for k, it in enumerate(items):
         columns[f"{it.id}_east_m"] = sites[k][0][x[:, k]]
         columns[f"{it.id}_north_m"] = sites[k][1][x[:, k]]
-    columns["balanced"] = np.arange(len(x)) == balanced(f)
+    columns["balanced"] = np.arange(len(x)) == chosen
     write_parquet(out / "pareto.parquet", columns, {"gbad.evaluations": str(evaluations)})
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.plot(f[:, 0], f[:, 1], "o-", c="#1f77b4")
-    b = balanced(f)
+    b = chosen
     ax.plot(f[b, 0], f[b, 1], "*", ms=14, c="#d62728", label="balanced (written as scenario.toml)")
     ax.set_xlabel(f"{objectives[0]} ({UNITS[objectives[0]]})")
     ax.set_ylabel(f"{objectives[1]} ({UNITS[objectives[1]]})")

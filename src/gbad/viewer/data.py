@@ -60,7 +60,9 @@ def meta(loaded: LoadedScenario) -> dict[str, Any]:
         lines = []
         for e, n in extras["coverage"].get(r.id, []):
             lat, lon, _ = _geo(loaded, e, n, np.zeros_like(e))
-            lines.append([[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)])
+            lines.append(
+                [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)]
+            )
         out_radars.append({"id": r.id, "role": r.role, "lat": r.lat_deg, "lon": r.lon_deg,
                            "range_max_m": r.range_max_m, "coverage": lines})  # fmt: skip
     assets = []

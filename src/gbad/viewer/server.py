@@ -7,6 +7,10 @@ run's data as JSON; nothing else, and the page asks for nothing beyond it.
 Live mode (``--live SCENARIO``): the scenario is run in the background (the simulation
 computes a run whole), and a WebSocket (``/ws``) then releases its data in simulated
 time at ``speed`` times real time, one slice a simulated second, which the page follows.
+
+A laydown (``--laydown DIR``, what `gbad laydown` wrote) adds its layer (``/api/laydown``:
+zones, candidates, the own and the chosen sites); alone, the page shows the laydown's
+scenario and that layer without a run.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ LIVE_STEP_S = 1.0
 
 
 def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
-             speed: float = 1.0) -> web.Application:  # fmt: skip
+             speed: float = 1.0, laydown: str | None = None) -> web.Application:  # fmt: skip
     """The viewer's application: a run's folder to show, or (``live``) a scenario to run
-    and follow."""
+    and follow, or neither (the scenario's sites alone); ``laydown``: a laydown's layer
+    (GeoJSON text) to draw over it."""
     app = web.Application()
     state: dict = {"payload": None, "error": None, "done": threading.Event()}
     meta_lock = threading.Lock()
@@ -43,6 +48,8 @@ def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
 
     def compute() -> None:
         try:
+            if run_dir is None and not live:
+                return  # nothing to run: the sites (and a laydown) alone
             if run_dir is not None:
                 state["payload"] = run_payload(loaded, run_dir, meta_doc())
             else:
@@ -62,7 +69,13 @@ def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
         return web.FileResponse(STATIC / "index.html")
 
     async def config(_request: web.Request) -> web.Response:
-        return web.json_response({"live": live, "speed": speed})
+        return web.json_response({"live": live, "speed": speed, "laydown": laydown is not None,
+                                  "run": live or run_dir is not None})  # fmt: skip
+
+    async def laydown_layer(_request: web.Request) -> web.Response:
+        if laydown is None:
+            return web.Response(status=404, text="no laydown given (gbad serve --laydown DIR)")
+        return web.Response(text=laydown, content_type="application/geo+json")
 
     async def run(_request: web.Request) -> web.Response:
         await asyncio.get_running_loop().run_in_executor(None, state["done"].wait)
@@ -88,7 +101,9 @@ def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
         t = 0.0
         while t < duration and not sock.closed:
             t = min(t + LIVE_STEP_S, duration)
-            await sock.send_str(dumps({"type": "slice", "t": t, **_slice(payload, t - LIVE_STEP_S, t)}))
+            await sock.send_str(
+                dumps({"type": "slice", "t": t, **_slice(payload, t - LIVE_STEP_S, t)})
+            )
             await asyncio.sleep(LIVE_STEP_S / speed if speed > 0 else 0.0)
         if not sock.closed:
             await sock.send_str(dumps({"type": "end", "t": duration}))
@@ -103,6 +118,7 @@ def make_app(loaded: LoadedScenario, run_dir: Path | None, live: bool = False,
     app.router.add_get("/api/config", config)
     app.router.add_get("/api/run", run)
     app.router.add_get("/api/meta", meta_only)
+    app.router.add_get("/api/laydown", laydown_layer)
     app.router.add_get("/ws", ws)
     app.router.add_static("/static", STATIC, follow_symlinks=False)
     return app
@@ -127,8 +143,8 @@ def _slice(payload: dict, t0: float, t1: float) -> dict:
 
 
 def serve(loaded: LoadedScenario, run_dir: Path | None, host: str, port: int, live: bool,
-          speed: float, print_fn=print) -> None:  # fmt: skip
+          speed: float, print_fn=print, laydown: str | None = None) -> None:  # fmt: skip
     """Run the viewer until interrupted."""
-    app = make_app(loaded, run_dir, live, speed)
+    app = make_app(loaded, run_dir, live, speed, laydown)
     print_fn(f"gbad viewer (simulated data) on http://{host}:{port}/ — Ctrl-C to stop")
     web.run_app(app, host=host, port=port, print=None, handle_signals=True)

@@ -180,6 +180,28 @@ function addLayers(meta) {
   map.on("click", "tracks", (e) => { state.picked = e.features[0].properties.id; draw(); });
 }
 
+const LAYDOWN_COLOURS = ["#7b3294", "#e66101", "#1b7837", "#2166ac", "#b2182b", "#8c510a"];
+
+function addLaydown(layer) {
+  // Each placed item in its colour: its zone, candidates, the move from its own site to the chosen one.
+  const items = [...new Set(layer.features.map((f) => f.properties.item))];
+  const colour = ["match", ["get", "item"], ...items.flatMap((id, k) => [id, LAYDOWN_COLOURS[k % LAYDOWN_COLOURS.length]]), "#555"];
+  const byRole = (role) => layer.features.filter((f) => f.properties.role === role);
+  const moves = byRole("chosen").map((c) => {
+    const own = byRole("own").find((o) => o.properties.item === c.properties.item);
+    return { type: "Feature", properties: c.properties, geometry: { type: "LineString", coordinates: [own.geometry.coordinates, c.geometry.coordinates] } };
+  });
+  map.addSource("laydown", { type: "geojson", data: layer });
+  map.addSource("laydown-moves", { type: "geojson", data: { type: "FeatureCollection", features: moves } });
+  map.addLayer({ id: "laydown-zones", type: "line", source: "laydown", filter: ["==", ["get", "role"], "zone"], paint: { "line-color": colour, "line-width": 1.5, "line-dasharray": [2, 2] } });
+  map.addLayer({ id: "laydown-candidates", type: "circle", source: "laydown", filter: ["==", ["get", "role"], "candidates"], paint: { "circle-radius": 1.8, "circle-color": colour, "circle-opacity": 0.5 } });
+  map.addLayer({ id: "laydown-moves", type: "line", source: "laydown-moves", paint: { "line-color": colour, "line-width": 2 } });
+  map.addLayer({ id: "laydown-own", type: "circle", source: "laydown", filter: ["==", ["get", "role"], "own"], paint: { "circle-radius": 5, "circle-color": "#fff", "circle-stroke-color": colour, "circle-stroke-width": 2 } });
+  map.addLayer({ id: "laydown-chosen", type: "circle", source: "laydown", filter: ["==", ["get", "role"], "chosen"], paint: { "circle-radius": 7, "circle-color": colour, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+  state.laydown = { items, chosen: byRole("chosen").length };
+  document.getElementById("pick").textContent = `Laydown: ${items.join(", ")} — open circle: the scenario's own site, filled: the chosen one.`;
+}
+
 async function start() {
   const config = await (await fetch("/api/config")).json();
   state.live = config.live;
@@ -192,7 +214,13 @@ async function start() {
   document.getElementById("title").textContent = `gbad ${meta.scenario}`;
   map.jumpTo({ center: [meta.origin.lon, meta.origin.lat], zoom: 7.5 });
   addLayers(meta);
+  if (config.laydown) addLaydown(await (await fetch("/api/laydown")).json());
   if (state.live) return follow(meta);
+  if (!config.run) {
+    document.getElementById("status").textContent = "the laydown alone (no run)";
+    map.once("idle", () => { document.body.dataset.ready = "1"; });
+    return;
+  }
   document.getElementById("status").textContent = "loading the run…";
   state.data = await (await fetch("/api/run")).json();
   index(state.data);
