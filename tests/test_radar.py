@@ -9,6 +9,8 @@ Pfa × cells per scan.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -183,6 +185,20 @@ def test_false_alarms_are_poisson_in_coverage():
     assert abs(len(det["t_s"]) - expected) < 4 * np.sqrt(expected)
     assert det["range_m"].max() <= 200e3 and det["el_deg"].min() >= -2.0
     assert np.all(np.diff(det["t_s"]) >= 0)
+
+
+def test_no_false_alarm_falls_inside_the_first_metre():
+    """A radar with no blind range given draws its false alarms' ranges from 0: the ones
+    inside a metre (one in range_max_m / 1 m) are reported at 1 m, the detection file's
+    least range, and the run's files are written (a default-raid laydown's run met one)."""
+    from gbad.sensors.looks import MIN_RANGE_M
+
+    text = RADAR.format(ref_range=100e3, pfa=1e-3, swerling=1, pulses=1, scan="electronic", period=0.5)
+    text = text.replace("range_max_m = 200e3", "range_max_m = 40.0")
+    loaded = LoadedScenario(parse_scenario(HEADER.format(duration=20.0) + text, "fa.toml"), "fa.toml",
+                            Path("."))  # fmt: skip
+    _, det = _run(loaded)
+    assert len(det["range_m"]) > 20 and det["range_m"].min() == MIN_RANGE_M
 
 
 def test_targets_beyond_the_horizon_are_not_seen():

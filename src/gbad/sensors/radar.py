@@ -24,7 +24,7 @@ from gbad.earth.refraction import effective_earth_radius_m
 from gbad.earth.wgs84 import enu_rotation, geodetic2ecef
 from gbad.scenario.schema import Dwells, Geodetic, Radar
 from gbad.sensors.detection import draw_false_alarm_snr, draw_looks, snr_per_pulse_required
-from gbad.sensors.looks import looks_at, measured
+from gbad.sensors.looks import MIN_RANGE_M, looks_at, measured
 from gbad.sensors.radar_errors import WanderingErrors
 from gbad.sensors.weapon_locating import simulate_weapon_locating
 from gbad.world.truth import Truth
@@ -460,6 +460,9 @@ def _false_alarms(
     az = (radar.az_min_deg + width * rng.random(n)) % 360.0
     el = radar.el_min_deg + (radar.el_max_deg - radar.el_min_deg) * rng.random(n)
     rng_m = radar.range_min_m + (radar.range_max_m - radar.range_min_m) * rng.random(n)
+    # No radar reports inside its first metre (the detection file's bound; a radar with
+    # no blind range given would otherwise, once in ~range_max_m false alarms).
+    rng_m = np.maximum(rng_m, MIN_RANGE_M)
     rr = FALSE_ALARM_RANGE_RATE_MPS * (2 * rng.random(n) - 1)
     snr = draw_false_alarm_snr(n, radar.pfa, radar.n_pulses, rng)
     t = t0 + radar.phase(az, el) * radar.period_s
