@@ -198,8 +198,10 @@ def test_the_programme_with_pair_constraints_finds_what_enumeration_finds(proble
     assert all(r.allowed[choice[r.a], choice[r.b]] for r in rules)
 
 
-def _two_launchers(extra: str, radius_m: float = 10000.0, spacing: str = "") -> str:
-    zone = f"candidates = {{ center = {{ east_m = 0.0, north_m = 0.0 }}, radius_m = {radius_m} }}"
+def _two_launchers(extra: str, radius_m: float = 10000.0, east_m: float = 0.0) -> str:
+    """Three launchers free in one circle (``radius_m`` about ``east_m``, 0), ``extra`` the
+    ``[laydown]`` table."""
+    zone = f"candidates = {{ center = {{ east_m = {east_m}, north_m = 0.0 }}, radius_m = {radius_m} }}"
     return (ENGAGE.replace("SR_ZONE", "").replace(
         '  { id = "L1", position = { east_m = 5e2, north_m = 0.0 }, candidates = { center = '
         '{ east_m = 5e4, north_m = -4e4 }, radius_m = 1.2e4 } },\n]',
@@ -229,18 +231,15 @@ def test_constraints_no_site_or_no_laydown_meets_are_clear_errors(tmp_path):
                                            r"no candidate site meets laydown\.max_from_battery_radar_m "
                                            r"= 900 m"):  # fmt: skip
         optimise_laydown(loaded, tmp_path / "o", objectives=("engagement",))
-    # Pairs can stand 1,800 m apart in a 1 km circle, but three cannot (1,732 m at most).
-    loaded = load_scenario(_write(tmp_path, _two_launchers("min_spacing_m = 1800.0",
-                                                           radius_m=1000.0).replace(
-        "{ east_m = 0.0, north_m = 0.0 }, radius_m = 1000.0", "{ east_m = 20000.0, north_m = 0.0 }, "
-        "radius_m = 1000.0"), "b.toml"))  # fmt: skip
+    # 20 km from the radars: pairs can stand 1,800 m apart in a 1 km circle, but three
+    # cannot (1,732 m at most); none can stand 2,500 m apart.
+    loaded = load_scenario(_write(tmp_path, _two_launchers("min_spacing_m = 1800.0", 1000.0, 20e3),
+                                  "b.toml"))  # fmt: skip
     with pytest.raises(LaydownError, match=r"no laydown of .*\(id 'L1'\), .*\(id 'L2'\), .*\(id 'L3'\) "
                                            r"meets laydown\.min_spacing_m = 1800 m at once"):  # fmt: skip
         optimise_laydown(loaded, tmp_path / "o", objectives=("engagement",))
-    loaded = load_scenario(_write(tmp_path, _two_launchers("min_spacing_m = 2500.0",
-                                                           radius_m=1000.0).replace(
-        "{ east_m = 0.0, north_m = 0.0 }, radius_m = 1000.0", "{ east_m = 20000.0, north_m = 0.0 }, "
-        "radius_m = 1000.0"), "c.toml"))  # fmt: skip
+    loaded = load_scenario(_write(tmp_path, _two_launchers("min_spacing_m = 2500.0", 1000.0, 20e3),
+                                  "c.toml"))  # fmt: skip
     with pytest.raises(LaydownError, match=r"\(id 'L1'\) and .*\(id 'L2'\): no pair of their "
                                            r"candidate sites meets laydown\.min_spacing_m = 2500 m"):  # fmt: skip
         optimise_laydown(loaded, tmp_path / "o", objectives=("engagement",))

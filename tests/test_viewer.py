@@ -57,6 +57,15 @@ def _browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
 
 
+def _watched_page(browser, viewport: dict, asked: list[str], errors: list[str]):
+    """A page that notes every URL it asks for and every page or console error."""
+    page = browser.new_page(viewport=viewport)
+    page.on("request", lambda r: asked.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return page
+
+
 def test_the_viewer_draws_the_run_offline_and_the_slider_moves_it(small, tmp_path):
     """(The screenshot it takes is docs/viewer.png's, copied there by hand.)"""
     from playwright.sync_api import sync_playwright
@@ -66,12 +75,9 @@ def test_the_viewer_draws_the_run_offline_and_the_slider_moves_it(small, tmp_pat
     try:
         with sync_playwright() as p:
             browser = _browser(p)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
             asked: list[str] = []
             errors: list[str] = []
-            page.on("request", lambda r: asked.append(r.url))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page = _watched_page(browser, {"width": 1280, "height": 800}, asked, errors)
             page.goto(url)
             page.wait_for_function("document.body.dataset.ready === '1'", timeout=60_000)
             assert page.inner_text("#banner").startswith("Simulated.")
@@ -145,11 +151,9 @@ def test_a_laydown_is_drawn_as_its_own_layer_without_a_run(tmp_path):
     try:
         with sync_playwright() as p:
             browser = _browser(p)
-            page = browser.new_page(viewport={"width": 1000, "height": 700})
             asked: list[str] = []
             errors: list[str] = []
-            page.on("request", lambda r: asked.append(r.url))
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page = _watched_page(browser, {"width": 1000, "height": 700}, asked, errors)
             page.goto(url)
             page.wait_for_function("document.body.dataset.ready === '1'", timeout=60_000)
             assert page.evaluate("window.gbadViewer.state.laydown") == {"items": ["L1"], "chosen": 1}

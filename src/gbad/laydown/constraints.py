@@ -52,21 +52,16 @@ def slope_deg(loaded: LoadedScenario, east, north) -> NDArray:
 
 def _roads(loaded: LoadedScenario):
     """The road network as one shapely geometry in east, north (m), buffered."""
-    import json
-
     from shapely.geometry import LineString, MultiLineString
     from shapely.ops import unary_union
 
-    from gbad.laydown.zones import _enu
+    from gbad.laydown.zones import _enu, geojson_features
 
     road = loaded.model.laydown.road
     path = zone_file(loaded, road.file, "laydown.road.file")
     try:
-        doc = json.loads(path.read_text())
-        features = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
         lines = []
-        for k, feat in enumerate(features):
-            geom = feat.get("geometry", feat)
+        for k, (geom, _) in enumerate(geojson_features(path)):
             kind = geom.get("type")
             parts = {"LineString": [geom.get("coordinates")],
                      "MultiLineString": geom.get("coordinates")}.get(kind)  # fmt: skip

@@ -21,14 +21,13 @@ its single-look Pd at the round's nominal RCS reaches 0.5:
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 from numpy.typing import NDArray
 
 from gbad.laydown.objectives import geometry, mast_height_m, site_radar
-from gbad.laydown.zones import LaydownError, _enu, zone_file
+from gbad.laydown.zones import LaydownError, _enu, geojson_features, zone_file
 from gbad.scenario.loader import LoadedScenario
 
 #: Firing points an area is sampled with (about).
@@ -62,12 +61,8 @@ def firing_areas(loaded: LoadedScenario) -> list[tuple[str, object, tuple[str, .
     from gbad.scenario.schema import MUNITION_NAMES
 
     try:
-        doc = json.loads(path.read_text())
-        features = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
         areas = []
-        for k, feat in enumerate(features):
-            geom = feat.get("geometry", feat)
-            props = feat.get("properties") or {}
+        for k, (geom, props) in enumerate(geojson_features(path)):
             if geom.get("type") != "Polygon":
                 raise ValueError(f"feature {k} is a {geom.get('type')!r}; give Polygons")
             ring = np.asarray(geom["coordinates"][0], dtype=float)

@@ -125,12 +125,7 @@ def zone_polygon(loaded: LoadedScenario, item: Item):
         return Point(e0, n0).buffer(zone.radius_m, quad_segs=32)
     path = zone_file(loaded, zone, where)
     try:
-        doc = json.loads(path.read_text())
-        geom = doc
-        if doc.get("type") == "FeatureCollection":
-            geom = doc["features"][0]["geometry"]
-        elif doc.get("type") == "Feature":
-            geom = doc["geometry"]
+        geom = geojson_features(path)[0][0]
         if geom.get("type") != "Polygon":
             raise ValueError(f"a {geom.get('type')!r} geometry; give one Polygon")
         ring = np.asarray(geom["coordinates"][0], dtype=float)
@@ -146,6 +141,14 @@ def zone_polygon(loaded: LoadedScenario, item: Item):
         raise LaydownError(str(path), [f"{where}: the polygon is not valid: {explain_validity(poly)} "
                                        "(a self-intersecting ring?)"])  # fmt: skip
     return shapely.normalize(poly)
+
+
+def geojson_features(path: Path) -> list[tuple[dict, dict]]:
+    """(geometry, properties) of each feature of a GeoJSON file (a FeatureCollection, a
+    Feature or a bare geometry); a malformed one raises ValueError, KeyError or TypeError."""
+    doc = json.loads(path.read_text())
+    features = doc["features"] if doc.get("type") == "FeatureCollection" else [doc]
+    return [(f.get("geometry", f), f.get("properties") or {}) for f in features]
 
 
 def zone_file(loaded: LoadedScenario, name: str, where: str) -> Path:
