@@ -90,8 +90,12 @@ def test_gbad_laydown_writes_a_valid_scenario_and_the_table(tmp_path):
     assert result.returncode == 0, result.stderr
     assert gbad("validate", str(out / "scenario.toml")).returncode == 0
     table = pd.read_parquet(out / "laydowns.parquet")
-    assert list(table.laydown) == ["scenario's own", "optimised"]
+    # The own laydown, the optimum, and the next four best, each by the programme again
+    # with the ones before excluded: no better than the optimum, in order, all different.
+    assert list(table.laydown) == ["scenario's own", "optimised"] + [f"alternative {k}" for k in range(2, 6)]
     assert table.area_coverage.iloc[1] > table.area_coverage.iloc[0]
+    assert np.all(np.diff(table.area_coverage.iloc[1:]) <= 1e-12)
+    assert len({(e, n) for e, n in zip(table.sr_east_m.iloc[1:], table.sr_north_m.iloc[1:], strict=True)}) == 5
     chosen = json.loads((out / "laydown.json").read_text())["chosen_east_north_m"]["sr"]
     moved = load_scenario(out / "scenario.toml").model.radars[0].position
     assert (moved.east_m, moved.north_m) == pytest.approx(tuple(chosen), abs=0.1)

@@ -387,7 +387,7 @@ def test_leakers_compares_the_two_laydowns_by_paired_runs(tmp_path):
                     "radius_m = 3e3"))  # fmt: skip
     loaded = load_scenario(_write(tmp_path, far))
     result = optimise_laydown(loaded, tmp_path / "out", objectives=("engagement", "leakers"), runs=2)
-    table = pd.read_parquet(tmp_path / "out" / "laydowns.parquet")
+    table = pd.read_parquet(tmp_path / "out" / "laydowns.parquet").iloc[:2]  # own, optimised
     assert list(table.leakers_runs) == [2, 2]
     assert list(table.leakers) == [1.0, 0.0], table.T
     assert result.leakers["difference"]["mean"] == -1.0

@@ -154,6 +154,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="stop the search and the leakers' runs after this (s)")  # fmt: skip
     lay.add_argument("--runs", type=int, default=8, help="leakers: runs per laydown (default 8)")
     lay.add_argument("--seed", type=int, default=1, help="the genetic search's seed (default 1)")
+    lay.add_argument("--top", type=int, default=5,
+                     help="laydowns in the table: the best and the next (default 5)")  # fmt: skip
     lay.add_argument(
         "--height-m", type=float, nargs="+", default=[50.0],
         help="target heights above the ground (m; default 50)",
@@ -411,11 +413,22 @@ def _laydown(args: argparse.Namespace, console: Console) -> int:
             raise OutputFolderError(f"{name} {value}", ["give a positive distance in metres"])
     if args.budget_s is not None and not args.budget_s > 0:
         raise OutputFolderError(f"--budget-s {args.budget_s}", ["give a positive time in seconds"])
-    result = optimise_laydown(
-        loaded, out, args.place, args.objective, args.height_m, args.margin_m, args.cell_m,
-        args.spacing_m, args.rcs_m2, progress=lambda line: console.print(line), seed=args.seed,
-        budget_s=args.budget_s, runs=args.runs,
-    )  # fmt: skip
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bars:  # fmt: skip
+        tasks: dict[str, int] = {}
+
+        def bar(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bars.add_task(what, total=total)
+            bars.update(tasks[what], completed=done + 1, total=total)
+
+        result = optimise_laydown(
+            loaded, out, args.place, args.objective, args.height_m, args.margin_m, args.cell_m,
+            args.spacing_m, args.rcs_m2, progress=lambda line: bars.console.print(line),
+            seed=args.seed, budget_s=args.budget_s, runs=args.runs, top=args.top, bar=bar,
+        )  # fmt: skip
     formats = {"low-altitude-warning": lambda v: f"{v / 1e3:.1f} km",
                "leakers": lambda v: f"{v:.2f} leakers (mean)"}  # fmt: skip
     for name, (own, best) in result.values.items():

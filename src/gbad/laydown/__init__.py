@@ -70,12 +70,16 @@ def optimise_laydown(
     seed: int = 1,
     budget_s: float | None = None,
     runs: int = 8,
+    top: int = 5,
+    bar: Callable[[str, int, int], None] | None = None,
 ) -> LaydownResult:
     """Choose a site for each placeable item: the exact optimum of one covering objective,
     the genetic search's best of another, or the balanced member of several objectives'
     Pareto front; write the optimised scenario and a table of every objective for the own
     and the optimised laydown. ``budget_s``: the search and the leakers' Monte Carlo stop
-    when it is spent (and say so); ``runs``: the leakers' runs per laydown."""
+    when it is spent (and say so); ``runs``: the leakers' runs per laydown; ``top``: the
+    laydowns the table lists (the optimum and the next best, for one objective); ``bar``:
+    told (what, done, of) as the long loops go (sites, generations, runs)."""
     from gbad.scenario.schema import DEFAULT_RCS_M2
 
     say = progress or (lambda _line: None)
@@ -92,6 +96,8 @@ def optimise_laydown(
     bad = [h for h in heights_m if not np.isfinite(h) or h < 0]
     if bad or not heights_m:
         raise LaydownError(f"--height-m {bad}", ["give heights above the ground, 0 m or more"])
+    if top < 1:
+        raise LaydownError(f"--top {top}", ["give one laydown or more"])
     if runs < 2 and "leakers" in objectives:
         raise LaydownError(
             f"--runs {runs}", ["give two Monte Carlo runs or more (an interval needs two)"]
@@ -110,57 +116,82 @@ def optimise_laydown(
     rules = pairs(loaded, items, sites)
     ctx = _Context(loaded, items, tuple(heights_m),
                    float(rcs_m2 if rcs_m2 is not None else DEFAULT_RCS_M2["cruise_missile"]),
-                   margin_m, cell_m)  # fmt: skip
+                   margin_m, cell_m, bar)  # fmt: skip
     built = {name: ctx.objective(name, sites, strict=True) for name in searched}
     moves = [
         np.hypot(e - it.own[0], n - it.own[1]) for (e, n), it in zip(sites, items, strict=True)
     ]
     front = None
     exact = len(searched) == 1 and built[searched[0]].covers is not None
+    ranked: list[list[int]] = []
     try:
         if exact:
-            choice, _ = mclp(built[searched[0]].covers, built[searched[0]].weights, moves,
-                             rules=rules)  # fmt: skip
+            obj = built[searched[0]]
+            # The optimum, then the next best laydowns (each the optimum without those before).
+            while len(ranked) < top:
+                try:
+                    ranked.append(
+                        mclp(obj.covers, obj.weights, moves, rules=rules, exclude=ranked)[0]
+                    )
+                except Infeasible:
+                    if not ranked:
+                        raise
+                    break
         else:
             say(f"genetic search of {' and '.join(searched)}"
                 + (" (NSGA-II, Pareto front)" if len(searched) > 1 else " (GA)"))  # fmt: skip
             x, _, evaluations = pareto([built[name].entry for name in searched],
                                        [len(e) for e, _ in sites], seed=seed, rules=rules,
                                        deadline=deadline, moves=moves,
-                                       start=[int(np.argmin(m)) for m in moves])  # fmt: skip
-            # The values as reported (without a search's tie-breaks), each laydown once.
-            x = np.unique(x, axis=0)
+                                       start=[int(np.argmin(m)) for m in moves],
+                                       tick=ctx._tick("genetic search (generations)", True))  # fmt: skip
+            # The values as reported (without a search's tie-breaks).
             f = np.array([[built[name].value(row) for name in searched] for row in x])
             moved = np.array([sum(m[j] for m, j in zip(moves, row, strict=True)) for row in x])
             order = np.lexsort((moved, -f[:, 0]))
             front = (x[order], f[order], evaluations)
-            choice = [int(v) for v in front[0][balanced(front[1], moved[order])]]
+            ranked = [[int(v) for v in front[0][balanced(front[1], moved[order])]]]
+            if len(searched) == 1:  # the runners-up of the last generation
+                ranked += [[int(v) for v in row] for row in front[0] if list(row) != ranked[0]]
+                ranked = ranked[:top]
     except Infeasible as exc:
         raise LaydownError(loaded.source, [
             f"no laydown of {', '.join(it.where for it in items)} meets {' and '.join(exc.rules)} "
             "at once (each pair of them can); widen the zones or relax the constraints"]) from None  # fmt: skip
-    placed = {it.id: (float(sites[k][0][choice[k]]), float(sites[k][1][choice[k]]))
-              for k, it in enumerate(items)}  # fmt: skip
+    choice = ranked[0]
+
+    def at(row) -> dict:
+        return {it.id: (float(sites[k][0][row[k]]), float(sites[k][1][row[k]]))
+                for k, it in enumerate(items)}  # fmt: skip
+
+    placed = at(choice)
     own = {it.id: it.own for it in items}
+    # Every objective the items take part in, for the own laydown and each ranked one.
+    table = {"laydown": ["scenario's own", "optimised"] + [f"alternative {k}" for k in
+                                                           range(2, len(ranked) + 1)]}  # fmt: skip
+    laydowns = [own] + [at(row) for row in ranked]
     values = {}
     for name in OBJECTIVES:
-        if name == "leakers":
-            continue
-        at_own, at_best = ctx.value(name, own), ctx.value(name, placed)
-        if at_own is not None:
-            values[name] = (at_own, at_best)
+        column = [ctx.value(name, where) for where in laydowns] if name != "leakers" else [None]
+        if column[0] is not None:
+            values[name] = (column[0], column[1])
+            table[name] = column
+    for it in items:
+        table[f"{it.id}_east_m"] = [where[it.id][0] for where in laydowns]
+        table[f"{it.id}_north_m"] = [where[it.id][1] for where in laydowns]
     leak: dict[str, dict[str, float]] = {}
     # A search the budget cut short is no longer deterministic: the outputs say so.
     budget_hit = deadline is not None and time.monotonic() > deadline
     if "leakers" in objectives:
         from gbad.laydown.leakers import compare_leakers
 
-        leak = compare_leakers(loaded, items, placed, runs, seed, deadline, say)
+        leak = compare_leakers(loaded, items, placed, runs, seed, deadline, say,
+                               ctx._tick("leakers: paired runs", True))  # fmt: skip
         values["leakers"] = (leak["own"]["mean"], leak["optimised"]["mean"])
     from gbad.laydown.output import write_all
 
-    write_all(Path(out), ctx, searched, items, sites, choice, placed, values, front, leak,
-              exact, budget_hit)  # fmt: skip
+    write_all(Path(out), ctx, searched, items, sites, choice, placed, values, table, front,
+              leak, exact, budget_hit)  # fmt: skip
     own_value, best_value = values[searched[0]]
     return LaydownResult(Path(out), [it.id for it in items], own_value, best_value, placed,
                          values, exact, leak)  # fmt: skip
@@ -196,6 +227,8 @@ class _Context:
     rcs_m2: float
     margin_m: float
     cell_m: float
+    #: The progress bar: (what, done, of).
+    bar: Callable[[str, int, int], None] | None = None
 
     @cached_property
     def cells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -217,14 +250,23 @@ class _Context:
 
         return threat_paths(self.loaded)
 
-    def _radar_covers(self, sites, make, role: str | None = None) -> list:
-        """Per item: ``make(radar index, e, n, mast)`` for an item carrying a radar (of
-        ``role``), else nothing seen."""
+    def _tick(self, what: str, ticking: bool):
+        """The progress bar's tick for the work on ``what`` (none where not ``ticking``)."""
+        if not ticking or self.bar is None:
+            return None
+        return lambda done, total: self.bar(what, done, total)
+
+    def _radar_covers(self, sites, make, role: str | None = None, name: str = "",
+                      ticking: bool = False) -> list:  # fmt: skip
+        """Per item: ``make(radar index, e, n, mast, tick)`` for an item carrying a radar
+        (of ``role``), else nothing seen."""
         out, width = [], None
         for it, (e, n) in zip(self.items, sites, strict=True):
             r = it.radar
             if r is not None and (role is None or self.loaded.model.radars[r].role == role):
-                c = make(r, e, n, mast_height_m(self.loaded, r))
+                c = make(
+                    r, e, n, mast_height_m(self.loaded, r), self._tick(f"{name}: {it.id}", ticking)
+                )
                 out.append(c)
                 width = c.shape[1]
             else:
@@ -236,7 +278,8 @@ class _Context:
 
     def objective(self, name: str, sites, strict: bool = False) -> Objective | None:
         """``name`` over ``sites`` (per item, east and north arrays); None where the
-        placed items take no part in it (an error naming why, with ``strict``)."""
+        placed items take no part in it (an error naming why, with ``strict``, which
+        also ticks the progress bar)."""
         loaded = self.loaded
 
         def none(why: str):
@@ -246,8 +289,9 @@ class _Context:
 
         if name == "area-coverage":
             ce, cn = self.cells
-            covers = self._radar_covers(sites, lambda r, e, n, m: cover_matrix(
-                loaded, r, e, n, ce, cn, self.heights_m, self.rcs_m2, m))  # fmt: skip
+            covers = self._radar_covers(sites, lambda r, e, n, m, t: cover_matrix(
+                loaded, r, e, n, ce, cn, self.heights_m, self.rcs_m2, m, t), name=name,
+                ticking=strict)  # fmt: skip
             weights = np.full(len(ce) * len(self.heights_m), 1.0 / (len(ce) * len(self.heights_m)))
         elif name == "low-altitude-warning":
             if not self.axes:
@@ -256,20 +300,20 @@ class _Context:
                 )
             weights = None
 
-            def make(r, e, n, m):
+            def make(r, e, n, m, t):
                 nonlocal weights
                 cover, weights = warning_cover(loaded, r, e, n, self.axes, self.heights_m[0],
-                                               self.rcs_m2, m)  # fmt: skip
+                                               self.rcs_m2, m, t)  # fmt: skip
                 return cover
 
-            covers = self._radar_covers(sites, make)
+            covers = self._radar_covers(sites, make, name=name, ticking=strict)
         elif name == "counter-battery":
             if not any(loaded.model.radars[it.radar].role == "weapon_locating"
                        for it in self.items if it.radar is not None):  # fmt: skip
                 return none("weighs the placed weapon-locating radars; no placed item is one")
             rounds = self.rounds
-            covers = self._radar_covers(sites, lambda r, e, n, m: rounds.cover(loaded, r, e, n),
-                                        role="weapon_locating")  # fmt: skip
+            covers = self._radar_covers(sites, lambda r, e, n, m, t: rounds.cover(loaded, r, e, n, t),
+                                        role="weapon_locating", name=name, ticking=strict)  # fmt: skip
             weights = rounds.weights
         else:  # engagement
             from gbad.laydown.engagement_zone import Engagement
@@ -277,7 +321,7 @@ class _Context:
             if not loaded.model.batteries:
                 return none("the scenario has no battery")
             try:
-                eng = Engagement(loaded, self.items, sites, self.paths)
+                eng = Engagement(loaded, self.items, sites, self.paths, self._tick(name, strict))
             except ValueError as exc:
                 return none(str(exc))
             form = eng.covers([len(e) for e, _ in sites])

@@ -158,7 +158,7 @@ class Rounds:
         # reaches an asset weighs nothing.
         self.weights = 1.0 / (np.count_nonzero(counts) * counts[self.area])
 
-    def cover(self, loaded: LoadedScenario, radar_index: int, e, n) -> NDArray[np.bool_]:
+    def cover(self, loaded: LoadedScenario, radar_index: int, e, n, tick=None) -> NDArray[np.bool_]:
         """(sites, rounds): whether the radar at each site sees each round rise into its fence."""
         from gbad.scenario.schema import DEFAULT_RCS_M2
         from gbad.sensors.detection import snr_per_pulse_required
@@ -175,6 +175,8 @@ class Rounds:
         mast = mast_height_m(loaded, radar_index)
         out = np.zeros((len(e), n_r), dtype=bool)
         for j in range(len(e)):
+            if tick:
+                tick(j, len(e))
             radar = site_radar(loaded, radar_index, e[j], n[j], sground[j], mast)
             base = fence_base_deg(radar, self.ground, self.radius_m)
             az, el, rng, _ = radar.aer(pos, np.zeros_like(pos))

@@ -124,7 +124,7 @@ class Engagement:
     """The `engagement` objective for a set of placed items and their candidate sites."""
 
     def __init__(self, loaded: LoadedScenario, items: list[Item], sites: list,
-                 paths: Paths | None = None) -> None:  # fmt: skip
+                 paths: Paths | None = None, tick=None) -> None:  # fmt: skip
         from gbad.engagement.battery import battery_interceptor
         from gbad.laydown.zones import all_items
 
@@ -146,9 +146,13 @@ class Engagement:
                     else tuple(np.atleast_1d(v) for v in _own(all_items(loaded), "radar", r)))  # fmt: skip
             _, _, sground, _, _ = geometry(loaded, e, n)
             mast = mast_height_m(loaded, r)
-            rows = np.array([seen(site_radar(loaded, r, e[j], n[j], sground[j], mast), p.lat,
-                                  p.lon, p.alt, ground, radius, p.rcs_m2)
-                             for j in range(len(e))])  # fmt: skip
+            rows = []
+            for j in range(len(e)):
+                if tick and k is not None:
+                    tick(j, len(e))
+                radar = site_radar(loaded, r, e[j], n[j], sground[j], mast)
+                rows.append(seen(radar, p.lat, p.lon, p.alt, ground, radius, p.rcs_m2))
+            rows = np.array(rows)
             if k is None:
                 self.seen_fixed |= rows[0]
             else:

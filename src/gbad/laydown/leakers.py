@@ -28,7 +28,8 @@ def _interval(x: np.ndarray) -> dict[str, float]:
 
 
 def compare_leakers(loaded: LoadedScenario, items, placed: dict, runs: int, seed: int | None,
-                    deadline: float | None, say: Callable[[str], None]) -> dict:  # fmt: skip
+                    deadline: float | None, say: Callable[[str], None],
+                    tick: Callable[[int, int], None] | None = None) -> dict:  # fmt: skip
     """Leakers of ``runs`` paired runs of the own and the optimised laydown (fewer, but two
     at least, where ``deadline`` passes first)."""
     from gbad.laydown.output import laydown_text
@@ -45,7 +46,10 @@ def compare_leakers(loaded: LoadedScenario, items, placed: dict, runs: int, seed
             if k >= 2 and deadline is not None and time.monotonic() > deadline:
                 break
             for name, scenario in (("own", loaded), ("optimised", optimised)):
-                say(f"leakers: {name} laydown, run {k + 1} of {runs}")
+                if tick:
+                    tick(2 * k + (name == "optimised"), 2 * runs)
+                else:
+                    say(f"leakers: {name} laydown, run {k + 1} of {runs}")
                 result = run_scenario(scenario, Path(tmp) / f"{name}-{k}", seed, k, report=False)
                 counts[name].append(float(result.summary["engagement"]["leakers"]))
     own, opt = np.array(counts["own"]), np.array(counts["optimised"])

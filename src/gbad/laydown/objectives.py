@@ -12,11 +12,15 @@ among sites is a set-covering problem (`gbad.laydown.solve`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
 from gbad.scenario.loader import LoadedScenario
 
+#: Progress of a long loop: (done, of).
+Tick = Callable[[int, int], None]
 #: A cell is seen where the single-look Pd reaches this.
 SEEN_PD = 0.5
 
@@ -121,13 +125,15 @@ def geometry(loaded: LoadedScenario, east, north):
 
 def cover_matrix(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n: NDArray,
                  cells_e: NDArray, cells_n: NDArray, heights_m, rcs_m2: float,
-                 mast_m: float) -> NDArray[np.bool_]:  # fmt: skip
+                 mast_m: float, tick: Tick | None = None) -> NDArray[np.bool_]:  # fmt: skip
     """(sites, cells × heights): whether radar ``index``, its antenna ``mast_m`` above the
     ground at each candidate site, sees each cell's target at each height."""
     clat, clon, cground, ground, radius = geometry(loaded, cells_e, cells_n)
     _, _, sground, _, _ = geometry(loaded, sites_e, sites_n)
     out = np.zeros((len(sites_e), len(cells_e) * len(heights_m)), dtype=bool)
     for j in range(len(sites_e)):
+        if tick:
+            tick(j, len(sites_e))
         radar = site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
         for k, h in enumerate(heights_m):
             visible = seen(radar, clat, clon, cground + h, ground, radius, rcs_m2)
@@ -164,7 +170,7 @@ def threat_axes(loaded: LoadedScenario, kinds=("cruise_missile",)) -> list[tuple
 
 
 def warning_cover(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n: NDArray,
-                  axes, height_m: float, rcs_m2: float, mast_m: float
+                  axes, height_m: float, rcs_m2: float, mast_m: float, tick: Tick | None = None
                   ) -> tuple[NDArray[np.bool_], NDArray]:  # fmt: skip
     """`low-altitude-warning` as a covering problem. Along each axis, a target ``height_m``
     above the ground is first seen at some point; the distance it has still to fly there
@@ -176,6 +182,8 @@ def warning_cover(loaded: LoadedScenario, index: int, sites_e: NDArray, sites_n:
     _, _, sground, _, _ = geometry(loaded, sites_e, sites_n)
     geo = [geometry(loaded, e, n) for e, n, _ in axes]
     for j in range(len(sites_e)):
+        if tick:
+            tick(j, len(sites_e))
         radar = site_radar(loaded, index, sites_e[j], sites_n[j], sground[j], mast_m)
         row = []
         for lat, lon, h, ground, radius in geo:

@@ -32,8 +32,8 @@ def column(name: str) -> str:
     return name.replace("-", "_") + ("_m" if UNITS[name] == "m" else "")
 
 
-def write_all(out: Path, ctx, searched, items, sites, choice, placed, values, front, leak,
-              exact: bool, budget_hit: bool) -> None:  # fmt: skip
+def write_all(out: Path, ctx, searched, items, sites, choice, placed, values, table, front,
+              leak, exact: bool, budget_hit: bool) -> None:  # fmt: skip
     from gbad import __version__
     from gbad.record import staged_folder
 
@@ -43,15 +43,21 @@ def write_all(out: Path, ctx, searched, items, sites, choice, placed, values, fr
     with staged_folder(out, about) as stage:
         write_text(stage / "scenario.toml", laydown_text(loaded, items, placed))
         _carry_files(loaded, stage)
-        columns = {"laydown": np.array(["scenario's own", "optimised"], dtype=object)}
-        for name, (own, best) in values.items():
-            columns[column(name)] = np.array([own, best])
-        for name in ("ci_low", "ci_high", "runs"):
-            if leak:
-                columns[f"leakers_{name}"] = np.array([leak["own"][name], leak["optimised"][name]])
-        for it in items:
-            columns[f"{it.id}_east_m"] = np.array([it.own[0], placed[it.id][0]])
-            columns[f"{it.id}_north_m"] = np.array([it.own[1], placed[it.id][1]])
+        # ``table``: the own laydown, the optimised, the next best; every objective.
+        columns = {"laydown": np.array(table["laydown"], dtype=object)}
+        for name in UNITS:
+            if name in table:
+                columns[column(name)] = np.array(table[name], dtype=float)
+        if leak:
+            pad = [np.nan] * (len(table["laydown"]) - 2)
+            columns["leakers"] = np.array([leak["own"]["mean"], leak["optimised"]["mean"], *pad])
+            for name in ("ci_low", "ci_high", "runs"):
+                columns[f"leakers_{name}"] = np.array(
+                    [leak["own"][name], leak["optimised"][name], *pad]
+                )
+        for key, vals in table.items():
+            if key.endswith(("_east_m", "_north_m")):
+                columns[key] = np.array(vals, dtype=float)
         write_parquet(stage / "laydowns.parquet", columns)
         _picture(stage / "laydown.png", ctx, items, sites, choice, placed)
         write_text(

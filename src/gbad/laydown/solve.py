@@ -38,7 +38,7 @@ def covered_value(
 
 def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
          moves: Sequence[NDArray] | None = None, programme: bool = False,
-         rules: Sequence = ()) -> tuple[list[int], float]:  # fmt: skip
+         rules: Sequence = (), exclude: Sequence[Sequence[int]] = ()) -> tuple[list[int], float]:  # fmt: skip
     """The best site per item (indices into each item's candidates) and its value, exact:
     for one item read off its sites' values (``programme``: by the programme all the
     same), for several the programme above.
@@ -46,13 +46,18 @@ def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
     ``moves``: per item, each site's distance from where the item stands now. Among
     laydowns of equal value the one that moves the items least is taken (a penalty of
     at most half the smallest cell weight in all, so the value comes first). ``rules``:
-    the pair constraints (`gbad.laydown.constraints.Pair`)."""
+    the pair constraints (`gbad.laydown.constraints.Pair`); ``exclude``: laydowns (a
+    site per item) the answer must not be, for the next best (each a cut
+    Σ_i x_{i, c_i} ≤ items − 1). Raises `Infeasible` where no laydown is left."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, vstack
 
     if len(covers) == 1 and not programme and not rules:
         # One item: each site's value is its cover's weight, and the best is read off.
         values = covers[0].astype(float) @ np.asarray(weights, float)
+        values[[c[0] for c in exclude]] = -np.inf
+        if not np.isfinite(values).any():
+            raise Infeasible(["every site excluded"])
         best = np.flatnonzero(values >= values.max() - 1e-12)
         if moves is not None:
             best = best[np.argsort(np.asarray(moves[0], float)[best], kind="stable")]
@@ -100,8 +105,14 @@ def mclp(covers: Sequence[NDArray[np.bool_]], weights: NDArray,
         c = np.concatenate([offsets[rule.a] + jj, offsets[rule.b] + np.arange(n_sites[rule.b])])
         rows = coo_matrix((np.ones(len(r)), (r, c)), shape=(n_sites[rule.b], n_x + n_y))
         constraints.append(LinearConstraint(rows.tocsr(), -np.inf, 1.0))
+    if exclude:
+        r = np.repeat(np.arange(len(exclude)), len(covers))
+        c = np.array([offsets[i] + choice[i] for choice in exclude for i in range(len(covers))])
+        cuts = coo_matrix((np.ones(len(r)), (r, c)), shape=(len(exclude), n_x + n_y))
+        constraints.append(LinearConstraint(cuts.tocsr(), -np.inf, len(covers) - 1.0))
+    # No relative gap: the answer is the optimum, not one within HiGHS's default 0.01 %.
     res = milp(cost, constraints=constraints, integrality=np.ones(n_x + n_y),
-               bounds=Bounds(0.0, 1.0))  # fmt: skip
+               bounds=Bounds(0.0, 1.0), options={"mip_rel_gap": 0.0})  # fmt: skip
     if res.status == 2:  # infeasible: every pair can meet its rule, but not all at once
         raise Infeasible(sorted({rule.rule for rule in rules}))
     if not res.success:
@@ -180,11 +191,13 @@ def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int
            pop_size: int = 40, generations: int = 60, rules: Sequence = (),
            deadline: float | None = None,
            moves: Sequence[NDArray] | None = None,
-           start: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+           start: Sequence[int] | None = None,
+           tick: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
     """The best choices of one site per item for one or more objectives (each a covering
     ``(covers, weights)`` or a function of the choice, to maximise), by a genetic search
     over the site indices (pymoo: integer sampling, SBX crossover and polynomial mutation
-    rounded to integers): NSGA-II's Pareto front for several, a GA's best for one. The
+    rounded to integers): NSGA-II's Pareto front for several, a GA's last generation
+    (each laydown once, best first) for one. The
     pair constraints ``rules`` are the search's constraints. ``deadline``
     (`time.monotonic`): stop at the end of the generation that passes it. Returns the
     choices (F, items), their values (F, objectives) and the evaluations made.
@@ -238,15 +251,24 @@ def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int
     algorithm.setup(Laydown(), termination=("n_gen", generations), seed=seed, verbose=False)
     while algorithm.has_next():
         algorithm.next()
+        if tick:
+            tick(algorithm.n_gen - 1, generations)
         if deadline is not None and time.monotonic() > deadline:
             break
-    res = algorithm.result()
-    if res.X is None:
+    if len(functions) == 1:
+        # One objective: the last generation's feasible laydowns, best first (the
+        # runners-up are the table's alternatives).
+        pop = algorithm.pop
+        cv = pop.get("CV")
+        x = pop.get("X")[(cv[:, 0] <= 0) if cv is not None else slice(None)]
+    else:
+        x = algorithm.result().X
+    if x is None or len(x) == 0:
         from gbad.laydown.constraints import Pair
 
         raise Infeasible(sorted({r.rule for r in rules if isinstance(r, Pair)}))
-    x = np.atleast_2d(res.X).astype(int)
-    f = np.array([[fn(row) for fn in functions] for row in x])  # without the tie-break
+    x = np.unique(np.atleast_2d(x).astype(int), axis=0)
+    f = np.array([[fn(row) for fn in functions] for row in x])
     order = np.argsort(-f[:, 0], kind="stable")
     return x[order], f[order], count[0]
 
