@@ -132,11 +132,9 @@ def engagement_zone(
         axis=-1,
     )
     o = loaded.model.scenario.origin
-    reach = np.zeros(len(seen), dtype=bool)
-    for launcher in battery.launchers:
-        site = np.array(geodetic2ecef(*launcher.position.to_geodetic(o)))
-        slant = np.linalg.norm(target - site, axis=-1)
-        reach |= (slant >= prof.min_range_m) & (slant <= prof.max_range_m)
+    sites = np.array([geodetic2ecef(*ln.position.to_geodetic(o)) for ln in battery.launchers])
+    # Every target here is height_m above its ground, within the ceiling (checked above).
+    reach = prof.reaches(sites, target, np.full(len(target), height_m)).any(axis=0)
     zone.ravel()[seen[reach]] = 1
     return zone
 

@@ -196,6 +196,17 @@ class InterceptorProfile:
         x = np.clip(np.asarray(mach, dtype=float), m[0], m[-1])
         return PchipInterpolator(m, c, extrapolate=False)(x)
 
+    def reaches(self, launchers_ecef_m: ArrayLike, targets_ecef_m: ArrayLike,
+                targets_agl_m: ArrayLike) -> NDArray[np.bool_]:  # fmt: skip
+        """(L, S): whether each launcher's interceptor can reach each point, by the static
+        envelope alone: slant range within [``min_range_m``, ``max_range_m``], height above
+        the ground at most ``max_altitude_m`` (not the time of flight)."""
+        launchers = np.atleast_2d(np.asarray(launchers_ecef_m, dtype=float))
+        targets = np.atleast_2d(np.asarray(targets_ecef_m, dtype=float))
+        slant = np.linalg.norm(targets[None, :, :] - launchers[:, None, :], axis=2)
+        low = np.asarray(targets_agl_m, dtype=float) <= self.max_altitude_m
+        return (slant >= self.min_range_m) & (slant <= self.max_range_m) & low[None, :]
+
     def lethality_against(self, target_class: str | None) -> tuple[float, float, float, float]:
         """(lethal radius m, fall-off m, P_k within the radius, planning P_k) against a class;
         the profile's own ``lethal_radius_m``, ``pk_falloff_m`` and ``pk_max`` (planning:

@@ -106,10 +106,8 @@ def threat_paths(loaded: LoadedScenario) -> Paths:
 
 
 def reach(profile, ecef_launchers: NDArray, paths: Paths) -> Bool:
-    """(L, S): which samples each launcher's interceptor reaches (its kinematic envelope)."""
-    d = np.linalg.norm(paths.ecef[None, :, :] - ecef_launchers[:, None, :], axis=2)
-    high = (paths.alt - paths.ground_m) <= profile.max_altitude_m
-    return (d >= profile.min_range_m) & (d <= profile.max_range_m) & high[None, :]
+    """(L, S): which samples each launcher's interceptor reaches (its static envelope)."""
+    return profile.reaches(ecef_launchers, paths.ecef, paths.alt - paths.ground_m)
 
 
 def _launcher_ecef(loaded: LoadedScenario, east, north) -> NDArray:
