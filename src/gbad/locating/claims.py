@@ -31,7 +31,7 @@ from gbad.locating.fit import Model, Observations, fly, residuals, residuals_and
 Array = NDArray[np.float64]
 
 #: Integration step (s) of the trajectories behind the POO/POI covariances.
-SENSITIVITY_DT_S = 0.25
+SENSITIVITY_DT_S = 0.5
 
 
 def _position_sensitivity(

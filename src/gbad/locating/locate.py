@@ -21,7 +21,7 @@ left) within the time limit, or a point too uncertain to be of use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,6 +58,8 @@ SPEED_PENALTY = 25.0
 #: Cost added per degree² of launch elevation outside the class's weapon's limits.
 ELEVATION_PENALTY = 25.0
 MAX_ITER = 15
+#: Integration step (s) of the flights to the ground, launch and impact.
+GROUND_DT_S = 0.2
 #: A rocket's burnout is sought from these offsets after its first detection (s): its
 #: track may start during the boost, just after it, or long after (a coasting rocket,
 #: the hypothesis a shell's track is held to: started near the track, its fit walks
@@ -225,6 +227,7 @@ def ground_points(
     max_flight_s: float,
 ) -> _Points:
     """Launch and impact points (world frame, states) for fitted θ; covariances come later."""
+    world = replace(world, dt_s=max(world.dt_s, GROUND_DT_S))
     theta = res.theta
     m = len(theta)
     kappa = model.kappa_nominal * theta[:, 6]
