@@ -58,7 +58,9 @@ SPEED_PENALTY = 25.0
 #: Cost added per degree² of launch elevation outside the class's weapon's limits.
 ELEVATION_PENALTY = 25.0
 MAX_ITER = 15
-#: Integration step (s) of the flights to the ground, launch and impact.
+#: Integration step (s) of the flights to the ground, launch and impact, over a level or
+#: smooth ground; over a DEM the truth's (0.1 s): the search for the crossing between
+#: samples must not step over the terrain's features.
 GROUND_DT_S = 0.2
 #: A rocket's burnout is sought from these offsets after its first detection (s): its
 #: track may start during the boost, just after it, or long after (a coasting rocket,
@@ -218,6 +220,12 @@ def ground_height_fn(world: World, ground: object):
     return height
 
 
+def _smooth(ground: object) -> bool:
+    """A level ground (a height, `FlatGround`) or a smooth error over one (`MappedGround`)."""
+    return (np.isscalar(ground) or hasattr(ground, "alt_m")
+            or getattr(ground, "flat_base_m", None) is not None)  # fmt: skip
+
+
 def ground_points(
     res: FitResult,
     obs: Observations,
@@ -227,7 +235,8 @@ def ground_points(
     max_flight_s: float,
 ) -> _Points:
     """Launch and impact points (world frame, states) for fitted θ; covariances come later."""
-    world = replace(world, dt_s=max(world.dt_s, GROUND_DT_S))
+    if _smooth(ground):
+        world = replace(world, dt_s=max(world.dt_s, GROUND_DT_S))
     theta = res.theta
     m = len(theta)
     kappa = model.kappa_nominal * theta[:, 6]
