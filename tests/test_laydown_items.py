@@ -165,6 +165,23 @@ def test_a_radar_and_a_launcher_placed_apart_are_searched_and_reach_the_enumerat
     assert f[0, 0] == pytest.approx(best) and best > 0
 
 
+def test_polish_moves_back_what_gains_nothing_from_moving_and_keeps_the_constraints():
+    """A genetic search's answer, item by item, goes back to the nearest site that keeps
+    every objective as good: an item the objectives do not weigh goes home, one they do
+    stays, and a pair constraint is kept."""
+    from gbad.laydown.solve import polish
+
+    moves = [np.arange(10.0), np.arange(10.0)]  # site 0 of each: where it stands now
+
+    def value(x):
+        return float(x[0] == 5)  # only the first item's site counts
+
+    assert polish([5, 7], [value], moves) == [5, 0]
+    allowed = np.ones((10, 10), dtype=bool)
+    allowed[5, :3] = False  # the second item may not stand at sites 0–2 beside the first at 5
+    assert polish([5, 7], [value], moves, [Pair(0, 1, allowed, "r")]) == [5, 3]
+
+
 # --- constraints ------------------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ from gbad.laydown.objectives import (
     warning_cover,
 )
 from gbad.laydown.output import UNITS, balanced
-from gbad.laydown.solve import Infeasible, covered_value, mclp, pareto
+from gbad.laydown.solve import Infeasible, covered_value, mclp, pareto, polish
 from gbad.laydown.zones import Item, LaydownError, candidate_sites, placeable
 from gbad.scenario.loader import LoadedScenario
 
@@ -150,7 +150,12 @@ def optimise_laydown(
             moved = np.array([sum(m[j] for m, j in zip(moves, row, strict=True)) for row in x])
             order = np.lexsort((moved, -f[:, 0]))
             front = (x[order], f[order], evaluations)
-            ranked = [[int(v) for v in front[0][balanced(front[1], moved[order])]]]
+            chosen = [int(v) for v in front[0][balanced(front[1], moved[order])]]
+            ranked = [polish(chosen, [built[name].entry for name in searched], moves, rules)]
+            if ranked[0] != chosen:  # at least as good on every objective: on the front too
+                f_new = [[built[name].value(ranked[0]) for name in searched]]
+                front = (np.vstack([front[0], [ranked[0]]]), np.vstack([front[1], f_new]),
+                         evaluations)  # fmt: skip
             if len(searched) == 1:  # the runners-up of the last generation
                 ranked += [[int(v) for v in row] for row in front[0] if list(row) != ranked[0]]
                 ranked = ranked[:top]

@@ -273,6 +273,33 @@ def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int
     return x[order], f[order], count[0]
 
 
+def polish(choice: Sequence[int], objectives: Sequence, moves: Sequence[NDArray],
+           rules: Sequence = ()) -> list[int]:  # fmt: skip
+    """A genetic search's answer moved back towards where the items stand: item by item,
+    each to the nearest site (of those nearer than its own choice) that keeps every
+    objective (as searched, tie-breaks included) at least as good and every pair
+    constraint met. A search keeps no preference among equals between objectives; this
+    keeps an item that gains nothing from moving from being moved."""
+    from gbad.laydown.constraints import violations
+
+    functions = _as_functions(objectives)
+    best = list(choice)
+    values = [f(best) for f in functions]
+    for k, m in enumerate(moves):
+        for j in np.argsort(m, kind="stable"):
+            if m[j] >= m[best[k]]:
+                break
+            trial = best.copy()
+            trial[k] = int(j)
+            if rules and violations(rules, trial):
+                continue
+            got = [f(trial) for f in functions]
+            if all(g >= v - 1e-12 for g, v in zip(got, values, strict=True)):
+                best, values = trial, got
+                break
+    return best
+
+
 def evaluations_to_reach(covers: Sequence[NDArray[np.bool_]], weights: NDArray, target: float,
                          seed: int = 1, pop_size: int = 20, budget: int = 20_000) -> int | None:  # fmt: skip
     """How many evaluations a genetic search (pymoo's GA, the single-objective sibling of
