@@ -275,6 +275,26 @@ AIM_CASES = [
 ]
 
 
+def test_issue_13_a_salvo_aimed_alike_is_solved_once_and_that_is_exact() -> None:
+    """The truth solves one aim problem per salvo (its rounds share weapon, charge,
+    launch and aim point) instead of one per round: the slow reference, every round
+    solved in one batch with the others, gives each round the same answer bit for bit,
+    since the solver's rows do not depend on one another."""
+    lat0, lon0, alt0 = 37.2, 127.1, 60.0
+    profs = [c[0] for c in AIM_CASES]
+    rng = np.array([c[1] for c in AIM_CASES])
+    az = np.radians([c[2] for c in AIM_CASES])
+    lat, lon, _ = enu2geodetic(rng * np.sin(az), rng * np.cos(az), 0.0 * rng, lat0, lon0, alt0)
+    speed = np.array([p.top_charge_mps for p in profs])
+    traj = [c[4] for c in AIM_CASES]
+    once = solve_aim(profs, lat0, lon0, alt0, lat, lon, alt0, speed, traj)
+    rows = np.repeat(np.arange(len(profs)), 3)  # every problem three times, in one batch
+    many = solve_aim([profs[i] for i in rows], lat0, lon0, alt0, lat[rows], lon[rows], alt0,
+                     speed[rows], [traj[i] for i in rows])  # fmt: skip
+    for a, b in zip(once, many, strict=True):
+        np.testing.assert_array_equal(a[rows], b)
+
+
 def test_solve_aim_lands_on_the_aim_points() -> None:
     lat0, lon0, alt0 = 37.2, 127.1, 60.0
     profs = [c[0] for c in AIM_CASES]

@@ -162,7 +162,7 @@ def test_aim_out_of_reach_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "120mm-mortar" in result.stderr
-    assert "threats 'gun' round 1" in result.stderr
+    assert "threats 'gun' rounds 0–1" in result.stderr  # its two rounds, aimed alike
     assert "range" in result.stderr
     assert not out.exists()
 

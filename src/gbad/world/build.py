@@ -226,27 +226,38 @@ def _ballistic_objects(
     aimed = ~np.isnan(aim_a[:, 0])
     if aimed.any():
         idx = np.flatnonzero(aimed)
+        # A salvo's rounds share their aim problem (same weapon, charge, launch and aim
+        # point): it is solved once per distinct problem, not once per round.
+        first: dict[tuple, int] = {}
+        inverse = np.array([first.setdefault((profiles[i].name, *launch_a[i], *aim_a[i],
+                                              speed_a[i], traj[i]), len(first))
+                            for i in idx])  # fmt: skip
+        u = idx[np.unique(inverse, return_index=True)[1]]
         try:
             el_s, az_s, _ = solve_aim(
-                [profiles[i] for i in idx],
-                launch_a[idx, 0],
-                launch_a[idx, 1],
-                launch_a[idx, 2],
-                aim_a[idx, 0],
-                aim_a[idx, 1],
-                aim_a[idx, 2],
-                speed_a[idx],
-                [traj[i] for i in idx],
+                [profiles[i] for i in u],
+                launch_a[u, 0],
+                launch_a[u, 1],
+                launch_a[u, 2],
+                aim_a[u, 0],
+                aim_a[u, 1],
+                aim_a[u, 2],
+                speed_a[u],
+                [traj[i] for i in u],
                 ground=ground_model,
             )
         except ValueError as exc:
             # Name rounds by their scenario threat, not by their place in the solver's batch.
             def name(match: re.Match) -> str:
-                threat, r = meta[idx[int(match.group(1))]]
+                k = int(match.group(1))
+                threat, r = meta[u[k]]
+                alike = [meta[i][1] for i in idx[inverse == k]]
+                if len(alike) > 1:  # a salvo aimed alike: its rounds, first to last
+                    return f"threats {threat.id!r} rounds {alike[0]}–{alike[-1]}"
                 return f"threats {threat.id!r} round {r}"
 
             raise ValueError(re.sub(r"round (\d+)", name, str(exc))) from None
-        el[idx], az[idx] = el_s, az_s
+        el[idx], az[idx] = el_s[inverse], az_s[inverse]
 
     # Round-to-round dispersion (nominal, per profile), drawn in object order.
     n = len(profiles)
