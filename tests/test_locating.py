@@ -753,3 +753,29 @@ def test_issue_13_coarser_steps_to_the_ground_and_for_the_claims_agree_with_the_
             a, b = getattr(coarse, key)[:, :2, :2], getattr(fine, key)[:, :2, :2]
             scale = np.abs(b).max(axis=(1, 2), keepdims=True)
             assert np.nanmax(np.abs(a - b) / scale) < 0.01, (name, key)
+
+
+def test_issue_13_the_ground_gradient_in_one_call_is_the_axis_by_axis_one():
+    """The launch height's gradient over a mapped ground takes its six displaced copies of
+    each position in one call of the map: the same numbers, bit for bit, as the slow
+    reference, an axis at a time."""
+    from gbad.earth.terrain import FlatGround
+    from gbad.locating.fit import _GROUND_GRAD_STEP_M, _above_ground, _above_ground_gradient
+    from gbad.locating.locate import ground_height_fn
+    from gbad.world.variability import MappedGround, TerrainError
+
+    error = TerrainError.draw(ORIGIN, 8.0, 3000.0, np.random.default_rng(4))
+    gh = ground_height_fn(World(), MappedGround(FlatGround(ORIGIN[2]), error))
+    rng = np.random.default_rng(5)
+    pos = np.array([enu2ecef(*xyz, *ORIGIN) for xyz in rng.uniform([-9e3, -9e3, 0.0],
+                                                                   [9e3, 9e3, 300.0], (40, 3))])  # fmt: skip
+    got = _above_ground_gradient(pos, World(), gh)
+    want = np.empty_like(got)
+    for axis in range(3):
+        step = np.zeros(3)
+        step[axis] = _GROUND_GRAD_STEP_M
+        up = _above_ground(pos + step, World(), gh)
+        down = _above_ground(pos - step, World(), gh)
+        want[:, axis] = (up - down) / (2.0 * _GROUND_GRAD_STEP_M)
+    np.testing.assert_array_equal(got, want)
+    assert np.abs(got - _above_ground_gradient(pos, World(), ground_height_fn(World(), ORIGIN[2]))).max() > 1e-4

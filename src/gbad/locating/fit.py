@@ -383,14 +383,11 @@ def _above_ground_gradient(pos: Array, world: World, ground_height: GroundHeight
         lat, lon, _ = ecef2geodetic(pos[:, 0], pos[:, 1], pos[:, 2])
         la, lo = np.radians(lat), np.radians(lon)
         return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-    grad = np.empty((len(pos), 3))
-    for axis in range(3):
-        step = np.zeros(3)
-        step[axis] = _GROUND_GRAD_STEP_M
-        up = _above_ground(pos + step, world, ground_height)
-        down = _above_ground(pos - step, world, ground_height)
-        grad[:, axis] = (up - down) / (2.0 * _GROUND_GRAD_STEP_M)
-    return grad
+    # The six displaced copies of every position in one call (the map's cost is per call).
+    steps = np.concatenate([np.eye(3), -np.eye(3)]) * _GROUND_GRAD_STEP_M  # (6, 3)
+    h = _above_ground((pos[None, :, :] + steps[:, None, :]).reshape(-1, 3), world, ground_height)
+    h = h.reshape(6, len(pos))
+    return ((h[:3] - h[3:]) / (2.0 * _GROUND_GRAD_STEP_M)).T
 
 
 def residuals(
