@@ -282,7 +282,9 @@ def _picture(path: Path, ctx, items, sites, choice, placed) -> None:
     if area is not None:
         seen = np.logical_or.reduce([c[0] for c in area.covers])
         share = seen.reshape(len(ctx.heights_m), -1).mean(axis=0)
-        sc = ax.scatter(cells_e / 1e3, cells_n / 1e3, c=share, s=6, cmap="Greens", vmin=0, vmax=1)
+        sc = ax.scatter(
+            cells_e / 1e3, cells_n / 1e3, c=share, s=6, cmap="Purples", vmin=0, vmax=1, alpha=0.6
+        )
         fig.colorbar(sc, ax=ax, label="share of heights seen (optimised laydown's radars)")
     for e, n, _ in ctx.axes:
         ax.plot(e / 1e3, n / 1e3, c="#d62728", lw=1, alpha=0.6)
@@ -292,15 +294,19 @@ def _picture(path: Path, ctx, items, sites, choice, placed) -> None:
         ring = np.asarray(zone_polygon(loaded, it).exterior.coords)
         ax.plot(ring[:, 0] / 1e3, ring[:, 1] / 1e3, c=c, lw=0.8, alpha=0.7)
         e, n = sites[k]
-        ax.scatter(e / 1e3, n / 1e3, s=6, color=c, alpha=0.5, label=f"{it.id} candidates")
-        ax.scatter(e[choice[k]] / 1e3, n[choice[k]] / 1e3, s=140, marker="*", color=c,
-                   edgecolors="k", label=f"{it.id} chosen")  # fmt: skip
+        ax.scatter(e / 1e3, n / 1e3, s=6, color=c, alpha=0.5, label=f"{it.id} candidates",
+                   zorder=3)  # fmt: skip
+        ax.plot([it.own[0] / 1e3, e[choice[k]] / 1e3], [it.own[1] / 1e3, n[choice[k]] / 1e3],
+                c=c, lw=1.5, zorder=4)  # fmt: skip
+        ax.scatter(e[choice[k]] / 1e3, n[choice[k]] / 1e3, s=160, marker="*", color=c,
+                   edgecolors="k", label=f"{it.id} chosen", zorder=5)  # fmt: skip
         ax.scatter(it.own[0] / 1e3, it.own[1] / 1e3, s=60, marker="^", color=c, edgecolors="k",
-                   label=f"{it.id} scenario's own")  # fmt: skip
+                   label=f"{it.id} scenario's own", zorder=5)  # fmt: skip
     ax.set_xlabel("east (km)")
     ax.set_ylabel("north (km)")
     ax.set_aspect("equal")
     ax.set_title(f"{loaded.model.scenario.name}: laydown (simulated); threat axes in red")
-    ax.legend(loc="upper right", fontsize=7)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    # Below the map, where it hides nothing.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight"))
     plt.close(fig)
