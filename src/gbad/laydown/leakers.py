@@ -16,14 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from gbad.scenario.loader import LoadedScenario
+from gbad.stats import mean_interval
 
 
 def _interval(x: np.ndarray) -> dict[str, float]:
-    from scipy.stats import t as student_t
-
-    n = len(x)
-    mean = float(np.mean(x))
-    half = float(student_t.ppf(0.975, n - 1) * np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else np.inf
+    n, mean, _, half = mean_interval(x)
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "runs": n}
 
 

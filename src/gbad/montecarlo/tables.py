@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
 from gbad.record import write_parquet
+from gbad.stats import mean_interval
 
 #: Summary entries that describe the run's circumstances, not its outcome.
 _NOT_METRICS = frozenset({"simulated", "note", "gbad_version", "source", "files"})
@@ -73,14 +73,7 @@ def stats_frame(runs: pd.DataFrame, group: list[str]) -> pd.DataFrame:
         for metric in metrics:
             x = part[metric].to_numpy(dtype=float, na_value=np.nan)
             x = x[np.isfinite(x)]
-            n = len(x)
-            mean = float(np.mean(x)) if n else math.nan
-            std = float(np.std(x, ddof=1)) if n > 1 else math.nan
-            half = (
-                float(stdtrit(n - 1, 0.5 + CONFIDENCE / 2) * std / math.sqrt(n))
-                if n > 1
-                else math.nan
-            )
+            n, mean, std, half = mean_interval(x, CONFIDENCE)
             pct = np.percentile(x, PERCENTILES) if n else [math.nan] * len(PERCENTILES)
             out.append(
                 {
