@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -101,18 +102,18 @@ def _carry_files(loaded: LoadedScenario, stage: Path) -> None:
     ``scenario.toml`` stands alone (a file named outside the folder, which only
     ``--allow-outside-paths`` lets a scenario do, is named by its absolute path instead:
     `laydown_text`)."""
-    import os
     import shutil
+
+    from gbad.scenario.loader import within_folder
 
     base = os.path.normpath(loaded.base_dir.absolute())
     for name in referenced_files(loaded):
-        source = os.path.normpath(os.path.join(base, name))
-        if Path(name).is_absolute() or os.path.commonpath([base, source]) != base:
+        source = within_folder(loaded.base_dir, name)
+        if source is None or not source.is_file():
             continue
         target = stage / os.path.relpath(source, base)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if Path(source).is_file():
-            shutil.copyfile(source, target)
+        shutil.copyfile(source, target)
 
 
 def _height_above_ground(loaded: LoadedScenario, pos, ground) -> float:
@@ -129,21 +130,16 @@ def laydown_text(loaded: LoadedScenario, items: list[Item], placed: dict) -> str
     from gbad.earth.wgs84 import enu2geodetic
     from gbad.laydown.objectives import mast_height_m
     from gbad.runworld import make_ground
-    from gbad.scenario.loader import scenario_text
+    from gbad.scenario.loader import scenario_text, within_folder
 
     text, _, _ = scenario_text(loaded.source if not loaded.source.startswith("<built-in ")
                                else loaded.source[len("<built-in ") : -1])  # fmt: skip
     doc = tomlkit.parse(text)
     model = loaded.model
-    import os
-
-    base = os.path.normpath(loaded.base_dir.absolute())
     dem = model.scenario.dem
-    if (
-        dem is not None
-        and os.path.commonpath([base, os.path.normpath(os.path.join(base, dem))]) != base
-    ):
-        doc["scenario"]["dem"] = os.path.normpath(os.path.join(base, dem))  # not carried along
+    if dem is not None and within_folder(loaded.base_dir, dem) is None:
+        # Not carried along (`_carry_files`): named where it is.
+        doc["scenario"]["dem"] = os.path.normpath(loaded.base_dir.absolute() / dem)
     o = model.scenario.origin
     ground = make_ground(loaded)
 

@@ -152,13 +152,14 @@ def geojson_features(path: Path) -> list[tuple[dict, dict]]:
 
 
 def zone_file(loaded: LoadedScenario, name: str, where: str) -> Path:
-    base = os.path.normpath(loaded.base_dir.absolute())
-    target = os.path.normpath(loaded.base_dir.absolute() / name)
-    if Path(name).is_absolute() or os.path.commonpath([base, target]) != base:
+    from gbad.scenario.loader import within_folder
+
+    path = within_folder(loaded.base_dir, name)
+    if path is None:
         raise LaydownError(loaded.source, [f"{where}: {name!r} lies outside the scenario's folder"])
-    path = Path(target)
     if not path.is_file():
-        raise LaydownError(loaded.source, [f"{where}: no file {name!r} in {base}"])
+        folder = os.path.normpath(loaded.base_dir.absolute())
+        raise LaydownError(loaded.source, [f"{where}: no file {name!r} in {folder}"])
     return path
 
 

@@ -172,17 +172,26 @@ def _check_dem_name(loaded: LoadedScenario, dem: str, allow_outside: bool) -> No
         )  # fmt: skip
     if allow_outside:
         return
-    # Lexically, so that a link the user put in the folder stays theirs to make.
-    base = os.path.normpath(loaded.base_dir.absolute())
-    target = os.path.normpath(loaded.base_dir.absolute() / dem)
-    if Path(dem).is_absolute() or os.path.commonpath([base, target]) != base:
+    if within_folder(loaded.base_dir, dem) is None:
         raise ScenarioError(
             loaded.source,
             [
-                f"scenario.dem: {dem!r} lies outside the scenario's folder {base}; copy or "
+                f"scenario.dem: {dem!r} lies outside the scenario's folder "
+                f"{os.path.normpath(loaded.base_dir.absolute())}; copy or "
                 "link it there, or allow it (--allow-outside-paths)"
             ],
         )
+
+
+def within_folder(base_dir: Path, name: str) -> Path | None:
+    """``name`` (a file a scenario names) in ``base_dir``, where it lies inside it; None
+    where it is absolute or escapes. Lexically, so that a link the user put in the folder
+    stays theirs to make."""
+    base = os.path.normpath(base_dir.absolute())
+    target = os.path.normpath(os.path.join(base, name))
+    if Path(name).is_absolute() or os.path.commonpath([base, target]) != base:
+        return None
+    return Path(target)
 
 
 def _kind_of(p: Path) -> str:
