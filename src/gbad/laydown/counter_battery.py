@@ -105,7 +105,6 @@ class Rounds:
     def __init__(self, loaded: LoadedScenario) -> None:
         from gbad.earth.terrain import FlatGround
         from gbad.laydown.zones import on_the_ground
-        from gbad.scenario.schema import DEFAULT_MUNITION
         from gbad.world.aiming import solve_aim
         from gbad.world.ballistic import fly
         from gbad.world.munitions import MUNITIONS
@@ -145,8 +144,7 @@ class Rounds:
                               on_unreachable="nan")  # fmt: skip
         ok = np.isfinite(el) & np.isfinite(az)
         self.area = area[ok]
-        self.kind = [next(k for k, v in DEFAULT_MUNITION.items() if v == profiles[i].name)
-                     for i in np.flatnonzero(ok)]  # fmt: skip
+        self.kind = [profiles[i].kind for i in np.flatnonzero(ok)]  # for its nominal RCS
         if not ok.any():
             raise LaydownError(loaded.source, ["counter-battery: no firing area's rounds reach an "
                                                "asset; give `[laydown] firing_areas` in range"])  # fmt: skip

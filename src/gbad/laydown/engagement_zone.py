@@ -128,6 +128,7 @@ class Engagement:
 
         model = loaded.model
         self.paths = p = paths if paths is not None else threat_paths(loaded)
+        everything = all_items(loaded)  # where what stays stands
         _, _, _, ground, radius = geometry(loaded, [0.0], [0.0])
         n_s = len(p.lat)
         # The air picture's radars (a weapon-locating radar feeds the locator, not it).
@@ -141,7 +142,7 @@ class Engagement:
         for r in air:
             k = moved_radars.get(r)
             e, n = (sites[k] if k is not None
-                    else tuple(np.atleast_1d(v) for v in _own(all_items(loaded), "radar", r)))  # fmt: skip
+                    else tuple(np.atleast_1d(v) for v in _own(everything, "radar", r)))  # fmt: skip
             _, _, sground, _, _ = geometry(loaded, e, n)
             mast = mast_height_m(loaded, r)
             rows = []
@@ -160,7 +161,7 @@ class Engagement:
             for ln in range(len(bat.launchers)):
                 k = moved_launchers.get((b, ln))
                 if k is None:
-                    e, n = _own(all_items(loaded), "launcher", (b, ln))
+                    e, n = _own(everything, "launcher", (b, ln))
                     self.reach_fixed |= reach(prof, _launcher_ecef(loaded, [e], [n]), p)[0]
                     continue
                 it = items[k]

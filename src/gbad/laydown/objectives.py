@@ -97,15 +97,20 @@ def seen(radar, lat, lon, alt, ground, radius_m: float, rcs_m2) -> NDArray[np.bo
     return out
 
 
-def mast_height_m(loaded: LoadedScenario, radar_index: int) -> float:
-    """A radar's antenna height above the ground: `mast_m`, else as at its own site."""
+def height_above_ground_m(loaded: LoadedScenario, position) -> float:
+    """How high a scenario position stands above the scenario's ground there."""
     from gbad.runworld import make_ground
 
+    lat, lon, alt = position.to_geodetic(loaded.model.scenario.origin)
+    return float(alt - float(np.asarray(make_ground(loaded).height_m(lat, lon))))
+
+
+def mast_height_m(loaded: LoadedScenario, radar_index: int) -> float:
+    """A radar's antenna height above the ground: `mast_m`, else as at its own site."""
     radar = loaded.model.radars[radar_index]
     if radar.mast_m is not None:
         return float(radar.mast_m)
-    lat, lon, alt = radar.position.to_geodetic(loaded.model.scenario.origin)
-    return max(0.0, float(alt - float(np.asarray(make_ground(loaded).height_m(lat, lon)))))
+    return max(0.0, height_above_ground_m(loaded, radar.position))
 
 
 def geometry(loaded: LoadedScenario, east, north):

@@ -116,11 +116,6 @@ def _carry_files(loaded: LoadedScenario, stage: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _height_above_ground(loaded: LoadedScenario, pos, ground) -> float:
-    lat, lon, alt = pos.to_geodetic(loaded.model.scenario.origin)
-    return float(alt - float(np.asarray(ground.height_m(lat, lon))))
-
-
 def laydown_text(loaded: LoadedScenario, items: list[Item], placed: dict) -> str:
     """The scenario's own text with the placed items' positions replaced (tomlkit keeps
     the rest, comments included): each radar's antenna `mast_m` (or as high as at its own
@@ -128,7 +123,7 @@ def laydown_text(loaded: LoadedScenario, items: list[Item], placed: dict) -> str
     import tomlkit
 
     from gbad.earth.wgs84 import enu2geodetic
-    from gbad.laydown.objectives import mast_height_m
+    from gbad.laydown.objectives import height_above_ground_m, mast_height_m
     from gbad.runworld import make_ground
     from gbad.scenario.loader import scenario_text, within_folder
 
@@ -156,7 +151,7 @@ def laydown_text(loaded: LoadedScenario, items: list[Item], placed: dict) -> str
             doc["radars"][it.radar]["position"] = position(e, n, mast_height_m(loaded, it.radar))
         for k, (b, ln) in enumerate(it.launchers):
             de, dn = it.footprint[k + (1 if it.kind == "battery" else 0)]
-            above = _height_above_ground(loaded, model.batteries[b].launchers[ln].position, ground)
+            above = height_above_ground_m(loaded, model.batteries[b].launchers[ln].position)
             doc["batteries"][b]["launchers"][ln]["position"] = position(e + de, n + dn, above)
     return ("# Simulated; a laydown chosen by `gbad laydown` (public, nominal parameters).\n"
             + tomlkit.dumps(doc))  # fmt: skip
