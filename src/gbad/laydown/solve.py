@@ -174,6 +174,26 @@ def _integer_operators() -> dict:
     }
 
 
+def _problem(n_sites: Sequence[int], n_obj: int, constrained: bool, evaluate):
+    """A pymoo problem over one site index per item: ``evaluate(rows)`` (integer choices)
+    gives their values (rows, objectives) to maximise and, when ``constrained``, their
+    broken constraints (rows, 1; feasible at 0)."""
+    from pymoo.core.problem import Problem
+
+    class Laydown(Problem):
+        def __init__(self) -> None:
+            super().__init__(n_var=len(n_sites), n_obj=n_obj, n_ieq_constr=int(constrained),
+                             xl=0, xu=np.array(n_sites) - 1, vtype=int)  # fmt: skip
+
+        def _evaluate(self, x, out, *args, **kwargs) -> None:
+            f, broken = evaluate([row.astype(int) for row in x])
+            out["F"] = -f
+            if constrained:
+                out["G"] = broken
+
+    return Laydown()
+
+
 def _as_functions(objectives) -> list[Callable[[Sequence[int]], float]]:
     """Each objective as a function of the choice: a covering ``(covers, weights)``'s
     covered value, or the function itself."""
@@ -210,7 +230,6 @@ def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int
 
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.soo.nonconvex.ga import GA
-    from pymoo.core.problem import Problem
 
     from gbad.laydown.constraints import violations
 
@@ -223,23 +242,15 @@ def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int
         far = max(max(float(np.max(m)) for m in moves if len(m)), 1e-9)
         tie = [np.asarray(m, float) / (far * len(moves)) for m in moves]
 
-    class Laydown(Problem):
-        def __init__(self) -> None:
-            super().__init__(n_var=len(n_sites), n_obj=len(functions),
-                             n_ieq_constr=1 if rules else 0, xl=0,
-                             xu=np.array(n_sites) - 1, vtype=int)  # fmt: skip
-
-        def _evaluate(self, x, out, *args, **kwargs) -> None:
-            count[0] += len(x)
-            rows = [row.astype(int) for row in x]
-            f = np.array([[fn(row) for fn in functions] for row in rows])
-            if tie is not None:
-                scale = max(float(np.max(np.abs(f))), 1e-12)
-                f = f - 1e-9 * scale * np.array([[sum(t[row[k]] for k, t in enumerate(tie))]
-                                                 for row in rows])  # fmt: skip
-            out["F"] = -f
-            if rules:
-                out["G"] = np.array([[float(violations(rules, row))] for row in rows])
+    def evaluate(rows):
+        count[0] += len(rows)
+        f = np.array([[fn(row) for fn in functions] for row in rows])
+        if tie is not None:
+            scale = max(float(np.max(np.abs(f))), 1e-12)
+            f = f - 1e-9 * scale * np.array([[sum(t[row[k]] for k, t in enumerate(tie))]
+                                             for row in rows])  # fmt: skip
+        broken = np.array([[float(violations(rules, row))] for row in rows]) if rules else None
+        return f, broken
 
     operators = _integer_operators()
     if start is not None:
@@ -248,7 +259,8 @@ def pareto(objectives: Sequence, n_sites: Sequence[int] | None = None, seed: int
         first[0] = start
         operators["sampling"] = first
     algorithm = (NSGA2 if len(functions) > 1 else GA)(pop_size=pop_size, **operators)
-    algorithm.setup(Laydown(), termination=("n_gen", generations), seed=seed, verbose=False)
+    problem = _problem(n_sites, len(functions), bool(rules), evaluate)
+    algorithm.setup(problem, termination=("n_gen", generations), seed=seed, verbose=False)
     while algorithm.has_next():
         algorithm.next()
         if tick:
@@ -306,26 +318,21 @@ def evaluations_to_reach(covers: Sequence[NDArray[np.bool_]], weights: NDArray, 
     `pareto`'s) needs to reach ``target`` (the programme's optimum); None within
     ``budget``."""
     from pymoo.algorithms.soo.nonconvex.ga import GA
-    from pymoo.core.problem import Problem
 
     n_sites = [c.shape[0] for c in covers]
     state = {"n": 0, "hit": None}
 
-    class Laydown(Problem):
-        def __init__(self) -> None:
-            super().__init__(n_var=len(n_sites), n_obj=1, xl=0, xu=np.array(n_sites) - 1,
-                             vtype=int)  # fmt: skip
-
-        def _evaluate(self, x, out, *args, **kwargs) -> None:
-            values = np.array([covered_value(covers, list(row.astype(int)), weights) for row in x])
-            for v in values:
-                state["n"] += 1
-                if state["hit"] is None and v >= target - 1e-9:
-                    state["hit"] = state["n"]
-            out["F"] = -values
+    def evaluate(rows):
+        values = np.array([covered_value(covers, list(row), weights) for row in rows])
+        for v in values:
+            state["n"] += 1
+            if state["hit"] is None and v >= target - 1e-9:
+                state["hit"] = state["n"]
+        return values[:, None], None
 
     algorithm = GA(pop_size=pop_size, **_integer_operators())
-    algorithm.setup(Laydown(), termination=("n_evals", budget), seed=seed, verbose=False)
+    algorithm.setup(_problem(n_sites, 1, False, evaluate), termination=("n_evals", budget),
+                    seed=seed, verbose=False)  # fmt: skip
     while algorithm.has_next() and state["hit"] is None:
         algorithm.next()
     return state["hit"]
