@@ -112,12 +112,6 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     cov.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    for cmd in (run, val, trk, mc, cov):
-        cmd.add_argument(
-            "--allow-outside-paths",
-            action="store_true",
-            help="let the scenario name files outside its own folder (a DEM elsewhere)",
-        )
     stream = sub.add_parser(
         "stream", help="play a run (or a scenario, run first) as ASTERIX over UDP"
     )
@@ -164,10 +158,12 @@ def _parser() -> argparse.ArgumentParser:
     lay.add_argument("--cell-m", type=float, default=1000.0, help="defended-area cell (m)")
     lay.add_argument("--spacing-m", type=float, default=None, help="candidate grid step (m)")
     lay.add_argument("--rcs-m2", type=float, default=None, help="target RCS (cruise missile's)")
-    lay.add_argument(
-        "--allow-outside-paths", action="store_true",
-        help="let the scenario name files outside its own folder (a DEM elsewhere)",
-    )  # fmt: skip
+    for cmd in (run, val, trk, mc, cov, lay):
+        cmd.add_argument(
+            "--allow-outside-paths",
+            action="store_true",
+            help="let the scenario name files outside its own folder (a DEM elsewhere)",
+        )
     srv = sub.add_parser("serve", help="a browser viewer of a run (or a live one), offline")
     srv.add_argument("run_dir", nargs="?", default=None, help="a run's result folder")
     srv.add_argument("--live", default=None, metavar="SCENARIO", help="run it and follow it live")
