@@ -779,3 +779,19 @@ def test_issue_13_the_ground_gradient_in_one_call_is_the_axis_by_axis_one():
         want[:, axis] = (up - down) / (2.0 * _GROUND_GRAD_STEP_M)
     np.testing.assert_array_equal(got, want)
     assert np.abs(got - _above_ground_gradient(pos, World(), ground_height_fn(World(), ORIGIN[2]))).max() > 1e-4
+
+
+def test_issue_13_the_fits_gram_matrix_is_einsums_to_rounding():
+    """JᵀJ by BLAS's batched product (`fit._gram`) is the `np.einsum` sum it replaced, to
+    the rounding of a sum of a few hundred products, and exactly symmetric."""
+    from gbad.locating.fit import _gram
+
+    rng = np.random.default_rng(13)
+    for m, r, f in ((1, 9, 6), (7, 240, 9), (40, 801, 7)):
+        jac = rng.normal(size=(m, r, f)) * rng.uniform(0.01, 100.0, size=(1, 1, f))
+        slow = np.einsum("mri,mrj->mij", jac, jac)
+        fast = _gram(jac)
+        scale = np.sqrt(np.einsum("mii->mi", slow))
+        np.testing.assert_allclose(fast / scale[:, :, None] / scale[:, None, :],
+                                   slow / scale[:, :, None] / scale[:, None, :], rtol=0, atol=1e-13)
+        np.testing.assert_array_equal(fast, fast.transpose(0, 2, 1))

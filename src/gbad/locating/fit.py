@@ -160,6 +160,7 @@ class Observations:
             self.radar_pos[rows],
             self.radar_rot[rows],
             self.t_ref_s[rows],
+            None if self._weights is None else self._weights[rows],
         )
 
     @property
@@ -501,8 +502,8 @@ def fit(
         if act.size == 0:
             break
         ja = jac[act]
-        jtj = np.einsum("mri,mrj->mij", ja, ja)
-        g = np.einsum("mri,mr->mi", ja, r[act])
+        jtj = _gram(ja)
+        g = (ja.transpose(0, 2, 1) @ r[act][..., None])[..., 0]
         diag = np.einsum("mii->mi", jtj)
         a = jtj + (lam[act, None] * np.maximum(diag, 1e-12))[:, :, None] * np.eye(free.sum())
         try:
@@ -554,12 +555,20 @@ def fit(
         done[act[~better & (lam[act] > 1e8)]] = True
     conv = done.copy()
     cov = np.zeros((m, p, p))
-    cov[:, free[:, None] & free[None, :]] = _inverse(np.einsum("mri,mrj->mij", jac, jac)).reshape(
+    cov[:, free[:, None] & free[None, :]] = _inverse(_gram(jac)).reshape(
         m, -1
     )
     w = obs.weights
     n_meas = np.sum(w > 0, axis=(1, 2))
     return FitResult(theta, cov, chi2, n_meas, conv, iters)
+
+
+def _gram(jac: Array) -> Array:
+    """JᵀJ (M, F, F) of Jacobians (M, R, F): BLAS's batched product, several times
+    `np.einsum`'s (which walks the sum with an iterator), made exactly symmetric (a
+    blocked product need not sum both halves in one order)."""
+    a = jac.transpose(0, 2, 1) @ jac
+    return 0.5 * (a + a.transpose(0, 2, 1))
 
 
 def _inverse(a: Array) -> Array:
@@ -583,4 +592,4 @@ def information(
 ) -> Array:
     """Fisher information (M, F, F) of the measurements (and prior) at θ: JᵀJ, whitened."""
     _, jac, _ = residuals_and_jacobian(theta, obs, model, world, ground_height, free)
-    return np.einsum("mri,mrj->mij", jac, jac)
+    return _gram(jac)
