@@ -22,6 +22,7 @@ from gbad.locating.fit import Model, Observations, fit, information
 from gbad.locating.locate import (
     LEVEL_FLIGHT,
     WEAPON_CLASSES,
+    Locates,
     cep_m,
     initial_theta,
     locate,
@@ -795,3 +796,40 @@ def test_issue_13_the_fits_gram_matrix_is_einsums_to_rounding():
         np.testing.assert_allclose(fast / scale[:, :, None] / scale[:, None, :],
                                    slow / scale[:, :, None] / scale[:, None, :], rtol=0, atol=1e-13)
         np.testing.assert_array_equal(fast, fast.transpose(0, 2, 1))
+
+
+def test_issue_13_a_hopeless_class_gives_up_without_changing_the_answer(monkeypatch):
+    """Shell hypotheses fitted to a rocket's boost (10⁵ χ² per degree of freedom) give up
+    after `GIVE_UP_ITER` iterations once the rocket's fit explains the track: every output
+    is the slow reference's (no give-up) to the bit, in a third of the shells' iterations."""
+    from gbad.locating import locate as locate_module
+
+    iterations: list[int] = []
+    plain_fit = locate_module.fit
+
+    def counted(*args, **kwargs):
+        res = plain_fit(*args, **kwargs)
+        iterations.append(int(res.iterations.sum()))
+        return res
+
+    monkeypatch.setattr(locate_module, "fit", counted)
+    speed = MUNITIONS["122mm-rocket"].charges_mps[0]
+    for t0, t1 in ((0.3, 1.8), (0.8, 3.0)):
+        obs, pos, _, _ = _dwells("122mm-rocket", 35.0, speed, t0, t1, 1.0, seed=4, n_rounds=6,
+                                 radar_sigma=0.2)  # fmt: skip
+        iterations.clear()
+        fast = locate(obs, pos, World(), ORIGIN[2], LocatorConfig(), origin=ORIGIN)
+        fast_iters = list(iterations)
+        monkeypatch.setattr(locate_module, "HOPELESS_FACTOR", np.inf)
+        iterations.clear()
+        slow = locate(obs, pos, World(), ORIGIN[2], LocatorConfig(), origin=ORIGIN)
+        monkeypatch.setattr(locate_module, "HOPELESS_FACTOR", 1e4)
+        # Only the hopeless classes' own costs (inf now) and states (where they gave up,
+        # a later prefix's warm start) differ.
+        for f in Locates.__dataclass_fields__:
+            if f not in ("class_costs", "class_theta"):
+                np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
+        assert (fast.weapon_class == "rocket").sum() >= 5
+        # The shells' fits (the unpowered classes, fitted after the rocket's) gave up.
+        assert iterations[0] == fast_iters[0]
+        assert sum(fast_iters[1:]) * 2 <= sum(iterations[1:]), (fast_iters, iterations)

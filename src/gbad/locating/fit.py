@@ -411,6 +411,8 @@ def residuals(
     return r, chi2
 
 
+#: When `fit` asks whether a track's hypothesis is hopeless (``give_up_cost``).
+GIVE_UP_ITER = 5
 #: Step (s) of the burnout time's forward difference (`residuals_and_jacobian`).
 BURNOUT_STEP_S = 1e-3
 #: Step (m) of the central differences of the launch's height above a mapped ground.
@@ -478,6 +480,7 @@ def fit(
     tol_chi2: float = 1e-5,
     free: NDArray[np.bool_] | None = None,
     eager_jacobian: bool = False,
+    give_up_cost: Array | None = None,
 ) -> FitResult:
     """Levenberg–Marquardt from ``theta0`` (M, P), every track at once.
 
@@ -485,7 +488,9 @@ def fit(
     covariance rows are zero): for problems that pin part of the state, such as a
     vertical fall seen by range alone. ``eager_jacobian``: fly every candidate step's
     Jacobian, taken or not (the slower reference the default is tested against; the
-    answers are the same bit for bit).
+    answers are the same bit for bit). ``give_up_cost`` (M,): a track whose cost is
+    still above it after `GIVE_UP_ITER` iterations stops there, not converged (a
+    hopeless hypothesis; inf: never).
     """
     theta = np.array(theta0, dtype=float)
     m, p = theta.shape
@@ -497,6 +502,7 @@ def fit(
     lam = np.full(m, 1e-3)
     done = np.zeros(m, dtype=bool)
     iters = np.zeros(m, dtype=np.int64)
+    gave_up = np.zeros(m, dtype=bool)
     for _ in range(max_iter):
         act = np.flatnonzero(~done)
         if act.size == 0:
@@ -553,7 +559,11 @@ def fit(
         small = better & (gain <= np.maximum(tol_chi2, 1e-6 * cost[act]))
         done[act[small]] = True
         done[act[~better & (lam[act] > 1e8)]] = True
-    conv = done.copy()
+        if give_up_cost is not None:
+            hopeless = (iters[act] == GIVE_UP_ITER) & (cost[act] > give_up_cost[act])
+            done[act[hopeless]] = True
+            gave_up[act[hopeless]] = True
+    conv = done & ~gave_up
     cov = np.zeros((m, p, p))
     cov[:, free[:, None] & free[None, :]] = _inverse(_gram(jac)).reshape(
         m, -1

@@ -58,6 +58,12 @@ SPEED_PENALTY = 25.0
 #: Cost added per degree² of launch elevation outside the class's weapon's limits.
 ELEVATION_PENALTY = 25.0
 MAX_ITER = 15
+#: A hypothesis whose cost after `fit.GIVE_UP_ITER` iterations is this many times another
+#: class's converged cost for the same track (or its number of measurements, if more)
+#: gives up: a shell's fit to a rocket's boost stands at 10⁵ measurement χ² per degree
+#: of freedom there and ends no lower, and a class that far behind neither wins nor
+#: weighs in the class spread (`_class_spread`: its weight is exp(−cost/2)).
+HOPELESS_FACTOR = 1e4
 #: Integration step (s) of the flights to the ground, launch and impact, over a level or
 #: smooth ground; over a DEM the truth's (0.1 s): the search for the crossing between
 #: samples must not step over the terrain's features.
@@ -403,8 +409,10 @@ def _fit_class(
     world: World,
     gh,
     theta0: Array | None = None,
+    give_up_cost: Array | None = None,
 ) -> FitResult:
-    """One class's fit, from ``theta0`` where it is finite (a warm start), else from the data.
+    """One class's fit, from ``theta0`` where it is finite (a warm start), else from the data
+    (``give_up_cost``: `fit`'s).
 
     A rocket's burnout time is started from the candidate whose first cost is lowest:
     its track may have begun after the boost or during it.
@@ -427,7 +435,7 @@ def _fit_class(
             better = cost < best_cost
             best_cost[better] = cost[better]
             start[cold[better]] = trial[better]
-    return fit(start, obs, model, world, gh, max_iter=MAX_ITER)
+    return fit(start, obs, model, world, gh, max_iter=MAX_ITER, give_up_cost=give_up_cost)
 
 
 def _no_fit(p: int, m: int = 0) -> FitResult:
@@ -522,19 +530,24 @@ def locate(
     sub_pos = positions[elig]
     gh = ground_height_fn(world, ground)
     costs = np.full((m, len(classes)), np.inf)
-    fits: list[FitResult] = []
-    points: list[_Points] = []
+    fits: list[FitResult] = [_no_fit(0)] * len(classes)
+    points: list[_Points] = [_no_points()] * len(classes)
     burn_sigma = world_sigma.burn_time_frac if world_sigma is not None else 0.0
     models = [cls.model(burn_sigma) for cls in classes]
-    for c, cls in enumerate(classes):
-        model = models[c]
+    dof_meas = np.maximum(4 * n_meas_pts[elig], 1)
+    # Powered hypotheses first: a track one of them explains lets the others give up
+    # when hopeless (`HOPELESS_FACTOR`), and the classes are otherwise independent.
+    for c in sorted(range(len(classes)), key=lambda c: not models[c].powered):
+        cls, model = classes[c], models[c]
         if elig.size == 0:
-            fits.append(_expand_fit(_no_fit(model.n_params), elig, m))
-            points.append(_expand_points(_no_points(), elig, m))
+            fits[c] = _expand_fit(_no_fit(model.n_params), elig, m)
+            points[c] = _expand_points(_no_points(), elig, m)
             continue
+        best = np.min(costs[elig], axis=1)
         res = _fit_class(
-            sub_obs, sub_pos, model, world, gh, None if theta0 is None else theta0[elig, c]
-        )
+            sub_obs, sub_pos, model, world, gh, None if theta0 is None else theta0[elig, c],
+            HOPELESS_FACTOR * np.maximum(best, dof_meas),
+        )  # fmt: skip
         # A fit that did not converge explains nothing (its cost is infinite): its
         # trajectory, often a wild one, is not flown to the ground.
         conv = np.flatnonzero(res.converged & np.isfinite(res.chi2))
@@ -563,8 +576,8 @@ def locate(
         total = np.where(res.converged & np.isfinite(res.chi2), total, np.inf)
         # A class whose trajectory meets no ground is a worse explanation than one that does.
         costs[elig, c] = np.where(pts.ok, total, np.inf)
-        fits.append(_expand_fit(res, elig, m))
-        points.append(_expand_points(pts, elig, m))
+        fits[c] = _expand_fit(res, elig, m)
+        points[c] = _expand_points(pts, elig, m)
     best = np.argmin(np.where(np.isfinite(costs), costs, np.inf), axis=1)
     any_ok = np.isfinite(costs).any(axis=1)
     for c in range(len(classes)):
