@@ -145,6 +145,26 @@ def test_cep_of_a_circular_gaussian_and_of_an_ellipse():
     assert cep_m(cov) == pytest.approx(mc, rel=5e-3)
 
 
+def test_issue_13_the_compiled_cep_is_the_numpy_passes_to_rounding():
+    """`cep_m`'s kernel (one ellipse at a time) against the NumPy reference it replaced, on
+    ellipses from round to 10⁶:1 and sizes from a millimetre to 10 km; NaN stays NaN."""
+    from gbad.locating.cep import cep_m_reference
+
+    rng = np.random.default_rng(13)
+    n = 500
+    s1 = 10.0 ** rng.uniform(-3, 4, n)
+    s2 = s1 * 10.0 ** rng.uniform(-6, 0, n)
+    ang = rng.uniform(0, np.pi, n)
+    c, s = np.cos(ang), np.sin(ang)
+    rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+    cov = rot @ (np.stack([s1**2, s2**2], -1)[..., None] * np.eye(2)) @ rot.transpose(0, 2, 1)
+    cov[7, 0, 1] = np.nan
+    fast, slow = cep_m(cov), cep_m_reference(cov)
+    assert np.isnan(fast[7]) and np.isnan(slow[7])
+    np.testing.assert_allclose(fast, slow, rtol=1e-13)
+    assert cep_m(np.diag([4.0, 4.0])).shape == ()
+
+
 def test_too_noisy_track_is_not_located_with_its_reason():
     # A radar 100 times worse than the nominal one, honest about it: the fit is fine,
     # the point is not, and no wild point is given.

@@ -34,7 +34,7 @@ from gbad.engagement.prediction import predict_intercept
 from gbad.engagement.profiles import INTERCEPTORS, InterceptorProfile
 from gbad.engagement.threat import evaluate as evaluate_threats
 from gbad.engagement.wta import assign
-from gbad.locating.locate import cep_m
+from gbad.locating.cep import cep_m
 from gbad.locating.locate import locate as locate_tracks
 from gbad.locating.locator import LocatorResult, run_locator
 from gbad.montecarlo import make_plan, parse_sweep, run_monte_carlo

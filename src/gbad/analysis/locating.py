@@ -261,13 +261,13 @@ def crlb_ceps(
     model then holds the truth); elsewhere it is NaN.
     """
     from gbad.earth.wgs84 import enu_rotation
+    from gbad.locating.cep import cep_m
     from gbad.locating.claims import consider_cov, ground_map, world_consider
     from gbad.locating.dynamics import World
     from gbad.locating.fit import LAUNCH_HEIGHT_SIGMA_M, information
     from gbad.locating.locate import (
         WEAPON_CLASSES,
         WIND_HEIGHT_SHARE,
-        cep_m,
         ground_height_fn,
         observations,
     )

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.earth.wgs84 import ecef2geodetic, enu_rotation, geodetic2ecef
+from gbad.locating.cep import cep_m
 from gbad.locating.claims import (
     _up_vector,
     consider_cov,
@@ -51,8 +52,6 @@ from gbad.world.munitions import MUNITIONS, MunitionProfile
 
 Array = NDArray[np.float64]
 
-#: Quadrature points (angles on the ellipse) of the CEP integral.
-_CEP_ANGLES = 64
 #: Cost added per (10 m/s)² of launch speed outside a class's range: a soft wall.
 SPEED_PENALTY = 25.0
 #: Cost added per degree² of launch elevation outside the class's weapon's limits.
@@ -141,32 +140,6 @@ class Locates:
     theta: Array  # (M, 9) the winning fit (θ[7:] NaN for an unpowered class)
     theta_cov: Array  # (M, 9, 9)
     class_theta: Array  # (M, C, 9) every class's fit: warm starts for a longer track
-
-
-def cep_m(cov2: Array) -> Array:
-    """Radius (m) of the circle about the mean holding half of N(0, cov2), cov2 (..., 2, 2).
-
-    P(|x| < r) = 1/(2π)·∫ (1 − exp(−r²q(φ)/2)) / (σ1σ2·q(φ)) dφ with
-    q = cos²φ/σ1² + sin²φ/σ2² over the principal axes; solved for 0.5 by bisection.
-    """
-    cov2 = np.asarray(cov2, dtype=float)
-    shape = cov2.shape[:-2]
-    ev = np.linalg.eigvalsh(np.nan_to_num(cov2.reshape(-1, 2, 2), nan=0.0))
-    bad = ~np.all(np.isfinite(cov2.reshape(-1, 4)), axis=1)
-    s1 = np.sqrt(np.maximum(ev[:, 1], 1e-30))
-    s2 = np.sqrt(np.maximum(ev[:, 0], 1e-30 * ev[:, 1] + 1e-30))
-    phi = (np.arange(_CEP_ANGLES) + 0.5) * (2 * np.pi / _CEP_ANGLES)
-    q = np.cos(phi)[None] ** 2 / s1[:, None] ** 2 + np.sin(phi)[None] ** 2 / s2[:, None] ** 2
-    lo = np.zeros(len(s1))
-    hi = 3.0 * s1
-    for _ in range(60):
-        r = 0.5 * (lo + hi)
-        p = np.mean(-np.expm1(-0.5 * r[:, None] ** 2 * q) / (s1 * s2)[:, None] / q, axis=1)
-        lo = np.where(p < 0.5, r, lo)
-        hi = np.where(p < 0.5, hi, r)
-    out = 0.5 * (lo + hi)
-    out[bad] = np.nan
-    return out.reshape(shape)
 
 
 def initial_theta(obs: Observations, model: Model, positions: Array) -> Array:
