@@ -67,15 +67,19 @@ def plotly_js() -> str:
 
 
 def _plain(x: Any) -> Any:
+    if isinstance(x, (float, np.floating)):  # the commonest, first
+        v = float(x)
+        return None if not math.isfinite(v) else round(v, 4)
     if isinstance(x, np.ndarray):
+        if x.ndim == 1 and x.dtype.kind == "f":
+            # The float case above, without the type tests per element (traces are long).
+            isfinite = math.isfinite
+            return [round(v, 4) if isfinite(v) else None for v in x.tolist()]
         return [_plain(v) for v in x.tolist()]
     if isinstance(x, (list, tuple)):
         return [_plain(v) for v in x]
     if isinstance(x, dict):
         return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        return None if not math.isfinite(v) else round(v, 4)
     if isinstance(x, np.integer):
         return int(x)
     return x
