@@ -25,7 +25,11 @@ from gbad.earth.atmosphere import G0_MPS2, density_and_speed_of_sound_scalar
 BISECTIONS = 40
 
 
-@njit(cache=True)
+# Helpers are inlined (``inline="always"``): a compiled call pays an atomic reference
+# count on each array it passes, which in these loops cost more than the arithmetic.
+
+
+@njit(cache=True, inline="always")
 def _target_pos(n, t, pos, vel, acc, bal_row, bal_p, bal_v, bal_step, out):
     """Target n's position at t (ENU), into out (3,)."""
     b = bal_row[n]
@@ -56,7 +60,7 @@ def _target_pos(n, t, pos, vel, acc, bal_row, bal_p, bal_v, bal_step, out):
         )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _gap(n, t, pos, vel, acc, lau, bal_row, bal_p, bal_v, bal_step, elevs, table, dt, buf):
     """Nominal distance flown towards target n's position at t, less the distance to it."""
     _target_pos(n, t, pos, vel, acc, bal_row, bal_p, bal_v, bal_step, buf)
