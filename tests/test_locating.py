@@ -853,3 +853,25 @@ def test_issue_13_a_hopeless_class_gives_up_without_changing_the_answer(monkeypa
         # The shells' fits (the unpowered classes, fitted after the rocket's) gave up.
         assert iterations[0] == fast_iters[0]
         assert sum(fast_iters[1:]) * 2 <= sum(iterations[1:]), (fast_iters, iterations)
+
+
+def test_issue_13_the_floor_test_by_radial_height_is_the_geodetic_ones():
+    """The ground searches tell a state's side of a floor by the cheap radial height, and
+    by the geodetic iteration only within its error band of the floor: the side is the
+    geodetic height's everywhere (from 2 km below the ellipsoid to 150 km up, floors at
+    the point's height ± a few mm to km), and NaN is on neither side."""
+    from gbad.locating._kernel import _side
+    from gbad.world._ballistic_kernel import geodetic_height_m
+
+    rng = np.random.default_rng(13)
+    n = 20_000
+    lat, lon = rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)
+    h = rng.uniform(-2_000.0, 150_000.0, n)
+    x, y, z = geodetic2ecef(lat, lon, h)
+    offsets = np.concatenate([[0.0], 10.0 ** np.arange(-3, 4)])
+    for i in range(n):
+        exact = geodetic_height_m(x[i], y[i], z[i])
+        for d in offsets[rng.integers(0, len(offsets), 2)] * rng.choice([-1.0, 1.0], 2):
+            floor = exact + d
+            assert _side(x[i], y[i], z[i], floor) == (1 if exact >= floor else -1), (h[i], d)
+    assert _side(np.nan, 0.0, 0.0, 0.0) == 0

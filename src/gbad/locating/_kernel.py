@@ -34,6 +34,7 @@ from numba import njit
 from gbad.world._ballistic_kernel import (
     GRAVITY_J2,
     _accel_air,
+    _approx_height_m,
     _hermite,
     _rk4_step,
     geodetic_height_m,
@@ -146,6 +147,41 @@ def _next_step(t, target, dt, direction, motor):
         if math.isfinite(b) and (b - t) * direction > 1e-12 and (t + h - b) * direction > 1e-12:
             h = b - t
     return h
+
+
+#: The radial height (`_approx_height_m`) is within 5.7e-6·|h| of the geodetic one (a
+#: dense check from −2 to 150 km at every latitude); twice that, and a millimetre, is
+#: the band outside which its side of a floor is the geodetic height's.
+_APPROX_HEIGHT_REL = 1.2e-5
+_APPROX_HEIGHT_ABS_M = 1e-3
+
+
+@njit(cache=True, inline="always")
+def _sign(h, floor_m):
+    # +1 at or above the floor, −1 below, 0 for NaN (neither, as both comparisons say).
+    if h >= floor_m:
+        return 1
+    if h < floor_m:
+        return -1
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _side(x, y, z, floor_m):
+    """`_sign` of the geodetic height of (x, y, z) against ``floor_m``: the radial
+    height's where it is clear, the geodetic iteration (a dozen trigonometric calls)
+    only near the floor."""
+    ha = _approx_height_m(x, y, z)
+    if abs(ha - floor_m) > _APPROX_HEIGHT_REL * (abs(ha) + abs(floor_m)) + _APPROX_HEIGHT_ABS_M:
+        return 1 if ha >= floor_m else -1
+    return _sign(geodetic_height_m(x, y, z), floor_m)
+
+
+@njit(cache=True, inline="always")
+def _side_of_floor(st, world, floor_m):
+    if world == WORLD_WGS84:
+        return _side(st[0], st[1], st[2], floor_m)
+    return _sign(st[2], floor_m)
 
 
 @njit(cache=True, inline="always")
@@ -268,11 +304,11 @@ def floor_kernel(
         cross_t[j] = np.nan
         n = 1
         status[j] = STATUS_NO_CROSSING
-        h_prev = _height(st, world)
+        side_prev = _side_of_floor(st, world, floor_m[j])
         t_end = t + d * max_time_s[j]
         # A state that starts below the floor is under every ground it is flown to (a
         # wrong class's fit): it meets none, and is not flown for max_time_s to find so.
-        if h_prev < floor_m[j]:
+        if side_prev < 0:
             t_end = t
         while (t_end - t) * d > 1e-12 and (n < n_samples or not record):
             for i in range(6):
@@ -292,8 +328,8 @@ def floor_kernel(
                 for i in range(6):
                     rec_state[j, n, i] = st[i]
             n += 1
-            h_now = _height(st, world)
-            if h_prev >= floor_m[j] and h_now < floor_m[j]:
+            side_now = _side_of_floor(st, world, floor_m[j])
+            if side_prev > 0 and side_now < 0:
                 # The crossing between the two samples, on their cubic Hermite curve.
                 lo = 0.0
                 hi = 1.0
@@ -311,7 +347,7 @@ def floor_kernel(
                     cross_state[j, i] = tmp[i]
                 status[j] = STATUS_OK
                 break
-            h_prev = h_now
+            side_prev = side_now
         n_rec[j] = n
 
 
@@ -341,11 +377,11 @@ def sample_crossing_kernel(
         if n < 2:
             continue
         st = rec_state[j, n - 1]
-        h_next = geodetic_height_m(st[0], st[1], st[2])
+        side_next = _side(st[0], st[1], st[2], floor_m[j])
         for k in range(n - 1, 0, -1):
             prev = rec_state[j, k - 1]
-            h_here = geodetic_height_m(prev[0], prev[1], prev[2])
-            if h_here >= floor_m[j] and h_next < floor_m[j]:
+            side_here = _side(prev[0], prev[1], prev[2], floor_m[j])
+            if side_here > 0 and side_next < 0:
                 st = rec_state[j, k]
                 h = rec_t[j, k] - rec_t[j, k - 1]
                 lo = 0.0
@@ -364,7 +400,7 @@ def sample_crossing_kernel(
                     cross_state[j, i] = tmp[i]
                 status[j] = STATUS_OK
                 break
-            h_next = h_here
+            side_next = side_here
 
 
 @njit(cache=True, inline="always")
