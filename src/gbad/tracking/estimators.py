@@ -161,10 +161,16 @@ class KalmanEstimator:
             )
         xp, Pp = self._predict(tracks, rows, t_s)
         # The gate sees the same ν and S the update will use (range rate's second-order
-        # terms included).
-        inn = filters.aer_innovation(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
-        d2 = inn.nis
-        _, logdet = np.linalg.slogdet(inn.S)
+        # terms included), pair by pair in one compiled pass; `filters` where S is not
+        # positive definite.
+        d2, logdet = fastpath.rr_gate_stats(xp, Pp, z, R, geo.enu_m, geo.rot)
+        bad = np.flatnonzero(~np.isfinite(d2))
+        if bad.size:
+            inn = filters.aer_innovation(
+                xp[bad], Pp[bad], z[bad], R[bad], geo.enu_m, geo.rot, with_rr
+            )
+            d2[bad] = inn.nis
+            logdet[bad] = np.linalg.slogdet(inn.S)[1]
         return xp, Pp, d2, logdet
 
     def update(

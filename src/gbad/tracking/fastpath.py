@@ -13,6 +13,11 @@ does the same arithmetic pair by pair, in one pass, with no temporaries:
 
 It matches `ConstantVelocity.predict` + `filters.aer_innovation` (without
 range rate) to rounding; `tests/test_fastpath.py` checks it.
+
+With range rate (`rr_gate_stats`) the track is already predicted (NumPy's prediction,
+which the update then uses); the kernel forms the 4-D innovation of
+`filters.aer_innovation`: the AER rows and the range-rate row with its second-order
+bias ½tr(MP) and variance ½tr(MPMP), d² and ln|S|, to rounding.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from numba import njit
 from numpy.typing import NDArray
 
 _DEG = 180.0 / np.pi
+#: As `filters._HORIZ_FLOOR`: |d_h|/range floor of the azimuth Jacobian overhead.
+_HORIZ_FLOOR = 1e-9
 
 
 @njit(cache=True)
@@ -149,3 +156,148 @@ def cv_gate(
         logdet,
     )
     return xo, Po, d2, logdet
+
+
+@njit(cache=True)
+def _rr_gate_kernel(x, P, z, R, s, rot, d2, logdet):  # pragma: no cover - compiled
+    n_pairs = x.shape[0]
+    H = np.zeros((4, 6))
+    S = np.empty((4, 4))
+    L = np.zeros((4, 4))
+    nu = np.empty(4)
+    M = np.zeros((6, 6))
+    MP = np.empty((6, 6))
+    for k in range(n_pairs):
+        diff0 = x[k, 0] - s[0]
+        diff1 = x[k, 1] - s[1]
+        diff2 = x[k, 2] - s[2]
+        v0, v1, v2 = x[k, 3], x[k, 4], x[k, 5]
+        d0 = rot[0, 0] * diff0 + rot[0, 1] * diff1 + rot[0, 2] * diff2
+        d1 = rot[1, 0] * diff0 + rot[1, 1] * diff1 + rot[1, 2] * diff2
+        dz = rot[2, 0] * diff0 + rot[2, 1] * diff1 + rot[2, 2] * diff2
+        horiz = np.hypot(d0, d1)
+        rng = np.sqrt(horiz * horiz + dz * dz)
+        az = np.arctan2(d0, d1) * _DEG % 360.0
+        if az >= 360.0:
+            az -= 360.0
+        el = np.arctan2(dz, horiz) * _DEG
+        rr = (diff0 * v0 + diff1 * v1 + diff2 * v2) / rng
+        hf = max(horiz, _HORIZ_FLOOR * rng)
+        u0, u1, u2 = diff0 / rng, diff1 / rng, diff2 / rng
+        h2 = hf * hf
+        ga0, ga1 = d1 / h2 * _DEG, -d0 / h2 * _DEG
+        r2h = rng * rng * hf
+        ge0 = -d0 * dz / r2h * _DEG
+        ge1 = -d1 * dz / r2h * _DEG
+        ge2 = hf / (rng * rng) * _DEG
+        for j in range(3):
+            H[0, j] = (u0, u1, u2)[j]
+            H[1, j] = ga0 * rot[0, j] + ga1 * rot[1, j]
+            H[2, j] = ge0 * rot[0, j] + ge1 * rot[1, j] + ge2 * rot[2, j]
+        H[3, 0] = (v0 - rr * u0) / rng
+        H[3, 1] = (v1 - rr * u1) / rng
+        H[3, 2] = (v2 - rr * u2) / rng
+        H[3, 3], H[3, 4], H[3, 5] = u0, u1, u2
+        # S = H P Hᵀ + R over the state's first six components (H is zero past them).
+        for i in range(4):
+            for j in range(4):
+                acc = R[k, i, j]
+                for a in range(6):
+                    hp = 0.0
+                    for b in range(6):
+                        hp += H[i, b] * P[k, b, a]
+                    acc += hp * H[j, a]
+                S[i, j] = acc
+        # The range-rate row's second order, as `filters._range_rate_second_order`.
+        r = np.sqrt(diff0 * diff0 + diff1 * diff1 + diff2 * diff2)
+        w0, w1, w2 = diff0 / r, diff1 / r, diff2 / r
+        h = w0 * v0 + w1 * v1 + w2 * v2
+        q0, q1, q2 = v0 - h * w0, v1 - h * w1, v2 - h * w2
+        uu = (w0, w1, w2)
+        ww = (q0, q1, q2)
+        for i in range(3):
+            for j in range(3):
+                proj = (1.0 if i == j else 0.0) - uu[i] * uu[j]
+                M[i, j] = -(uu[i] * ww[j] + ww[i] * uu[j] + h * proj) / (r * r)
+                M[i, 3 + j] = proj / r
+                M[3 + i, j] = proj / r
+                M[3 + i, 3 + j] = 0.0
+        for i in range(6):
+            for j in range(6):
+                acc = 0.0
+                for a in range(6):
+                    acc += M[i, a] * P[k, a, j]
+                MP[i, j] = acc
+        bias = 0.0
+        extra = 0.0
+        for i in range(6):
+            bias += MP[i, i]
+            for j in range(6):
+                extra += MP[i, j] * MP[j, i]
+        S[3, 3] += 0.5 * extra
+        nu[0] = z[k, 0] - rng
+        a = z[k, 1] - az
+        nu[1] = 180.0 - (180.0 - a) % 360.0
+        nu[2] = z[k, 2] - el
+        nu[3] = z[k, 3] - (rr + 0.5 * bias)
+        for i in range(4):
+            for j in range(i):
+                S[i, j] = S[j, i] = 0.5 * (S[i, j] + S[j, i])
+        # Cholesky: d² = |L⁻¹ν|², ln|S| = 2 Σ ln L_ii.
+        ok = True
+        for j in range(4):
+            acc = S[j, j]
+            for t in range(j):
+                acc -= L[j, t] * L[j, t]
+            if not acc > 0.0:
+                ok = False
+                break
+            L[j, j] = np.sqrt(acc)
+            for i in range(j + 1, 4):
+                acc = S[i, j]
+                for t in range(j):
+                    acc -= L[i, t] * L[j, t]
+                L[i, j] = acc / L[j, j]
+        if not ok:
+            d2[k] = np.nan
+            logdet[k] = np.nan
+            continue
+        tot = 0.0
+        ld = 0.0
+        y = np.empty(4)
+        for i in range(4):
+            acc = nu[i]
+            for t in range(i):
+                acc -= L[i, t] * y[t]
+            y[i] = acc / L[i, i]
+            tot += y[i] * y[i]
+            ld += np.log(L[i, i])
+        d2[k] = tot
+        logdet[k] = 2.0 * ld
+
+
+def rr_gate_stats(
+    x: NDArray[np.float64],
+    P: NDArray[np.float64],
+    z: NDArray[np.float64],
+    R: NDArray[np.float64],
+    radar_enu_m: NDArray[np.float64],
+    radar_rot: NDArray[np.float64],
+) -> tuple[NDArray, NDArray]:
+    """d² (K,) and ln|S| (K,) of predicted CV states x (K, ≥6), P (K, ≥6, ≥6) against 4-D
+    detections z = [range_m, az_deg, el_deg, range_rate_mps] with covariances R (K, 4, 4);
+    NaN where S is not positive definite (the caller falls back to `filters`)."""
+    k = len(x)
+    d2 = np.empty(k)
+    logdet = np.empty(k)
+    _rr_gate_kernel(
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(P, dtype=np.float64),
+        np.ascontiguousarray(z, dtype=np.float64),
+        np.ascontiguousarray(R, dtype=np.float64),
+        np.ascontiguousarray(radar_enu_m, dtype=np.float64),
+        np.ascontiguousarray(radar_rot, dtype=np.float64),
+        d2,
+        logdet,
+    )
+    return d2, logdet
