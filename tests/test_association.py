@@ -203,6 +203,27 @@ def test_gnn_equals_brute_force_optimum() -> None:
         assert got == pytest.approx(brute_gnn_cost(cost, u), abs=1e-9)
 
 
+def test_issue_13_gnn_of_one_to_one_pairs_equals_brute_force() -> None:
+    """The shortcut for pairs that share no track and no detection (nine batches in ten
+    in the default raid) gives the optimum, sorted by track, as the cluster solve does."""
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        nt, nd = rng.integers(1, 8, size=2)
+        k = int(rng.integers(1, min(nt, nd) + 1))
+        t = rng.permutation(nt)[:k]
+        d = rng.permutation(nd)[:k]
+        cost = np.full((nt, nd), np.inf)
+        cost[t, d] = rng.normal(0.0, 2.0, k)
+        u = rng.uniform(-1.0, 2.0)
+        at, ad = gnn_assign(t, d, cost[t, d], nt, nd, u)
+        assert at.dtype == np.intp and ad.dtype == np.intp
+        assert np.all(np.diff(at) > 0)
+        assert np.all(cost[at, ad] < 2.0 * u)
+        assert _gnn_total(at, ad, cost, u, nt, nd) == pytest.approx(
+            brute_gnn_cost(cost, u), abs=1e-9
+        )
+
+
 def test_gnn_clustered_equals_dense_assignment() -> None:
     # Many tracks and detections in a plane, pairs within a radius: many clusters of all
     # sizes. Dense reference: the standard augmented (N + D)² matrix with dummy rows and

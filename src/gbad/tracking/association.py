@@ -374,6 +374,11 @@ def gnn_assign(
     t, d, c = t[keep], d[keep], c[keep]
     if t.size == 0:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    if np.bincount(t, minlength=1).max() == 1 and np.bincount(d, minlength=1).max() == 1:
+        # Every track and detection in one pair (nine batches in ten): each pair is its
+        # own cluster, and taken, as the cluster solve below would take it.
+        order = np.argsort(t, kind="stable")
+        return t[order].astype(np.intp), d[order].astype(np.intp)
     track_cl, det_cl = clusters(t, d, n_tracks, n_dets)
     cl = track_cl[t]
     n_cl = int(max(track_cl.max(initial=-1), det_cl.max(initial=-1))) + 1
