@@ -147,3 +147,26 @@ def test_dwells_keep_to_each_rate_grid_one_per_tracker_window():
 def test_a_revisit_faster_than_the_tracker_window_is_refused():
     with pytest.raises(ValueError, match="must be <= 4 Hz"):
         MfrBudget(engaged_rate_hz=5.0)
+
+
+def test_issue_13_a_tracks_commonest_object_by_integer_keys_is_the_row_sort():
+    """`sim._commonest` counts (track, object) pairs by one integer key; the reference
+    counts rows with `np.unique(axis=0)`: the same object per track, ties to the highest
+    object, false alarms (-1) included."""
+    from gbad.sim import _commonest
+
+    def reference(k, obj, track_ids):
+        pairs, counts = np.unique(np.column_stack([k, obj]), axis=0, return_counts=True)
+        pairs = pairs[np.lexsort((counts, pairs[:, 0]))]
+        last = np.r_[pairs[1:, 0] != pairs[:-1, 0], True]
+        best = dict(zip(pairs[last, 0].tolist(), pairs[last, 1].tolist(), strict=True))
+        return np.array([best.get(t, -1) for t in track_ids.tolist()], dtype=np.int64)
+
+    rng = np.random.default_rng(13)
+    for _ in range(200):
+        n = int(rng.integers(1, 60))
+        k = rng.integers(0, 12, n)
+        obj = rng.integers(-1, int(rng.integers(1, 40)), n)
+        ids = rng.permutation(15)[: int(rng.integers(1, 15))]
+        np.testing.assert_array_equal(_commonest(k, obj, ids), reference(k, obj, ids))
+    assert (_commonest(np.zeros(0, int), np.zeros(0, int), np.arange(3)) == -1).all()
