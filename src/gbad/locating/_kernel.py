@@ -184,13 +184,6 @@ def _side_of_floor(st, world, floor_m):
     return _sign(st[2], floor_m)
 
 
-@njit(cache=True, inline="always")
-def _height(st, world):
-    if world == WORLD_WGS84:
-        return geodetic_height_m(st[0], st[1], st[2])
-    return st[2]
-
-
 @njit(cache=True)
 def propagate_kernel(
     x0,  # (M, 6) state at t0
@@ -336,7 +329,7 @@ def floor_kernel(
                 for _ in range(50):
                     s = 0.5 * (lo + hi)
                     _hermite_into(prev, st, h, s, tmp)
-                    if _height(tmp, world) >= floor_m[j]:
+                    if _side_of_floor(tmp, world, floor_m[j]) > 0:
                         lo = s
                     else:
                         hi = s
@@ -389,7 +382,7 @@ def sample_crossing_kernel(
                 for _ in range(50):
                     sm = 0.5 * (lo + hi)
                     _hermite_into(prev, st, h, sm, tmp)
-                    if geodetic_height_m(tmp[0], tmp[1], tmp[2]) >= floor_m[j]:
+                    if _side(tmp[0], tmp[1], tmp[2], floor_m[j]) > 0:
                         lo = sm
                     else:
                         hi = sm
