@@ -371,6 +371,11 @@ def _assemble(
 
 def _above_ground(pos: Array, world: World, ground_height: GroundHeight | None) -> Array:
     """Height (m) of world-frame positions (N, 3) above the locator's ground."""
+    of_geodetic = getattr(ground_height, "of_geodetic", None)
+    if of_geodetic is not None and world.kind != WORLD_FLAT:
+        # A mapped ground: the positions' geodetic coordinates found once for both.
+        lat, lon, h = ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])
+        return h - of_geodetic(lat, lon)
     h = world.height_m(pos)
     return h - (ground_height(pos) if ground_height is not None else 0.0)
 

@@ -192,10 +192,15 @@ def ground_height_fn(world: World, ground: object):
         level.level = True  # type: ignore[attr-defined]
         return level
 
-    def height(pos: Array) -> Array:
-        lat, lon, _ = ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])
+    def of_geodetic(lat: Array, lon: Array) -> Array:
         return np.asarray(ground.height_m(lat, lon), dtype=float)  # type: ignore[attr-defined]
 
+    def height(pos: Array) -> Array:
+        lat, lon, _ = ecef2geodetic(pos[..., 0], pos[..., 1], pos[..., 2])
+        return of_geodetic(lat, lon)
+
+    # For a caller that has the positions' latitudes and longitudes already.
+    height.of_geodetic = of_geodetic  # type: ignore[attr-defined]
     return height
 
 
