@@ -67,15 +67,21 @@ def _cep_kernel(s1, s2, cos2, sin2, out):
         out[m] = r
 
 
-def cep_m(cov2: Array) -> Array:
-    """Radius (m) of the circle about the mean holding half of N(0, cov2), cov2 (..., 2, 2);
-    NaN where the covariance is not finite."""
+def _axes(cov2: Array) -> tuple[tuple[int, ...], NDArray[np.bool_], Array, Array]:
+    """The leading shape of covariances (..., 2, 2), which are not finite, and the σ of
+    their major and minor axes (floored above zero)."""
     cov2 = np.asarray(cov2, dtype=float)
-    shape = cov2.shape[:-2]
     ev = np.linalg.eigvalsh(np.nan_to_num(cov2.reshape(-1, 2, 2), nan=0.0))
     bad = ~np.all(np.isfinite(cov2.reshape(-1, 4)), axis=1)
     s1 = np.sqrt(np.maximum(ev[:, 1], 1e-30))
     s2 = np.sqrt(np.maximum(ev[:, 0], 1e-30 * ev[:, 1] + 1e-30))
+    return cov2.shape[:-2], bad, s1, s2
+
+
+def cep_m(cov2: Array) -> Array:
+    """Radius (m) of the circle about the mean holding half of N(0, cov2), cov2 (..., 2, 2);
+    NaN where the covariance is not finite."""
+    shape, bad, s1, s2 = _axes(cov2)
     out = np.empty(len(s1))
     _cep_kernel(np.ascontiguousarray(s1), np.ascontiguousarray(s2), _COS2, _SIN2, out)
     out[bad] = np.nan
@@ -85,12 +91,7 @@ def cep_m(cov2: Array) -> Array:
 def cep_m_reference(cov2: Array) -> Array:
     """`cep_m` in NumPy passes over every ellipse and angle at once: the slow reference
     the kernel is tested against."""
-    cov2 = np.asarray(cov2, dtype=float)
-    shape = cov2.shape[:-2]
-    ev = np.linalg.eigvalsh(np.nan_to_num(cov2.reshape(-1, 2, 2), nan=0.0))
-    bad = ~np.all(np.isfinite(cov2.reshape(-1, 4)), axis=1)
-    s1 = np.sqrt(np.maximum(ev[:, 1], 1e-30))
-    s2 = np.sqrt(np.maximum(ev[:, 0], 1e-30 * ev[:, 1] + 1e-30))
+    shape, bad, s1, s2 = _axes(cov2)
     q = _COS2[None] / s1[:, None] ** 2 + _SIN2[None] / s2[:, None] ** 2
     lo = np.zeros(len(s1))
     hi = 3.0 * s1

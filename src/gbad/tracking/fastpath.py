@@ -31,6 +31,20 @@ _DEG = 180.0 / np.pi
 _HORIZ_FLOOR = 1e-9
 
 
+@njit(cache=True, inline="always")
+def _hph_r(H, P, R, m, n, S):  # pragma: no cover - compiled
+    """S = H P Hᵀ + R for H (≥m, ≥n), P (≥n, ≥n), R (≥m, ≥m), into S (m, m)."""
+    for i in range(m):
+        for j in range(m):
+            acc = R[i, j]
+            for a in range(n):
+                hp = 0.0
+                for b in range(n):
+                    hp += H[i, b] * P[b, a]
+                acc += hp * H[j, a]
+            S[i, j] = acc
+
+
 @njit(cache=True)
 def _gate_kernel(x, P, dt, q, z, R, s, rot, xo, Po, d2, logdet):  # pragma: no cover - compiled
     n_pairs = x.shape[0]
@@ -92,15 +106,7 @@ def _gate_kernel(x, P, dt, q, z, R, s, rot, xo, Po, d2, logdet):  # pragma: no c
                     acc += g[i, c] * rot[c, j]
                 H[i, j] = acc
         S = np.empty((3, 3))
-        for i in range(3):
-            for j in range(3):
-                acc = R[k, i, j]
-                for a in range(3):
-                    hp = 0.0
-                    for b in range(3):
-                        hp += H[i, b] * Po[k, b, a]
-                    acc += hp * H[j, a]
-                S[i, j] = acc
+        _hph_r(H, Po[k], R[k], 3, 3, S)
         nu0 = z[k, 0] - r
         nu1 = (z[k, 1] - az + 180.0) % 360.0 - 180.0
         nu2 = z[k, 2] - el
@@ -124,6 +130,11 @@ def _gate_kernel(x, P, dt, q, z, R, s, rot, xo, Po, d2, logdet):  # pragma: no c
         logdet[k] = np.log(det)
 
 
+def _c(a: object) -> NDArray[np.float64]:
+    """A kernel argument: float64, C-contiguous."""
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
 def cv_gate(
     x: NDArray[np.float64],
     P: NDArray[np.float64],
@@ -142,18 +153,7 @@ def cv_gate(
     d2 = np.empty(k)
     logdet = np.empty(k)
     _gate_kernel(
-        np.ascontiguousarray(x, dtype=np.float64),
-        np.ascontiguousarray(P, dtype=np.float64),
-        np.ascontiguousarray(dt_s, dtype=np.float64),
-        np.ascontiguousarray(q_m2ps3, dtype=np.float64),
-        np.ascontiguousarray(z, dtype=np.float64),
-        np.ascontiguousarray(R, dtype=np.float64),
-        np.ascontiguousarray(radar_enu_m, dtype=np.float64),
-        np.ascontiguousarray(radar_rot, dtype=np.float64),
-        xo,
-        Po,
-        d2,
-        logdet,
+        *(_c(a) for a in (x, P, dt_s, q_m2ps3, z, R, radar_enu_m, radar_rot)), xo, Po, d2, logdet
     )
     return xo, Po, d2, logdet
 
@@ -198,16 +198,8 @@ def _rr_gate_kernel(x, P, z, R, s, rot, d2, logdet):  # pragma: no cover - compi
         H[3, 1] = (v1 - rr * u1) / rng
         H[3, 2] = (v2 - rr * u2) / rng
         H[3, 3], H[3, 4], H[3, 5] = u0, u1, u2
-        # S = H P Hᵀ + R over the state's first six components (H is zero past them).
-        for i in range(4):
-            for j in range(4):
-                acc = R[k, i, j]
-                for a in range(6):
-                    hp = 0.0
-                    for b in range(6):
-                        hp += H[i, b] * P[k, b, a]
-                    acc += hp * H[j, a]
-                S[i, j] = acc
+        # Over the state's first six components (H is zero past them).
+        _hph_r(H, P[k], R[k], 4, 6, S)
         # The range-rate row's second order, as `filters._range_rate_second_order`.
         r = np.sqrt(diff0 * diff0 + diff1 * diff1 + diff2 * diff2)
         w0, w1, w2 = diff0 / r, diff1 / r, diff2 / r
@@ -290,14 +282,5 @@ def rr_gate_stats(
     k = len(x)
     d2 = np.empty(k)
     logdet = np.empty(k)
-    _rr_gate_kernel(
-        np.ascontiguousarray(x, dtype=np.float64),
-        np.ascontiguousarray(P, dtype=np.float64),
-        np.ascontiguousarray(z, dtype=np.float64),
-        np.ascontiguousarray(R, dtype=np.float64),
-        np.ascontiguousarray(radar_enu_m, dtype=np.float64),
-        np.ascontiguousarray(radar_rot, dtype=np.float64),
-        d2,
-        logdet,
-    )
+    _rr_gate_kernel(*(_c(a) for a in (x, P, z, R, radar_enu_m, radar_rot)), d2, logdet)
     return d2, logdet
