@@ -570,9 +570,7 @@ def fit(
             gave_up[act[hopeless]] = True
     conv = done & ~gave_up
     cov = np.zeros((m, p, p))
-    cov[:, free[:, None] & free[None, :]] = _inverse(_gram(jac)).reshape(
-        m, -1
-    )
+    cov[:, free[:, None] & free[None, :]] = _inverse(_gram(jac)).reshape(m, -1)
     w = obs.weights
     n_meas = np.sum(w > 0, axis=(1, 2))
     return FitResult(theta, cov, chi2, n_meas, conv, iters)
