@@ -175,3 +175,24 @@ def test_issue_13_confirmation_times_looked_up_as_arrays_equal_the_dict():
     np.testing.assert_array_equal(_confirmed_at(first, ids.astype(float)), want)
     np.testing.assert_array_equal(_confirmed_at({}, ids[:5]), np.full(5, np.inf))
     assert _confirmed_at(first, ids[:0]).shape == (0,)
+
+
+def test_issue_13_rows_merged_as_they_come_keep_the_full_sorts_order():
+    """The station's track table, kept in order by merging each decision's new rows, is
+    the full stable sort by (track, time) of every row so far, ties (equal track and time)
+    in the order written."""
+    from gbad.engagement.control import _RowOrder, _track_table
+
+    rng = np.random.default_rng(13)
+    for _ in range(30):
+        n = int(rng.integers(1, 400))
+        track = rng.integers(0, 12, n)
+        t = np.round(np.cumsum(rng.exponential(0.3, n)) + rng.normal(0, 0.5, n), 1)
+        rows = {"track_id": track, "t_s": t, "row": np.arange(n)}
+        kept = _RowOrder()
+        cut = 0
+        while cut < n:
+            cut = min(n, cut + int(rng.integers(0, 40)))
+            seen = {k: v[:cut] for k, v in rows.items()}
+            order = kept.extend(seen["track_id"], seen["t_s"])
+            np.testing.assert_array_equal(order, _track_table(seen)["row"])

@@ -106,6 +106,35 @@ def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
     return {k: np.asarray(v)[order] for k, v in rows.items()}
 
 
+#: A row's sort key, compared field by field: (track, time).
+_KEY = np.dtype([("track", np.int64), ("t", np.float64)])
+
+
+class _RowOrder:
+    """`_track_table`'s order of the rows seen so far, kept up to date as rows come: the
+    new rows sorted and merged in (the same permutation as a stable sort of them all,
+    ties in the order written), not every row sorted again at each decision."""
+
+    def __init__(self) -> None:
+        self.order = np.zeros(0, dtype=np.intp)
+        self._keys = np.zeros(0, dtype=_KEY)
+
+    def extend(self, track_id: NDArray, t_s: NDArray) -> NDArray[np.intp]:
+        """The order after rows ``len(order)`` onwards of ``track_id``, ``t_s`` join."""
+        new = np.arange(len(self.order), len(t_s))
+        if new.size:
+            keys = np.empty(new.size, dtype=_KEY)
+            keys["track"] = np.asarray(track_id)[new]
+            keys["t"] = np.asarray(t_s)[new]
+            keys_order = np.lexsort((keys["t"], keys["track"]))
+            keys = keys[keys_order]
+            # After every row already there with an equal key: a stable sort's place.
+            at = np.searchsorted(self._keys, keys, side="right")
+            self.order = np.insert(self.order, at, new[keys_order])
+            self._keys = np.insert(self._keys, at, keys)
+        return self.order
+
+
 def _confirmed_at(first_confirm: dict[int, float], track_id: NDArray) -> NDArray[np.float64]:
     """When each track was first confirmed (inf: not yet), looked up as arrays."""
     if not first_confirm:
@@ -246,6 +275,7 @@ class Station:
         self.first_confirm: dict[int, float] = {}
         self.tab: dict[str, NDArray] = {c: np.zeros(0) for c in _TABLE_COLUMNS}
         self._seen = 0
+        self._row_order = _RowOrder()
         self._rows: dict[str, list] = {c: [] for c in ENGAGEMENT_COLUMNS}
         #: each decision's ranked threats, as THREAT_COLUMNS arrays
         self._threats: list[tuple[NDArray, ...]] = []
@@ -265,7 +295,8 @@ class Station:
             if t < self.first_confirm.get(int(k), np.inf):
                 self.first_confirm[int(k)] = float(t)
         self._seen = len(rows["t_s"])
-        self.tab = _track_table({c: rows[c] for c in _TABLE_COLUMNS})
+        order = self._row_order.extend(rows["track_id"], rows["t_s"])
+        self.tab = {c: np.asarray(rows[c])[order] for c in _TABLE_COLUMNS}
 
     def decide(self, t: float, truth_of) -> dict[str, NDArray]:
         """One decision at ``t``; returns the track dwells booked until the next one.
