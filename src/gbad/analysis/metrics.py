@@ -21,8 +21,8 @@ cut-off ``c`` and order ``p``:
 All three reduce to one matching problem: maximise ``Σ_{(i,j) ∈ γ} (c^p − d_ij^p)`` over
 partial one-to-one assignments of pairs with ``d < c`` (the rest is a constant that depends
 only on n, m and |γ|). It is solved sparsely: candidate pairs within c (the pre-gate), then
-:func:`gbad.tracking.association.gnn_assign` (``scipy.optimize.linear_sum_assignment`` per
-connected cluster), which gives the same optimum as the dense cut-off distance matrix at
+:func:`gbad.tracking.association.gnn_assign` (an optimal assignment per connected
+cluster), which gives the same optimum as the dense cut-off distance matrix at
 near-linear cost. Many time steps are solved in one call by placing each time step on its own
 "layer" of a fourth coordinate, far enough apart that no pair crosses layers.
 

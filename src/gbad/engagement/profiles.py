@@ -15,7 +15,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.interpolate import PchipInterpolator
+
+from gbad.interp import pchip
 
 Array = NDArray[np.float64]
 
@@ -194,7 +195,7 @@ class InterceptorProfile:
         m = np.array([p[0] for p in self.cd_mach], dtype=float)
         c = np.array([p[1] for p in self.cd_mach], dtype=float)
         x = np.clip(np.asarray(mach, dtype=float), m[0], m[-1])
-        return PchipInterpolator(m, c, extrapolate=False)(x)
+        return pchip(m, c, x)
 
     def reaches(self, launchers_ecef_m: ArrayLike, targets_ecef_m: ArrayLike,
                 targets_agl_m: ArrayLike) -> NDArray[np.bool_]:  # fmt: skip

@@ -26,9 +26,9 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 from numba import njit
-from scipy.optimize import linear_sum_assignment
 
 from gbad.stats import chi2_ppf
+from gbad.tracking.scanassign import lsa
 
 #: Below this many (track, detection) pairs the pre-gate computes all distances directly.
 _DENSE_PAIRS_MAX: Final = 20_000
@@ -358,9 +358,10 @@ def gnn_assign(
     Costs may be negative (e.g. negative log-likelihood ratios).
 
     Solved per cluster: clusters with one track or one detection directly (the cheapest
-    pair), others with one ``scipy.optimize.linear_sum_assignment`` call on the cluster's
-    dense cost matrix. Returns ``(track_idx, det_idx)`` of the assigned pairs, sorted by
-    track. Ties between equal-cost solutions are broken arbitrarily but deterministically.
+    pair), others with one `scanassign.lsa` call on the cluster's dense cost matrix
+    (``scipy.optimize.linear_sum_assignment``'s method, compiled). Returns
+    ``(track_idx, det_idx)`` of the assigned pairs, sorted by track. Ties between
+    equal-cost solutions are broken arbitrarily but deterministically.
     """
     t, d, n_tracks, n_dets = _check_pairs(track_idx, det_idx, n_tracks, n_dets)
     c = _check_values("cost", cost, t.size)
@@ -431,7 +432,9 @@ def gnn_assign(
             nd_cl[g_cl_ids].tolist(),
             strict=True,
         ):
-            rows, cols = linear_sum_assignment(buf[o : o + a * b].reshape(a, b))
+            col = lsa(buf[o : o + a * b].reshape(a, b))
+            rows = np.flatnonzero(col >= 0)
+            cols = col[rows]
             rows_parts.append(rows)
             cols_parts.append(cols)
             cl_parts.append(np.full(rows.size, q, np.intp))

@@ -17,8 +17,7 @@ instead:
    (`scanassign.assign_stage`): union-find clusters of the stage's pairs; a
    cluster with one track or one detection takes its cheapest pair at once,
    the others (real conflicts) are solved exactly by `scanassign.lsa` on the same
-   dense matrices `association.gnn_assign` gives `scipy.optimize.linear_sum_assignment`,
-   so with the same answer;
+   dense matrices `association.gnn_assign` gives it, so with the same answer;
 3. :func:`apply_scan` — once both stages have chosen (they read only the
    gate's costs): each chosen pair's track predicted to its detection's time
    and updated from the gate's linearisation (:func:`_lin_update`, the EKF

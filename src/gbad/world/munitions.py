@@ -20,7 +20,8 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.interpolate import PchipInterpolator
+
+from gbad.interp import pchip
 
 Kind = Literal["shell", "mortar", "rocket", "ballistic_missile"]
 Trajectory = Literal["low", "high"]
@@ -126,7 +127,7 @@ class MunitionProfile:
         m = np.array([p[0] for p in self.cd_mach], dtype=float)
         c = np.array([p[1] for p in self.cd_mach], dtype=float)
         x = np.clip(np.asarray(mach, dtype=float), m[0], m[-1])
-        return PchipInterpolator(m, c, extrapolate=False)(x)
+        return pchip(m, c, x)
 
 
 def _m107_cd_table() -> tuple[tuple[float, float], ...]:
