@@ -28,7 +28,8 @@ _R_MEAN_M = 6_371_000.0
 @dataclass(frozen=True)
 class Grid:
     """Ground heights (m above the ellipsoid; NaN: no data) at cell centres ``xs`` (C,),
-    ``ys`` (R,) in ``crs`` (a rasterio CRS), north-up, with its affine ``transform``."""
+    ``ys`` (R,) in ``crs`` (a rasterio or pyproj CRS), north-up, with its affine
+    ``transform``."""
 
     heights: Array
     xs: Array
@@ -128,8 +129,9 @@ def dem_grid(path: Path, height_offset_m: float = 0.0, resolution_m: float | Non
 
 
 def utm_crs(lat_deg: float, lon_deg: float):
-    """The WGS 84 / UTM zone CRS holding a point."""
-    from rasterio.crs import CRS
+    """The WGS 84 / UTM zone CRS holding a point (pyproj's: a run's plan view over flat
+    ground then needs no rasterio, 0.12 s to import; rasterio takes it as it is)."""
+    from pyproj import CRS
 
     zone = int((lon_deg + 180.0) // 6.0) % 60 + 1
     return CRS.from_epsg((32600 if lat_deg >= 0 else 32700) + zone)
