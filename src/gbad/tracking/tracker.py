@@ -249,6 +249,10 @@ class Tracker:
         )
         m = 4 if with_rr else 3
         active = tracks.active()
+        if track_dwells:
+            # Only confirmed tracks take a track dwell's detections: the others are not
+            # gated at all.
+            active = active[tracks.status[active] == CONFIRMED]
         gated_dets = np.zeros(len(rows), dtype=bool)
         n_updates = 0
         z = z_all[rows, :m]
@@ -273,7 +277,6 @@ class Tracker:
                 (det_pos, reach, spread),
                 (t_det, z, R, geo, with_rr),
                 gated_dets,
-                track_dwells,
             )
             if len(pairs):
                 scan = _Scan(geo, r, rows, z, R, t_det, with_rr)
@@ -316,7 +319,6 @@ class Tracker:
         dets: tuple[NDArray, NDArray, NDArray],
         meas: tuple[NDArray, NDArray, NDArray, RadarGeometry, bool],
         gated_dets: NDArray[np.bool_],
-        track_dwells: bool,
     ) -> _Pairs:
         """The gated pairs of a batch, each track's `TRACK_PAIRS_MAX` cheapest, marking in
         ``gated_dets`` every detection some track gated.
@@ -348,8 +350,6 @@ class Tracker:
                 hop = np.linalg.norm(det_pos[dj] - tracks.x[tr, :3], axis=1)
                 dt = np.abs(t_det[dj] - tracks.t_s[tr])
                 ok &= ~young | (hop <= cfg.max_speed_mps * dt + 2.0 * spread[dj])
-            if track_dwells:
-                ok &= tracks.status[tr] == CONFIRMED
             pairs = _Pairs(ti, dj, xp, Pp, d2, logdet)[ok]
             gated_dets[pairs.dj] = True
             parts.append(pairs[_cheapest_per_track(pairs.ti, pairs.d2 + pairs.logdet)])
