@@ -432,3 +432,23 @@ def test_issue_13_chi2_quantile_of_a_probability_outside_0_1_is_a_clear_error():
     for bad in (1.5, -0.1, np.nan):
         with pytest.raises(ValueError, match="needs 0 <= p <= 1"):
             chi2_ppf(bad, 2)
+
+
+def test_issue_13_latest_rows_by_runs_is_the_brute_force_answer():
+    """`air_picture.latest_rows` finds each id's runs in the sorted rows without sorting
+    them again: each query's latest row at or before its time, against a brute-force
+    search (ids that are absent, times before every row, empty tables)."""
+    from gbad.analysis.air_picture import latest_rows
+
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        n = int(rng.integers(0, 40))
+        ids = np.sort(rng.integers(0, 8, n))
+        t = np.zeros(n)
+        for k in np.unique(ids):
+            t[ids == k] = np.sort(rng.uniform(0.0, 10.0, int((ids == k).sum())))
+        q = int(rng.integers(0, 20))
+        q_ids, q_t = rng.integers(-1, 10, q), rng.uniform(-1.0, 11.0, q)
+        want = [max((j for j in range(n) if ids[j] == a and t[j] <= b), default=-1)
+                for a, b in zip(q_ids, q_t, strict=True)]  # fmt: skip
+        np.testing.assert_array_equal(latest_rows(ids, t, q_ids, q_t), np.array(want, dtype=int))

@@ -48,7 +48,12 @@ def latest_rows(
     Rows must be sorted by (id, time).
     """
     span = float(max(np.max(row_t, initial=0.0), np.max(query_t, initial=0.0))) + 1.0
-    ids_u, row_rank = np.unique(row_ids, return_inverse=True)
+    # The rows are sorted by id: its distinct values and each row's rank are its runs
+    # (`np.unique` would sort them again).
+    row_ids = np.asarray(row_ids)
+    new_run = np.r_[True, row_ids[1:] != row_ids[:-1]] if row_ids.size else np.zeros(0, bool)
+    ids_u = row_ids[new_run]
+    row_rank = np.cumsum(new_run) - 1
     q_rank = np.searchsorted(ids_u, query_ids)
     q_rank_c = np.clip(q_rank, 0, max(len(ids_u) - 1, 0))
     known = (
