@@ -196,3 +196,65 @@ def test_issue_13_rows_merged_as_they_come_keep_the_full_sorts_order():
             seen = {k: v[:cut] for k, v in rows.items()}
             order = kept.extend(seen["track_id"], seen["t_s"])
             np.testing.assert_array_equal(order, _track_table(seen)["row"])
+
+
+def _picture_reference(tab, first_confirm, t):
+    """The station's picture as it was computed from the whole sorted table (the slow
+    reference `control._picture` is held to)."""
+    from gbad.engagement import control as c
+
+    tid = tab["track_id"]
+    before = tab["t_s"] <= t
+    if not np.any(before):
+        z = np.zeros((0, 3))
+        return np.zeros(0, dtype=np.int64), z, z, np.zeros(0), np.zeros(0), np.zeros(0)
+    idx = np.flatnonzero(before)
+    last = idx[np.r_[tid[idx][1:] != tid[idx][:-1], True]]
+    confirmed_at = c._confirmed_at(first_confirm, tid[last])
+    ok = (tab["status"][last] != c.DELETED) & (t - tab["t_s"][last] <= c.STALE_TRACK_S)
+    ok &= confirmed_at <= t
+    last, confirmed_at = last[ok], confirmed_at[ok]
+    pos = np.column_stack([tab["east_m"][last], tab["north_m"][last], tab["up_m"][last]])
+    vel = np.column_stack([tab["v_east_mps"][last], tab["v_north_mps"][last], tab["v_up_mps"][last]])
+    key = tid.astype(float) * 1e7 + tab["t_s"]
+    back = np.searchsorted(key, tid[last] * 1e7 + tab["t_s"][last] - c.ACC_WINDOW_S, side="right")
+    back = np.clip(back, 0, len(key) - 1)
+    same = (tid[back] == tid[last]) & (tab["t_s"][last] - tab["t_s"][back] > 1.0)
+    same &= tab["t_s"][back] >= confirmed_at + c.VELOCITY_SETTLE_S
+    span = np.where(same, tab["t_s"][last] - tab["t_s"][back], np.nan)
+    sharp = tab["cov_uu_m2"][last] <= c.ACC_MAX_SIGMA_UP_M**2
+    acc_up = np.where(sharp, (tab["v_up_mps"][last] - tab["v_up_mps"][back]) / span, np.nan)
+    vel_back = np.column_stack([tab["v_east_mps"][back], tab["v_north_mps"][back], tab["v_up_mps"][back]])
+    acc_along = (np.linalg.norm(vel, axis=1) - np.linalg.norm(vel_back, axis=1)) / span
+    dt = t - tab["t_s"][last]
+    return tid[last].astype(np.int64), pos + vel * dt[:, None], vel, acc_up, acc_along, tab["t_s"][last]
+
+
+def test_issue_13_the_picture_from_the_rows_kept_in_order_is_the_sorted_tables():
+    """The station's picture read through the kept (track, time) order, gathering only the
+    rows it reads, equals the picture of the whole table sorted anew, as rows arrive and
+    decisions pass (stale, deleted, unconfirmed and young tracks among them)."""
+    from gbad.engagement.control import CONFIRMED, DELETED, _picture, _RowOrder, _track_table
+
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        n = 300
+        rows = {
+            "track_id": rng.integers(1, 15, n),
+            "t_s": np.round(np.sort(rng.uniform(0.0, 60.0, n)) + rng.normal(0.0, 0.3, n), 2),
+            "status": rng.choice([CONFIRMED, CONFIRMED, CONFIRMED, DELETED, 0], n),
+            "cov_uu_m2": rng.uniform(0.0, 400.0, n),
+        }
+        for col in ("east_m", "north_m", "up_m", "v_east_mps", "v_north_mps", "v_up_mps"):
+            rows[col] = rng.normal(0.0, 300.0, n)
+        first = {int(k): float(rng.uniform(0.0, 30.0)) for k in rng.integers(1, 15, 10)}
+        kept = _RowOrder()
+        seen = 0
+        for t in np.arange(0.0, 64.0, 1.0):
+            seen = int(np.searchsorted(np.sort(rows["t_s"]), t, side="right"))
+            now = {k: v[:seen] for k, v in rows.items()}
+            kept.extend(now["track_id"], now["t_s"])
+            got = _picture(now, kept, first, float(t))
+            want = _picture_reference(_track_table(now), first, float(t))
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)

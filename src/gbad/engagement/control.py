@@ -117,7 +117,11 @@ class _RowOrder:
 
     def __init__(self) -> None:
         self.order = np.zeros(0, dtype=np.intp)
-        self._keys = np.zeros(0, dtype=_KEY)
+        self.keys = np.zeros(0, dtype=_KEY)
+        #: track·10⁷ + time of each row in order: `_picture`'s lookup a few seconds back
+        self.flat_key = np.zeros(0)
+        #: the distinct tracks, ascending
+        self.tracks = np.zeros(0, dtype=np.int64)
 
     def extend(self, track_id: NDArray, t_s: NDArray) -> NDArray[np.intp]:
         """The order after rows ``len(order)`` onwards of ``track_id``, ``t_s`` join."""
@@ -129,10 +133,23 @@ class _RowOrder:
             keys_order = np.lexsort((keys["t"], keys["track"]))
             keys = keys[keys_order]
             # After every row already there with an equal key: a stable sort's place.
-            at = np.searchsorted(self._keys, keys, side="right")
+            at = np.searchsorted(self.keys, keys, side="right")
             self.order = np.insert(self.order, at, new[keys_order])
-            self._keys = np.insert(self._keys, at, keys)
+            self.keys = np.insert(self.keys, at, keys)
+            flat = keys["track"].astype(float) * 1e7 + keys["t"]
+            self.flat_key = np.insert(self.flat_key, at, flat)
+            self.tracks = np.union1d(self.tracks, keys["track"])
         return self.order
+
+    def latest(self, t: float) -> NDArray[np.intp]:
+        """Each track's last row at or before ``t`` (places in the order), tracks ascending."""
+        q = np.empty(len(self.tracks), dtype=_KEY)
+        q["track"] = self.tracks
+        q["t"] = t
+        at = np.searchsorted(self.keys, q, side="right") - 1
+        found = at >= 0
+        found[found] &= self.keys["track"][at[found]] == self.tracks[found]
+        return at[found]
 
 
 def _confirmed_at(first_confirm: dict[int, float], track_id: NDArray) -> NDArray[np.float64]:
@@ -147,49 +164,52 @@ def _confirmed_at(first_confirm: dict[int, float], track_id: NDArray) -> NDArray
     return np.where(keys[i] == track_id, when[i], np.inf)
 
 
-def _picture(tab: dict[str, NDArray], first_confirm: dict[int, float], t: float):
+def _picture(
+    rows: dict[str, NDArray], kept: _RowOrder, first_confirm: dict[int, float], t: float
+):
     """Each live confirmed track's latest state extrapolated to t, its vertical and
     along-track accelerations over the last few seconds of its own estimates, and when
-    that estimate was made: (ids, pos, vel, acc_up, acc_along, t_update)."""
-    tid = tab["track_id"]
-    before = tab["t_s"] <= t
-    if not np.any(before):
+    that estimate was made: (ids, pos, vel, acc_up, acc_along, t_update).
+
+    ``rows``: the track rows as written; ``kept``: their (track, time) order. Only the
+    rows read are gathered (`_track_table` would sort and copy them all)."""
+    # The last row ≤ t of each track, and its place in the order.
+    last = kept.latest(t)
+    if not last.size:
         z = np.zeros((0, 3))
         return np.zeros(0, dtype=np.int64), z, z, np.zeros(0), np.zeros(0), np.zeros(0)
-    idx = np.flatnonzero(before)
-    # The last row ≤ t of each track.
-    last = idx[np.r_[tid[idx][1:] != tid[idx][:-1], True]]
+
+    def at(col: str, places: NDArray[np.intp]) -> NDArray:
+        return np.asarray(rows[col])[kept.order[places]]
+
+    tid = kept.keys["track"]
     confirmed_at = _confirmed_at(first_confirm, tid[last])
-    ok = (
-        (tab["status"][last] != DELETED)
-        & (t - tab["t_s"][last] <= STALE_TRACK_S)
-        & (confirmed_at <= t)
-    )
-    last, confirmed_at = last[ok], confirmed_at[ok]
-    dt = t - tab["t_s"][last]
-    pos = np.column_stack([tab["east_m"][last], tab["north_m"][last], tab["up_m"][last]])
-    vel = np.column_stack(
-        [tab["v_east_mps"][last], tab["v_north_mps"][last], tab["v_up_mps"][last]]
-    )
+    t_last = kept.keys["t"][last]
+    ok = (at("status", last) != DELETED) & (t - t_last <= STALE_TRACK_S) & (confirmed_at <= t)
+    last, confirmed_at, t_last = last[ok], confirmed_at[ok], t_last[ok]
+    dt = t - t_last
+    pos = np.column_stack([at("east_m", last), at("north_m", last), at("up_m", last)])
+    vel = np.column_stack([at("v_east_mps", last), at("v_north_mps", last),
+                           at("v_up_mps", last)])  # fmt: skip
     # The same track's estimate about ACC_WINDOW_S earlier (rows are sorted by track, time).
-    key = tid.astype(float) * 1e7 + tab["t_s"]
-    back = np.searchsorted(key, tid[last] * 1e7 + tab["t_s"][last] - ACC_WINDOW_S, side="right")
+    key = kept.flat_key
+    back = np.searchsorted(key, tid[last] * 1e7 + t_last - ACC_WINDOW_S, side="right")
     back = np.clip(back, 0, len(key) - 1)
+    t_back = kept.keys["t"][back]
     # A tentative track's first velocities are guesses: differences start at confirmation.
     same = (
         (tid[back] == tid[last])
-        & (tab["t_s"][last] - tab["t_s"][back] > 1.0)
-        & (tab["t_s"][back] >= confirmed_at + VELOCITY_SETTLE_S)
+        & (t_last - t_back > 1.0)
+        & (t_back >= confirmed_at + VELOCITY_SETTLE_S)
     )
-    span = np.where(same, tab["t_s"][last] - tab["t_s"][back], np.nan)
-    sharp = tab["cov_uu_m2"][last] <= ACC_MAX_SIGMA_UP_M**2
-    acc_up = np.where(sharp, (tab["v_up_mps"][last] - tab["v_up_mps"][back]) / span, np.nan)
-    vel_back = np.column_stack(
-        [tab["v_east_mps"][back], tab["v_north_mps"][back], tab["v_up_mps"][back]]
-    )
+    span = np.where(same, t_last - t_back, np.nan)
+    sharp = at("cov_uu_m2", last) <= ACC_MAX_SIGMA_UP_M**2
+    acc_up = np.where(sharp, (vel[:, 2] - at("v_up_mps", back)) / span, np.nan)
+    vel_back = np.column_stack([at("v_east_mps", back), at("v_north_mps", back),
+                                at("v_up_mps", back)])  # fmt: skip
     acc_along = (np.linalg.norm(vel, axis=1) - np.linalg.norm(vel_back, axis=1)) / span
     ids = tid[last].astype(np.int64)
-    return ids, pos + vel * dt[:, None], vel, acc_up, acc_along, tab["t_s"][last]
+    return ids, pos + vel * dt[:, None], vel, acc_up, acc_along, t_last
 
 
 def run_engagements(
@@ -273,9 +293,11 @@ class Station:
             ("artillery",) if any(self.bat.engage_rounds.values()) else ()
         )
         self.first_confirm: dict[int, float] = {}
-        self.tab: dict[str, NDArray] = {c: np.zeros(0) for c in _TABLE_COLUMNS}
         self._seen = 0
         self._row_order = _RowOrder()
+        #: the track rows as last seen (views: read before the tracker goes on)
+        self._track_rows: dict[str, NDArray] = {c: np.zeros(0) for c in _TABLE_COLUMNS}
+        self._tab: dict[str, NDArray] | None = None
         self._rows: dict[str, list] = {c: [] for c in ENGAGEMENT_COLUMNS}
         #: each decision's ranked threats, as THREAT_COLUMNS arrays
         self._threats: list[tuple[NDArray, ...]] = []
@@ -295,17 +317,29 @@ class Station:
             if t < self.first_confirm.get(int(k), np.inf):
                 self.first_confirm[int(k)] = float(t)
         self._seen = len(rows["t_s"])
-        order = self._row_order.extend(rows["track_id"], rows["t_s"])
-        self.tab = {c: np.asarray(rows[c])[order] for c in _TABLE_COLUMNS}
+        self._row_order.extend(rows["track_id"], rows["t_s"])
+        self._track_rows = {c: rows[c] for c in _TABLE_COLUMNS}
+        self._tab = None
+
+    @property
+    def tab(self) -> dict[str, NDArray]:
+        """The track rows seen so far, sorted by (track, time) (`_track_table`): gathered
+        when a flight asks, not at every decision."""
+        if self._tab is None:
+            order = self._row_order.order
+            self._tab = {c: np.asarray(v)[order] for c, v in self._track_rows.items()}
+        return self._tab
 
     def decide(self, t: float, truth_of) -> dict[str, NDArray]:
         """One decision at ``t``; returns the track dwells booked until the next one.
 
         ``truth_of(track_ids) -> truth ids``: the objects tracks follow (physics: where a
         dwell's beam or an interceptor finds something)."""
-        cfg, bat, st, tab = self.cfg, self.bat, self.st, self.tab
+        cfg, bat, st = self.cfg, self.bat, self.st
         self._fly_due(t, final=False)
-        ids, pos, vel, acc_up, acc_along, t_upd = _picture(tab, self.first_confirm, t)
+        ids, pos, vel, acc_up, acc_along, t_upd = _picture(
+            self._track_rows, self._row_order, self.first_confirm, t
+        )
         st.expire(t)
         live = np.array([st.assessed_killed.get(int(k), np.inf) > t for k in ids], dtype=bool)
         ids, pos, vel = ids[live], pos[live], vel[live]
