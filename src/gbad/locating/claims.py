@@ -197,22 +197,36 @@ def world_consider(
     projs = [_projector(st, world, slide=t is not None) for _, st, t in points]
 
     def fly(air: Array, mdl: Model) -> list[Array]:
-        # A rocket's launch is where the motor lit: burnout less this model's burn.
+        # A rocket's launch is where the motor lit: burnout less this model's burn. ``air``
+        # (c·M, 5): c cases of the M tracks, flown in one call (each flight is its own).
+        c = len(air) // m
+        th = np.tile(theta, (c, 1))
         return [
             propagate(
-                theta[:, :6], kappa, obs.t_ref_s,
-                (mdl.launch_time(theta) if t is None else t)[:, None], mdl.cd_tables,
-                np.zeros(m, dtype=np.int64), world_s, mdl.motor_of(theta), air=air,
-            )[:, 0, :3]
+                th[:, :6], np.tile(kappa, c), np.tile(obs.t_ref_s, c),
+                np.tile((mdl.launch_time(theta) if t is None else t), c)[:, None],
+                mdl.cd_tables, np.zeros(c * m, dtype=np.int64), world_s, mdl.motor_of(th),
+                air=air,
+            )[:, 0, :3].reshape(c, m, 3)
             for _, _, t in points
         ]  # fmt: skip
 
-    base = fly(calm, model)
-    jt = np.swapaxes(jac, 1, 2)
-    for air, mdl in cases:
-        r_c, _ = residuals(theta, obs, mdl, world, ground_height, air=air)
-        d_theta = np.einsum("mij,mj->mi", cov @ jt, np.nan_to_num(r_c - r0))
+    def run(group: list[tuple[Array, Model]]) -> list[tuple[Array, list[Array]]]:
+        """Each case's residuals and moved points, the cases of one model in one flight."""
+        mdl = group[0][1]
+        air = np.concatenate([a for a, _ in group])
+        rows = np.tile(np.arange(m), len(group))
+        r_c = residuals(np.tile(theta, (len(group), 1)), obs, mdl, world, ground_height,
+                        rows=rows, air=air)[0].reshape(len(group), m, -1)  # fmt: skip
         moved = fly(air, mdl)
+        return [(r_c[i], [pt[i] for pt in moved]) for i in range(len(group))]
+
+    base = [pt[0] for pt in fly(calm, model)]
+    jt = np.swapaxes(jac, 1, 2)
+    same_model = [case for case in cases if case[1] is model]
+    flown = run(same_model) + [x for case in cases if case[1] is not model for x in run([case])]
+    for r_c, moved in flown:
+        d_theta = np.einsum("mij,mj->mi", cov @ jt, np.nan_to_num(r_c - r0))
         for k, ((a, _, _), proj) in enumerate(zip(points, projs, strict=True)):
             d = np.einsum("mij,mj->mi", a, d_theta) - np.einsum(
                 "mij,mj->mi", proj, moved[k] - base[k]
