@@ -1,7 +1,5 @@
 """`python -m gbad` is the `gbad` command."""
 
-import sys
+from gbad.cli import entry
 
-from gbad.cli import main
-
-sys.exit(main())
+entry()

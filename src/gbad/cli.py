@@ -7,6 +7,7 @@ Exit status: 0 success, 2 bad input (a clear message, never a traceback),
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -175,6 +176,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="draw a laydown (gbad laydown's folder); alone: its scenario, no run")  # fmt: skip
     sub.add_parser("scenarios", help="list the built-in scenarios")
     return p
+
+
+def entry() -> None:
+    """The `gbad` command: `main`, leaving at once after Ctrl-C."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        # A compile the signal cut short can leave native objects (llvmlite's) whose
+        # finalisers print an "Exception ignored" traceback as the interpreter shuts down:
+        # the one line "interrupted" is all, and every file is whole or gone already.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
