@@ -177,11 +177,17 @@ def test_issue_13_confirmation_times_looked_up_as_arrays_equal_the_dict():
     assert _confirmed_at(first, ids[:0]).shape == (0,)
 
 
+def _track_table(rows):
+    """The slow reference: every row sorted by (track, time) anew, as the station did."""
+    order = np.lexsort((rows["t_s"], rows["track_id"]))
+    return {k: np.asarray(v)[order] for k, v in rows.items()}
+
+
 def test_issue_13_rows_merged_as_they_come_keep_the_full_sorts_order():
     """The station's track table, kept in order by merging each decision's new rows, is
     the full stable sort by (track, time) of every row so far, ties (equal track and time)
     in the order written."""
-    from gbad.engagement.control import _RowOrder, _track_table
+    from gbad.engagement.control import _RowOrder
 
     rng = np.random.default_rng(13)
     for _ in range(30):
@@ -234,7 +240,7 @@ def test_issue_13_the_picture_from_the_rows_kept_in_order_is_the_sorted_tables()
     """The station's picture read through the kept (track, time) order, gathering only the
     rows it reads, equals the picture of the whole table sorted anew, as rows arrive and
     decisions pass (stale, deleted, unconfirmed and young tracks among them)."""
-    from gbad.engagement.control import CONFIRMED, DELETED, _picture, _RowOrder, _track_table
+    from gbad.engagement.control import CONFIRMED, DELETED, _picture, _RowOrder
 
     rng = np.random.default_rng(13)
     for _ in range(20):

@@ -100,12 +100,6 @@ class EngagementResult:
     paths: dict[int, NDArray] = field(default_factory=dict)
 
 
-def _track_table(rows: dict[str, NDArray]) -> dict[str, NDArray]:
-    """Track rows sorted by (track, time), states only (status rows carry a state too)."""
-    order = np.lexsort((rows["t_s"], rows["track_id"]))
-    return {k: np.asarray(v)[order] for k, v in rows.items()}
-
-
 def _keys(track_id: NDArray, t_s: NDArray) -> NDArray[np.complex128]:
     """Rows' (track, time) sort keys as complex numbers, track + i·time: NumPy orders
     complex numbers by real part, then imaginary, so they sort and search as the pairs
@@ -114,9 +108,9 @@ def _keys(track_id: NDArray, t_s: NDArray) -> NDArray[np.complex128]:
 
 
 class _RowOrder:
-    """`_track_table`'s order of the rows seen so far, kept up to date as rows come: the
-    new rows sorted and merged in (the same permutation as a stable sort of them all,
-    ties in the order written), not every row sorted again at each decision."""
+    """The order of the track rows seen so far by (track, time), kept up to date as rows
+    come: the new rows sorted and merged in (the same permutation as a stable sort of
+    them all, ties in the order written), not every row sorted again at each decision."""
 
     def __init__(self) -> None:
         self.order = np.zeros(0, dtype=np.intp)
@@ -177,7 +171,7 @@ def _picture(
     that estimate was made: (ids, pos, vel, acc_up, acc_along, t_update).
 
     ``rows``: the track rows as written; ``kept``: their (track, time) order. Only the
-    rows read are gathered (`_track_table` would sort and copy them all)."""
+    rows read are gathered, not the whole table sorted and copied."""
     # The last row ≤ t of each track, and its place in the order.
     last = kept.latest(t)
     if not last.size:
@@ -328,8 +322,8 @@ class Station:
 
     @property
     def tab(self) -> dict[str, NDArray]:
-        """The track rows seen so far, sorted by (track, time) (`_track_table`): gathered
-        when a flight asks, not at every decision."""
+        """The track rows seen so far, sorted by (track, time) (status rows carry a state
+        too): gathered when a flight asks, not at every decision."""
         if self._tab is None:
             order = self._row_order.order
             self._tab = {c: np.asarray(v)[order] for c, v in self._track_rows.items()}
