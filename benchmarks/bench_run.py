@@ -29,18 +29,20 @@ from pathlib import Path
 
 #: What the child process runs: import, one run, its stage timers as JSON on stdout.
 CHILD = """
-import json, sys, time
+import gc, json, sys, time
 w0, c0 = time.perf_counter(), time.process_time()
 from gbad.scenario.loader import load_builtin
 from gbad.sim import run_scenario
 from gbad.warmup import helper_if_cold
 timing = {"imports_wall_s": time.perf_counter() - w0, "imports_cpu_s": time.process_time() - c0}
+gc.freeze()  # as `gbad.cli.entry` does, before the run and after it
 loaded = load_builtin(sys.argv[1])
 with helper_if_cold():  # as `gbad run` does
     result = run_scenario(loaded, sys.argv[2])
 timing.update(result.timing)
 timing["duration_s"] = loaded.model.scenario.duration_s
 print(json.dumps(timing))
+gc.freeze()
 """
 
 STAGES = (

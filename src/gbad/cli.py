@@ -7,6 +7,7 @@ Exit status: 0 success, 2 bad input (a clear message, never a traceback),
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -180,7 +181,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def entry() -> None:
     """The `gbad` command: `main`, leaving at once after Ctrl-C."""
+    # A short-lived process: what is alive now (the imports' 90,000 objects) lives to the
+    # end, so the cyclic collector need not walk it again (`gc.freeze`) ...
+    gc.freeze()
     code = main()
+    # ... nor, at shutdown, walk everything the run left behind (0.2 s of CPU after the
+    # default raid; no object here needs the collector to be finalised: files are closed
+    # and renamed into place before `main` returns).
+    gc.freeze()
     if code == EXIT_INTERRUPTED:
         # A compile the signal cut short can leave native objects (llvmlite's) whose
         # finalisers print an "Exception ignored" traceback as the interpreter shuts down:
