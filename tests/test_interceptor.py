@@ -327,3 +327,47 @@ def test_issue_13_the_compiled_reach_times_equal_the_array_reference() -> None:
         np.testing.assert_array_equal(np.isfinite(pred.time_of_flight_s), found)
         np.testing.assert_allclose(pred.time_of_flight_s[found], tof[found], rtol=0, atol=1e-9)
         assert 50 < found.sum() < n  # both outcomes occur
+
+
+def test_issue_13_passing_over_unreachable_grid_points_changes_no_time_of_flight() -> None:
+    """`reach_times` skips grid points a bound proves out of reach: every time of flight is
+    the one of looking at every point, bit for bit, on targets placed around the edge of
+    the envelope (where the bound is tightest), accelerating or not, ballistic or not."""
+    from gbad.engagement._intercept_kernel import reach_times
+    from gbad.engagement.prediction import (
+        BALLISTIC_STEP_S,
+        NOMINAL_DT_S,
+        ballistic_path,
+        speed_profile,
+    )
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    for name in INTERCEPTORS:
+        p = INTERCEPTORS[name]
+        sp = speed_profile(p)
+        reach_m = float(np.max(sp.distance_m))
+        # Ranges from well inside to well beyond what the interceptor can fly.
+        bearing = rng.uniform(0.0, 2.0 * np.pi, n)
+        ground = rng.uniform(0.2, 2.5, n) * reach_m
+        pos = np.column_stack(
+            [ground * np.cos(bearing), ground * np.sin(bearing), rng.uniform(50.0, 25e3, n)]
+        )
+        vel = rng.normal(0.0, 400.0, (n, 3))
+        acc = np.where(rng.random((n, 1)) < 0.3, rng.normal(0.0, 40.0, (n, 3)), 0.0)
+        lau = np.column_stack([rng.uniform(-2e3, 2e3, (n, 2)), np.zeros(n)])
+        bal = np.flatnonzero(rng.random(n) < 0.05)
+        _, bal_p, bal_v = ballistic_path(
+            pos[bal], vel[bal], rng.uniform(500.0, 5e4, bal.size), p.max_time_of_flight_s
+        )
+        bal_row = np.full(n, -1, dtype=np.int64)
+        bal_row[bal] = np.arange(bal.size)
+        grid = np.arange(0.0, p.max_time_of_flight_s + 0.5 * NOMINAL_DT_S, NOMINAL_DT_S)
+        args = (pos, vel, acc, lau, bal_row, bal_p, bal_v, BALLISTIC_STEP_S, grid,
+                sp.elevation_deg, np.ascontiguousarray(sp.distance_m), sp.dt_s)  # fmt: skip
+        every, skipped = np.empty(n), np.empty(n)
+        reach_times(*args, every, False)
+        reach_times(*args, skipped, True)
+        np.testing.assert_array_equal(skipped, every)
+        found = np.isfinite(every)
+        assert 0.1 * n < found.sum() < 0.9 * n  # both outcomes, plenty of each
