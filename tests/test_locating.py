@@ -682,18 +682,21 @@ def test_issue_13_the_level_flight_screen_stands_for_the_full_fit():
 
 def test_issue_13_the_fit_flies_jacobians_only_for_the_steps_it_takes():
     """The lazy Jacobian (flown only for steps taken, reusing the step's own flight as
-    its nominal) gives the eager reference's fit bit for bit (rockets included, whose
-    rejected steps fly furthest)."""
+    its nominal) gives the eager one's fit bit for bit, and so does the default (eager
+    for the unpowered, lazy for rockets), rockets included, whose rejected steps fly
+    furthest."""
     obs, pos, _, _ = _dwells("122mm-rocket", 35.0, 50.0, 0.5, 3.0, 1.0, seed=5, n_rounds=6)
     model = WEAPON_CLASSES[2].model()
     theta0 = initial_theta(obs, model, pos)
     theta0[:, 7] = np.nanmin(obs.t_s, axis=1) + 1.0
     for m in (model, WEAPON_CLASSES[0].model()):
         start = theta0[:, : m.n_params]
-        lazy = fit(start, obs, m, World(), max_iter=15)
+        lazy = fit(start, obs, m, World(), max_iter=15, eager_jacobian=False)
         eager = fit(start, obs, m, World(), max_iter=15, eager_jacobian=True)
+        default = fit(start, obs, m, World(), max_iter=15)
         for f in ("theta", "cov", "chi2", "converged", "iterations"):
             np.testing.assert_array_equal(getattr(lazy, f), getattr(eager, f), err_msg=f)
+            np.testing.assert_array_equal(getattr(default, f), getattr(eager, f), err_msg=f)
 
 
 def test_issue_13_a_state_under_the_ground_is_not_flown_to_find_no_crossing():

@@ -484,19 +484,26 @@ def fit(
     max_iter: int = 30,
     tol_chi2: float = 1e-5,
     free: NDArray[np.bool_] | None = None,
-    eager_jacobian: bool = False,
+    eager_jacobian: bool | None = None,
     give_up_cost: Array | None = None,
 ) -> FitResult:
     """Levenberg–Marquardt from ``theta0`` (M, P), every track at once.
 
     ``free`` (P,) holds the unknowns marked False at their ``theta0`` values (their
     covariance rows are zero): for problems that pin part of the state, such as a
-    vertical fall seen by range alone. ``eager_jacobian``: fly every candidate step's
-    Jacobian, taken or not (the slower reference the default is tested against; the
-    answers are the same bit for bit). ``give_up_cost`` (M,): a track whose cost is
+    vertical fall seen by range alone. ``eager_jacobian``: fly every candidate step with
+    its sensitivity, taken or not (True), or first alone and again with the sensitivity
+    where taken (False); None: eagerly where the model is unpowered, lazily where it is
+    powered. The answers are the same bit for bit; only the flights differ. A shell's or
+    bomb's steps are nearly all taken (nine in ten on the default raid), so flying each
+    once with its sensitivity is cheaper; a rocket hypothesis' are mostly not (four in
+    ten), and a rejected step is often a wild one (a burnout minutes away) whose
+    sensitivity would be flown the whole way. ``give_up_cost`` (M,): a track whose cost is
     still above it after `GIVE_UP_ITER` iterations stops there, not converged (a
     hopeless hypothesis; inf: never).
     """
+    if eager_jacobian is None:
+        eager_jacobian = not model.powered
     theta = np.array(theta0, dtype=float)
     m, p = theta.shape
     free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
