@@ -452,3 +452,40 @@ def test_issue_13_latest_rows_by_runs_is_the_brute_force_answer():
         want = [max((j for j in range(n) if ids[j] == a and t[j] <= b), default=-1)
                 for a, b in zip(q_ids, q_t, strict=True)]  # fmt: skip
         np.testing.assert_array_equal(latest_rows(ids, t, q_ids, q_t), np.array(want, dtype=int))
+
+
+def test_issue_13_tracks_at_asks_each_track_only_within_its_life():
+    """`air_picture.tracks_at` asks each track only at the times it can be confirmed (from
+    its first row; before its last where that row is not confirmed): the same picture as
+    asking every track at every time, on tracks born and dying at random, confirmed or
+    not, rows out of order, times that fall on rows and the empty case."""
+    from gbad.analysis.air_picture import COV_COLUMNS, latest_rows, tracks_at
+
+    def reference(rows, times_s):
+        order = np.lexsort((rows["t_s"], rows["track_id"]))
+        r = {k: np.asarray(v)[order] for k, v in rows.items()}
+        ids = np.unique(r["track_id"])
+        qi, qt = np.repeat(ids, len(times_s)), np.tile(times_s, len(ids))
+        idx = latest_rows(r["track_id"], r["t_s"], qi, qt)
+        ok = idx >= 0
+        ok[ok] &= r["status"][idx[ok]] == "confirmed"
+        return qi[ok], qt[ok], idx[ok]
+
+    rng = np.random.default_rng(17)
+    for _ in range(200):
+        n = int(rng.integers(0, 60))
+        t = rng.integers(0, 40, n) * 0.5  # on the query grid as often as not
+        rows = {
+            "track_id": rng.integers(0, 9, n),
+            "t_s": t,
+            "status": rng.choice(np.array(["tentative", "confirmed", "deleted"]), n),
+            **{k: rng.normal(0.0, 100.0, n) for k in ("east_m", "north_m", "up_m")},
+            **{k: rng.normal(0.0, 10.0, n) for k in ("v_east_mps", "v_north_mps", "v_up_mps")},
+            **{k: rng.uniform(1.0, 2.0, n) for k in COV_COLUMNS},
+        }
+        times = np.unique(rng.integers(0, 45, 30) * 0.5)
+        got = tracks_at(rows, times)
+        want_i, want_t, _ = reference(rows, times)
+        np.testing.assert_array_equal(got["track_id"], want_i)
+        np.testing.assert_array_equal(got["t_s"], want_t)
+        assert got["pos_m"].shape == (len(want_i), 3)

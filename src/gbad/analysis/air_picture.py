@@ -71,9 +71,7 @@ def tracks_at(rows: dict[str, NDArray], times_s: Array) -> dict[str, NDArray]:
     """Confirmed tracks at each time, extrapolated from their latest row (see module doc)."""
     order = np.lexsort((rows["t_s"], rows["track_id"]))
     r = {k: np.asarray(v)[order] for k, v in rows.items()}
-    ids = np.unique(r["track_id"])
-    qi = np.repeat(ids, len(times_s))
-    qt = np.tile(times_s, len(ids))
+    qi, qt = _track_times(r["track_id"], r["t_s"], r["status"] == "confirmed", times_s)
     idx = latest_rows(r["track_id"], r["t_s"], qi, qt)
     ok = idx >= 0
     ok[ok] &= r["status"][idx[ok]] == "confirmed"
@@ -83,6 +81,29 @@ def tracks_at(rows: dict[str, NDArray], times_s: Array) -> dict[str, NDArray]:
     vel = np.column_stack([r["v_east_mps"], r["v_north_mps"], r["v_up_mps"]])[idx]
     cov = _covariances({k: r[k][idx] for k in COV_COLUMNS})
     return {"t_s": qt, "track_id": qi, "pos_m": pos + vel * dt, "cov_m2": cov}
+
+
+def _track_times(
+    track_id: NDArray, t_s: Array, confirmed: NDArray[np.bool_], times_s: Array
+) -> tuple[NDArray, Array]:
+    """(track, time) queries of `tracks_at`, by track then time, rows sorted by (track,
+    time): each track at the times from its first row on, and before its last where that
+    row is not confirmed (a track ends deleted). Elsewhere a track has no confirmed latest
+    row, so no place in the picture, and most tracks (clutter, tentative) live seconds of a
+    run: every track at every time would be asked thirty times over."""
+    times_s = np.asarray(times_s, dtype=float)
+    if track_id.size == 0 or np.any(np.diff(times_s) < 0.0):
+        ids = np.unique(track_id)
+        return np.repeat(ids, len(times_s)), np.tile(times_s, len(ids))
+    start = np.flatnonzero(np.r_[True, track_id[1:] != track_id[:-1]])
+    end = np.r_[start[1:], track_id.size] - 1
+    lo = np.searchsorted(times_s, t_s[start], "left")
+    hi = np.where(confirmed[end], len(times_s), np.searchsorted(times_s, t_s[end], "left"))
+    counts = np.maximum(hi - lo, 0)
+    # Each track's run of time indices lo…hi−1, all runs in one array.
+    first = np.cumsum(counts) - counts
+    pick = np.arange(int(counts.sum())) + np.repeat(lo - first, counts)
+    return np.repeat(track_id[start], counts), times_s[pick]
 
 
 def _covariances(c: dict[str, NDArray]) -> Array:
