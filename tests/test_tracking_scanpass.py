@@ -446,6 +446,37 @@ def test_apply_scan_initiates_as_initial_state():
     np.testing.assert_array_equal(tracks.t_s[: new.size], t_det[new])
 
 
+def test_scanrr_initiates_as_initial_state_with_range_rate():
+    """A new track of a radar with range rate (`scanrr.apply_scan`): the converted position
+    and the velocity along the line of sight from the range rate, as `initial_state`."""
+    from gbad.tracking import scanrr
+
+    _, z_all, R_all, sig, t_det, enu, rot = _scene(8)
+    rng = np.random.default_rng(8)
+    z_all[:, 3] = rng.normal(0.0, 200.0, len(t_det))
+    R_all[:, 3, 3] = rng.uniform(0.5, 4.0, len(t_det)) ** 2
+    tracks = _Tracks(6, capacity=len(t_det))
+    last_hit = np.zeros((tracks.capacity, 2))
+    out = _Rows()
+    out.reserve(len(t_det))
+    empty = np.empty(0, np.int64)
+    out.n, added = scanrr.apply_scan(
+        empty, empty, empty, np.zeros(len(t_det), bool), tracks.x, tracks.P, tracks.t_s,
+        tracks.status, tracks.hits, tracks.looks, tracks.misses, last_hit, 0, 1,
+        np.arange(len(t_det)), t_det, _det_rows(z_all, sig), z_all, R_all, enu, rot, Q, 3,
+        200.0**2, True, out.f, out.i, out.n,
+    )  # fmt: skip
+    assert added == len(t_det) == out.n
+    geo = RadarGeometry(None, enu, rot)  # type: ignore[arg-type]
+    x, P = initial_state(6, z_all, R_all, geo, True, 200.0)
+    np.testing.assert_allclose(tracks.x[:added], x, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(tracks.P[:added], P, rtol=1e-9, atol=1e-6)
+    # the velocity lies along the line of sight, at the measured range rate
+    los = tracks.x[:added, :3] - enu
+    u = los / np.linalg.norm(los, axis=1, keepdims=True)
+    np.testing.assert_allclose(np.sum(tracks.x[:added, 3:] * u, axis=1), z_all[:, 3], atol=1e-9)
+
+
 @pytest.mark.parametrize("presorted", [True, False])
 def test_rows_finish_equals_a_stable_lexsort(presorted):
     """Rows already in order are kept as they are; others are sorted stably, as before."""
@@ -491,7 +522,7 @@ frequency_hz = 3e9
 reference = {{ range_m = 80e3, rcs_m2 = 1.0, pd = 0.9, pfa = 3e-6 }}
 scan = {{ kind = "{kind}", period_s = 1.0 }}
 coverage = {{ az_min_deg = {az_min}, az_max_deg = {az_max}, el_min_deg = 0, el_max_deg = 50, range_max_m = 100e3 }}
-accuracy = {{ range_m = 20.0, az_deg = 0.2, el_deg = 0.2 }}
+accuracy = {{ range_m = 20.0, az_deg = 0.2, el_deg = 0.2{rr} }}
 
 [[radars]]
 id = "b"
@@ -501,7 +532,7 @@ frequency_hz = 3e9
 reference = {{ range_m = 80e3, rcs_m2 = 1.0, pd = 0.9, pfa = 3e-6 }}
 scan = {{ kind = "rotating", period_s = 2.5 }}
 coverage = {{ range_max_m = 100e3 }}
-accuracy = {{ range_m = 30.0, az_deg = 0.3, el_deg = 0.3 }}
+accuracy = {{ range_m = 30.0, az_deg = 0.3, el_deg = 0.3{rr} }}
 """
 
 THREAT = """
@@ -514,9 +545,12 @@ route = [ {{ east_m = {e0:.0f}, north_m = {n0:.0f}, up_m = {u:.0f}, speed_mps = 
 """
 
 
-def _loaded(kind: str, az_min: float, az_max: float, n: int = 25) -> LoadedScenario:
+def _loaded(
+    kind: str, az_min: float, az_max: float, n: int = 25, range_rate: bool = False
+) -> LoadedScenario:
     rng = np.random.default_rng(1)
-    text = SCENARIO.format(duration=60.0, kind=kind, az_min=az_min, az_max=az_max)
+    rr = ", range_rate_mps = 1.5" if range_rate else ""
+    text = SCENARIO.format(duration=60.0, kind=kind, az_min=az_min, az_max=az_max, rr=rr)
     e0 = n0 = 0.0
     for i in range(n):
         b, r = rng.uniform(0, 2 * np.pi), rng.uniform(20e3, 60e3)
@@ -534,19 +568,22 @@ def _loaded(kind: str, az_min: float, az_max: float, n: int = 25) -> LoadedScena
 
 
 @pytest.mark.parametrize(
-    ("kind", "az_min", "az_max", "n_radars"),
+    ("kind", "az_min", "az_max", "n_radars", "range_rate"),
     [
-        ("electronic", 0, 360, 2),
-        ("sector", 300, 60, 2),
-        ("rotating", 0, 360, 2),
-        ("electronic", 0, 360, 1),
+        ("electronic", 0, 360, 2, False),
+        ("sector", 300, 60, 2, False),
+        ("rotating", 0, 360, 2, False),
+        ("electronic", 0, 360, 1, False),
+        ("electronic", 0, 360, 2, True),
+        ("rotating", 0, 360, 1, True),
     ],
 )
-def test_compiled_tracker_equals_its_general_path(kind, az_min, az_max, n_radars):
+def test_compiled_tracker_equals_its_general_path(kind, az_min, az_max, n_radars, range_rate):
     """Same tracks, statuses and updates from the compiled scan and the NumPy/scipy path
     (low targets for the line-of-sight check, conflicts, clutter; two radars, whose
-    windows interleave, or one, whose rows the compiled scan writes already in order)."""
-    loaded = _loaded(kind, az_min, az_max)
+    windows interleave, or one, whose rows the compiled scan writes already in order);
+    with range rate, the 4-D passes of `scanrr`."""
+    loaded = _loaded(kind, az_min, az_max, range_rate=range_rate)
     _, cols, _, _ = simulate(loaded)
     radars = radar_models(loaded)[:n_radars]
     det = from_columns(cols, radar_models(loaded), "sim")

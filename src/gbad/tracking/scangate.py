@@ -221,13 +221,13 @@ def gate_scan(
     that has a scan big enough for them (`PARALLEL_MIN`): they take most of the gate's
     compile time."""
     k = rows.size
-    n_act = int(np.count_nonzero(status[:n_rows] != DELETED))
-    if n_act == 0 or k == 0:
+    act = np.flatnonzero(status[:n_rows] != DELETED)
+    if act.size == 0 or k == 0:
         e_i = np.empty(0, np.int64)
         return e_i, e_i, np.empty(0), np.zeros(k, np.bool_), np.empty((0, LIN))
-    ctx = _gate_context(
-        x, P, t_trk, status, hits, n_rows, n_act, rows, zc, t_all, s, rot, q, q_search,
-        k_search, gate_d2, max_speed,
+    ctx = gate_context(
+        x, P, t_trk, hits, act, rows, zc, t_all, s, rot, q, q_search, k_search, gate_d2,
+        max_speed,
     )  # fmt: skip
     if n_threads > 1:
         return _gate_scan_par(n_threads, k, ctx, np.zeros(k, np.bool_))
@@ -235,19 +235,16 @@ def gate_scan(
 
 
 @njit(cache=True, error_model="numpy")
-def _gate_context(
-    x, P, t_trk, status, hits, n_rows, n_act, rows, zc, t_all, s, rot, q, q_search, k_search,
-    gate_d2, max_speed,
+def gate_context(
+    x, P, t_trk, hits, act, rows, zc, t_all, s, rot, q, q_search, k_search, gate_d2, max_speed
 ):  # fmt: skip  # pragma: no cover - compiled
-    """What every track's gate reads (`_gate_track`): the n_act active tracks' search
-    spheres and the scan's detections on a grid."""
+    """What every track's gate reads (`_gate_track`): the search spheres of the tracks
+    act[…] (rows of the track table, ascending) and the scan's detections on a grid. A
+    tuple: act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits, zc, s,
+    rot, q, gate_d2, max_speed (the readers take its fields by these positions)."""
     k = rows.size
-    act = np.empty(n_act, np.int64)
-    n_act = 0
-    for i in range(n_rows):
-        if status[i] != DELETED:
-            act[n_act] = i
-            n_act += 1
+    act = act.astype(np.int64)
+    n_act = act.size
     # Detections in the tracking frame, with their reach: the gate's size in σ times the
     # σ bound, a bound on the longest axis of the detection's error ellipsoid.
     dpos = np.empty((k, 3))
@@ -484,18 +481,11 @@ def _gate_tracks_par(n_threads, k, ctx, cnt, sd, sc, sl):  # pragma: no cover - 
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover - compiled
-    """Active track a's gated pairs (ctx: what `gate_scan` made of the scan), in detection
-    order: the first `cap` detections, costs (d² + ln|S|) and linearisations written at
-    out_d[o0…], out_c[o0…], out_lin[o0…]; returns how many gated (which may exceed cap:
-    the caller makes room and asks again)."""
-    (
-        act, tp, base, grid, start, ds, ids, dpos, t_det, x, P, t_trk, hits, zc, s, rot, q,
-        gate_d2, max_speed,
-    ) = ctx  # fmt: skip
-    near, xo, Po, spare = w
+def near_detections(a, ctx, near):  # pragma: no cover - compiled
+    """The detections (indices into the scan, ascending, into near[…]) whose reach touches
+    the search sphere of track act[a] (ctx: `gate_context`); returns how many."""
+    tp, base, grid, start, ds, ids = ctx[1], ctx[2], ctx[3], ctx[4], ctx[5], ctx[6]
     x_lo, y_lo, cell, nx, ny, r_narrow, reach_max = grid
-    i = act[a]
     b = base[a]
     tx, ty, tz = tp[a, 0], tp[a, 1], tp[a, 2]
     n_near = 0
@@ -526,6 +516,56 @@ def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover 
     # each track's detections in index order (sorted once: an insertion per candidate
     # costs the square of their number where a scan is dense)
     near[:n_near].sort()
+    return n_near
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def range_may_gate(xo, Po, zc, j, s, gate_d2):  # pragma: no cover - compiled
+    """Whether detection zc[j] may pass the gate of the prediction (position xo, covariance
+    block Po) on its range alone. Most candidates fail here, and cheaply: for SPD S,
+    νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the line of
+    sight, whatever other rows S has (angles, range rate); here multiplied through by
+    |xo − s|², which spares the divisions. The margin covers rounding against the full
+    computation."""
+    u0 = xo[0] - s[0]
+    u1 = xo[1] - s[1]
+    u2 = xo[2] - s[2]
+    rr2 = u0 * u0 + u1 * u1 + u2 * u2
+    s_rr2 = (
+        zc[j, 5] * rr2
+        + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
+        + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
+        + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
+    )
+    nu_r = zc[j, 0] - np.sqrt(rr2)
+    return not nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def reachable(i, j, ctx):  # pragma: no cover - compiled
+    """Whether a track of one detection (row i) could have flown to detection j in time:
+    one detection gives no velocity, so its second is taken only if the two are no faster
+    apart than anything the scenario can fly."""
+    dpos, t_det, x, t_trk, zc, max_speed = ctx[7], ctx[8], ctx[9], ctx[11], ctx[13], ctx[18]
+    hop2 = 0.0
+    for c in range(3):
+        diff = dpos[j, c] - x[i, c]
+        hop2 += diff * diff
+    lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * zc[j, 11]
+    return np.sqrt(hop2) <= lim
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover - compiled
+    """Active track a's gated pairs (ctx: what `gate_scan` made of the scan), in detection
+    order: the first `cap` detections, costs (d² + ln|S|) and linearisations written at
+    out_d[o0…], out_c[o0…], out_lin[o0…]; returns how many gated (which may exceed cap:
+    the caller makes room and asks again)."""
+    act, t_det, x, P, t_trk, hits = ctx[0], ctx[8], ctx[9], ctx[10], ctx[11], ctx[12]
+    zc, s, rot, q, gate_d2 = ctx[13], ctx[14], ctx[15], ctx[16], ctx[17]
+    near, xo, Po, spare = w
+    i = act[a]
+    n_near = near_detections(a, ctx, near)
     young = hits[i] == 1
     xi = x[i]
     Pi = P[i]
@@ -533,22 +573,7 @@ def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover 
     for v in range(n_near):
         j = near[v]
         predict_pos(xi, Pi, t_det[j] - t_trk[i], q, xo, Po)
-        # Most candidates fail on range alone, and cheaply: for SPD S,
-        # νᵀS⁻¹ν ≥ ν_r² / S_rr (Cauchy–Schwarz), S_rr = uᵀ P_pos u + R_rr with u the
-        # line of sight; here multiplied through by |xo − s|², which spares the
-        # divisions. The margin covers rounding against the full computation.
-        u0 = xo[0] - s[0]
-        u1 = xo[1] - s[1]
-        u2 = xo[2] - s[2]
-        rr2 = u0 * u0 + u1 * u1 + u2 * u2
-        s_rr2 = (
-            zc[j, 5] * rr2
-            + (u0 * Po[0, 0] + u1 * Po[1, 0] + u2 * Po[2, 0]) * u0
-            + (u0 * Po[0, 1] + u1 * Po[1, 1] + u2 * Po[2, 1]) * u1
-            + (u0 * Po[0, 2] + u1 * Po[1, 2] + u2 * Po[2, 2]) * u2
-        )
-        nu_r = zc[j, 0] - np.sqrt(rr2)
-        if nu_r * nu_r * rr2 > 1.001 * gate_d2 * s_rr2:
+        if not range_may_gate(xo, Po, zc, j, s, gate_d2):
             continue
         if n_g < cap:
             d2, sq_det = aer_gate(xo, Po, zc, j, s, rot, out_lin, o0 + n_g)
@@ -556,15 +581,8 @@ def _gate_track(a, ctx, out_d, out_c, out_lin, o0, cap, w):  # pragma: no cover 
             d2, sq_det = aer_gate(xo, Po, zc, j, s, rot, spare, 0)
         if not d2 <= gate_d2:
             continue
-        if young:
-            # One detection gives no velocity: the second must be reachable in time.
-            hop2 = 0.0
-            for c in range(3):
-                diff = dpos[j, c] - x[i, c]
-                hop2 += diff * diff
-            lim = max_speed * abs(t_det[j] - t_trk[i]) + 2.0 * zc[j, 11]
-            if not np.sqrt(hop2) <= lim:
-                continue
+        if young and not reachable(i, j, ctx):
+            continue
         if n_g < cap:
             out_d[o0 + n_g] = j
             out_c[o0 + n_g] = d2 + 2.0 * np.log(sq_det)

@@ -37,7 +37,7 @@ from gbad.earth.wgs84 import WGS84_A_M, WGS84_B_M, enu2geodetic
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
-from gbad.tracking import association, filters, jpda, scanassign, scangate, scanpass
+from gbad.tracking import association, filters, jpda, scanassign, scangate, scanpass, scanrr
 from gbad.tracking.buffers import (
     RadarGeometry,
     _measurements,
@@ -222,6 +222,16 @@ class Tracker:
         session.advance(np.inf, progress)
         return session.finish()[0]
 
+    def with_range_rate(self, geo: RadarGeometry, rr_mps: NDArray) -> bool:
+        """Whether a batch is tracked with its range rates ``rr_mps``: where the radar
+        measures it and every detection of the batch has it (a recording may leave the
+        optional column out)."""
+        return (
+            self.config.use_range_rate
+            and not np.isnan(geo.radar.sigma_range_rate_mps)
+            and bool(np.all(np.isfinite(rr_mps)))
+        )
+
     def _batch(
         self,
         tracks: _Tracks,
@@ -240,13 +250,7 @@ class Tracker:
         starting none.
         """
         est, cfg = self.estimator, self.config
-        # Range rate where the radar measures it and every detection of the batch has it
-        # (a recording may leave the optional column out).
-        with_rr = (
-            cfg.use_range_rate
-            and not np.isnan(geo.radar.sigma_range_rate_mps)
-            and bool(np.all(np.isfinite(z_all[rows, 3])))
-        )
+        with_rr = self.with_range_rate(geo, z_all[rows, 3])
         m = 4 if with_rr else 3
         active = tracks.active()
         if track_dwells:
@@ -749,10 +753,7 @@ class TrackerSession:
             # Looks at held tracks: they update confirmed tracks only, start none, and
             # a dwell that found nothing is not a miss of the search.
             if rows.size:
-                z, R = self._measurements()
-                self.n_updates += trk._batch(
-                    tracks, geo, r, rows, det, z, R, out, track_dwells=True
-                )
+                self.n_updates += self._batch(geo, r, rows, track_dwells=True)
             return
         compiled = rows.size > 0 and trk._compiled and not self._with_rr[r]
         if compiled:
@@ -761,11 +762,22 @@ class TrackerSession:
             tic = time.perf_counter()
             self.n_updates += trk._compiled_batch(tracks, geo, r, rows, det, out, n_threads)
         elif rows.size:
-            z, R = self._measurements()
-            self.n_updates += trk._batch(tracks, geo, r, rows, det, z, R, out)
+            self.n_updates += self._batch(geo, r, rows)
         trk._close_window(tracks, geo, r, ta, tb, out)
         if compiled:
             trk._threads.record(n_threads, time.perf_counter() - tic, rows.size)
+
+    def _batch(self, geo: RadarGeometry, r: int, rows: NDArray[np.intp], track_dwells=False) -> int:
+        """A batch with the measurement vectors: the compiled passes of `scanrr` where the
+        radar measures range rate and the tracker is the EKF + GNN, else `Tracker._batch`."""
+        trk = self.tracker
+        z, R = self._measurements()
+        if trk._compiled and trk.with_range_rate(geo, z[rows, 3]):
+            return scanrr.batch(
+                self.tracks, self.out, geo, r, rows, self.det, z, R, trk.estimator,
+                trk.config, trk.gate_d2(4), track_dwells,
+            )  # fmt: skip
+        return trk._batch(self.tracks, geo, r, rows, self.det, z, R, self.out, track_dwells)
 
     def rows_view(self) -> dict[str, NDArray]:
         """The rows written so far, in the order written (views: read, do not keep)."""
