@@ -91,6 +91,14 @@ def detection_rows(rows, rng, az, el, r_sig, az_sig, el_sig):  # pragma: no cove
     return zc
 
 
+def batch_rows(rows, det):
+    """`detection_rows` of a batch's detections rows[…] of `Detections` det."""
+    return detection_rows(
+        rows, det.range_m, det.az_deg, det.el_deg, det.range_sigma_m, det.az_sigma_deg,
+        det.el_sigma_deg,
+    )  # fmt: skip
+
+
 @njit(cache=True, error_model="numpy")
 def aer_gate(xo, Po, zc, j, s, rot, lin, o):  # pragma: no cover - compiled
     """d² and √|S| of a predicted CV state (position xo, covariance block Po) against the

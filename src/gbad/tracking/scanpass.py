@@ -53,6 +53,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from gbad.tracking import scanassign, scangate
 from gbad.tracking.scangate import DET, LIN, aer_gate, predict_pos
 from gbad.tracking.status import CONFIRMED, DELETED, TENTATIVE
 
@@ -182,6 +183,35 @@ def cv_pos_update(x, P, i, T, q, z_all, R_all, d, s, rot):  # pragma: no cover -
     predict_pos(x[i], P[i], T, q, xo, Po)
     aer_gate(xo, Po, zc, 0, s, rot, lin, 0)
     _lin_update(x, P, i, T, q, lin, 0, update_work())
+
+
+def batch(tracks, out, geo, r, rows, det, est, cfg, gate_d2, n_threads=1):
+    """`Tracker._batch` for the EKF + GNN on a radar without range rate, as these passes
+    (the gate and the update on n_threads threads where the scan is large enough), reading
+    the detections' own columns: the tracks (`buffers._Tracks`) and output rows
+    (`buffers._Rows`) in place; returns the number of updates."""
+    q = est.model.q_m2ps3
+    zc = scangate.batch_rows(rows, det)
+    pt, pd, pc, gated, lin = scangate.gate_scan(
+        tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits, tracks.size, rows, zc,
+        det.t_s, geo.enu_m, geo.rot, q, float(cfg.process_noise_m2ps3), est.k_search,
+        gate_d2, float(cfg.max_speed_mps), n_threads,
+    )  # fmt: skip
+    # Confirmed tracks choose first, tentative ones take what is left (`scanassign.assign`);
+    # both read only the gate's costs, so the updates wait for both and go in one
+    # pass, from the gate's linearisations.
+    ap = scanassign.assign(pt, pd, pc, tracks.status, tracks.size, len(rows))
+    n_new = len(rows) - int(np.count_nonzero(gated))
+    tracks.reserve(n_new)
+    out.reserve(2 * ap.size + n_new)
+    out.n, added = apply_scan(
+        ap, pt, pd, lin, gated, tracks.x, tracks.P, tracks.t_s, tracks.status, tracks.hits,
+        tracks.looks, tracks.misses, tracks.extra["last_hit_s"], tracks.size, r, rows,
+        det.t_s, zc, geo.enu_m, geo.rot, q, cfg.confirm_m,
+        float(cfg.initial_velocity_sigma_mps) ** 2, out.f, out.i, out.n, n_threads,
+    )  # fmt: skip
+    tracks.size += added
+    return int(ap.size)
 
 
 def apply_scan(

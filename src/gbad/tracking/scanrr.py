@@ -238,10 +238,7 @@ def batch(tracks, out, geo, r, rows, det, z_all, R_all, est, cfg, gate_d2, track
     number of updates. ``track_dwells``: the batch is track dwells, for confirmed tracks
     only and starting none."""
     q = est.model.q_m2ps3
-    zc = scangate.detection_rows(
-        rows, det.range_m, det.az_deg, det.el_deg, det.range_sigma_m, det.az_sigma_deg,
-        det.el_sigma_deg,
-    )  # fmt: skip
+    zc = scangate.batch_rows(rows, det)
     status = tracks.status[: tracks.size]
     act = np.flatnonzero(status == CONFIRMED if track_dwells else status != DELETED)
     pt, pd, pc, gated = gate_scan(

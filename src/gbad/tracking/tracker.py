@@ -37,7 +37,7 @@ from gbad.earth.wgs84 import WGS84_A_M, WGS84_B_M, enu2geodetic
 from gbad.scenario.schema import Geodetic, TrackerConfig
 from gbad.sensors.detection_file import Detections
 from gbad.sensors.radar import FALSE_ALARM_RANGE_RATE_MPS, RadarModel
-from gbad.tracking import association, filters, jpda, scanassign, scangate, scanpass, scanrr
+from gbad.tracking import association, filters, jpda, scangate, scanpass, scanrr
 from gbad.tracking.buffers import (
     RadarGeometry,
     _measurements,
@@ -368,89 +368,6 @@ class Tracker:
             )
         )
 
-    def _compiled_batch(
-        self,
-        tracks: _Tracks,
-        geo: RadarGeometry,
-        r: int,
-        rows: NDArray[np.intp],
-        det: Detections,
-        out: _Rows,
-        n_threads: int = 1,
-    ) -> int:
-        """`_batch` for the EKF + GNN on a radar without range rate, as `scanpass` passes
-        (the gate and the update on n_threads threads where the scan is large enough),
-        reading the detections' own columns."""
-        est, cfg = self.estimator, self.config
-        assert isinstance(est, KalmanEstimator)
-        q = est.model.q_m2ps3
-        zc = scangate.detection_rows(
-            rows,
-            det.range_m,
-            det.az_deg,
-            det.el_deg,
-            det.range_sigma_m,
-            det.az_sigma_deg,
-            det.el_sigma_deg,
-        )
-        pt, pd, pc, gated, lin = scangate.gate_scan(
-            tracks.x,
-            tracks.P,
-            tracks.t_s,
-            tracks.status,
-            tracks.hits,
-            tracks.size,
-            rows,
-            zc,
-            det.t_s,
-            geo.enu_m,
-            geo.rot,
-            q,
-            float(cfg.process_noise_m2ps3),
-            est.k_search,
-            self.gate_d2(3),
-            float(cfg.max_speed_mps),
-            n_threads,
-        )
-        # Confirmed tracks choose first, tentative ones take what is left (`scanassign.assign`);
-        # both read only the gate's costs, so the updates wait for both and go in one
-        # pass, from the gate's linearisations.
-        ap = scanassign.assign(pt, pd, pc, tracks.status, tracks.size, len(rows))
-        n_new = len(rows) - int(np.count_nonzero(gated))
-        tracks.reserve(n_new)
-        out.reserve(2 * ap.size + n_new)
-        out.n, added = scanpass.apply_scan(
-            ap,
-            pt,
-            pd,
-            lin,
-            gated,
-            tracks.x,
-            tracks.P,
-            tracks.t_s,
-            tracks.status,
-            tracks.hits,
-            tracks.looks,
-            tracks.misses,
-            tracks.extra["last_hit_s"],
-            tracks.size,
-            r,
-            rows,
-            det.t_s,
-            zc,
-            geo.enu_m,
-            geo.rot,
-            q,
-            cfg.confirm_m,
-            float(cfg.initial_velocity_sigma_mps) ** 2,
-            out.f,
-            out.i,
-            out.n,
-            n_threads,
-        )
-        tracks.size += added
-        return ap.size
-
     def _assign_and_update(
         self,
         tracks: _Tracks,
@@ -760,7 +677,10 @@ class TrackerSession:
             # the whole scan is timed: a thread pool's cost also shows after its call
             n_threads = trk._threads.pick() if rows.size >= scangate.PARALLEL_MIN else 1
             tic = time.perf_counter()
-            self.n_updates += trk._compiled_batch(tracks, geo, r, rows, det, out, n_threads)
+            self.n_updates += scanpass.batch(
+                tracks, out, geo, r, rows, det, trk.estimator, trk.config, trk.gate_d2(3),
+                n_threads,
+            )  # fmt: skip
         elif rows.size:
             self.n_updates += self._batch(geo, r, rows)
         trk._close_window(tracks, geo, r, ta, tb, out)
