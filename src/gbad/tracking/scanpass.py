@@ -263,16 +263,11 @@ def _apply_scan(
     pd[p]) predicted to its detection's time and updated by the gate's linearisation
     lin[p] (`_lin_update`), counted and promoted; a tentative track at rows n_rows… from
     each detection no track gated (`_initiate_one`, one each, in detection order). Returns
-    (row count, new tracks).
-
-    Rows are written in the order the final table wants — by time, then track id, a
-    promotion straight after its update — so that `order_rows` finds them sorted: the
-    detections come in time order, and the few rows of one instant are put in id order.
+    (row count, new tracks); the rows in the final table's order (`write_rows`).
 
     The updates (each writes only its own track's row) run first, unless ``updated``
     (`_update_par` has made them, on threads), then the rest: the same results either way.
     """
-    k = rows.size
     # The updates first, in pair order — track order, so through the track table in one
     # sweep rather than in the detections' time order — then the bookkeeping.
     if not updated:
@@ -281,14 +276,51 @@ def _apply_scan(
             p = ap[v]
             i = pt[p]
             _lin_update(x, P, i, t_all[rows[pd[p]]] - t_trk[i], q, lin, p, wu)
+    trk_of, n_new = outcome(ap, pt, pd, gated, n_rows, True)
+    n_out = write_rows(
+        trk_of, rows, t_all, zc, x, P, t_trk, status, hits, looks_, misses, last_hit, n_rows,
+        radar, s, rot, v_var, confirm_m, fb, ib, n_out, _NO_RR, _NO_RR,
+    )  # fmt: skip
+    return n_out, n_new
+
+
+#: No range rates (`write_rows`).
+_NO_RR = np.empty(0)
+
+
+@njit(cache=True)
+def outcome(ap, pt, pd, gated, n_rows, initiate):  # pragma: no cover - compiled
+    """Each detection's track after a batch (`write_rows`' trk_of): the track of its chosen
+    pair, a new row n_rows… in detection order where no track gated it and ``initiate``,
+    else −1; and how many new tracks."""
+    k = gated.size
     trk_of = np.full(k, -1, np.int64)
     for v in range(ap.size):
         trk_of[pd[ap[v]]] = pt[ap[v]]
     n_new = 0
-    for j in range(k):
-        if not gated[j]:
-            trk_of[j] = n_rows + n_new
-            n_new += 1
+    if initiate:
+        for j in range(k):
+            if not gated[j]:
+                trk_of[j] = n_rows + n_new
+                n_new += 1
+    return trk_of, n_new
+
+
+@njit(cache=True, error_model="numpy")
+def write_rows(
+    trk_of, rows, t_all, zc, x, P, t_trk, status, hits, looks_, misses, last_hit, n_rows,
+    radar, s, rot, v_var, confirm_m, fb, ib, n_out, rr, rr_var,
+):  # fmt: skip  # pragma: no cover - compiled
+    """A batch's bookkeeping and rows, its updates made: detection j (rows[j]) went to
+    track trk_of[j] (`outcome`): counted, promoted at `confirm_m` hits, or started at
+    row trk_of[j] ≥ n_rows (`_initiate_one`; with range rates rr[j] and their variances
+    rr_var[j], not empty, its velocity along the line of sight,
+    `velocity_from_range_rate`). Returns the row count.
+
+    Rows are written in the order the final table wants — by time, then track id, a
+    promotion straight after its update — so that `order_rows` finds them sorted: the
+    detections come in time order, and the few rows of one instant are put in id order."""
+    k = rows.size
     w = _initiate_work()
     ids = np.empty(k, np.int64)
     js = np.empty(k, np.int64)
@@ -319,6 +351,8 @@ def _apply_scan(
                     i, zc[js[u]], t_all[d], x, P, t_trk, status, hits, looks_, misses,
                     last_hit, radar, s, rot, v_var, w,
                 )  # fmt: skip
+                if rr.size:
+                    velocity_from_range_rate(x, P, i, s, rr[js[u]], rr_var[js[u]], v_var)
                 n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
                 continue
             t_trk[i] = t_all[d]
@@ -330,7 +364,7 @@ def _apply_scan(
                 status[i] = CONFIRMED
                 n_out = _row(fb, ib, n_out, t_trk[i], i, CONFIRMED, x, P, hits[i], -1)
         j0 = j1
-    return n_out, n_new
+    return n_out
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -345,6 +379,24 @@ def _update_par(n_threads, ap, pt, pd, rows, x, P, t_trk, t_all, q, lin):  # pra
             i = pt[p]
             d = rows[pd[p]]
             _lin_update(x, P, i, t_all[d] - t_trk[i], q, lin, p, w)
+
+
+@njit(cache=True, error_model="numpy")
+def velocity_from_range_rate(x, P, i, s, rr, var_rr, v_var):  # pragma: no cover - compiled
+    """A new track's velocity from its range rate (`estimators.initial_state`): along the
+    line of sight u, rr·u with variance σ_rr² there and v_var across it."""
+    if not np.isfinite(rr):
+        return
+    l0 = x[i, 0] - s[0]
+    l1 = x[i, 1] - s[1]
+    l2 = x[i, 2] - s[2]
+    norm = np.sqrt(l0 * l0 + l1 * l1 + l2 * l2)
+    u = (l0 / norm, l1 / norm, l2 / norm)
+    for a in range(3):
+        x[i, 3 + a] = rr * u[a]
+        for b in range(3):
+            uu = u[a] * u[b]
+            P[i, 3 + a, 3 + b] = var_rr * uu + v_var * ((1.0 if a == b else 0.0) - uu)
 
 
 @njit(cache=True)

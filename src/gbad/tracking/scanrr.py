@@ -14,10 +14,11 @@ pays in full (half a millisecond a batch, 750 batches a default raid). Here a ba
 2. `scanassign.assign` — confirmed tracks first, then tentative ones on what is left;
 3. :func:`apply_scan` — each chosen pair's prediction (the gate's) updated by the
    general path's compiled EKF (`filters._cv_ekf_rows`: position, then range rate with
-   its second-order terms), counters and M-of-N promotion, and, for a scan (not a track
-   dwell), a tentative track from each detection no track gated: the converted
-   position (`scanpass._initiate_one`) and the velocity along the line of sight from the
-   range rate (as `estimators.initial_state`). Rows go out in the final table's order.
+   its second-order terms), then the bookkeeping the scan without range rate does too
+   (`scanpass.write_rows`: counters, M-of-N promotion, rows in the final table's order)
+   and, for a scan (not a track dwell), a tentative track from each detection no track
+   gated: the converted position and the velocity along the line of sight from the
+   range rate, as `estimators.initial_state`.
 
 The same formulas as the general path, whose prediction (NumPy's) rounds apart from the
 compiled one: the two agree to rounding and make the same decisions
@@ -39,8 +40,8 @@ from gbad.tracking.scangate import (
     range_may_gate,
     reachable,
 )
-from gbad.tracking.scanpass import _initiate_one, _initiate_work, _predict_full, _row
-from gbad.tracking.status import CONFIRMED, DELETED, TENTATIVE
+from gbad.tracking.scanpass import _predict_full, outcome, write_rows
+from gbad.tracking.status import CONFIRMED, DELETED
 
 
 def gate_scan(
@@ -159,77 +160,17 @@ def apply_scan(
             0, 1, xp, Pp, no_step, q, z_all[d : d + 1], R_all[d : d + 1], s1, rot1, True,
             x[i : i + 1], P[i : i + 1], nu, S, nis,
         )  # fmt: skip
-    trk_of = np.full(k, -1, np.int64)
-    for v in range(ap.size):
-        trk_of[pd[ap[v]]] = pt[ap[v]]
-    n_new = 0
-    if initiate:
-        for j in range(k):
-            if not gated[j]:
-                trk_of[j] = n_rows + n_new
-                n_new += 1
-    w = _initiate_work()
-    ids = np.empty(k, np.int64)
-    js = np.empty(k, np.int64)
-    j0 = 0
-    while j0 < k:
-        # The rows of one instant in track order (`scanpass._apply_scan`).
-        t0 = t_all[rows[j0]]
-        j1 = j0 + 1
-        while j1 < k and t_all[rows[j1]] == t0:
-            j1 += 1
-        m = 0
-        for j in range(j0, j1):
-            i = trk_of[j]
-            if i < 0:
-                continue
-            u = m
-            while u > 0 and ids[u - 1] > i:
-                ids[u] = ids[u - 1]
-                js[u] = js[u - 1]
-                u -= 1
-            ids[u] = i
-            js[u] = j
-            m += 1
-        for u in range(m):
-            i = ids[u]
-            d = rows[js[u]]
-            if i >= n_rows:
-                _initiate_one(
-                    i, zc[js[u]], t_all[d], x, P, t_trk, status, hits, looks_, misses,
-                    last_hit, radar, s, rot, v_var, w,
-                )  # fmt: skip
-                _velocity_from_range_rate(x, P, i, s, z_all[d, 3], R_all[d, 3, 3], v_var)
-                n_out = _row(fb, ib, n_out, t_trk[i], i, TENTATIVE, x, P, 1, d)
-                continue
-            t_trk[i] = t_all[d]
-            hits[i] += 1
-            misses[i] = 0
-            last_hit[i, radar] = t_all[d]
-            n_out = _row(fb, ib, n_out, t_trk[i], i, status[i], x, P, hits[i], d)
-            if status[i] == TENTATIVE and hits[i] >= confirm_m:
-                status[i] = CONFIRMED
-                n_out = _row(fb, ib, n_out, t_trk[i], i, CONFIRMED, x, P, hits[i], -1)
-        j0 = j1
+    trk_of, n_new = outcome(ap, pt, pd, gated, n_rows, initiate)
+    rr = np.empty(k)
+    rr_var = np.empty(k)
+    for j in range(k):
+        rr[j] = z_all[rows[j], 3]
+        rr_var[j] = R_all[rows[j], 3, 3]
+    n_out = write_rows(
+        trk_of, rows, t_all, zc, x, P, t_trk, status, hits, looks_, misses, last_hit, n_rows,
+        radar, s, rot, v_var, confirm_m, fb, ib, n_out, rr, rr_var,
+    )  # fmt: skip
     return n_out, n_new
-
-
-@njit(cache=True, error_model="numpy")
-def _velocity_from_range_rate(x, P, i, s, rr, var_rr, v_var):  # pragma: no cover - compiled
-    """A new track's velocity from its range rate (`estimators.initial_state`): along the
-    line of sight u, rr·u with variance σ_rr² there and v_var across it."""
-    if not np.isfinite(rr):
-        return
-    l0 = x[i, 0] - s[0]
-    l1 = x[i, 1] - s[1]
-    l2 = x[i, 2] - s[2]
-    norm = np.sqrt(l0 * l0 + l1 * l1 + l2 * l2)
-    u = (l0 / norm, l1 / norm, l2 / norm)
-    for a in range(3):
-        x[i, 3 + a] = rr * u[a]
-        for b in range(3):
-            uu = u[a] * u[b]
-            P[i, 3 + a, 3 + b] = var_rr * uu + v_var * ((1.0 if a == b else 0.0) - uu)
 
 
 def batch(tracks, out, geo, r, rows, det, z_all, R_all, est, cfg, gate_d2, track_dwells=False):
