@@ -29,7 +29,15 @@ import pytest
 from scipy.stats import chi2
 
 from gbad.earth.wgs84 import aer2enu, ecef2aer, ecef_vectors2enu, geodetic2ecef, geodetic2enu
-from gbad.tracking import filters, models
+from gbad.tracking import converted, filters, models, unscented
+from gbad.tracking import imm as imm_models
+
+#: The three updates by name (the UKF and the CMKF live in their own modules).
+UPDATES = {
+    "ekf_update": filters.ekf_update,
+    "ukf_update": unscented.ukf_update,
+    "cmkf_update": converted.cmkf_update,
+}
 
 ORIGIN = (37.0, 127.0, 50.0)
 RADAR_GEO = (37.2, 127.3, 80.0)  # ~35 km from the origin: a real rotation between frames
@@ -136,7 +144,7 @@ def test_azimuth_residual_wraps_through_north() -> None:
     z = zhat.copy()
     z[1] = (zhat[1] + 0.1) % 360.0  # just past north
     R = np.diag(SIGMA[:3] ** 2)
-    for update in (filters.ekf_update, filters.ukf_update, filters.cmkf_update):
+    for update in (filters.ekf_update, unscented.ukf_update, converted.cmkf_update):
         out = update(x, P[None], z[None], R, s, rot)
         assert np.all(np.abs(out.x[0, :3] - x[0, :3]) < 100.0), update.__name__
     out = filters.ekf_update(x, P[None], z[None], R, s, rot)
@@ -162,8 +170,8 @@ def test_converted_measurement_is_unbiased_with_exact_covariance() -> None:
     n = 400_000
     z = z_true + rng.standard_normal((n, 3)) * sig
     R = np.diag(sig**2)
-    pos, _ = filters.converted_measurement(z, R, s, rot)
-    _, cov = filters.converted_measurement(z[:1], R, s, rot, about_enu_m=truth)
+    pos, _ = converted.converted_measurement(z, R, s, rot)
+    _, cov = converted.converted_measurement(z[:1], R, s, rot, about_enu_m=truth)
     err = pos - truth
     sample_cov = np.cov(err.T)
     # The mean error is within 4 standard errors of zero…
@@ -227,9 +235,9 @@ def monte_carlo(
         if update == "ekf":
             out = filters.ekf_update(xe, P, z, R, s, rot, with_rr, range_rate_method=rr_method)
         elif update == "ukf":
-            out = filters.ukf_update(xe, P, z, R, s, rot, with_rr, range_rate_method=rr_method)
+            out = unscented.ukf_update(xe, P, z, R, s, rot, with_rr, range_rate_method=rr_method)
         else:
-            out = filters.cmkf_update(xe, P, z, R, s, rot, with_rr)
+            out = converted.cmkf_update(xe, P, z, R, s, rot, with_rr)
         xe, P = out.x, out.P
         nees[k] = filters.nees(xe, P, x)
         nis[k] = out.nis
@@ -313,8 +321,8 @@ def test_covariances_stay_symmetric_positive_definite_over_10000_steps(name: str
     xe, P = x0[None].copy(), np.diag([1e3, 1e3, 1e3, 100.0, 100.0, 100.0])[None] ** 2
     update = {
         "ekf": filters.ekf_update,
-        "ukf": filters.ukf_update,
-        "cmkf": filters.cmkf_update,
+        "ukf": unscented.ukf_update,
+        "cmkf": converted.cmkf_update,
     }.get(name)
     # Truth and measurements for all steps at once; the loop is the filter's alone.
     t = dt * np.arange(1, STEPS + 1)
@@ -376,9 +384,9 @@ def _numeric_jacobian(f, x: np.ndarray, dt: float, steps: np.ndarray) -> np.ndar
     "model",
     [
         models.CoordinatedTurn(1.0, 1e-4),
-        models.ImmCoordinatedTurn(1.0, 1e-4),
-        models.ImmConstantAcceleration(1.0),
-        models.ImmConstantVelocity(1.0),
+        imm_models.ImmCoordinatedTurn(1.0, 1e-4),
+        imm_models.ImmConstantAcceleration(1.0),
+        imm_models.ImmConstantVelocity(1.0),
     ],
     ids=lambda m: type(m).__name__,
 )
@@ -434,14 +442,14 @@ def test_unscented_predict_is_exact_for_linear_models_and_close_for_turns() -> N
     A = rng.normal(size=(5, 6, 6))
     P = A @ np.swapaxes(A, 1, 2) + np.eye(6)
     cv = models.ConstantVelocity(2.0)
-    xu, Pu = filters.ukf_predict(x, P, cv, 1.5)
+    xu, Pu = unscented.ukf_predict(x, P, cv, 1.5)
     xl, Pl = cv.predict(x, P, 1.5)
     assert np.allclose(xu, xl, rtol=1e-12, atol=1e-9) and np.allclose(Pu, Pl, rtol=1e-10)
     # A well-known turn with small uncertainty: the unscented and linearised predictions agree.
     ct = models.CoordinatedTurn(1.0, 1e-5)
     x7 = np.column_stack([x, np.full(5, 0.1)])
     P7 = np.diag([100.0] * 3 + [4.0] * 3 + [1e-6])[None].repeat(5, axis=0)
-    xu, Pu = filters.ukf_predict(x7, P7, ct, 1.0)
+    xu, Pu = unscented.ukf_predict(x7, P7, ct, 1.0)
     xe, Pe = ct.predict(x7, P7, 1.0)
     assert np.max(np.abs(xu - xe)[:, :3]) < 0.05
     assert np.allclose(Pu, Pe, rtol=1e-3, atol=1e-6)
@@ -454,8 +462,8 @@ def test_unscented_predict_is_exact_for_linear_models_and_close_for_turns() -> N
 def test_imm_with_identical_models_equals_the_single_filter(method: str) -> None:
     rng = np.random.default_rng(12)
     s, rot = geometry()
-    model = models.ImmConstantVelocity(5.0)
-    imm = models.IMM([model, model, model], [[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
+    model = imm_models.ImmConstantVelocity(5.0)
+    imm = imm_models.IMM([model, model, model], [[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]])
     x = np.zeros((4, 10))
     x[:, :3] = rng.normal(0, 20e3, (4, 3))
     x[:, 2] = 3000
@@ -468,7 +476,7 @@ def test_imm_with_identical_models_equals_the_single_filter(method: str) -> None
         z = filters.aer_measure(x, s, rot) + rng.standard_normal((4, 3)) * SIGMA[:3]
         u = imm.update(xs, Ps, mu, z, np.diag(SIGMA[:3] ** 2), s, rot, method=method)
         xs, Ps, mu = u.x, u.P, u.mu
-        update = getattr(filters, f"{method}_update")
+        update = UPDATES[f"{method}_update"]
         single = update(x, P, z, np.diag(SIGMA[:3] ** 2), s, rot)
         x, P = single.x, single.P
         xc, Pc = imm.combine(xs, Ps, mu)
@@ -545,15 +553,15 @@ def test_imm_beats_best_single_model_on_5g_turn() -> None:
             for q, qw in itertools.product((1.0, 3.0, 10.0, 30.0), (3e-4, 1e-3, 3e-3))
         ),
     }
-    imm = models.IMM(
+    imm = imm_models.IMM(
         [
-            models.ImmConstantVelocity(0.1),
-            models.ImmConstantAcceleration(10.0),
-            models.ImmCoordinatedTurn(5.0, 1e-3),
+            imm_models.ImmConstantVelocity(0.1),
+            imm_models.ImmConstantAcceleration(10.0),
+            imm_models.ImmCoordinatedTurn(5.0, 1e-3),
         ],
         [[0.95, 0.025, 0.025], [0.025, 0.95, 0.025], [0.025, 0.025, 0.95]],
     )
-    x10, P10 = models.to_imm_state(
+    x10, P10 = imm_models.to_imm_state(
         x0, np.broadcast_to(np.diag(p0**2), (runs, 6, 6)), 30.0**2, 0.2**2
     )
     xs, Ps, mu = imm.initial(x10, P10)
@@ -596,7 +604,7 @@ def _random_batch(N: int, with_rr: bool, seed: int = 14):
 @pytest.mark.parametrize("with_rr", [False, True])
 @pytest.mark.parametrize("name", ["ekf_update", "ukf_update", "cmkf_update"])
 def test_batched_equals_row_by_row(name: str, with_rr: bool) -> None:
-    update = getattr(filters, name)
+    update = UPDATES[name]
     x, P, z, R, s, rot = _random_batch(6, with_rr)
     batch = update(x, P, z, R, s, rot, with_rr)
     for i in range(6):
@@ -613,8 +621,8 @@ def test_models_batched_equals_row_by_row() -> None:
         models.ConstantAcceleration(1.0),
         models.Singer(10.0, 5.0),
         models.CoordinatedTurn(1.0, 1e-4),
-        models.ImmCoordinatedTurn(1.0, 1e-4),
-        models.ImmConstantAcceleration(1.0),
+        imm_models.ImmCoordinatedTurn(1.0, 1e-4),
+        imm_models.ImmConstantAcceleration(1.0),
     ):
         n = model.n
         x = rng.normal(0, 100, (5, n))
@@ -653,21 +661,21 @@ def test_inputs_are_never_modified() -> None:
     originals = [a.copy() for a in (x, P, z, R, s, rot)]
     x, P, z, R, s, rot = _read_only(x, P, z, R, s, rot)
     filters.ekf_update(x, P, z, R, s, rot, True)
-    filters.ukf_update(x, P, z, R, s, rot, True)
-    filters.cmkf_update(x, P, z, R, s, rot, True)
+    unscented.ukf_update(x, P, z, R, s, rot, True)
+    converted.cmkf_update(x, P, z, R, s, rot, True)
     filters.ekf_cv_predict_update(x, P, 1.0, 1.0, z, R, s, rot, True)
     filters.aer_jacobian(x, s, rot, True)
-    filters.converted_measurement(z, R, s, rot, about_enu_m=x[:, :3])
+    converted.converted_measurement(z, R, s, rot, about_enu_m=x[:, :3])
     filters.kf_update(x, P, z[:, :3], np.eye(3, 6), R[:, :3, :3])
     filters.nees(x, P, x + 1)
     models.ConstantVelocity(1.0).predict(x, P, 1.0)
     for a, b in zip((x, P, z, R, s, rot), originals, strict=True):
         assert np.array_equal(a, b)
-    imm = models.IMM(
-        [models.ImmConstantVelocity(1.0), models.ImmCoordinatedTurn(1.0, 1e-4)],
+    imm = imm_models.IMM(
+        [imm_models.ImmConstantVelocity(1.0), imm_models.ImmCoordinatedTurn(1.0, 1e-4)],
         [[0.9, 0.1], [0.1, 0.9]],
     )
-    x10, P10 = models.to_imm_state(x, P)
+    x10, P10 = imm_models.to_imm_state(x, P)
     xs, Ps, mu = _read_only(*imm.initial(x10, P10))
     copies = [a.copy() for a in (xs, Ps, mu)]
     xp, Pp, mup = imm.predict(xs, Ps, mu, 1.0)
@@ -684,9 +692,9 @@ def test_bad_arguments_get_clear_errors() -> None:
     ):
         filters.ekf_update(x, P, z, R, s, rot, True)
     with pytest.raises(ValueError, match=r"P must have shape \(N, n, n\) = \(3, 6, 6\)"):
-        filters.ukf_update(x, P[:, :5, :5], z, R, s, rot)
+        unscented.ukf_update(x, P[:, :5, :5], z, R, s, rot)
     with pytest.raises(ValueError, match=r"radar_rot must have shape \(3, 3\) or \(N, 3, 3\)"):
-        filters.cmkf_update(x, P, z, R, s, rot[:2])
+        converted.cmkf_update(x, P, z, R, s, rot[:2])
     with pytest.raises(ValueError, match=r"R must have shape \(3, 3\) or \(N, 3, 3\)"):
         filters.ekf_update(x, P, z, R[:, :2, :2], s, rot)
     bad = z.copy()
@@ -703,7 +711,7 @@ def test_bad_arguments_get_clear_errors() -> None:
     with pytest.raises(ValueError, match="not positive definite in rows \\[1\\]"):
         P_bad = P.copy()
         P_bad[1] = -np.eye(6)
-        filters.ukf_update(x, P_bad, z, R, s, rot)
+        unscented.ukf_update(x, P_bad, z, R, s, rot)
     with pytest.raises(ValueError, match="dt_s must be finite and ≥ 0 s"):
         models.ConstantVelocity(1.0).predict(x, P, -1.0)
     with pytest.raises(ValueError, match=r"q_m2ps3 must be a finite value ≥ 0 or three"):
@@ -711,16 +719,16 @@ def test_bad_arguments_get_clear_errors() -> None:
     with pytest.raises(ValueError, match="x must have shape \\(N, 7\\)"):
         models.CoordinatedTurn(1.0, 1e-3).predict(x, P, 1.0)
     with pytest.raises(ValueError, match="Markov matrix"):
-        models.IMM(
-            [models.ImmConstantVelocity(1.0), models.ImmConstantAcceleration(1.0)],
+        imm_models.IMM(
+            [imm_models.ImmConstantVelocity(1.0), imm_models.ImmConstantAcceleration(1.0)],
             [[0.9, 0.2], [0.1, 0.9]],
         )
     with pytest.raises(ValueError, match="share one state layout"):
-        models.IMM([models.ConstantVelocity(1.0), models.ConstantAcceleration(1.0)], np.eye(2))
-    imm = models.IMM(
-        [models.ImmConstantVelocity(1.0), models.ImmConstantAcceleration(1.0)], np.eye(2)
+        imm_models.IMM([models.ConstantVelocity(1.0), models.ConstantAcceleration(1.0)], np.eye(2))
+    imm = imm_models.IMM(
+        [imm_models.ImmConstantVelocity(1.0), imm_models.ImmConstantAcceleration(1.0)], np.eye(2)
     )
     with pytest.raises(ValueError, match="method must be one of"):
-        imm.update(*imm.initial(*models.to_imm_state(x, P)), z, R, s, rot, method="pf")
+        imm.update(*imm.initial(*imm_models.to_imm_state(x, P)), z, R, s, rot, method="pf")
     with pytest.raises(ValueError, match="compiled path is for the 6-state CV model"):
         filters.ekf_cv_predict_update(np.zeros((3, 9)), np.zeros((3, 9, 9)), 1.0, 1.0, z, R, s, rot)

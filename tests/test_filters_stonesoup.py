@@ -60,7 +60,7 @@ from stonesoup.updater.kalman import (
     UnscentedKalmanUpdater,
 )
 
-from gbad.tracking import filters, models
+from gbad.tracking import filters, models, unscented
 
 SS_FROM_OURS = np.array([0, 3, 1, 4, 2, 5])  # ss_state = ours[SS_FROM_OURS]
 OURS_FROM_SS = np.argsort(SS_FROM_OURS)  # ours = ss_state[OURS_FROM_SS]
@@ -220,7 +220,7 @@ def test_ukf_matches_stonesoup_unscented_kalman_updater(with_rr: bool) -> None:
         Ps = np.asarray(post.covar, dtype=float)
         state = ss_state(xs, Ps, t)
         x, P = cv.predict(x, P, dt)
-        out = filters.ukf_update(x, P, z[None], R, s, rot, with_rr, range_rate_method="joint")
+        out = unscented.ukf_update(x, P, z[None], R, s, rot, with_rr, range_rate_method="joint")
         x, P = out.x, out.P
         worst = max(worst, rel(x[0], xs), rel(P[0], Ps))
     # Stone Soup averages angles circularly, we average wrapped residuals: O(σ³) apart.

@@ -137,7 +137,7 @@ class _Threads:
     On a machine whose other cores are idle, the gate and the update run faster on two
     threads; when another job holds the cores, waiting for a descheduled thread makes a
     scan slower, with Numba's OpenMP layer ten times slower (see the note above
-    `filters._cv_ekf_rows`). The results are the same either way (`scanpass` collects each
+    `_ekf_kernel._cv_ekf_rows`). The results are the same either way (`scanpass` collects each
     track's pairs in its own slots and updates each track alone), so the choice is made on
     time alone: the cost of a whole scan per detection (a pool's cost shows after its call
     too) of each way, smoothed; the first scan of each way is left out and the lowest of

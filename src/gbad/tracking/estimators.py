@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from gbad.scenario.schema import TrackerConfig
 from gbad.stats import chi2_ppf
-from gbad.tracking import fastpath, filters, models
+from gbad.tracking import converted, fastpath, filters, models, unscented
 
 if TYPE_CHECKING:
     from gbad.tracking.buffers import RadarGeometry, _Tracks
@@ -96,7 +96,7 @@ def initial_state(
     """A track from one detection: its converted position, and a velocity known only
     along the line of sight when the radar measures range rate (σ_v across it)."""
     # Mo et al.'s unbiased conversion, covariance conditioned on the measurement.
-    pos, cov = filters.converted_measurement(z[:, :3], R[:, :3, :3], geo.enu_m, geo.rot)
+    pos, cov = converted.converted_measurement(z[:, :3], R[:, :3, :3], geo.enu_m, geo.rot)
     k = len(z)
     x = np.zeros((k, n))
     x[:, :3] = pos
@@ -185,9 +185,9 @@ class KalmanEstimator:
         rows: NDArray,
     ) -> tuple[Array, Array]:
         if self.kind == "ukf":
-            out = filters.ukf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+            out = unscented.ukf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
         elif self.kind == "cmkf":
-            out = filters.cmkf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
+            out = converted.cmkf_update(xp, Pp, z, R, geo.enu_m, geo.rot, with_rr)
         else:
             # The compiled CV predict-and-update, predicting by nothing: xp is already at
             # the detection's time. Same result as ekf_update, without the temporaries.

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gbad.scenario.schema import TrackerConfig
-from gbad.tracking import filters, models
+from gbad.tracking import filters, imm
 from gbad.tracking.estimators import (
     KalmanEstimator,
     initial_state,
@@ -38,12 +38,12 @@ class IMMEstimator:
     def __init__(self, config: TrackerConfig):
         self.config = config
         q = config.process_noise_m2ps3
-        self.imm = models.IMM(
+        self.imm = imm.IMM(
             [
-                models.ImmConstantVelocity(0.1 * q),
+                imm.ImmConstantVelocity(0.1 * q),
                 # White jerk of q m²/s⁵: acceleration wanders by ~√q m/s² a second.
-                models.ImmConstantAcceleration(q),
-                models.ImmCoordinatedTurn(q, 1e-4),
+                imm.ImmConstantAcceleration(q),
+                imm.ImmCoordinatedTurn(q, 1e-4),
             ],
             TRANSITION,
         )

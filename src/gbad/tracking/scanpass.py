@@ -24,7 +24,7 @@ instead:
    update specialised to a CV state and a position-only measurement),
    counters and M-of-N promotion, and tentative tracks from detections no
    track gated (Mo et al.'s measurement-conditioned conversion, as
-   `filters.converted_measurement`), with the output rows written in the
+   `converted.converted_measurement`), with the output rows written in the
    final table's order;
 4. :func:`rows_sorted` at the end, so the rows are sorted only where they are
    not already (several radars whose windows interleave);
@@ -38,7 +38,7 @@ on several threads (`n_threads`; the tracker asks for them only for scans of at 
 `PARALLEL_MIN` detections):
 each track writes only its own slots or its own row, and the results are compacted in
 track order, so they are bit for bit the serial ones. Whether threads pay is a matter of
-load, not of results (see the note above `filters._cv_ekf_rows`): the tracker decides by
+load, not of results (see the note above `_ekf_kernel._cv_ekf_rows`): the tracker decides by
 timing both ways (`buffers._Threads`).
 
 Track columns are those of `buffers._Tracks`; output rows go to two growable
@@ -412,7 +412,7 @@ def _initiate_one(
     i, z, t, x, P, t_trk, status, hits, looks, misses, last_hit, radar, s, rot, v_var, w
 ):  # pragma: no cover - compiled
     """A tentative track at row i from the detection z (a `detection_rows` row) at time t:
-    the measurement-conditioned unbiased conversion of `filters.converted_measurement`,
+    the measurement-conditioned unbiased conversion of `converted.converted_measurement`,
     velocity σ² v_var per axis."""
     cov, ct, tmp, g, alpha, conv = w
     var_r = z[5]

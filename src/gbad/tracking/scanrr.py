@@ -13,7 +13,7 @@ pays in full (half a millisecond a batch, 750 batches a default raid). Here a ba
    one-detection tracks and each track's `scangate.TRACK_PAIRS_MAX` cheapest;
 2. `scanassign.assign` — confirmed tracks first, then tentative ones on what is left;
 3. :func:`apply_scan` — each chosen pair's prediction (the gate's) updated by the
-   general path's compiled EKF (`filters._cv_ekf_rows`: position, then range rate with
+   general path's compiled EKF (`_ekf_kernel._cv_ekf_rows`: position, then range rate with
    its second-order terms), then the bookkeeping the scan without range rate does too
    (`scanpass.write_rows`: counters, M-of-N promotion, rows in the final table's order)
    and, for a scan (not a track dwell), a tentative track from each detection no track
@@ -31,8 +31,8 @@ import numpy as np
 from numba import njit
 
 from gbad.tracking import scanassign, scangate
+from gbad.tracking._ekf_kernel import _cv_ekf_rows
 from gbad.tracking.fastpath import _rr_gate_kernel
-from gbad.tracking.filters import _cv_ekf_rows
 from gbad.tracking.scangate import (
     TRACK_PAIRS_MAX,
     gate_context,
