@@ -22,7 +22,11 @@ pays in full (half a millisecond a batch, 750 batches a default raid). Here a ba
 
 The same formulas as the general path, whose prediction (NumPy's) rounds apart from the
 compiled one: the two agree to rounding and make the same decisions
-(`tests/test_tracking_scanrr.py`). One thread: these radars' batches are small.
+(`tests/test_tracking_scanpass.py`, synthetic scans; `tests/test_closed_loop.py`, the
+raid's scans and track dwells). One difference by design: a pair whose S is not
+positive definite (the kernel's NaN) is not gated here, where the general path works its
+d² out again in `filters.aer_innovation`; it was never seen in the built-in scenarios.
+One thread: these radars' batches are small.
 """
 
 from __future__ import annotations
