@@ -12,4 +12,12 @@ import os
 # OpenMP; a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Before any kernel loads: a cache beside the sources that an edited helper left stale
+# is cleared (`gbad._kernel_cache`; an installed release never changes, so never pays).
+from pathlib import Path as _Path
+
+from gbad._kernel_cache import refresh as _refresh_kernel_cache
+
+_refresh_kernel_cache(_Path(__file__).parent)
+
 __version__ = "0.1.0"
