@@ -17,7 +17,8 @@ range rate) to rounding; `tests/test_fastpath.py` checks it.
 With range rate (`rr_gate_stats`) the track is already predicted (NumPy's prediction,
 which the update then uses); the kernel forms the 4-D innovation of
 `filters.aer_innovation`: the AER rows and the range-rate row with its second-order
-bias ½tr(MP) and variance ½tr(MPMP), d² and ln|S|, to rounding.
+bias ½tr(MP) and variance ½tr(MPMP) (the update's own `_ekf_kernel._rr_terms6`), d² and
+ln|S|, to rounding.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
+
+from gbad.tracking._ekf_kernel import _rr_terms6
 
 _DEG = 180.0 / np.pi
 #: As `filters._HORIZ_FLOOR`: |d_h|/range floor of the azimuth Jacobian overhead.
@@ -167,6 +170,8 @@ def _rr_gate_kernel(x, P, z, R, s, rot, d2, logdet):  # pragma: no cover - compi
     nu = np.empty(4)
     M = np.zeros((6, 6))
     MP = np.empty((6, 6))
+    grad = np.empty(6)
+    y = np.empty(4)
     for k in range(n_pairs):
         diff0 = x[k, 0] - s[0]
         diff1 = x[k, 1] - s[1]
@@ -200,38 +205,14 @@ def _rr_gate_kernel(x, P, z, R, s, rot, d2, logdet):  # pragma: no cover - compi
         H[3, 3], H[3, 4], H[3, 5] = u0, u1, u2
         # Over the state's first six components (H is zero past them).
         _hph_r(H, P[k], R[k], 4, 6, S)
-        # The range-rate row's second order, as `filters._range_rate_second_order`.
-        r = np.sqrt(diff0 * diff0 + diff1 * diff1 + diff2 * diff2)
-        w0, w1, w2 = diff0 / r, diff1 / r, diff2 / r
-        h = w0 * v0 + w1 * v1 + w2 * v2
-        q0, q1, q2 = v0 - h * w0, v1 - h * w1, v2 - h * w2
-        uu = (w0, w1, w2)
-        ww = (q0, q1, q2)
-        for i in range(3):
-            for j in range(3):
-                proj = (1.0 if i == j else 0.0) - uu[i] * uu[j]
-                M[i, j] = -(uu[i] * ww[j] + ww[i] * uu[j] + h * proj) / (r * r)
-                M[i, 3 + j] = proj / r
-                M[3 + i, j] = proj / r
-                M[3 + i, 3 + j] = 0.0
-        for i in range(6):
-            for j in range(6):
-                acc = 0.0
-                for a in range(6):
-                    acc += M[i, a] * P[k, a, j]
-                MP[i, j] = acc
-        bias = 0.0
-        extra = 0.0
-        for i in range(6):
-            bias += MP[i, i]
-            for j in range(6):
-                extra += MP[i, j] * MP[j, i]
-        S[3, 3] += 0.5 * extra
+        # The range-rate row's second order: the update's own terms (½tr(MP), ½tr(MPMP)).
+        _, half_bias, half_extra = _rr_terms6(x[k], P[k], s, grad, M, MP)
+        S[3, 3] += half_extra
         nu[0] = z[k, 0] - rng
         a = z[k, 1] - az
         nu[1] = 180.0 - (180.0 - a) % 360.0
         nu[2] = z[k, 2] - el
-        nu[3] = z[k, 3] - (rr + 0.5 * bias)
+        nu[3] = z[k, 3] - (rr + half_bias)
         for i in range(4):
             for j in range(i):
                 S[i, j] = S[j, i] = 0.5 * (S[i, j] + S[j, i])
@@ -256,7 +237,6 @@ def _rr_gate_kernel(x, P, z, R, s, rot, d2, logdet):  # pragma: no cover - compi
             continue
         tot = 0.0
         ld = 0.0
-        y = np.empty(4)
         for i in range(4):
             acc = nu[i]
             for t in range(i):
