@@ -21,8 +21,6 @@ CEP_ANGLES = 64
 _PHI = (np.arange(CEP_ANGLES) + 0.5) * (2 * np.pi / CEP_ANGLES)
 _COS2 = np.cos(_PHI) ** 2
 _SIN2 = np.sin(_PHI) ** 2
-#: Bisection halvings from [0, 3σ1] in the NumPy reference: to the last bits of the radius.
-_HALVINGS = 60
 #: The kernel's Newton steps at most (it needs about five).
 _MAX_ITER = 100
 
@@ -84,22 +82,5 @@ def cep_m(cov2: Array) -> Array:
     shape, bad, s1, s2 = _axes(cov2)
     out = np.empty(len(s1))
     _cep_kernel(np.ascontiguousarray(s1), np.ascontiguousarray(s2), _COS2, _SIN2, out)
-    out[bad] = np.nan
-    return out.reshape(shape)
-
-
-def cep_m_reference(cov2: Array) -> Array:
-    """`cep_m` in NumPy passes over every ellipse and angle at once: the slow reference
-    the kernel is tested against."""
-    shape, bad, s1, s2 = _axes(cov2)
-    q = _COS2[None] / s1[:, None] ** 2 + _SIN2[None] / s2[:, None] ** 2
-    lo = np.zeros(len(s1))
-    hi = 3.0 * s1
-    for _ in range(_HALVINGS):
-        r = 0.5 * (lo + hi)
-        p = np.mean(-np.expm1(-0.5 * r[:, None] ** 2 * q) / (s1 * s2)[:, None] / q, axis=1)
-        lo = np.where(p < 0.5, r, lo)
-        hi = np.where(p < 0.5, hi, r)
-    out = 0.5 * (lo + hi)
     out[bad] = np.nan
     return out.reshape(shape)
